@@ -1,0 +1,64 @@
+/**
+ * The server's configuration: defaults (lakeFS quickstart), environment overrides (LAKES3_<FLAG>),
+ * and validation. The CLI and the programmatic API both end up with one `Config`.
+ */
+import path from "node:path";
+
+export type Mode = "lakefs" | "s3";
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+  /** Bare domain(s) for virtual-host style addressing. */
+  domains: string[];
+  /** Repositories to ensure at start. */
+  repos: string[];
+  mode: Mode;
+}
+
+export const DEFAULTS: Config = {
+  port: 8000,
+  host: "127.0.0.1",
+  dataDir: ".lakes3",
+  accessKeyId: "AKIAIOSFOLQUICKSTART",
+  secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+  region: "us-east-1",
+  domains: ["s3.local.lakefs.io"],
+  repos: [],
+  mode: "lakefs",
+};
+
+/** lakeFS repository ids: `^[a-z0-9][a-z0-9-]{2,62}$` (pkg/validator). */
+export const REPOSITORY_NAME = /^[a-z0-9][a-z0-9-]{2,62}$/;
+/** lakeFS branch ids: `^\w[-\w]*$`. */
+export const BRANCH_NAME = /^\w[-\w]*$/;
+
+/** A configuration mistake: the CLI prints its message as one line and exits non-zero. */
+export class ConfigError extends Error {}
+
+export function resolveConfig(input: Partial<Config>): Config {
+  const config: Config = { ...DEFAULTS, ...stripUndefined(input) };
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
+    throw new ConfigError(`invalid port ${JSON.stringify(input.port)}: expected an integer 0-65535`);
+  }
+  if (config.mode !== "lakefs" && config.mode !== "s3") {
+    throw new ConfigError(`invalid mode ${JSON.stringify(config.mode)}: expected lakefs or s3`);
+  }
+  for (const repo of config.repos) {
+    if (!REPOSITORY_NAME.test(repo)) {
+      throw new ConfigError(`invalid repository name ${JSON.stringify(repo)}: use 3-63 characters a-z, 0-9 and '-', starting with a letter or digit`);
+    }
+  }
+  if (!config.accessKeyId || !config.secretAccessKey) throw new ConfigError("access key id and secret access key must not be empty");
+  config.domains = config.domains.map((d) => d.trim().toLowerCase()).filter(Boolean);
+  config.dataDir = path.resolve(config.dataDir);
+  return config;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

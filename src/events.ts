@@ -1,0 +1,97 @@
+/**
+ * The request event stream: one start and one end event per request (or fixture load), kept in a
+ * bounded ring buffer. The server only emits; sinks (plain log lines, JSON lines, the terminal UI)
+ * subscribe. The server never imports a sink.
+ */
+
+export interface RequestEvent {
+  id: string;
+  source: "s3" | "fixture" | "admin";
+  startedAt: number; // epoch ms
+  method: string;
+  operation?: string;
+  repo?: string;
+  ref?: string;
+  path?: string;
+  userAgent?: string;
+  /** Masked request headers (no secrets or signatures). */
+  headers?: Record<string, string>;
+  status?: number;
+  errorCode?: string;
+  errorMessage?: string;
+  /** The server's canonical request / string to sign when a signature did not match. */
+  signature?: { canonicalRequest?: string; stringToSign?: string };
+  auth?: "ok" | "failed" | "none";
+  bytesIn: number;
+  bytesOut: number;
+  durationMs?: number;
+  done: boolean;
+}
+
+export type RequestListener = (event: RequestEvent, phase: "start" | "end") => void;
+
+export class RequestLog {
+  private readonly finished: RequestEvent[] = [];
+  private readonly inFlight = new Map<string, RequestEvent>();
+  private readonly listeners = new Set<RequestListener>();
+  private version = 0;
+  private snapshot?: { version: number; value: RequestSnapshot };
+  totals = { requests: 0, errors: 0, bytesIn: 0, bytesOut: 0 };
+
+  constructor(readonly capacity = 1000) {}
+
+  subscribe(listener: RequestListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  start(event: Omit<RequestEvent, "done" | "bytesIn" | "bytesOut" | "startedAt"> & Partial<RequestEvent>): RequestEvent {
+    const e: RequestEvent = { bytesIn: 0, bytesOut: 0, startedAt: Date.now(), ...event, done: false };
+    this.inFlight.set(e.id, e);
+    this.changed(e, "start");
+    return e;
+  }
+
+  end(e: RequestEvent, update: Partial<RequestEvent>): void {
+    if (e.done) return;
+    Object.assign(e, update, { done: true, durationMs: update.durationMs ?? Date.now() - e.startedAt });
+    this.inFlight.delete(e.id);
+    this.finished.push(e);
+    if (this.finished.length > this.capacity) this.finished.splice(0, this.finished.length - this.capacity);
+    this.totals.requests++;
+    if ((e.status ?? 0) >= 400) this.totals.errors++;
+    this.totals.bytesIn += e.bytesIn;
+    this.totals.bytesOut += e.bytesOut;
+    this.changed(e, "end");
+  }
+
+  /** Snapshot for UIs (stable identity until something changes). */
+  getSnapshot(): RequestSnapshot {
+    if (this.snapshot?.version !== this.version) {
+      this.snapshot = { version: this.version, value: { inFlight: [...this.inFlight.values()], finished: [...this.finished], totals: { ...this.totals } } };
+    }
+    return this.snapshot.value;
+  }
+
+  clear(): void {
+    this.finished.length = 0;
+    this.version++;
+  }
+
+  private changed(e: RequestEvent, phase: "start" | "end"): void {
+    this.version++;
+    for (const l of this.listeners) {
+      try {
+        l(e, phase);
+      } catch {
+        // a failing sink must never break a request
+      }
+    }
+  }
+}
+
+export interface RequestSnapshot {
+  inFlight: RequestEvent[];
+  finished: RequestEvent[];
+  totals: RequestLog["totals"];
+}

@@ -1,0 +1,213 @@
+/**
+ * The request pipeline, top to bottom:
+ *   start event → CORS / built-in routes → parse (addressing) → authenticate → route →
+ *   repository lookup → run the operation → write the result or the error → end event.
+ * Handlers never write to the socket; every failure becomes S3 error XML here, once.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Readable } from "node:stream";
+import { authenticate } from "./auth/authenticate.js";
+import { decodeBody } from "./auth/payload.js";
+import type { AuthResult } from "./auth/types.js";
+import type { RequestEvent, RequestLog } from "./events.js";
+import { S3Error, toS3Error } from "./protocol/errors.js";
+import { parseRequest, requestHeader, type S3Request } from "./protocol/request.js";
+import { writeError, writeResult, type ErrorContext } from "./protocol/respond.js";
+import { route, type Route } from "./protocol/route.js";
+import { objectErrorContext } from "./operations/address.js";
+import { OPERATIONS } from "./operations/index.js";
+import type { ObjectContext, OperationContext, Services } from "./operations/types.js";
+
+export interface GatewayOptions {
+  services: Services;
+  log: RequestLog;
+  /** Answers GET /_health; false until the store is open and fixtures are loaded. */
+  isReady: () => boolean;
+}
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, expectContinue?: boolean) => void;
+
+export function createGateway(options: GatewayOptions): Handler {
+  const { services, log } = options;
+  const config = services.config;
+
+  return (req, res, expectContinue = false) => {
+    const started = performance.now();
+    const event = log.start({
+      id: "",
+      source: "s3",
+      method: req.method ?? "GET",
+      path: req.url,
+      userAgent: requestHeader(req, "user-agent"),
+      headers: maskHeaders(req.headers),
+    });
+    let result: { status: number; bytesOut: number; bytesIn: number; error?: S3Error } = { status: 0, bytesOut: 0, bytesIn: 0 };
+    res.once("close", () => {
+      log.end(event, {
+        status: result.status || res.statusCode,
+        bytesIn: result.bytesIn,
+        bytesOut: result.bytesOut,
+        errorCode: result.error?.code,
+        errorMessage: result.error?.message,
+        durationMs: performance.now() - started,
+      });
+    });
+    applyCors(req, res);
+
+    void serve(req, res, event, expectContinue).then((r) => (result = r));
+  };
+
+  async function serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    event: RequestEvent,
+    expectContinue: boolean,
+  ): Promise<{ status: number; bytesOut: number; bytesIn: number; error?: S3Error }> {
+    const head = req.method === "HEAD";
+    const errorContext: ErrorContext = { requestId: "", region: config.region };
+    let parsed: S3Request | undefined;
+    try {
+      if (req.method === "OPTIONS") return preflight(req, res);
+      if ((req.url === "/_health" || req.url?.startsWith("/_health?")) && (req.method === "GET" || head)) {
+        return health(res, options.isReady(), head);
+      }
+
+      parsed = parseRequest(req, config.mode, config.domains);
+      errorContext.requestId = parsed.id;
+      event.id = parsed.id;
+      Object.assign(event, { repo: parsed.bucket, ref: parsed.ref ?? undefined, path: parsed.path });
+
+      let routed: Route | S3Error;
+      try {
+        routed = route(parsed, config.mode);
+        event.operation = routed.operation;
+      } catch (err) {
+        routed = toS3Error(err);
+      }
+
+      let auth: AuthResult;
+      try {
+        auth = authenticate(
+          { method: parsed.method, rawPath: parsed.rawPath, rawQuery: parsed.rawQuery, headers: req.headersDistinct as Record<string, string[]> },
+          (id) => (id === config.accessKeyId ? { accessKeyId: id, secretAccessKey: config.secretAccessKey } : undefined),
+          { bucketFromHost: parsed.bucketFromHost },
+        );
+        event.auth = "ok";
+      } catch (err) {
+        event.auth = "failed";
+        if (err instanceof S3Error && err.code === "SignatureDoesNotMatch") {
+          event.signature = { canonicalRequest: err.options.extras?.["CanonicalRequest"], stringToSign: err.options.extras?.["StringToSign"] };
+        }
+        throw err;
+      }
+      if (routed instanceof S3Error) throw routed;
+      const operation = OPERATIONS[routed.operation];
+
+      const ctx = await buildContext(parsed, routed, req, res, auth, expectContinue);
+      if (ctx.repo) {
+        errorContext.bucket = ctx.repo.name;
+        errorContext.resource = ctx.repo.name;
+      }
+      if (routed.level === "object") Object.assign(errorContext, objectErrorContext(ctx as ObjectContext));
+      const outcome = await operation.handle(ctx);
+      await writeResult(res, outcome, parsed.id, head);
+      return { status: outcome.status ?? 200, bytesOut: outcome.bytesOut ?? 0, bytesIn: outcome.bytesIn ?? 0 };
+    } catch (err) {
+      const s3err = toS3Error(err);
+      if (s3err.code === "InternalError" && !(err instanceof S3Error)) reportInternal(err);
+      if (!errorContext.requestId) errorContext.requestId = parsed?.id ?? crypto.randomUUID();
+      writeError(res, s3err, errorContext, head);
+      return { status: s3err.status, bytesOut: 0, bytesIn: 0, error: s3err };
+    }
+  }
+
+  async function buildContext(
+    parsed: S3Request,
+    routed: Route,
+    req: IncomingMessage,
+    res: ServerResponse,
+    auth: AuthResult,
+    expectContinue: boolean,
+  ): Promise<OperationContext> {
+    let decoded: { stream: Readable; trailers(): Record<string, string> } | undefined;
+    const body = () => {
+      if (!decoded) {
+        if (expectContinue) res.writeContinue();
+        decoded = decodeBody(req, auth, flatHeaders(req.headers));
+      }
+      return decoded.stream;
+    };
+    const ctx: OperationContext = { req: parsed, services, body, trailers: () => decoded?.trailers() ?? {} };
+    if (routed.level === "service") return ctx;
+
+    const name = parsed.bucket!;
+    const repo = await services.store.getRepository(name);
+    if (!repo && routed.operation !== "CreateBucket") {
+      if (name === "api" && parsed.rawPath.startsWith("/api/v1")) throw new S3Error("ErrNoSuchBucketPossibleAPIEndpoint");
+      throw new S3Error("NoSuchBucket", { bucket: name, resource: name });
+    }
+    ctx.repo = repo;
+    if (routed.level === "bucket") return ctx;
+
+    const objectCtx = ctx as ObjectContext;
+    objectCtx.ref = config.mode === "lakefs" ? parsed.ref! : repo!.defaultBranch;
+    objectCtx.path = parsed.path ?? "";
+    if (objectCtx.path === "") throw new S3Error("NoSuchKey", { bucket: name, resource: `${objectCtx.ref}@${name}` });
+    return objectCtx;
+  }
+
+  function health(res: ServerResponse, ready: boolean, head: boolean) {
+    const text = JSON.stringify({ status: ready ? "ok" : "starting" });
+    res.statusCode = ready ? 200 : 503;
+    res.setHeader("Content-Type", "application/json");
+    res.setHeader("Content-Length", Buffer.byteLength(text));
+    res.end(head ? undefined : text);
+    return { status: res.statusCode, bytesOut: 0, bytesIn: 0 };
+  }
+}
+
+/** Permissive CORS for browser clients on localhost: echo the origin, expose S3's headers. */
+function applyCors(req: IncomingMessage, res: ServerResponse): void {
+  const origin = requestHeader(req, "origin");
+  if (!origin) return;
+  res.setHeader("Access-Control-Allow-Origin", origin);
+  res.setHeader("Vary", "Origin");
+  res.setHeader("Access-Control-Allow-Credentials", "true");
+  res.setHeader(
+    "Access-Control-Expose-Headers",
+    "ETag, x-amz-request-id, x-amz-version-id, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-crc64nvme, x-amz-checksum-sha1, x-amz-checksum-sha256, Content-Range, Content-Length, Last-Modified",
+  );
+}
+
+function preflight(req: IncomingMessage, res: ServerResponse) {
+  res.statusCode = 200;
+  res.setHeader("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, DELETE");
+  res.setHeader("Access-Control-Allow-Headers", requestHeader(req, "access-control-request-headers") ?? "*");
+  res.setHeader("Access-Control-Max-Age", "3600");
+  res.setHeader("Content-Length", 0);
+  res.end();
+  return { status: 200, bytesOut: 0, bytesIn: 0 };
+}
+
+function flatHeaders(h: IncomingMessage["headers"]): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
+}
+
+const SECRET_HEADERS = new Set(["x-amz-security-token", "cookie"]);
+
+/** Request headers for the request log: signatures and tokens masked. */
+export function maskHeaders(h: IncomingMessage["headers"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    let value = Array.isArray(v) ? v.join(",") : v;
+    if (k === "authorization") value = value.replace(/(Signature=)[0-9a-fA-F]+/, "$1****").replace(/^(AWS [^:]+:).*/, "$1****");
+    else if (SECRET_HEADERS.has(k)) value = "****";
+    out[k] = value;
+  }
+  return out;
+}
+
+function reportInternal(err: unknown): void {
+  if (process.env["LAKES3_DEBUG"]) console.error(err);
+}

@@ -1,0 +1,41 @@
+/**
+ * Plain sinks of the request event stream: one text line or one JSON object per finished request
+ * (for terminals without the UI, CI logs and artifacts). With `quiet`, only failed requests.
+ */
+import type { Writable } from "node:stream";
+import type { RequestEvent, RequestLog } from "./events.js";
+
+export type LogFormat = "text" | "json";
+
+export function attachLogSink(log: RequestLog, out: Writable, options: { format: LogFormat; quiet: boolean }): () => void {
+  return log.subscribe((event, phase) => {
+    if (phase !== "end") return;
+    if (options.quiet && (event.status ?? 0) < 500 && event.errorCode === undefined) return;
+    out.write((options.format === "json" ? jsonLine(event) : textLine(event)) + "\n");
+  });
+}
+
+export function textLine(e: RequestEvent): string {
+  const time = new Date(e.startedAt).toISOString().slice(11, 23);
+  const target = [e.repo, e.ref, e.path].filter((s) => s !== undefined && s !== "").join("/") || "/";
+  const bytes = e.bytesIn || e.bytesOut ? ` ${formatBytes(e.bytesIn || e.bytesOut)}` : "";
+  const error = e.errorCode ? ` ${e.errorCode}` : "";
+  return `${time} ${e.status ?? "---"} ${e.method.padEnd(6)} ${(e.operation ?? (e.source === "s3" ? "-" : e.source)).padEnd(22)} ${target}${bytes} ${Math.round(e.durationMs ?? 0)}ms${error}`;
+}
+
+function jsonLine(e: RequestEvent): string {
+  const { headers: _headers, done: _done, ...rest } = e;
+  return JSON.stringify({ ...rest, time: new Date(e.startedAt).toISOString(), durationMs: Math.round((e.durationMs ?? 0) * 1000) / 1000 });
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}

@@ -1,0 +1,210 @@
+/**
+ * Listings and bucket-level reads: ListBuckets (repositories), HeadBucket, GetBucketLocation,
+ * GetBucketVersioning, ListObjects v1 and v2. In lakefs mode the first segment of `prefix` is the
+ * ref, every key, prefix and token carries it, and a listing at the repository root lists
+ * branches as CommonPrefixes — as lakeFS does.
+ */
+import { S3Error } from "../protocol/errors.js";
+import { xmlDate } from "../protocol/headers.js";
+import type { S3Result } from "../protocol/respond.js";
+import type { ListItem, ListPage, RepositoryRecord } from "../storage/metadata-store.js";
+import { resolveRef } from "../versioning/refs.js";
+import { isLakefs } from "./address.js";
+import type { Operation, OperationContext } from "./types.js";
+
+const MAX_KEYS = 1000;
+const OWNER = { ID: "lakes3", DisplayName: "lakes3" };
+
+const ListBuckets: Operation = {
+  level: "service",
+  async handle(ctx) {
+    const repos = await ctx.services.store.listRepositories(ctx.req.query.get("prefix") ?? "");
+    return {
+      xml: {
+        root: "ListAllMyBucketsResult",
+        content: {
+          Buckets: { Bucket: repos.map((r) => ({ CreationDate: xmlDate(r.createdAt), Name: r.name })) },
+          Owner: OWNER,
+        },
+      },
+    };
+  },
+};
+
+const HeadBucket: Operation = {
+  level: "bucket",
+  handle: async (ctx) => ({ headers: { "x-amz-bucket-region": ctx.services.config.region } }),
+};
+
+const GetBucketLocation: Operation = {
+  level: "bucket",
+  async handle(ctx) {
+    const region = ctx.services.config.region;
+    return { xml: { root: "LocationConstraint", namespace: true, content: region === "us-east-1" ? "" : region } };
+  },
+};
+
+const GetBucketVersioning: Operation = {
+  level: "bucket",
+  handle: async () => ({ xml: { root: "VersioningConfiguration", namespace: true, content: "" } }),
+};
+
+interface ListParams {
+  version: 1 | 2;
+  prefix: string;
+  delimiter: string;
+  maxKeys: number;
+  encode: (s: string) => string;
+  /** v1 marker, v2 continuation token (decoded) or start-after: list strictly after this client key. */
+  after?: string;
+}
+
+function readParams(ctx: OperationContext, version: 1 | 2): ListParams {
+  const q = ctx.req.query;
+  const encodingType = q.get("encoding-type");
+  if (encodingType !== null && encodingType !== "url") throw new S3Error("InvalidArgument", "Invalid Encoding Method specified in Request");
+  const rawMax = q.get("max-keys");
+  let maxKeys = MAX_KEYS;
+  if (rawMax !== null) {
+    if (!/^\d+$/.test(rawMax.trim())) throw new S3Error("InvalidArgument", "Provided max-keys not an integer or within integer range");
+    maxKeys = Math.min(Number(rawMax.trim()), MAX_KEYS);
+  }
+  let after: string | undefined;
+  if (version === 1) after = q.get("marker") ?? undefined;
+  else {
+    const token = q.get("continuation-token");
+    after = token !== null ? decodeToken(ctx, token) : (q.get("start-after") ?? undefined);
+  }
+  return {
+    version,
+    prefix: q.get("prefix") ?? "",
+    delimiter: q.get("delimiter") ?? "",
+    maxKeys,
+    encode: encodingType === "url" ? urlEncode : (s) => s,
+    after: after === "" ? undefined : after,
+  };
+}
+
+function urlEncode(s: string): string {
+  return encodeURIComponent(s).replace(/%2F/g, "/");
+}
+
+/** lakeFS's tokens are the plain `ref/lastKey`; in s3 mode the token is opaque (base64url). */
+function encodeToken(ctx: OperationContext, last: string): string {
+  return isLakefs(ctx) ? last : Buffer.from(last, "utf8").toString("base64url");
+}
+
+function decodeToken(ctx: OperationContext, token: string): string {
+  if (token === "") throw new S3Error("InvalidArgument", "The continuation token provided is incorrect");
+  if (isLakefs(ctx)) return token;
+  const decoded = Buffer.from(token, "base64url").toString("utf8");
+  if (decoded === "" || Buffer.from(decoded, "utf8").toString("base64url") !== token) {
+    throw new S3Error("InvalidArgument", "The continuation token provided is incorrect");
+  }
+  return decoded;
+}
+
+/**
+ * One page for the request: in lakefs mode either the branches (prefix without '/') or the objects
+ * of the ref named by the prefix; in s3 mode the objects of the default branch. Keys are returned
+ * as the client sees them.
+ */
+async function listPage(ctx: OperationContext, repo: RepositoryRecord, p: ListParams): Promise<{ items: ListItem[]; isTruncated: boolean; last?: string }> {
+  const store = ctx.services.store;
+  if (!isLakefs(ctx)) {
+    const target = { repo: repo.name, branch: repo.defaultBranch };
+    return store.listObjects(target, { prefix: p.prefix, delimiter: p.delimiter || undefined, startAfter: p.after, limit: p.maxKeys });
+  }
+  const prefix = p.prefix.replace(/^\//, "");
+  const slash = prefix.indexOf("/");
+  if (slash < 0) {
+    const after = p.after?.replace(/\/$/, "");
+    const { branches, isTruncated } = await store.listBranches(repo.name, { prefix, after, limit: p.maxKeys });
+    const items = branches.map((b) => ({ prefix: `${b.name}/` }));
+    return { items, isTruncated, last: branches.at(-1)?.name };
+  }
+  const ref = prefix.slice(0, slash);
+  let startAfter: string | undefined;
+  if (p.after !== undefined) {
+    if (!p.after.toLowerCase().startsWith(ref.toLowerCase() + "/")) {
+      throw new S3Error("InvalidArgument", `The marker or token must start with the ref of the prefix ("${ref}/").`);
+    }
+    startAfter = p.after.slice(ref.length + 1);
+  }
+  const resolved = await resolveRef(store, repo.name, ref);
+  if (!resolved) return { items: [], isTruncated: false };
+  const page: ListPage = await store.listObjects(resolved.target, {
+    prefix: prefix.slice(slash + 1),
+    delimiter: p.delimiter || undefined,
+    startAfter,
+    limit: p.maxKeys,
+  });
+  const withRef = (s: string) => `${ref}/${s}`;
+  return {
+    items: page.items.map((i) => ("key" in i ? { key: withRef(i.key), record: i.record } : { prefix: withRef(i.prefix) })),
+    isTruncated: page.isTruncated,
+    last: page.last === undefined ? undefined : withRef(page.last),
+  };
+}
+
+async function listObjects(ctx: OperationContext, version: 1 | 2): Promise<S3Result> {
+  const repo = ctx.repo!;
+  const q = ctx.req.query;
+  const p = readParams(ctx, version);
+  const page = await listPage(ctx, repo, p);
+  const enc = p.encode;
+  const fetchOwner = version === 1 || q.get("fetch-owner") === "true";
+  const contents = page.items.flatMap((i) =>
+    "key" in i
+      ? [
+          {
+            Key: enc(i.key),
+            LastModified: xmlDate(i.record.lastModified),
+            ETag: `"${i.record.etag}"`,
+            ...(i.record.checksum ? { ChecksumAlgorithm: i.record.checksum.algorithm, ChecksumType: i.record.checksum.type } : {}),
+            Size: i.record.size,
+            StorageClass: "STANDARD",
+            ...(fetchOwner ? { Owner: OWNER } : {}),
+          },
+        ]
+      : [],
+  );
+  const commonPrefixes = page.items.flatMap((i) => ("prefix" in i ? [{ Prefix: enc(i.prefix) }] : []));
+  const common = {
+    Name: repo.name,
+    Prefix: enc(p.prefix),
+  };
+  const tail = {
+    MaxKeys: p.maxKeys,
+    ...(p.delimiter ? { Delimiter: enc(p.delimiter) } : {}),
+    ...(q.get("encoding-type") === "url" ? { EncodingType: "url" } : {}),
+    IsTruncated: page.isTruncated,
+    Contents: contents,
+    CommonPrefixes: commonPrefixes,
+  };
+  if (version === 1) {
+    const nextMarker = page.isTruncated && p.delimiter && page.last !== undefined ? { NextMarker: enc(page.last) } : {};
+    return { xml: { root: "ListBucketResult", namespace: true, content: { ...common, Marker: enc(q.get("marker") ?? ""), ...nextMarker, ...tail } } };
+  }
+  const token = q.get("continuation-token");
+  const startAfter = q.get("start-after");
+  return {
+    xml: {
+      root: "ListBucketResult",
+      namespace: true,
+      content: {
+        ...common,
+        ...(startAfter !== null ? { StartAfter: enc(startAfter) } : {}),
+        ...(token !== null ? { ContinuationToken: token } : {}),
+        ...(page.isTruncated && page.last !== undefined ? { NextContinuationToken: encodeToken(ctx, page.last) } : {}),
+        KeyCount: page.items.length,
+        ...tail,
+      },
+    },
+  };
+}
+
+const ListObjects: Operation = { level: "bucket", handle: (ctx) => listObjects(ctx, 1) };
+const ListObjectsV2: Operation = { level: "bucket", handle: (ctx) => listObjects(ctx, 2) };
+
+export const listingOperations = { ListBuckets, HeadBucket, GetBucketLocation, GetBucketVersioning, ListObjects, ListObjectsV2 };

@@ -1,0 +1,212 @@
+/**
+ * Single-object operations: GetObject, HeadObject, PutObject, CopyObject, DeleteObject and
+ * GetObjectTagging. Bodies stream from the request into a blob and from blobs to the response.
+ */
+import { parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
+import { S3Error } from "../protocol/errors.js";
+import {
+  checkConditions,
+  contentTypeFor,
+  header,
+  httpDate,
+  parseRange,
+  readConditions,
+  readStoredHeaders,
+  readUserMetadata,
+  responseOverrides,
+  storedHeaderValues,
+  userMetadataHeaders,
+  writeCondition,
+  xmlDate,
+} from "../protocol/headers.js";
+import type { S3Result } from "../protocol/respond.js";
+import type { ObjectRecord } from "../storage/metadata-store.js";
+import { checkKeyLength, isLakefs, readObject, writeTarget } from "./address.js";
+import { MAX_OBJECT_SIZE, publishObject, writeBlob } from "./store-object.js";
+import type { ObjectContext, Operation } from "./types.js";
+
+/** Headers describing a stored object (GET and HEAD). */
+function objectHeaders(record: ObjectRecord): Record<string, string | number | undefined> {
+  return {
+    ETag: `"${record.etag}"`,
+    "Last-Modified": httpDate(record.lastModified),
+    "Content-Type": record.contentType,
+    "Accept-Ranges": "bytes",
+    ...storedHeaderValues(record.headers),
+    ...userMetadataHeaders(record.userMeta),
+  };
+}
+
+function checksumHeaders(record: ObjectRecord): Record<string, string> {
+  const c = record.checksum;
+  if (!c) return {};
+  return { [`x-amz-checksum-${c.algorithm.toLowerCase()}`]: c.value, "x-amz-checksum-type": c.type };
+}
+
+async function getOrHead(ctx: ObjectContext, head: boolean): Promise<S3Result> {
+  const { record } = await readObject(ctx);
+  checkConditions(readConditions(ctx.req.headers), record, "304");
+  const range = parseRange(header(ctx.req.headers, "range"), record.size);
+  const headers = { ...objectHeaders(record), ...responseOverrides(ctx.req.query) };
+  const checksumMode = header(ctx.req.headers, "x-amz-checksum-mode")?.toUpperCase() === "ENABLED";
+  if (checksumMode && !range) Object.assign(headers, checksumHeaders(record));
+  if (record.parts.length > 1) headers["x-amz-mp-parts-count"] = record.parts.length;
+  const length = range ? range.end - range.start + 1 : record.size;
+  headers["Content-Length"] = length;
+  if (range) headers["Content-Range"] = `bytes ${range.start}-${range.end}/${record.size}`;
+  const status = range ? 206 : 200;
+  if (head) return { status, headers };
+  const release = ctx.services.reclaimer.pin(record.parts);
+  const body = ctx.services.blobs.read(record.parts, range);
+  body.once("close", release);
+  return { status, headers, body, bytesOut: length };
+}
+
+const GetObject: Operation = { level: "object", handle: (ctx) => getOrHead(ctx as ObjectContext, false) };
+const HeadObject: Operation = { level: "object", handle: (ctx) => getOrHead(ctx as ObjectContext, true) };
+
+const PutObject: Operation = {
+  level: "object",
+  async handle(c) {
+    const ctx = c as ObjectContext;
+    const h = ctx.req.headers;
+    checkKeyLength(ctx.path);
+    const target = await writeTarget(ctx);
+    const length = header(h, "x-amz-decoded-content-length") ?? header(h, "content-length");
+    if (length === undefined && header(h, "transfer-encoding") === undefined) throw new S3Error("MissingContentLength");
+    if (length !== undefined && Number(length) > MAX_OBJECT_SIZE) throw new S3Error("EntityTooLarge");
+    const integrity = parseIntegrityHeaders(flatHeaders(h));
+    const userMeta = readUserMetadata(h);
+    const condition = writeCondition(h);
+    // Fail a doomed conditional write before reading the body; checked again atomically on publish.
+    if (condition) condition(await ctx.services.store.getObject(target, ctx.path));
+
+    const written = await writeBlob(ctx.services, ctx.body(), integrity, () => ctx.trailers());
+    const record: ObjectRecord = {
+      size: written.blob.size,
+      etag: written.md5Hex,
+      lastModified: new Date().toISOString(),
+      contentType: contentTypeFor(h, ctx.path),
+      headers: readStoredHeaders(h),
+      userMeta,
+      checksum: written.checksum && { ...written.checksum, type: "FULL_OBJECT" },
+      parts: [written.blob],
+    };
+    await publishObject(ctx.services, target, ctx.path, record, condition);
+    return {
+      headers: { ETag: `"${record.etag}"`, ...checksumHeaders(record) },
+      bytesIn: record.size,
+    };
+  },
+};
+
+/** Parse `x-amz-copy-source` (percent-decoded, optional ?versionId) into repo, ref and path. */
+export function parseCopySource(ctx: ObjectContext): { repo: string; ref: string; path: string } {
+  const raw = header(ctx.req.headers, "x-amz-copy-source") ?? "";
+  const invalid = () => new S3Error("InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.");
+  let value: string;
+  try {
+    value = decodeURIComponent(raw.replace(/\?versionId=[^/]*$/, ""));
+  } catch {
+    throw invalid();
+  }
+  value = value.replace(/^\/+/, "");
+  const slash = value.indexOf("/");
+  if (slash <= 0) throw invalid();
+  const repo = value.slice(0, slash);
+  const rest = value.slice(slash + 1);
+  if (!isLakefs(ctx)) {
+    if (rest === "") throw invalid();
+    return { repo, ref: "", path: rest };
+  }
+  const second = rest.indexOf("/");
+  if (second <= 0 || second === rest.length - 1) throw invalid();
+  return { repo, ref: rest.slice(0, second), path: rest.slice(second + 1) };
+}
+
+/** The source object of a copy (any readable ref, any repository), copy-source conditionals applied. */
+export async function copySource(ctx: ObjectContext): Promise<{ record: ObjectRecord; repo: string; ref: string; path: string }> {
+  const src = parseCopySource(ctx);
+  const repo = await ctx.services.store.getRepository(src.repo);
+  if (!repo) throw new S3Error("NoSuchKey", { key: src.path, bucket: src.repo, resource: src.repo });
+  const ref = isLakefs(ctx) ? src.ref : repo.defaultBranch;
+  const { record } = await readObject(ctx, src.repo, ref, src.path).catch((err) => {
+    throw err instanceof S3Error ? new S3Error(err.code, { key: src.path, bucket: src.repo, resource: `${ref}@${src.repo}` }) : err;
+  });
+  checkConditions(readConditions(ctx.req.headers, "x-amz-copy-source-"), record, "412");
+  return { record, ...src, ref };
+}
+
+const CopyObject: Operation = {
+  level: "object",
+  async handle(c) {
+    const ctx = c as ObjectContext;
+    const h = ctx.req.headers;
+    checkKeyLength(ctx.path);
+    const target = await writeTarget(ctx);
+    const directive = (header(h, "x-amz-metadata-directive") ?? "COPY").toUpperCase();
+    if (directive !== "COPY" && directive !== "REPLACE") throw new S3Error("InvalidArgument", "Unknown metadata directive.");
+    const condition = writeCondition(h);
+    const src = await copySource(ctx);
+    const sameObject = src.repo === ctx.repo.name && src.ref === ctx.ref && src.path === ctx.path;
+    if (sameObject && directive === "COPY") {
+      throw new S3Error("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+    }
+    if (condition) condition(await ctx.services.store.getObject(target, ctx.path));
+
+    const algorithm = (header(h, "x-amz-checksum-algorithm")?.toUpperCase() ?? src.record.checksum?.algorithm) as ChecksumAlgorithm | undefined;
+    const release = ctx.services.reclaimer.pin(src.record.parts);
+    let written;
+    try {
+      written = await writeBlob(ctx.services, ctx.services.blobs.read(src.record.parts), algorithm ? { checksum: { algorithm } } : {});
+    } finally {
+      release();
+    }
+    const replace = directive === "REPLACE";
+    const record: ObjectRecord = {
+      size: written.blob.size,
+      etag: written.md5Hex,
+      lastModified: new Date().toISOString(),
+      contentType: replace ? contentTypeFor(h, ctx.path) : src.record.contentType,
+      headers: replace ? readStoredHeaders(h) : src.record.headers,
+      userMeta: replace ? readUserMetadata(h) : src.record.userMeta,
+      checksum: written.checksum && { ...written.checksum, type: "FULL_OBJECT" },
+      parts: [written.blob],
+    };
+    await publishObject(ctx.services, target, ctx.path, record, condition);
+    const checksum = record.checksum ? { [`Checksum${record.checksum.algorithm}`]: record.checksum.value } : {};
+    return {
+      xml: { root: "CopyObjectResult", content: { LastModified: xmlDate(record.lastModified), ETag: `"${record.etag}"`, ...checksum } },
+    };
+  },
+};
+
+const DeleteObject: Operation = {
+  level: "object",
+  async handle(c) {
+    const ctx = c as ObjectContext;
+    // lakeFS swallows "branch not found" on delete: a tag, commit or missing branch gives 204.
+    const target = await writeTarget(ctx).catch((err) => {
+      if (err instanceof S3Error && err.code === "NoSuchBucket") return undefined;
+      throw err;
+    });
+    if (!target) return { status: 204 };
+    const removed = await ctx.services.store.deleteObjects(target, [ctx.path]);
+    for (const r of removed) ctx.services.reclaimer.reclaim(r.parts);
+    return { status: 204 };
+  },
+};
+
+const GetObjectTagging: Operation = {
+  level: "object",
+  async handle(c) {
+    await readObject(c as ObjectContext);
+    return { xml: { root: "Tagging", namespace: true, content: { TagSet: "" } } };
+  },
+};
+
+function flatHeaders(h: ObjectContext["req"]["headers"]): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
+}
+
+export const objectOperations = { GetObject, HeadObject, PutObject, CopyObject, DeleteObject, GetObjectTagging };

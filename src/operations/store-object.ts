@@ -1,0 +1,77 @@
+/**
+ * The write path every object-writing operation shares (PutObject, CopyObject, UploadPart,
+ * CompleteMultipartUpload, fixture loads): stream the bytes through the Digester into a new blob
+ * (durable before anything points at it), then publish the record in one synced batch under the
+ * key's lock, then reclaim whatever the record replaced. A failed check or write deletes the new
+ * blob; a crash in between leaves only an orphan for the startup sweep.
+ */
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { Digester, type ChecksumValue, type IntegrityRequest } from "../protocol/checksums.js";
+import { S3Error } from "../protocol/errors.js";
+import type { BlobRef } from "../storage/blob-store.js";
+import type { BranchTarget, ObjectRecord, PutResult, WriteCondition } from "../storage/metadata-store.js";
+import type { Services } from "./types.js";
+
+/** S3's single-PUT (and part) size limit. */
+export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
+
+export interface WrittenBlob {
+  blob: BlobRef;
+  md5Hex: string;
+  checksum?: ChecksumValue;
+}
+
+/** Stream `source` into a new blob, verifying Content-MD5 / checksums on the way. */
+export async function writeBlob(
+  services: Services,
+  source: Readable,
+  integrity: IntegrityRequest = {},
+  trailers?: () => Record<string, string>,
+): Promise<WrittenBlob> {
+  const digester = new Digester(integrity, trailers);
+  let blob: BlobRef | undefined;
+  try {
+    const written = services.blobs.write(digester, { maxSize: MAX_OBJECT_SIZE });
+    await Promise.all([pipeline(source, digester), written.then((b) => (blob = b))]);
+  } catch (err) {
+    source.destroy();
+    if (blob) services.reclaimer.reclaim([blob]);
+    throw streamError(err);
+  }
+  return { blob: blob!, md5Hex: digester.md5Hex, checksum: digester.checksum };
+}
+
+/** Publish a record pointing at freshly written blobs; on failure the new blobs are reclaimed. */
+export async function publishObject(
+  services: Services,
+  target: BranchTarget,
+  path: string,
+  record: ObjectRecord,
+  condition?: WriteCondition,
+): Promise<PutResult> {
+  let result: PutResult;
+  try {
+    result = await services.store.putObject(target, path, record, condition);
+  } catch (err) {
+    services.reclaimer.reclaim(record.parts);
+    throw err;
+  }
+  if (result.replaced) services.reclaimer.reclaim(unshared(result.replaced.parts, record.parts));
+  return result;
+}
+
+function unshared(old: readonly BlobRef[], current: readonly BlobRef[]): BlobRef[] {
+  const keep = new Set(current.map((p) => p.blobId));
+  return old.filter((p) => !keep.has(p.blobId));
+}
+
+/** Errors from a body stream: S3 errors pass through; a client that went away is IncompleteBody. */
+export function streamError(err: unknown): unknown {
+  if (err instanceof S3Error) return err;
+  const code = (err as { code?: string } | null)?.code;
+  if (code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ECONNABORTED") {
+    return new S3Error("IncompleteBody");
+  }
+  return err;
+}

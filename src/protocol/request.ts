@@ -1,0 +1,97 @@
+/**
+ * Parse a Node request once into an S3Request: lakeFS addressing (repository, ref, path; path-style
+ * and virtual-host style), the decoded query and the headers. Keys are opaque: the path is only
+ * percent-decoded, never normalised (`//`, `..`, trailing `/` are kept).
+ */
+import type { IncomingMessage } from "node:http";
+import { randomUUID } from "node:crypto";
+import type { Mode } from "../config.js";
+import { S3Error } from "./errors.js";
+
+export interface S3Request {
+  id: string;
+  method: string;
+  /** Raw path and query as received (for signatures). */
+  rawPath: string;
+  rawQuery: string;
+  query: URLSearchParams;
+  headers: IncomingMessage["headers"];
+  /** Bucket (repository) name, if the request addresses one. */
+  bucket?: string;
+  /** lakefs mode: the ref (first key segment); undefined when absent. */
+  ref?: string;
+  /** The object path: in lakefs mode without the ref, in s3 mode the whole key. */
+  path?: string;
+  /** Bucket taken from the Host header (virtual-host style). */
+  bucketFromHost?: string;
+  host: string;
+}
+
+export function requestHeader(req: { headers: IncomingMessage["headers"] }, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(",") : v;
+}
+
+export function parseRequest(req: IncomingMessage, mode: Mode, domains: readonly string[]): S3Request {
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const rawPath = q >= 0 ? url.slice(0, q) : url;
+  const rawQuery = q >= 0 ? url.slice(q + 1) : "";
+  const host = requestHeader(req, "host") ?? "";
+  const parsed: S3Request = {
+    id: randomUUID(),
+    method: (req.method ?? "GET").toUpperCase(),
+    rawPath,
+    rawQuery,
+    query: new URLSearchParams(rawQuery),
+    headers: req.headers,
+    host,
+  };
+
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rawPath);
+  } catch {
+    throw new S3Error("InvalidArgument", "Couldn't parse the specified URI.");
+  }
+  let rest = decoded.startsWith("/") ? decoded.slice(1) : decoded;
+
+  const hostname = host.replace(/:\d+$/, "").toLowerCase();
+  const vhost = bucketFromHost(hostname, domains);
+  if (vhost !== undefined) {
+    parsed.bucket = vhost;
+    parsed.bucketFromHost = vhost;
+  } else {
+    const slash = rest.indexOf("/");
+    const bucket = slash >= 0 ? rest.slice(0, slash) : rest;
+    rest = slash >= 0 ? rest.slice(slash + 1) : "";
+    if (bucket === "") return parsed;
+    parsed.bucket = bucket;
+  }
+
+  if (mode === "s3") {
+    if (rest !== "") parsed.path = rest;
+    return parsed;
+  }
+  // lakefs: ref, then the path (which keeps any leading or trailing slashes)
+  const slash = rest.indexOf("/");
+  if (slash < 0) {
+    if (rest !== "") parsed.ref = rest;
+    return parsed;
+  }
+  parsed.ref = rest.slice(0, slash);
+  parsed.path = rest.slice(slash + 1);
+  return parsed;
+}
+
+/** `repo.s3.local.lakefs.io` → `repo` (exactly one label in front of a bare domain). */
+function bucketFromHost(hostname: string, domains: readonly string[]): string | undefined {
+  for (const domain of domains) {
+    if (hostname === domain) return undefined;
+    if (hostname.endsWith("." + domain)) {
+      const label = hostname.slice(0, -domain.length - 1);
+      if (label !== "" && !label.includes(".")) return label;
+    }
+  }
+  return undefined;
+}

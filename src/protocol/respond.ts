@@ -1,0 +1,98 @@
+/**
+ * The one place that writes HTTP responses: an operation's S3Result (status, headers, then an XML
+ * document or a streamed body) or an S3Error rendered as lakeFS/S3 error XML. No body on HEAD.
+ */
+import type { ServerResponse } from "node:http";
+import { randomBytes } from "node:crypto";
+import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
+import { S3Error } from "./errors.js";
+import { toXml, type XmlDoc } from "./xml.js";
+
+export type HeaderValue = string | number | undefined;
+
+export interface S3Result {
+  status?: number;
+  headers?: Record<string, HeaderValue>;
+  /** An XML document, or a byte stream (objects). */
+  xml?: XmlDoc;
+  body?: Readable;
+  /** Bytes of the object body this response streams (for the request log). */
+  bytesOut?: number;
+  /** Bytes of request body the operation consumed (for the request log). */
+  bytesIn?: number;
+}
+
+export interface ErrorContext {
+  requestId: string;
+  region: string;
+  bucket?: string;
+  key?: string;
+  resource?: string;
+}
+
+function setHeaders(res: ServerResponse, headers: Record<string, HeaderValue>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && value !== "") res.setHeader(name, value);
+  }
+}
+
+export async function writeResult(res: ServerResponse, result: S3Result, requestId: string, head: boolean): Promise<void> {
+  res.statusCode = result.status ?? 200;
+  res.setHeader("x-amz-request-id", requestId);
+  if (result.headers) setHeaders(res, result.headers);
+  if (result.xml) {
+    const text = toXml(result.xml);
+    res.setHeader("Content-Type", "application/xml");
+    res.setHeader("Content-Length", Buffer.byteLength(text));
+    res.end(head ? undefined : text);
+    return;
+  }
+  if (result.body && !head) {
+    await pipeline(result.body, res);
+    return;
+  }
+  result.body?.destroy();
+  if (!res.hasHeader("Content-Length") && res.statusCode !== 204 && res.statusCode !== 304) res.setHeader("Content-Length", 0);
+  res.end();
+}
+
+/** The error document: Code, Message, Key?, BucketName?, Resource, Region?, RequestId, HostId, extras. */
+export function errorXml(err: S3Error, ctx: ErrorContext): string {
+  const o = err.options;
+  const key = o.key ?? ctx.key;
+  const bucket = o.bucket ?? ctx.bucket;
+  return toXml({
+    root: "Error",
+    content: {
+      Code: err.code,
+      Message: err.message,
+      ...(key ? { Key: key } : {}),
+      ...(bucket ? { BucketName: bucket } : {}),
+      Resource: o.resource ?? ctx.resource ?? "",
+      ...(ctx.region ? { Region: ctx.region } : {}),
+      RequestId: ctx.requestId,
+      HostId: randomBytes(8).toString("hex").toUpperCase(),
+      ...(o.extras ?? {}),
+    },
+  });
+}
+
+export function writeError(res: ServerResponse, err: S3Error, ctx: ErrorContext, head: boolean): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  for (const name of res.getHeaderNames()) if (!name.startsWith("access-control-")) res.removeHeader(name);
+  res.statusCode = err.status;
+  res.setHeader("x-amz-request-id", ctx.requestId);
+  if (err.options.headers) setHeaders(res, err.options.headers);
+  if (err.status === 304) {
+    res.end();
+    return;
+  }
+  const text = errorXml(err, ctx);
+  res.setHeader("Content-Type", "application/xml");
+  res.setHeader("Content-Length", Buffer.byteLength(text));
+  res.end(head ? undefined : text);
+}

@@ -1,0 +1,80 @@
+/**
+ * The single fast-xml-parser configuration: S3 response documents out (compact, with the XML
+ * declaration) and request bodies in (size-capped, validated, namespace-agnostic).
+ */
+import type { Readable } from "node:stream";
+import { XMLBuilder, XMLParser, XMLValidator } from "fast-xml-parser";
+import { S3Error } from "./errors.js";
+
+export const S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+/** An XML document: the root element name and its content (element order = property order). */
+export interface XmlDoc {
+  root: string;
+  content: unknown;
+  /** Adds xmlns to the root (lakeFS does this only for a few documents). */
+  namespace?: boolean;
+}
+
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  textNodeName: "#text",
+  format: false,
+  suppressEmptyNode: false,
+  suppressBooleanAttributes: false,
+  processEntities: true,
+});
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  trimValues: false,
+  processEntities: true,
+  htmlEntities: false,
+});
+
+export function toXml(doc: XmlDoc): string {
+  const content = doc.namespace ? withNamespace(doc.content) : doc.content;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ [doc.root]: content })}`;
+}
+
+function withNamespace(content: unknown): unknown {
+  if (content === null || typeof content !== "object") return { "@_xmlns": S3_NAMESPACE, "#text": content ?? "" };
+  return { "@_xmlns": S3_NAMESPACE, ...(content as object) };
+}
+
+/** Read a request body of at most `limit` bytes and parse it; malformed or oversized → MalformedXML. */
+export async function readXml(body: Readable, limit: number): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      body.destroy();
+      throw new S3Error("MalformedXML", `The XML you provided was larger than the maximum of ${limit} bytes allowed.`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "" || XMLValidator.validate(text) !== true) throw new S3Error("MalformedXML");
+  const parsed = parser.parse(text) as Record<string, unknown>;
+  return parsed;
+}
+
+/** An element that may occur once or many times, as an array. */
+export function asArray<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined || value === null || (value as unknown) === "") return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** Text content of a parsed element (which may be a string, a number, or an object with #text). */
+export function text(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "object") {
+    const t = (value as Record<string, unknown>)["#text"];
+    return t === undefined ? "" : String(t);
+  }
+  return String(value);
+}

@@ -1,0 +1,388 @@
+/**
+ * Object bytes as files named by server-generated ids (never by keys, so path traversal is
+ * impossible by construction). Writes follow the crash-safe pattern of S3-COMPAT §4.4: temp file in
+ * <root>/tmp → write → fsync → rename to <root>/blobs/<id[0..2]>/<id> → fsync the directory.
+ * Reads stream one or several blobs as one byte sequence, optionally ranged, opening files lazily.
+ */
+
+import { randomBytes } from "node:crypto";
+import { constants as fsConstants } from "node:fs";
+import { mkdir, open, opendir, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { S3Error } from "../protocol/errors.js";
+
+export interface BlobRef {
+  blobId: string;
+  size: number;
+}
+
+/** Inclusive byte range over the concatenation of the blobs, already validated. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface BlobStore {
+  /**
+   * Stream source into a new blob: tmp file in <root>/tmp → write → fsync → rename to
+   * <root>/blobs/<id[0..2]>/<id> → fsync that dir. On any error (source error, disk error,
+   * maxSize exceeded → S3Error EntityTooLarge) the temp file is removed and the error rethrown
+   * unchanged. Resolves once durable.
+   */
+  write(source: Readable, options?: { maxSize?: number; signal?: AbortSignal }): Promise<BlobRef>;
+  /**
+   * Stream bytes of one or several blobs concatenated (a multipart object is a list of part blobs),
+   * optionally a range over the concatenation. Opens files lazily one at a time; a missing file
+   * surfaces as a stream error with code ENOENT.
+   */
+  read(parts: readonly BlobRef[], range?: ByteRange): Readable;
+  /** Ignores ENOENT. */
+  delete(blobIds: Iterable<string>): Promise<void>;
+  exists(blobId: string): Promise<boolean>;
+  /** Absolute file path of a blob (for `inspect`). */
+  pathOf(blobId: string): string;
+  /** Remove everything under tmp/, and every blob whose id `isLive` rejects; returns counts. */
+  sweep(isLive: (blobId: string) => boolean | Promise<boolean>): Promise<{ removed: number; bytes: number }>;
+  /** Walk all blobs: for inspect/summary. */
+  list(): AsyncIterable<{ blobId: string; size: number }>;
+}
+
+const BLOB_ID_RE = /^[0-9a-f]{32}$/;
+/** Bytes gathered before a write(v) is issued; one write is in flight while the next batch fills. */
+const WRITE_BATCH = 1 << 20;
+/** Chunk size (and readable high-water mark) of blob reads. */
+const READ_CHUNK = 1 << 20;
+const DELETE_CONCURRENCY = 16;
+const IS_WINDOWS = process.platform === "win32";
+
+/** 32 lowercase hex chars from 16 random bytes: unguessable, collision-free in practice. */
+export function newBlobId(): string {
+  return randomBytes(16).toString("hex");
+}
+
+export function isBlobId(value: string): boolean {
+  return BLOB_ID_RE.test(value);
+}
+
+function errCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | null)?.code;
+}
+
+/** fsync a directory so a rename/create inside it survives power loss (no-op on Windows). */
+async function fsyncDir(dir: string): Promise<void> {
+  if (IS_WINDOWS) return;
+  const fh = await open(dir, fsConstants.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
+  let pending = buffers;
+  while (pending.length > 0) {
+    const { bytesWritten } = await fh.writev(pending);
+    let skip = bytesWritten;
+    let i = 0;
+    while (i < pending.length && skip >= pending[i]!.length) skip -= pending[i++]!.length;
+    pending = pending.slice(i);
+    if (skip > 0 && pending.length > 0) pending[0] = pending[0]!.subarray(skip);
+  }
+}
+
+export class FsBlobStore implements BlobStore {
+  readonly root: string;
+  private readonly tmpDir: string;
+  private readonly blobsDir: string;
+  /** Fan-out directories known to exist. */
+  private readonly knownDirs = new Set<string>();
+  /** Temp file names of writes in flight (sweep leaves them alone). */
+  private readonly inFlight = new Set<string>();
+  /** Ids committed while a sweep runs (sweep keeps them: their metadata may not be published yet). */
+  private committedDuringSweep: Set<string> | undefined;
+
+  constructor(root: string) {
+    this.root = root;
+    this.tmpDir = join(root, "tmp");
+    this.blobsDir = join(root, "blobs");
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.tmpDir, { recursive: true });
+    await mkdir(this.blobsDir, { recursive: true });
+  }
+
+  pathOf(blobId: string): string {
+    if (!BLOB_ID_RE.test(blobId)) throw new Error(`invalid blob id: ${JSON.stringify(blobId)}`);
+    return join(this.blobsDir, blobId.slice(0, 2), blobId);
+  }
+
+  async write(source: Readable, options: { maxSize?: number; signal?: AbortSignal } = {}): Promise<BlobRef> {
+    const { maxSize, signal } = options;
+    signal?.throwIfAborted();
+    const blobId = newBlobId();
+    const tmpName = `${blobId}.tmp`;
+    const tmpPath = join(this.tmpDir, tmpName);
+    const finalPath = this.pathOf(blobId);
+    this.inFlight.add(tmpName);
+
+    // Abort: destroy the source so a pending read rejects with the abort reason.
+    const onAbort = (): void => {
+      const reason: unknown = signal?.reason;
+      source.destroy(reason instanceof Error ? reason : Object.assign(new Error("The operation was aborted"), { name: "AbortError" }));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+
+    let fh: FileHandle | undefined;
+    let renamed = false;
+    let inflightWrite: Promise<void> | undefined;
+    try {
+      fh = await open(tmpPath, "wx");
+      let size = 0;
+      let batch: Buffer[] = [];
+      let batchBytes = 0;
+      // Do not destroy the caller's stream when we stop early (e.g. EntityTooLarge): destroying an
+      // IncomingMessage kills the socket before the error response can be sent.
+      for await (const chunk of source.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer | string | Uint8Array>) {
+        const buf = typeof chunk === "string" ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        if (buf.length === 0) continue;
+        size += buf.length;
+        if (maxSize !== undefined && size > maxSize) throw new S3Error("EntityTooLarge");
+        batch.push(buf);
+        batchBytes += buf.length;
+        if (batchBytes >= WRITE_BATCH) {
+          if (inflightWrite) await inflightWrite;
+          signal?.throwIfAborted();
+          inflightWrite = writeAll(fh, batch);
+          // Avoid an unhandled rejection if the source fails while this write is pending.
+          inflightWrite.catch(() => {});
+          batch = [];
+          batchBytes = 0;
+        }
+      }
+      if (inflightWrite) await inflightWrite;
+      inflightWrite = undefined;
+      if (batch.length > 0) await writeAll(fh, batch);
+      signal?.throwIfAborted();
+      await fh.sync();
+      await fh.close();
+      fh = undefined;
+
+      const dir = join(this.blobsDir, blobId.slice(0, 2));
+      await this.ensureDir(dir);
+      try {
+        await rename(tmpPath, finalPath);
+      } catch (err) {
+        if (errCode(err) !== "ENOENT") throw err;
+        // Fan-out dir removed behind our back: recreate once.
+        this.knownDirs.delete(dir);
+        await this.ensureDir(dir);
+        await rename(tmpPath, finalPath);
+      }
+      renamed = true;
+      this.committedDuringSweep?.add(blobId);
+      await fsyncDir(dir);
+      return { blobId, size };
+    } catch (err) {
+      if (inflightWrite) await inflightWrite.catch(() => {});
+      if (fh) await fh.close().catch(() => {});
+      await unlink(renamed ? finalPath : tmpPath).catch(() => {});
+      throw err;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      this.inFlight.delete(tmpName);
+    }
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
+    const created = await mkdir(dir, { recursive: true });
+    // A new fan-out dir is itself a directory entry in blobs/ that must survive power loss.
+    if (created !== undefined) await fsyncDir(this.blobsDir);
+    this.knownDirs.add(dir);
+  }
+
+  read(parts: readonly BlobRef[], range?: ByteRange): Readable {
+    const segments: Segment[] = [];
+    if (range === undefined) {
+      for (const p of parts) segments.push({ path: this.pathOf(p.blobId), start: 0, length: p.size });
+    } else {
+      let offset = 0;
+      for (const p of parts) {
+        const partStart = offset;
+        const partEnd = offset + p.size - 1; // inclusive; < partStart for empty blobs
+        offset += p.size;
+        if (p.size === 0 || partEnd < range.start) continue;
+        if (partStart > range.end) break;
+        const s = Math.max(range.start, partStart);
+        const e = Math.min(range.end, partEnd);
+        segments.push({ path: this.pathOf(p.blobId), start: s - partStart, length: e - s + 1 });
+      }
+    }
+    return new BlobReadStream(segments);
+  }
+
+  async delete(blobIds: Iterable<string>): Promise<void> {
+    const it = blobIds[Symbol.iterator]();
+    const worker = async (): Promise<void> => {
+      for (let r = it.next(); !r.done; r = it.next()) {
+        try {
+          await unlink(this.pathOf(r.value));
+        } catch (err) {
+          if (errCode(err) !== "ENOENT") throw err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: DELETE_CONCURRENCY }, worker));
+  }
+
+  async exists(blobId: string): Promise<boolean> {
+    try {
+      return (await stat(this.pathOf(blobId))).isFile();
+    } catch (err) {
+      if (errCode(err) === "ENOENT") return false;
+      throw err;
+    }
+  }
+
+  async sweep(isLive: (blobId: string) => boolean | Promise<boolean>): Promise<{ removed: number; bytes: number }> {
+    let removed = 0;
+    let bytes = 0;
+    const committed = new Set<string>();
+    this.committedDuringSweep = committed;
+    try {
+      for await (const entry of await opendir(this.tmpDir)) {
+        if (this.inFlight.has(entry.name)) continue;
+        const p = join(this.tmpDir, entry.name);
+        try {
+          const st = await stat(p);
+          await rm(p, { recursive: true, force: true });
+          removed++;
+          if (st.isFile()) bytes += st.size;
+        } catch (err) {
+          if (errCode(err) !== "ENOENT") throw err;
+        }
+      }
+      for await (const { blobId, path, size } of this.walk()) {
+        if (committed.has(blobId) || (await isLive(blobId))) continue;
+        try {
+          await unlink(path);
+          removed++;
+          bytes += size;
+        } catch (err) {
+          if (errCode(err) !== "ENOENT") throw err;
+        }
+      }
+    } finally {
+      if (this.committedDuringSweep === committed) this.committedDuringSweep = undefined;
+    }
+    return { removed, bytes };
+  }
+
+  async *list(): AsyncIterable<{ blobId: string; size: number }> {
+    for await (const { blobId, size } of this.walk()) yield { blobId, size };
+  }
+
+  /** Blob files in directory order (unsorted); names that are not blob ids are skipped. */
+  private async *walk(): AsyncGenerator<{ blobId: string; path: string; size: number }> {
+    for await (const fan of await opendir(this.blobsDir)) {
+      if (!fan.isDirectory() || !/^[0-9a-f]{2}$/.test(fan.name)) continue;
+      const dir = join(this.blobsDir, fan.name);
+      let handle;
+      try {
+        handle = await opendir(dir);
+      } catch (err) {
+        if (errCode(err) === "ENOENT") continue;
+        throw err;
+      }
+      for await (const entry of handle) {
+        if (!entry.isFile() || !BLOB_ID_RE.test(entry.name) || !entry.name.startsWith(fan.name)) continue;
+        const path = join(dir, entry.name);
+        let size: number;
+        try {
+          size = (await stat(path)).size;
+        } catch (err) {
+          if (errCode(err) === "ENOENT") continue;
+          throw err;
+        }
+        yield { blobId: entry.name, path, size };
+      }
+    }
+  }
+}
+
+interface Segment {
+  path: string;
+  /** Offset inside the file. */
+  start: number;
+  length: number;
+}
+
+/** Reads segments in order, one open file at a time, one chunk per `_read`. */
+class BlobReadStream extends Readable {
+  private readonly segments: Segment[];
+  private index = 0;
+  private fh: FileHandle | undefined;
+  private position = 0;
+  private remaining = 0;
+
+  constructor(segments: Segment[]) {
+    super({ highWaterMark: READ_CHUNK });
+    this.segments = segments;
+  }
+
+  override _read(): void {
+    this.readChunk().then(
+      (chunk) => {
+        if (!this.destroyed) this.push(chunk);
+      },
+      (err: Error) => this.destroy(err),
+    );
+  }
+
+  /** Next non-empty chunk, or null at the end. */
+  private async readChunk(): Promise<Buffer | null> {
+    for (;;) {
+      if (!this.fh) {
+        const seg = this.segments[this.index];
+        if (!seg) return null;
+        const fh = await open(seg.path, "r");
+        if (this.destroyed) {
+          await fh.close();
+          return null;
+        }
+        this.fh = fh;
+        this.position = seg.start;
+        this.remaining = seg.length;
+      }
+      if (this.remaining === 0) {
+        const fh = this.fh;
+        this.fh = undefined;
+        this.index++;
+        await fh.close();
+        continue;
+      }
+      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, this.remaining));
+      const { bytesRead } = await this.fh.read(buf, 0, buf.length, this.position);
+      if (bytesRead === 0) {
+        const seg = this.segments[this.index]!;
+        throw Object.assign(new Error(`blob file shorter than recorded size: ${seg.path}`), { code: "ERR_BLOB_TRUNCATED", path: seg.path });
+      }
+      this.position += bytesRead;
+      this.remaining -= bytesRead;
+      return bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+    }
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    const fh = this.fh;
+    this.fh = undefined;
+    if (!fh) return callback(err);
+    fh.close().then(
+      () => callback(err),
+      () => callback(err),
+    );
+  }
+}
