@@ -81,7 +81,8 @@ async function serve(flags: ServeFlags): Promise<void> {
   });
   const out = process.stdout;
   out.write(`lakes3 listening on ${server.endpoint}\n`);
-  if (!flags.quiet) {
+  const useTui = flags.tui && out.isTTY === true && process.stdin.isTTY === true && flags.logFormat === "text" && !flags.quiet;
+  if (!flags.quiet && !useTui) {
     const example = server.mode === "lakefs" ? `s3://${repos[0] ?? "REPO"}/main/` : `s3://${repos[0] ?? "BUCKET"}/`;
     out.write(
       [
@@ -95,18 +96,27 @@ async function serve(flags: ServeFlags): Promise<void> {
       ].join("\n"),
     );
   }
-  attachLogSink(log, out, { format: flags.logFormat, quiet: flags.quiet ?? false });
+  let ui: { unmount(): void } | undefined;
+  if (useTui) {
+    // The terminal UI is loaded only when used: CI and pipes never pay for React and Ink.
+    const { renderApp } = await import("./ui/render.js");
+    const info = { endpoint: server.endpoint, accessKeyId: server.accessKeyId, dataDir: server.dataDir, mode: server.mode, startedAt: Date.now() };
+    ui = renderApp(log, info, () => stop("q"));
+  } else {
+    attachLogSink(log, out, { format: flags.logFormat, quiet: flags.quiet ?? false });
+  }
 
   let stopping = false;
-  const stop = (signal: string) => {
+  function stop(signal: string) {
     if (stopping) return;
     stopping = true;
-    if (!flags.quiet) out.write(`lakes3: ${signal}, shutting down\n`);
+    ui?.unmount();
+    if (!flags.quiet) out.write(`lakes3: ${signal === "q" ? "quit" : signal}, shutting down\n`);
     server.close().then(
       () => process.exit(0),
       (err: Error) => fail(err.message),
     );
-  };
+  }
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
 }

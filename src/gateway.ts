@@ -4,6 +4,7 @@
  *   repository lookup → run the operation → write the result or the error → end event.
  * Handlers never write to the socket; every failure becomes S3 error XML here, once.
  */
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
 import { authenticate } from "./auth/authenticate.js";
@@ -34,15 +35,17 @@ export function createGateway(options: GatewayOptions): Handler {
   return (req, res, expectContinue = false) => {
     const started = performance.now();
     const event = log.start({
-      id: "",
+      id: randomUUID(),
       source: "s3",
       method: req.method ?? "GET",
-      path: req.url,
+      path: req.url?.split("?")[0],
       userAgent: requestHeader(req, "user-agent"),
       headers: maskHeaders(req.headers),
     });
-    let result: { status: number; bytesOut: number; bytesIn: number; error?: S3Error } = { status: 0, bytesOut: 0, bytesIn: 0 };
-    res.once("close", () => {
+    const closed = new Promise((resolve) => res.once("close", resolve));
+    applyCors(req, res);
+    // The request ends (for the log) when the handler is done and the response is closed.
+    void Promise.all([serve(req, res, event, expectContinue), closed]).then(([result]) => {
       log.end(event, {
         status: result.status || res.statusCode,
         bytesIn: result.bytesIn,
@@ -52,9 +55,6 @@ export function createGateway(options: GatewayOptions): Handler {
         durationMs: performance.now() - started,
       });
     });
-    applyCors(req, res);
-
-    void serve(req, res, event, expectContinue).then((r) => (result = r));
   };
 
   async function serve(
@@ -64,7 +64,7 @@ export function createGateway(options: GatewayOptions): Handler {
     expectContinue: boolean,
   ): Promise<{ status: number; bytesOut: number; bytesIn: number; error?: S3Error }> {
     const head = req.method === "HEAD";
-    const errorContext: ErrorContext = { requestId: "", region: config.region };
+    const errorContext: ErrorContext = { requestId: event.id, region: config.region };
     let parsed: S3Request | undefined;
     try {
       if (req.method === "OPTIONS") return preflight(req, res);
@@ -72,9 +72,7 @@ export function createGateway(options: GatewayOptions): Handler {
         return health(res, options.isReady(), head);
       }
 
-      parsed = parseRequest(req, config.mode, config.domains);
-      errorContext.requestId = parsed.id;
-      event.id = parsed.id;
+      parsed = parseRequest(req, config.mode, config.domains, event.id);
       Object.assign(event, { repo: parsed.bucket, ref: parsed.ref ?? undefined, path: parsed.path });
 
       let routed: Route | S3Error;
@@ -115,7 +113,6 @@ export function createGateway(options: GatewayOptions): Handler {
     } catch (err) {
       const s3err = toS3Error(err);
       if (s3err.code === "InternalError" && !(err instanceof S3Error)) reportInternal(err);
-      if (!errorContext.requestId) errorContext.requestId = parsed?.id ?? crypto.randomUUID();
       writeError(res, s3err, errorContext, head);
       return { status: s3err.status, bytesOut: 0, bytesIn: 0, error: s3err };
     }

@@ -32,14 +32,14 @@ export function requestHeader(req: { headers: IncomingMessage["headers"] }, name
   return Array.isArray(v) ? v.join(",") : v;
 }
 
-export function parseRequest(req: IncomingMessage, mode: Mode, domains: readonly string[]): S3Request {
+export function parseRequest(req: IncomingMessage, mode: Mode, domains: readonly string[], id: string = randomUUID()): S3Request {
   const url = req.url ?? "/";
   const q = url.indexOf("?");
   const rawPath = q >= 0 ? url.slice(0, q) : url;
   const rawQuery = q >= 0 ? url.slice(q + 1) : "";
   const host = requestHeader(req, "host") ?? "";
   const parsed: S3Request = {
-    id: randomUUID(),
+    id,
     method: (req.method ?? "GET").toUpperCase(),
     rawPath,
     rawQuery,

@@ -1,0 +1,127 @@
+/**
+ * <App>: the terminal request viewer. Header, live request list, optional detail pane and a bottom
+ * filter/help line; keyboard for selection, details, filter, pause, clear and quit. Knows only the
+ * RequestLog (through useRequests) and never exits the process itself: `q`/Ctrl-C call onQuit.
+ */
+import { useMemo, useRef, useState } from "react";
+import { Box, useInput, useStdin, type Key } from "ink";
+import type { RequestEvent, RequestLog } from "../events.js";
+import { DetailPane, detailHeight } from "./detail-pane.js";
+import { filterEvents } from "./filter.js";
+import { FilterBar } from "./filter-bar.js";
+import { Header, type ServerInfo } from "./header.js";
+import { RequestList } from "./request-list.js";
+import { splitKeys } from "./split-keys.js";
+import { useRequests } from "./use-requests.js";
+import { useTerminalSize } from "./use-terminal-size.js";
+
+export type { ServerInfo } from "./header.js";
+
+export interface AppProps {
+  log: RequestLog;
+  info: ServerInfo;
+  onQuit: () => void;
+}
+
+const MIN_LIST = 5; // column header + 4 rows
+
+export function App({ log, info, onQuit }: AppProps) {
+  const { snapshot, refresh } = useRequests(log);
+  const { rows: termRows, columns } = useTerminalSize();
+  const { isRawModeSupported } = useStdin();
+  const [frozen, setFrozen] = useState<{ rows: RequestEvent[]; at: number }>(); // set while paused
+  const [selectedId, setSelectedId] = useState<string | undefined>();
+  const [detail, setDetail] = useState(false);
+  const [filter, setFilter] = useState("");
+  const [editing, setEditingState] = useState(false);
+  // keys can arrive faster than renders (fast typing, paste): the input mode must be current at once
+  const editingNow = useRef(false);
+  const setEditing = (value: boolean): void => {
+    editingNow.current = value;
+    setEditingState(value);
+  };
+  const [help, setHelp] = useState(false);
+
+  const live = useMemo(() => [...snapshot.finished, ...snapshot.inFlight], [snapshot]);
+  const all = frozen?.rows ?? live;
+  const rows = useMemo(() => filterEvents(all, filter), [all, filter]);
+  const selectedIndex = selectedId === undefined ? -1 : rows.findIndex((e) => e.id === selectedId);
+  const selected = selectedIndex >= 0 ? rows[selectedIndex] : undefined;
+
+  const available = Math.max(MIN_LIST, termRows - 4); // header (2) + bottom line + one spare row
+  const detailRows = detail && selected ? Math.max(3, Math.min(detailHeight(selected, columns), available - MIN_LIST)) : 0;
+  const listRows = Math.max(2, available - detailRows);
+
+  const idAt = (index: number): string | undefined => rows[Math.min(Math.max(index, 0), rows.length - 1)]?.id;
+  const select = (index: number): void => setSelectedId((prev) => idAt(index) ?? prev);
+  const move = (delta: number): void =>
+    setSelectedId((prev) => {
+      const index = prev === undefined ? -1 : rows.findIndex((e) => e.id === prev);
+      if (index >= 0) return idAt(index + delta);
+      return delta < 0 ? idAt(rows.length - 1) : prev;
+    });
+  const follow = (): void => {
+    setSelectedId(undefined);
+    setDetail(false);
+  };
+  const clear = (): void => {
+    log.clear();
+    refresh();
+    setFrozen((f) => f && { rows: f.rows.filter((e) => !e.done), at: f.at });
+    follow();
+  };
+
+  const onKey = (input: string, key: Key): void => {
+    if (key.ctrl && input === "c") return onQuit();
+    if (editingNow.current) {
+      if (key.escape) {
+        setFilter("");
+        setEditing(false);
+      } else if (key.return) setEditing(false);
+      else if (key.backspace || key.delete) setFilter((f) => f.slice(0, -1));
+      else if (key.ctrl && input === "u") setFilter("");
+      else if (key.upArrow || key.downArrow) move(key.upArrow ? -1 : 1);
+      else if (!key.ctrl && !key.meta && input !== "" && !/[\u0000-\u001f]/.test(input)) setFilter((f) => f + input);
+      return;
+    }
+    if (input === "q") onQuit();
+    else if (key.upArrow || input === "k") move(-1);
+    else if (key.downArrow || input === "j") move(1);
+    else if (key.pageUp) move(-(listRows - 1));
+    else if (key.pageDown) move(listRows - 1);
+    else if (key.home || input === "g") select(0);
+    else if (key.end || input === "G") follow();
+    else if (key.return) {
+      if (selected) setDetail((d) => !d);
+      else if (rows.length > 0) {
+        select(rows.length - 1);
+        setDetail(true);
+      }
+    } else if (key.escape) {
+      if (detail) setDetail(false);
+      else if (help) setHelp(false);
+      else if (filter) setFilter("");
+      else follow();
+    } else if (input === "/") {
+      setEditing(true);
+      setHelp(false);
+    } else if (input === "p") setFrozen((f) => (f ? undefined : { rows: live.map((e) => ({ ...e })), at: Date.now() }));
+    else if (input === "c") clear();
+    else if (input === "?") setHelp((h) => !h);
+  };
+  useInput(
+    (input, key) => {
+      for (const [one, oneKey] of splitKeys(input, key)) onKey(one, oneKey);
+    },
+    { isActive: isRawModeSupported },
+  );
+
+  return (
+    <Box flexDirection="column" width={columns}>
+      <Header info={info} totals={snapshot.totals} inFlight={snapshot.inFlight.length} paused={frozen !== undefined} />
+      <RequestList rows={rows} selectedId={selected?.id} height={listRows} columns={columns} now={frozen?.at ?? Date.now()} filtered={filter !== ""} />
+      {selected && detail ? <DetailPane event={selected} height={detailRows} columns={columns} /> : null}
+      <FilterBar editing={editing} filter={filter} shown={rows.length} total={all.length} help={help} following={selectedIndex < 0} />
+    </Box>
+  );
+}

@@ -1,0 +1,68 @@
+/**
+ * One request line: time, source marker, method, operation, status (coloured; "…" while in flight),
+ * bytes, duration, repo/ref/path (truncated in the middle to fit) and the error code.
+ */
+import { Text } from "ink";
+import type { RequestEvent } from "../events.js";
+import { formatBytes } from "../log-sink.js";
+import { formatDuration, formatTime, statusColor, targetOf, truncateEnd, truncateMiddle } from "./format.js";
+
+export interface RowLayout {
+  columns: number;
+  millis: boolean;
+  opWidth: number;
+}
+
+export function rowLayout(columns: number): RowLayout {
+  return { columns, millis: columns >= 120, opWidth: columns >= 120 ? 23 : columns >= 100 ? 20 : 16 };
+}
+
+/** Width of everything but the target and the error code. */
+function fixedWidth(layout: RowLayout): number {
+  return 2 + 1 + (layout.millis ? 12 : 8) + 1 + 7 + 1 + layout.opWidth + 1 + 3 + 1 + 8 + 1 + 6 + 2;
+}
+
+const MARKERS: Record<RequestEvent["source"], { char: string; color?: string }> = {
+  s3: { char: " " },
+  fixture: { char: "◆", color: "magenta" },
+  admin: { char: "▪", color: "blue" },
+};
+
+export interface RequestRowProps {
+  event: RequestEvent;
+  selected: boolean;
+  layout: RowLayout;
+  now: number;
+}
+
+export function RequestRow({ event: e, selected, layout, now }: RequestRowProps) {
+  const marker = MARKERS[e.source];
+  const color = statusColor(e.status);
+  const bytes = e.bytesIn || e.bytesOut ? formatBytes(e.bytesIn || e.bytesOut) : "";
+  const duration = formatDuration(e.done ? (e.durationMs ?? 0) : Math.max(0, now - e.startedAt));
+  const error = e.errorCode ?? "";
+  const targetWidth = Math.max(8, layout.columns - fixedWidth(layout) - (error ? error.length + 1 : 0));
+  const operation = e.operation ?? (e.source === "s3" ? "-" : e.source);
+  return (
+    <Text wrap="truncate-end" inverse={selected}>
+      {selected ? "›" : " "}
+      <Text color={marker.color}>{marker.char}</Text> <Text dimColor>{formatTime(e.startedAt, layout.millis)}</Text>{" "}
+      {truncateEnd(e.method, 7).padEnd(7)} {truncateEnd(operation, layout.opWidth).padEnd(layout.opWidth)}{" "}
+      {e.done ? <Text color={color}>{String(e.status ?? "---").padEnd(3)}</Text> : <Text dimColor>{"…".padEnd(3)}</Text>}{" "}
+      {bytes.padStart(8)} <Text dimColor={!e.done}>{duration.padStart(6)}</Text>
+      {"  "}
+      {truncateMiddle(targetOf(e), targetWidth).padEnd(error ? targetWidth : 0)}
+      {error ? <Text color={color}> {error}</Text> : null}
+    </Text>
+  );
+}
+
+export function ColumnHeader({ layout }: { layout: RowLayout }) {
+  const time = "TIME".padEnd(layout.millis ? 12 : 8);
+  return (
+    <Text dimColor wrap="truncate-end">
+      {"  "} {time} {"METHOD".padEnd(7)} {"OPERATION".padEnd(layout.opWidth)} {"ST "} {"BYTES".padStart(8)} {"DUR".padStart(6)}
+      {"  "}REPO/REF/PATH
+    </Text>
+  );
+}

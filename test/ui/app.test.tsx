@@ -1,0 +1,244 @@
+/** <App> end to end over a real RequestLog: frames after each event and key press. */
+import { render } from "ink-testing-library";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { RequestLog } from "../../src/events.js";
+import { App } from "../../src/ui/app.js";
+import { info, keys, nextFrame, plain, startRequest, type } from "./helpers.js";
+
+type Rendered = ReturnType<typeof render>;
+let current: Rendered | undefined;
+
+function mount(log = new RequestLog(), onQuit = vi.fn()) {
+  current = render(<App log={log} info={info} onQuit={onQuit} />);
+  const frame = () => plain(current!.lastFrame());
+  return { log, onQuit, frame, ...current };
+}
+
+afterEach(() => {
+  current?.unmount();
+  current = undefined;
+});
+
+describe("App", () => {
+  it("shows the header: endpoint, access key id, data dir, mode, uptime and totals", async () => {
+    const { log, frame } = mount();
+    expect(frame()).toContain("http://127.0.0.1:9000");
+    expect(frame()).toContain("key AKIATESTKEY");
+    expect(frame()).toContain("data /tmp/lakes3-data");
+    expect(frame()).toContain("mode dev");
+    expect(frame()).toMatch(/up \dm\d\ds/);
+    expect(frame()).toContain("waiting for requests");
+    log.end(startRequest(log, { method: "PUT", operation: "PutObject" }), { status: 200, bytesIn: 2048 });
+    log.end(startRequest(log), { status: 404, errorCode: "NoSuchKey", bytesOut: 300 });
+    await nextFrame();
+    expect(frame()).toMatch(/requests 2 +errors 1 +in 2\.0 KiB +out 300 B +in flight 0/);
+  });
+
+  it("shows a request as pending, then its status, bytes, duration and error code", async () => {
+    const { log, frame } = mount();
+    const e = startRequest(log, { repo: "lake", ref: "main", path: "data/file.csv" });
+    await nextFrame();
+    const pendingLine = frame().split("\n").find((l) => l.includes("lake/main/data/file.csv"));
+    expect(pendingLine).toMatch(/GET +GetObject +… /);
+    expect(frame()).toContain("in flight 1");
+    log.end(e, { status: 404, errorCode: "NoSuchKey", bytesOut: 1234, durationMs: 12 });
+    await nextFrame();
+    const line = frame().split("\n").find((l) => l.includes("lake/main/data/file.csv"));
+    expect(line).toMatch(/GET +GetObject +404 +1\.2 KiB +12ms +lake\/main\/data\/file\.csv +NoSuchKey/);
+  });
+
+  it("keeps newest at the bottom and fits the terminal", async () => {
+    const { log, frame } = mount();
+    for (let i = 0; i < 50; i++) log.end(startRequest(log, { path: `file-${i}.txt` }), { status: 200 });
+    await nextFrame();
+    const lines = frame().split("\n");
+    expect(lines.length).toBeLessThan(24);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
+    const rows = lines.filter((l) => l.includes("repo/main/file-"));
+    expect(rows.at(-1)).toContain("file-49.txt");
+    expect(frame()).not.toContain("file-0.txt");
+  });
+
+  it("marks fixture loads", async () => {
+    const { log, frame } = mount();
+    log.end(startRequest(log, { source: "fixture", method: "PUT", operation: "PutObject", path: "fx.txt" }), { status: 200 });
+    await nextFrame();
+    expect(frame().split("\n").find((l) => l.includes("fx.txt"))).toMatch(/^ ◆ /);
+  });
+
+  it("filters with / (text and tokens), Esc clears", async () => {
+    const { log, frame, stdin } = mount();
+    log.end(startRequest(log, { path: "good.txt" }), { status: 200 });
+    log.end(startRequest(log, { method: "PUT", operation: "PutObject", repo: "other", path: "bad.txt" }), { status: 403, errorCode: "AccessDenied" });
+    await nextFrame();
+    await type(stdin, "/", ..."status:4xx", keys.enter);
+    expect(frame()).toContain("bad.txt");
+    expect(frame()).not.toContain("good.txt");
+    expect(frame()).toContain("filter: status:4xx");
+    await type(stdin, "/", keys.backspace, keys.backspace, keys.backspace, keys.backspace, keys.backspace, keys.backspace, keys.backspace, keys.backspace, keys.backspace, keys.backspace);
+    await type(stdin, ..."op:GetObject repo:repo", keys.enter);
+    expect(frame()).toContain("good.txt");
+    expect(frame()).not.toContain("bad.txt");
+    await type(stdin, keys.escape);
+    expect(frame()).toContain("good.txt");
+    expect(frame()).toContain("bad.txt");
+    await type(stdin, "/", "zzz");
+    expect(frame()).toContain("no requests match the filter");
+    await type(stdin, keys.escape);
+    expect(frame()).toContain("good.txt");
+  });
+
+  it("keeps up with keys that arrive faster than renders (paste, key repeat)", async () => {
+    const { log, frame, stdin } = mount();
+    for (let i = 0; i < 10; i++) log.end(startRequest(log, { path: `f-${i}.txt` }), { status: i === 3 ? 404 : 200 });
+    await nextFrame();
+    stdin.write(keys.up);
+    stdin.write(keys.up);
+    stdin.write(keys.up);
+    await nextFrame(30);
+    expect(frame().split("\n").find((l) => l.startsWith("›"))).toContain("f-7.txt");
+    stdin.write("/");
+    stdin.write("status:4xx");
+    stdin.write(keys.enter);
+    await nextFrame(30);
+    expect(frame()).toContain("filter: status:4xx");
+    expect(frame()).toContain("f-3.txt");
+    expect(frame()).not.toContain("f-7.txt");
+  });
+
+  it("replays a multi-key chunk key by key", async () => {
+    const { log, frame, stdin } = mount();
+    log.end(startRequest(log, { path: "gone.txt" }), { status: 200 });
+    await nextFrame();
+    await type(stdin, "c?");
+    expect(frame()).not.toContain("gone.txt");
+    expect(frame()).toContain("Enter details");
+  });
+
+  it("opens a detail pane with masked headers", async () => {
+    const { log, frame, stdin } = mount();
+    log.end(
+      startRequest(log, {
+        userAgent: "aws-sdk-js/3.0",
+        auth: "ok",
+        headers: {
+          authorization: "AWS4-HMAC-SHA256 Credential=AKIATESTKEY/20240101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0123456789abcdef",
+          "x-amz-security-token": "SECRET-TOKEN",
+          cookie: "session=SECRET-COOKIE",
+          "x-amz-date": "20240101T000000Z",
+        },
+      }),
+      { status: 200, bytesOut: 5 },
+    );
+    await nextFrame();
+    await type(stdin, keys.up, keys.enter);
+    const f = frame();
+    expect(f).toContain("GET /repo/main/a.txt");
+    expect(f).toContain("user agent  aws-sdk-js/3.0");
+    expect(f).toContain("auth ok");
+    expect(f).toContain("Signature=****");
+    expect(f).toContain("x-amz-security-token: ****");
+    expect(f).toContain("cookie: ****");
+    expect(f).toContain("x-amz-date: 20240101T000000Z");
+    expect(f).not.toMatch(/0123456789abcdef|SECRET-TOKEN|SECRET-COOKIE/);
+    await type(stdin, keys.enter);
+    expect(frame()).not.toContain("Signature=****");
+  });
+
+  it("shows the server's canonical request and string to sign for SignatureDoesNotMatch", async () => {
+    const { log, frame, stdin, stdout } = mount();
+    log.end(startRequest(log, { auth: "failed" }), {
+      status: 403,
+      errorCode: "SignatureDoesNotMatch",
+      errorMessage: "The request signature we calculated does not match the signature you provided.",
+      signature: {
+        canonicalRequest: "GET\n/repo/main/a.txt\n\nhost:127.0.0.1:9000\nx-amz-date:20240101T000000Z\n\nhost;x-amz-date\nUNSIGNED-PAYLOAD",
+        stringToSign: "AWS4-HMAC-SHA256\n20240101T000000Z\n20240101/us-east-1/s3/aws4_request\nabc123hash",
+      },
+    });
+    // a taller terminal: re-layout on resize
+    Object.defineProperty(stdout, "rows", { value: 50, configurable: true });
+    stdout.emit("resize");
+    await nextFrame();
+    await type(stdin, keys.enter);
+    const f = frame();
+    expect(f).toContain("403 SignatureDoesNotMatch · auth failed");
+    expect(f).toContain("The request signature we calculated");
+    expect(f).toContain("canonical request (server)");
+    expect(f).toContain("host:127.0.0.1:9000");
+    expect(f).toContain("UNSIGNED-PAYLOAD");
+    expect(f).toContain("string to sign (server)");
+    expect(f).toContain("abc123hash");
+  });
+
+  it("freezes the view while a request is selected; End/G follows the tail again", async () => {
+    const { log, frame, stdin } = mount();
+    for (let i = 0; i < 30; i++) log.end(startRequest(log, { path: `old-${i}.txt` }), { status: 200 });
+    await nextFrame();
+    await type(stdin, keys.up, keys.up);
+    expect(frame().split("\n").find((l) => l.startsWith("›"))).toContain("old-28.txt");
+    for (let i = 0; i < 5; i++) log.end(startRequest(log, { path: `new-${i}.txt` }), { status: 200 });
+    await nextFrame();
+    expect(frame()).toContain("old-28.txt");
+    expect(frame()).not.toContain("new-4.txt");
+    await type(stdin, "j", "k", "k");
+    expect(frame().split("\n").find((l) => l.startsWith("›"))).toContain("old-27.txt");
+    await type(stdin, "G");
+    expect(frame()).toContain("new-4.txt");
+    expect(frame()).not.toMatch(/^›/m);
+  });
+
+  it("pauses the list (totals keep counting) and resumes with p", async () => {
+    const { log, frame, stdin } = mount();
+    const slow = startRequest(log, { path: "slow.txt" });
+    await nextFrame();
+    await type(stdin, "p");
+    expect(frame()).toContain("PAUSED");
+    log.end(slow, { status: 200 });
+    log.end(startRequest(log, { path: "later.txt" }), { status: 500, errorCode: "InternalError" });
+    await nextFrame();
+    expect(frame()).not.toContain("later.txt");
+    expect(frame().split("\n").find((l) => l.includes("slow.txt"))).toMatch(/ … /);
+    expect(frame()).toContain("requests 2");
+    await type(stdin, "p");
+    expect(frame()).not.toContain("PAUSED");
+    expect(frame()).toContain("later.txt");
+    expect(frame().split("\n").find((l) => l.includes("slow.txt"))).toMatch(/ 200 /);
+  });
+
+  it("clears finished requests with c", async () => {
+    const { log, frame, stdin } = mount();
+    log.end(startRequest(log, { path: "gone.txt" }), { status: 200 });
+    await nextFrame();
+    expect(frame()).toContain("gone.txt");
+    await type(stdin, "c");
+    expect(frame()).not.toContain("gone.txt");
+    expect(frame()).toContain("waiting for requests");
+    expect(log.getSnapshot().finished).toEqual([]);
+  });
+
+  it("shows help with ?", async () => {
+    const { frame, stdin } = mount();
+    await type(stdin, "?");
+    expect(frame()).toContain("Enter details");
+  });
+
+  it("calls onQuit on q and on Ctrl-C", async () => {
+    const { onQuit, stdin } = mount();
+    await type(stdin, "q");
+    expect(onQuit).toHaveBeenCalledTimes(1);
+    await type(stdin, keys.ctrlC);
+    expect(onQuit).toHaveBeenCalledTimes(2);
+  });
+
+  it("renders only a handful of frames for a burst of 2000 requests", async () => {
+    const { log, frame, frames } = mount();
+    await nextFrame();
+    const before = frames.length;
+    for (let i = 0; i < 2000; i++) log.end(startRequest(log, { path: `burst-${i}` }), { status: 200 });
+    await nextFrame(200);
+    expect(frames.length - before).toBeLessThanOrEqual(3);
+    expect(frame()).toContain("requests 2000");
+    expect(frame()).toContain("burst-1999");
+  });
+});

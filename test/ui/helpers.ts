@@ -1,0 +1,35 @@
+/**
+ * Shared helpers for the UI tests: a real RequestLog event builder, frame waits, key codes, ANSI strip.
+ */
+import type { RequestEvent, RequestLog } from "../../src/events.js";
+import type { ServerInfo } from "../../src/ui/app.js";
+
+let next = 0;
+
+export function startRequest(log: RequestLog, over: Partial<RequestEvent> = {}): RequestEvent {
+  return log.start({ id: `req-${++next}`, source: "s3", method: "GET", operation: "GetObject", repo: "repo", ref: "main", path: "a.txt", ...over });
+}
+
+export const info: ServerInfo = {
+  endpoint: "http://127.0.0.1:9000",
+  accessKeyId: "AKIATESTKEY",
+  dataDir: "/tmp/lakes3-data",
+  mode: "dev",
+  startedAt: Date.now(),
+};
+
+/** Longer than one capped frame (~67 ms). */
+export const nextFrame = (ms = 120): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const keys = { up: "\u001B[A", down: "\u001B[B", enter: "\r", escape: "\u001B", end: "\u001B[F", ctrlC: "\u0003", backspace: "\u007F" };
+
+export function plain(frame: string | undefined): string {
+  return (frame ?? "").replace(/\u001B\[[0-9;]*m/g, "");
+}
+
+export async function type(stdin: { write(data: string): void }, ...inputs: string[]): Promise<void> {
+  for (const input of inputs) {
+    stdin.write(input);
+    await nextFrame(20);
+  }
+}

@@ -1,0 +1,74 @@
+/** useRequests through a probe component: frame-capped, one subscription, real RequestLog. */
+import { Text } from "ink";
+import { render } from "ink-testing-library";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { RequestLog } from "../../src/events.js";
+import { useRequests } from "../../src/ui/use-requests.js";
+import { nextFrame, startRequest } from "./helpers.js";
+
+let renders = 0;
+
+function Probe({ log }: { log: RequestLog }) {
+  const { snapshot } = useRequests(log);
+  renders++;
+  return <Text>{JSON.stringify({ inFlight: snapshot.inFlight.length, finished: snapshot.finished.length, requests: snapshot.totals.requests })}</Text>;
+}
+
+afterEach(() => {
+  renders = 0;
+});
+
+describe("useRequests", () => {
+  it("shows start and end of a request on the next frame", async () => {
+    const log = new RequestLog();
+    const { lastFrame, unmount } = render(<Probe log={log} />);
+    expect(lastFrame()).toBe('{"inFlight":0,"finished":0,"requests":0}');
+    const e = startRequest(log);
+    await nextFrame();
+    expect(lastFrame()).toBe('{"inFlight":1,"finished":0,"requests":0}');
+    log.end(e, { status: 200 });
+    await nextFrame();
+    expect(lastFrame()).toBe('{"inFlight":0,"finished":1,"requests":1}');
+    unmount();
+  });
+
+  it("coalesces a burst of 2000 requests into a handful of renders, with one subscription", async () => {
+    const log = new RequestLog();
+    const subscribe = vi.spyOn(log, "subscribe");
+    const { lastFrame, unmount } = render(<Probe log={log} />);
+    const before = renders;
+    for (let i = 0; i < 2000; i++) log.end(startRequest(log), { status: 200, bytesOut: 1 });
+    await nextFrame(200);
+    expect(lastFrame()).toBe('{"inFlight":0,"finished":1000,"requests":2000}');
+    expect(renders - before).toBeGreaterThanOrEqual(1);
+    expect(renders - before).toBeLessThanOrEqual(3);
+    expect(subscribe).toHaveBeenCalledTimes(1);
+    unmount();
+  });
+
+  it("caps a sustained stream at ~15 renders a second", async () => {
+    const log = new RequestLog();
+    const { unmount } = render(<Probe log={log} />);
+    const before = renders;
+    const started = Date.now();
+    while (Date.now() - started < 500) {
+      log.end(startRequest(log), { status: 200 });
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await nextFrame();
+    // ~0.6 s at 15 fps ≈ 9 frames; hundreds of events went by
+    expect(renders - before).toBeLessThanOrEqual(12);
+    expect(log.totals.requests).toBeGreaterThan(50);
+    unmount();
+  });
+
+  it("stops listening on unmount", async () => {
+    const log = new RequestLog();
+    const { unmount } = render(<Probe log={log} />);
+    unmount();
+    const before = renders;
+    startRequest(log);
+    await nextFrame();
+    expect(renders).toBe(before);
+  });
+});
