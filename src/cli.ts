@@ -1,12 +1,15 @@
 /**
- * The `lakes3` command line: `serve` (flags mirrored as LAKES3_<FLAG> env vars). Failures are one
- * clear line on stderr and a non-zero exit; never a stack trace.
+ * The `lakes3` command line: `serve` (flags mirrored as LAKES3_<FLAG> env vars) and `health` (a
+ * readiness probe for CI). Failures are one clear line on stderr and a non-zero exit; never a
+ * stack trace.
  */
-import { Command, InvalidArgumentError, Option } from "commander";
+import { rename, rm, writeFile } from "node:fs/promises";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigError, DEFAULTS } from "./config.js";
 import { RequestLog } from "./events.js";
 import { attachLogSink, type LogFormat } from "./log-sink.js";
-import { ListenError, startServer } from "./server.js";
+import { ListenError, startServer, type LakeS3Server } from "./server.js";
+import { InspectExit, registerInspect } from "./inspect/command.js";
 import { StoreLockedError } from "./storage/metadata-store.js";
 
 const VERSION = "0.1.0";
@@ -23,9 +26,9 @@ function collect(value: string, previous: string[]): string[] {
 
 export function buildProgram(): Command {
   const program = new Command("lakes3")
+    .exitOverride()
     .description("A local emulator of the lakeFS S3 gateway")
-    .version(VERSION)
-    .showHelpAfterError("(run lakes3 --help for usage)");
+    .version(VERSION);
 
   program
     .command("serve")
@@ -40,11 +43,21 @@ export function buildProgram(): Command {
     .addOption(new Option("--repo <name>", "ensure a repository exists (repeatable)").env("LAKES3_REPO").argParser(collect).default([]))
     .addOption(new Option("--mode <mode>", "lakefs: bucket=repository, first key segment=ref; s3: plain S3 over the default branch").choices(["lakefs", "s3"]).env("LAKES3_MODE").default(DEFAULTS.mode))
     .addOption(new Option("--ephemeral", "use a temporary data dir, removed on exit").env("LAKES3_EPHEMERAL"))
+    .addOption(new Option("--fixtures <dir>", "load <dir>/<repo>/<branch>/<path> as objects and watch for changes").env("LAKES3_FIXTURES"))
+    .addOption(new Option("--ready-file <path>", "write the URL to this file once ready (removed on exit)").env("LAKES3_READY_FILE"))
     .addOption(new Option("--log-format <format>", "request log format").choices(["text", "json"]).env("LAKES3_LOG_FORMAT").default("text"))
     .addOption(new Option("-q, --quiet", "print only the startup line and errors").env("LAKES3_QUIET"))
     .addOption(new Option("--no-tui", "plain log lines even on a terminal").env("LAKES3_NO_TUI"))
     .action(serve);
 
+  program
+    .command("health")
+    .description("exit 0 when the server's GET /_health answers 200, 1 otherwise")
+    .addOption(new Option("--url <url>", "the server's URL").env("LAKES3_URL").default("http://127.0.0.1:8000"))
+    .addOption(new Option("--timeout <ms>", "keep retrying until ready or this many milliseconds have passed").argParser(parseMs).default(0))
+    .action(health);
+
+  registerInspect(program);
   return program;
 }
 
@@ -59,6 +72,8 @@ interface ServeFlags {
   repo: string[] | string;
   mode: "lakefs" | "s3";
   ephemeral?: boolean;
+  fixtures?: string;
+  readyFile?: string;
   logFormat: LogFormat;
   quiet?: boolean;
   tui: boolean;
@@ -66,8 +81,28 @@ interface ServeFlags {
 
 async function serve(flags: ServeFlags): Promise<void> {
   const log = new RequestLog();
+  const out = process.stdout;
   const repos = typeof flags.repo === "string" ? collect(flags.repo, []) : flags.repo;
-  const server = await startServer({
+  const useTui = flags.tui && out.isTTY === true && process.stdin.isTTY === true && flags.logFormat === "text" && !flags.quiet;
+  let server: LakeS3Server | undefined;
+  let ui: { unmount(): void } | undefined;
+  let stopping: string | undefined;
+
+  function stop(signal: string) {
+    if (stopping) return;
+    stopping = signal;
+    if (!server) return; // still starting: stopped as soon as it is up
+    ui?.unmount();
+    if (!flags.quiet) out.write(`lakes3: ${signal === "q" ? "quit" : signal}, shutting down\n`);
+    Promise.all([server.close(), flags.readyFile && rm(flags.readyFile, { force: true })]).then(
+      () => process.exit(0),
+      (err: Error) => fail(err.message),
+    );
+  }
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+
+  server = await startServer({
     port: flags.port,
     host: flags.host,
     dataDir: flags.dataDir,
@@ -77,48 +112,85 @@ async function serve(flags: ServeFlags): Promise<void> {
     region: flags.region,
     domains: flags.domain.split(","),
     mode: flags.mode,
+    fixtures: flags.fixtures,
     log,
+    // As soon as the port is bound, before fixtures load: the first line, then (no TUI) the
+    // details and the request log, so fixture loads are printed too.
+    onListening: ({ endpoint, dataDir }) => {
+      out.write(`lakes3 listening on ${endpoint}\n`);
+      if (useTui) return;
+      if (!flags.quiet) {
+        const example = flags.mode === "lakefs" ? `s3://${repos[0] ?? "REPO"}/main/` : `s3://${repos[0] ?? "BUCKET"}/`;
+        out.write(
+          [
+            `  mode          ${flags.mode}${flags.mode === "lakefs" ? " (bucket = repository, first key segment = ref)" : ""}`,
+            `  access key    ${flags.accessKeyId}`,
+            `  secret key    ${flags.secretAccessKey}`,
+            `  region        ${flags.region}`,
+            `  data dir      ${dataDir}${flags.ephemeral ? " (ephemeral)" : ""}`,
+            ...(flags.fixtures ? [`  fixtures      ${flags.fixtures} (watched)`] : []),
+            `  try           AWS_ACCESS_KEY_ID=${flags.accessKeyId} AWS_SECRET_ACCESS_KEY=${flags.secretAccessKey} aws --endpoint-url ${endpoint} s3 ls ${example}`,
+            "",
+          ].join("\n"),
+        );
+      }
+      attachLogSink(log, out, { format: flags.logFormat, quiet: flags.quiet ?? false });
+    },
   });
-  const out = process.stdout;
-  out.write(`lakes3 listening on ${server.endpoint}\n`);
-  const useTui = flags.tui && out.isTTY === true && process.stdin.isTTY === true && flags.logFormat === "text" && !flags.quiet;
-  if (!flags.quiet && !useTui) {
-    const example = server.mode === "lakefs" ? `s3://${repos[0] ?? "REPO"}/main/` : `s3://${repos[0] ?? "BUCKET"}/`;
-    out.write(
-      [
-        `  mode          ${server.mode}${server.mode === "lakefs" ? " (bucket = repository, first key segment = ref)" : ""}`,
-        `  access key    ${server.accessKeyId}`,
-        `  secret key    ${server.secretAccessKey}`,
-        `  region        ${server.region}`,
-        `  data dir      ${server.dataDir}${flags.ephemeral ? " (ephemeral)" : ""}`,
-        `  try           AWS_ACCESS_KEY_ID=${server.accessKeyId} AWS_SECRET_ACCESS_KEY=${server.secretAccessKey} aws --endpoint-url ${server.endpoint} s3 ls ${example}`,
-        "",
-      ].join("\n"),
-    );
-  }
-  let ui: { unmount(): void } | undefined;
+  if (flags.readyFile) await writeAtomically(flags.readyFile, server.endpoint);
   if (useTui) {
     // The terminal UI is loaded only when used: CI and pipes never pay for React and Ink.
     const { renderApp } = await import("./ui/render.js");
     const info = { endpoint: server.endpoint, accessKeyId: server.accessKeyId, dataDir: server.dataDir, mode: server.mode, startedAt: Date.now() };
     ui = renderApp(log, info, () => stop("q"));
-  } else {
-    attachLogSink(log, out, { format: flags.logFormat, quiet: flags.quiet ?? false });
   }
+  if (stopping) {
+    const signal = stopping;
+    stopping = undefined;
+    stop(signal);
+  }
+}
 
-  let stopping = false;
-  function stop(signal: string) {
-    if (stopping) return;
-    stopping = true;
-    ui?.unmount();
-    if (!flags.quiet) out.write(`lakes3: ${signal === "q" ? "quit" : signal}, shutting down\n`);
-    server.close().then(
-      () => process.exit(0),
-      (err: Error) => fail(err.message),
-    );
+/** Write a file so that a reader never sees it half-written: temp file, then rename. */
+async function writeAtomically(file: string, content: string): Promise<void> {
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(temp, content);
+    await rename(temp, file);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw new Error(`cannot write ready file ${file}: ${(err as Error).message}`);
   }
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+function parseMs(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a number of milliseconds");
+  return Number(value);
+}
+
+async function health(flags: { url: string; timeout: number }): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(flags.url);
+  } catch {
+    fail(`health: invalid URL ${JSON.stringify(flags.url)}`);
+  }
+  if (!url.pathname.endsWith("/_health")) url.pathname = url.pathname.replace(/\/?$/, "/_health");
+  const deadline = Date.now() + flags.timeout;
+  for (;;) {
+    let problem: string;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(1000, Math.min(5000, deadline - Date.now()))) });
+      await res.body?.cancel();
+      if (res.status === 200) return;
+      problem = `${res.status} ${res.status === 503 ? "not ready yet" : res.statusText}`;
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause;
+      problem = cause?.code ?? (err as Error).message;
+    }
+    if (Date.now() >= deadline) fail(`health: ${url.href}: ${problem}${flags.timeout > 0 ? ` (after ${flags.timeout} ms)` : ""}`);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(100, Math.max(0, deadline - Date.now()))));
+  }
 }
 
 function fail(message: string): never {
@@ -130,6 +202,12 @@ export async function main(argv = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
+    // commander already printed its one line (usage errors exit 2, --help/--version 0)
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+    if (err instanceof InspectExit) {
+      process.stderr.write(`lakes3: ${err.message}\n`);
+      process.exit(err.code);
+    }
     if (err instanceof ConfigError || err instanceof StoreLockedError || err instanceof ListenError) fail(err.message);
     const e = err as NodeJS.ErrnoException;
     fail(e.code ? `${e.message}` : String(e.message ?? e));

@@ -37,6 +37,9 @@ export const REPOSITORY_NAME = /^[a-z0-9][a-z0-9-]{2,62}$/;
 /** lakeFS branch ids: `^\w[-\w]*$`. */
 export const BRANCH_NAME = /^\w[-\w]*$/;
 
+/** Written into the data dir while a server holds it: `{ url, pid }` (how `inspect` finds it). */
+export const SERVER_FILE = "server.json";
+
 /** A configuration mistake: the CLI prints its message as one line and exits non-zero. */
 export class ConfigError extends Error {}
 

@@ -7,16 +7,20 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
+import { createApiHandler } from "./api/index.js";
+import { ADMIN_PREFIX, createAdminHandler } from "./inspect/admin-route.js";
 import { authenticate } from "./auth/authenticate.js";
 import { decodeBody } from "./auth/payload.js";
 import type { AuthResult } from "./auth/types.js";
 import type { RequestEvent, RequestLog } from "./events.js";
 import { S3Error, toS3Error } from "./protocol/errors.js";
+import { VersioningError } from "./versioning/errors.js";
 import { parseRequest, requestHeader, type S3Request } from "./protocol/request.js";
 import { writeError, writeResult, type ErrorContext } from "./protocol/respond.js";
-import { route, type Route } from "./protocol/route.js";
+import { route, type OperationId, type Route } from "./protocol/route.js";
 import { objectErrorContext } from "./operations/address.js";
 import { OPERATIONS } from "./operations/index.js";
+import { MAX_OBJECT_SIZE } from "./operations/store-object.js";
 import type { ObjectContext, OperationContext, Services } from "./operations/types.js";
 
 export interface GatewayOptions {
@@ -31,8 +35,12 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, expectContinue
 export function createGateway(options: GatewayOptions): Handler {
   const { services, log } = options;
   const config = services.config;
+  const apiHandler = createApiHandler(services, log);
+  const adminHandler = createAdminHandler({ catalog: services.catalog, blobs: services.blobs, dataDir: config.dataDir });
 
   return (req, res, expectContinue = false) => {
+    if (req.url?.startsWith("/api/v1")) return void apiHandler(req, res);
+    if (req.url?.startsWith(ADMIN_PREFIX)) return void adminHandler(req, res);
     const started = performance.now();
     const event = log.start({
       id: randomUUID(),
@@ -44,6 +52,7 @@ export function createGateway(options: GatewayOptions): Handler {
     });
     const closed = new Promise((resolve) => res.once("close", resolve));
     applyCors(req, res);
+    res.once("finish", () => discardUnreadBody(req));
     // The request ends (for the log) when the handler is done and the response is closed.
     void Promise.all([serve(req, res, event, expectContinue), closed]).then(([result]) => {
       log.end(event, {
@@ -107,11 +116,12 @@ export function createGateway(options: GatewayOptions): Handler {
         errorContext.resource = ctx.repo.name;
       }
       if (routed.level === "object") Object.assign(errorContext, objectErrorContext(ctx as ObjectContext));
+      refuseOversizedBody(routed.operation, req);
       const outcome = await operation.handle(ctx);
       await writeResult(res, outcome, parsed.id, head);
       return { status: outcome.status ?? 200, bytesOut: outcome.bytesOut ?? 0, bytesIn: outcome.bytesIn ?? 0 };
     } catch (err) {
-      const s3err = toS3Error(err);
+      const s3err = err instanceof VersioningError ? versioningToS3(err) : toS3Error(err);
       if (s3err.code === "InternalError" && !(err instanceof S3Error)) reportInternal(err);
       writeError(res, s3err, errorContext, head);
       return { status: s3err.status, bytesOut: 0, bytesIn: 0, error: s3err };
@@ -138,7 +148,7 @@ export function createGateway(options: GatewayOptions): Handler {
     if (routed.level === "service") return ctx;
 
     const name = parsed.bucket!;
-    const repo = await services.store.getRepository(name);
+    const repo = await services.catalog.getRepository(name);
     if (!repo && routed.operation !== "CreateBucket") {
       if (name === "api" && parsed.rawPath.startsWith("/api/v1")) throw new S3Error("ErrNoSuchBucketPossibleAPIEndpoint");
       throw new S3Error("NoSuchBucket", { bucket: name, resource: name });
@@ -186,6 +196,49 @@ function preflight(req: IncomingMessage, res: ServerResponse) {
   return { status: 200, bytesOut: 0, bytesIn: 0 };
 }
 
+/**
+ * XML request bodies are read whole, so they are capped (the operations stop reading at these
+ * sizes: delete-objects.ts MAX_BODY, multipart.ts readPartList).
+ */
+const MAX_XML_BODY: Partial<Record<OperationId, number>> = {
+  DeleteObjects: 8 * 1024 * 1024,
+  CompleteMultipartUpload: 4 * 1024 * 1024,
+};
+
+/**
+ * Refuse a body by its declared size before reading a byte of it: a PutObject or UploadPart over
+ * 5 GiB is EntityTooLarge, an XML body over its cap is MalformedXML. Bodies without a declared
+ * size are still capped while streaming.
+ */
+function refuseOversizedBody(operation: OperationId, req: IncomingMessage): void {
+  const declared = declaredBodySize(req);
+  if (declared === undefined) return;
+  if ((operation === "PutObject" || operation === "UploadPart") && declared > MAX_OBJECT_SIZE) throw new S3Error("EntityTooLarge");
+  const xmlMax = MAX_XML_BODY[operation];
+  if (xmlMax !== undefined && declared > xmlMax) {
+    throw new S3Error("MalformedXML", `The XML you provided was larger than the maximum of ${xmlMax} bytes allowed.`);
+  }
+}
+
+/** The payload size a request announces: x-amz-decoded-content-length, else Content-Length unless aws-chunked framing is counted in it. */
+function declaredBodySize(req: IncomingMessage): number | undefined {
+  const decoded = requestHeader(req, "x-amz-decoded-content-length");
+  const framed = /^STREAMING-/i.test(requestHeader(req, "x-amz-content-sha256")?.trim() ?? "");
+  const raw = decoded ?? (framed ? undefined : requestHeader(req, "content-length"));
+  return raw !== undefined && /^\s*\d{1,16}\s*$/.test(raw) ? Number(raw) : undefined;
+}
+
+/**
+ * Once a response is sent, discard whatever is left of the request body: Node only drains bodies
+ * nobody started reading, so a body piped into a decoder that failed half-way (a bad chunk
+ * signature, bad framing) would otherwise stay unread and wedge the keep-alive connection.
+ */
+function discardUnreadBody(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  req.unpipe();
+  req.resume();
+}
+
 function flatHeaders(h: IncomingMessage["headers"]): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
 }
@@ -203,6 +256,20 @@ export function maskHeaders(h: IncomingMessage["headers"]): Record<string, strin
     out[k] = value;
   }
   return out;
+}
+
+/** A catalog failure seen through S3 (e.g. a branch deleted while a write was in flight). */
+function versioningToS3(err: VersioningError): S3Error {
+  switch (err.kind) {
+    case "not_found":
+      return new S3Error("NoSuchBucket", err.message);
+    case "conflict":
+      return new S3Error("ConditionalRequestConflict");
+    case "precondition":
+      return new S3Error("PreconditionFailed");
+    default:
+      return new S3Error("InvalidRequest", err.message);
+  }
 }
 
 function reportInternal(err: unknown): void {

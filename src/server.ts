@@ -1,18 +1,26 @@
 /**
  * Server lifecycle: open the stores (LevelDB lock, blob directory), sweep orphaned blobs, ensure
- * configured repositories, listen with node:http, and close cleanly. Used by `lakes3 serve` and
+ * configured repositories, listen with node:http (GET /_health answers 503 from here on), load and
+ * watch the fixtures directory, then flip to ready (200); close cleanly. Used by `lakes3 serve` and
  * exported as the programmatic API (`startServer`).
  */
+import { randomUUID } from "node:crypto";
 import http from "node:http";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { resolveConfig, type Config, type Mode } from "./config.js";
+import type { Duplex } from "node:stream";
+import { ConfigError, resolveConfig, SERVER_FILE, type Config, type Mode } from "./config.js";
 import { RequestLog } from "./events.js";
+import { startFixtures, type FixtureWatcher } from "./fixtures.js";
 import { createGateway } from "./gateway.js";
+import { S3Error } from "./protocol/errors.js";
+import { errorXml } from "./protocol/respond.js";
 import type { Services } from "./operations/types.js";
 import { FsBlobStore } from "./storage/blob-store.js";
 import { MetadataStore } from "./storage/metadata-store.js";
+import { Catalog } from "./versioning/catalog.js";
+import { RequestStore } from "./request-store.js";
 import { Reclaimer } from "./storage/reclaimer.js";
 
 export interface StartOptions {
@@ -27,6 +35,15 @@ export interface StartOptions {
   region?: string;
   domains?: string[];
   mode?: Mode;
+  /**
+   * A directory laid out as `<repo>/<branch>/<path...>`: loaded as objects before the server is
+   * ready, then watched (changes show up within a second). Also re-loaded by `reset()`.
+   */
+  fixtures?: string;
+  /** Skipped fixture paths, one line each (default: written to stderr). */
+  onWarning?: (message: string) => void;
+  /** Called once the port is bound, before fixtures load (the CLI prints its first line here). */
+  onListening?: (info: { endpoint: string; port: number; dataDir: string }) => void;
   /** Share a request log (the CLI attaches its sinks before start). */
   log?: RequestLog;
 }
@@ -40,6 +57,8 @@ export interface LakeS3Server {
   region: string;
   dataDir: string;
   mode: Mode;
+  /** The fixtures directory (absolute), when one is loaded. */
+  fixtures?: string;
   log: RequestLog;
   /** Ready-made configuration for @aws-sdk/client-s3's `new S3Client(...)`. */
   s3ClientConfig: {
@@ -48,56 +67,94 @@ export interface LakeS3Server {
     forcePathStyle: true;
     credentials: { accessKeyId: string; secretAccessKey: string };
   };
-  /** Stop listening, release the port and the data dir lock (and remove an ephemeral dir). */
+  /**
+   * Stop watching fixtures, stop listening, release the port and the data dir lock (and remove an
+   * ephemeral dir).
+   */
   close(): Promise<void>;
-  /** Empty all data (repositories, objects, blobs), then re-create the configured repositories. */
+  /**
+   * Empty all data (repositories, objects, blobs), then re-create the configured repositories and
+   * re-load the fixtures. /_health answers 503 meanwhile.
+   */
   reset(): Promise<void>;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<LakeS3Server> {
-  const dataDir = options.ephemeral ? await mkdtemp(path.join(os.tmpdir(), "lakes3-")) : options.dataDir;
-  const config = resolveConfig({
+  const fixtures = options.fixtures === undefined ? undefined : await fixturesDir(options.fixtures);
+  const input = {
     port: options.port,
     host: options.host,
-    dataDir,
+    dataDir: options.dataDir,
     accessKeyId: options.credentials?.accessKeyId,
     secretAccessKey: options.credentials?.secretAccessKey,
     region: options.region,
     domains: options.domains,
     repos: options.repos,
     mode: options.mode,
-  });
+  };
+  resolveConfig(input); // validate before creating an ephemeral dir, so a mistake leaves nothing behind
+  const config = resolveConfig({ ...input, dataDir: options.ephemeral ? await mkdtemp(path.join(os.tmpdir(), "lakes3-")) : options.dataDir });
   try {
-    return await start(config, options.log ?? new RequestLog(), options.ephemeral ?? false);
+    return await start(config, options.log ?? new RequestLog(), { ...options, fixtures });
   } catch (err) {
     if (options.ephemeral) await rm(config.dataDir, { recursive: true, force: true });
     throw err;
   }
 }
 
-async function start(config: Config, log: RequestLog, ephemeral: boolean): Promise<LakeS3Server> {
+async function fixturesDir(dir: string): Promise<string> {
+  const absolute = path.resolve(dir);
+  const st = await stat(absolute).catch(() => undefined);
+  if (!st?.isDirectory()) throw new ConfigError(`fixtures directory ${absolute} ${st ? "is not a directory" : "does not exist"}`);
+  return absolute;
+}
+
+async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+const warnToStderr = (message: string) => void process.stderr.write(`lakes3: ${message}\n`);
+
+async function start(config: Config, log: RequestLog, options: StartOptions): Promise<LakeS3Server> {
+  const ephemeral = options.ephemeral ?? false;
   await mkdir(config.dataDir, { recursive: true });
   const store = new MetadataStore(path.join(config.dataDir, "metadata"), config.dataDir);
   await store.open();
   const blobs = new FsBlobStore(config.dataDir);
   let server: http.Server | undefined;
+  let fixtures: FixtureWatcher | undefined;
   try {
     await blobs.init();
-    const live = await store.liveBlobIds();
+    const catalog = new Catalog(store);
+    const live = await catalog.liveBlobIds();
     await blobs.sweep((id) => live.has(id));
-    await ensureRepos(store, config.repos);
-    const services: Services = { config, store, blobs, reclaimer: new Reclaimer(blobs) };
+    await ensureRepos(catalog, config.repos);
+    const services: Services = { config, store, catalog, blobs, reclaimer: new Reclaimer(blobs) };
     let ready = false;
     const handler = createGateway({ services, log, isReady: () => ready });
     server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 }, (req, res) => handler(req, res));
     server.on("checkContinue", (req, res) => handler(req, res, true));
-    server.on("clientError", (err, socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-      else socket.destroy(err);
-    });
+    server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, config.region));
     const port = await listen(server, config);
-    ready = true;
     const endpoint = `http://${publicHost(config.host)}:${port}`;
+    // How `lakes3 inspect` finds this server while it holds the data dir's lock.
+    await writeFileAtomic(path.join(config.dataDir, SERVER_FILE), JSON.stringify({ url: endpoint, pid: process.pid }));
+    const requestStore = new RequestStore(config.dataDir);
+    await requestStore.attach(log);
+    options.onListening?.({ endpoint, port, dataDir: config.dataDir });
+    if (options.fixtures) {
+      fixtures = await startFixtures({ dir: options.fixtures, services, log, onWarning: options.onWarning ?? warnToStderr });
+    }
+    ready = true;
+    const watcher = fixtures;
+    const clear = async () => {
+      await store.clear();
+      services.reclaimer.forget();
+      await blobs.sweep(() => false);
+      await ensureRepos(catalog, config.repos);
+    };
     const credentials = { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey };
     const srv = server;
     let closing: Promise<void> | undefined;
@@ -109,37 +166,43 @@ async function start(config: Config, log: RequestLog, ephemeral: boolean): Promi
       region: config.region,
       dataDir: config.dataDir,
       mode: config.mode,
+      fixtures: options.fixtures,
       log,
       s3ClientConfig: { endpoint, region: config.region, forcePathStyle: true, credentials },
       close() {
         closing ??= (async () => {
           ready = false;
+          await watcher?.close();
           await new Promise<void>((resolve) => {
             srv.close(() => resolve());
             srv.closeAllConnections();
           });
           await services.reclaimer.flush();
+          await requestStore.close();
+          await rm(path.join(config.dataDir, SERVER_FILE), { force: true });
           await store.close();
           if (ephemeral) await rm(config.dataDir, { recursive: true, force: true });
         })();
         return closing;
       },
       async reset() {
-        await store.clear();
-        services.reclaimer.forget();
-        await blobs.sweep(() => false);
-        await ensureRepos(store, config.repos);
+        ready = false;
+        if (watcher) await watcher.reload(clear);
+        else await clear();
+        ready = closing === undefined;
       },
     };
   } catch (err) {
+    await fixtures?.close();
     server?.close();
+    server?.closeAllConnections();
     await store.close();
     throw err;
   }
 }
 
-async function ensureRepos(store: MetadataStore, repos: readonly string[]): Promise<void> {
-  for (const repo of repos) await store.createRepository(repo);
+async function ensureRepos(catalog: Catalog, repos: readonly string[]): Promise<void> {
+  for (const repo of repos) await catalog.createRepository(repo);
 }
 
 export class ListenError extends Error {}
@@ -166,4 +229,25 @@ function publicHost(host: string): string {
   if (host === "0.0.0.0" || host === "") return "127.0.0.1";
   if (host === "::") return "[::1]";
   return host.includes(":") ? `[${host}]` : host;
+}
+
+/**
+ * A request Node cannot parse never reaches the gateway; answer it as S3 does, with error XML and
+ * `Connection: close`: a header section over Node's limit (16 KiB) is RequestHeaderSectionTooLarge
+ * (400; Node's own answer would be 431), anything else BadRequest (400).
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, region: string): void {
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const s3err = new S3Error(err.code === "HPE_HEADER_OVERFLOW" ? "RequestHeaderSectionTooLarge" : "BadRequest");
+  const requestId = randomUUID();
+  const body = errorXml(s3err, { requestId, region });
+  socket.end(
+    `HTTP/1.1 ${s3err.status} ${http.STATUS_CODES[s3err.status]}\r\n` +
+      `Content-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `x-amz-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

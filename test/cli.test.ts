@@ -1,12 +1,15 @@
 /** The real CLI, spawned as a user would run it (needs the build: `npm test` builds first). */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const BIN = path.resolve(import.meta.dirname, "../bin/lakes3.js");
+const ROOT = path.resolve(import.meta.dirname, "..");
+const BIN = path.join(ROOT, "bin/lakes3.js");
 let dir: string;
 const children: ChildProcess[] = [];
 
@@ -19,7 +22,7 @@ afterAll(async () => {
 });
 
 function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   let stderr = "";
@@ -71,11 +74,97 @@ describe("lakes3 serve", () => {
   });
 
   it("fails with one clear line and a non-zero exit on bad input", async () => {
+    const tmp = path.join(dir, "tmp-bad-input");
+    await mkdir(tmp);
     for (const args of [["serve", "--port", "nope"], ["serve", "--mode", "gcs"], ["serve", "--port", "0", "--repo", "Bad_Repo", "--ephemeral"]]) {
-      const s = run(args);
+      const s = run(args, { TMPDIR: tmp });
       const code = await s.exited;
       expect(code, args.join(" ")).not.toBe(0);
       expect(s.stderr(), args.join(" ")).not.toMatch(/\n\s+at /); // no stack trace
     }
+    expect(await readdir(tmp)).toEqual([]); // no ephemeral dir left behind
+  });
+});
+
+/** A port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("lakes3 serve for CI: fixtures, ready file, health", () => {
+  it("loads --fixtures, writes --ready-file, passes `lakes3 health`, and cleans up on SIGTERM", async () => {
+    const readyFile = path.join(dir, "ready-url");
+    const s = run(["serve", "--port", "0", "--ephemeral", "--fixtures", "fixtures", "--ready-file", readyFile]);
+    const line = await s.firstLine;
+    expect(line).toMatch(/^lakes3 listening on http:\/\/127\.0\.0\.1:\d+$/);
+    const url = line.split(" ").at(-1)!;
+
+    const probe = run(["health", "--url", url, "--timeout", "10000"]);
+    expect(await probe.exited).toBe(0);
+    expect((await fetch(`${url}/_health`)).status).toBe(200);
+    expect(await readFile(readyFile, "utf8")).toBe(url);
+
+    const s3 = new S3Client({
+      endpoint: url,
+      region: "us-east-1",
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: "AKIAIOSFOLQUICKSTART", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" },
+    });
+    const res = await s3.send(new GetObjectCommand({ Bucket: "sample-repo", Key: "main/config/pipeline.json" }));
+    expect(await res.Body!.transformToString()).toBe(await readFile(path.join(ROOT, "fixtures/sample-repo/main/config/pipeline.json"), "utf8"));
+    s3.destroy();
+    // the request log shows the fixture loads
+    expect(s.stdout()).toMatch(/FixtureLoad\s+sample-repo\/main\/config\/pipeline\.json/);
+
+    const dataDir = /data dir\s+(\S+)/.exec(s.stdout())?.[1];
+    expect(dataDir && existsSync(dataDir)).toBe(true);
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+    expect(existsSync(dataDir!)).toBe(false);
+    expect(existsSync(readyFile)).toBe(false);
+  });
+
+  it("`lakes3 health` exits 1 with one line when nothing answers, and waits with --timeout", async () => {
+    const port = await freePort();
+    const down = run(["health", "--url", `http://127.0.0.1:${port}`]);
+    expect(await down.exited).toBe(1);
+    expect(down.stderr().trim().split("\n")).toHaveLength(1);
+    expect(down.stderr()).toMatch(/^lakes3: health: http:\/\/127\.0\.0\.1:\d+\/_health: ECONNREFUSED/);
+
+    const waiting = run(["health", "--url", `http://127.0.0.1:${port}/`, "--timeout", "20000"]);
+    await new Promise((r) => setTimeout(r, 300));
+    const s = run(["serve", "--port", String(port), "--ephemeral", "--quiet"], { LAKES3_FIXTURES: "fixtures" });
+    expect(await waiting.exited).toBe(0);
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+  });
+
+  it("reports bad fixture paths on stderr, one line each, and keeps serving; a missing dir is fatal", async () => {
+    const fx = path.join(dir, "bad-fixtures");
+    await mkdir(path.join(fx, "Bad_Repo/main"), { recursive: true });
+    await writeFile(path.join(fx, "Bad_Repo/main/a.csv"), "x");
+    await writeFile(path.join(fx, "stray.txt"), "x");
+    const readyFile = path.join(dir, "ready-bad");
+    const s = run(["serve", "--port", "0", "--ephemeral", "--quiet", "--fixtures", fx], { LAKES3_READY_FILE: readyFile });
+    const url = (await s.firstLine).split(" ").at(-1)!;
+    const probe = run(["health", "--url", url, "--timeout", "10000"]);
+    expect(await probe.exited).toBe(0);
+    expect(await readFile(readyFile, "utf8")).toBe(url);
+    expect(s.stderr().trim().split("\n").sort()).toEqual([
+      expect.stringMatching(/^lakes3: fixtures: skipping Bad_Repo\/: invalid repository name/),
+      expect.stringMatching(/^lakes3: fixtures: skipping stray\.txt: files go in/),
+    ]);
+    expect(s.stdout().trim()).toBe(`lakes3 listening on ${url}`); // --quiet: only the first line
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+
+    const missing = run(["serve", "--port", "0", "--ephemeral", "--fixtures", path.join(dir, "nope")]);
+    expect(await missing.exited).toBe(1);
+    expect(missing.stderr().trim()).toMatch(/^lakes3: fixtures directory .*nope does not exist$/);
   });
 });

@@ -58,10 +58,9 @@ export function detectScheme(input: AuthInput): AuthScheme | "anonymous" {
       });
     }
     const value = authorization.trim();
-    const scheme = value.split(/\s/, 1)[0]!;
-    if (scheme === ALGORITHM) return "sigv4-header";
-    if (scheme === ALGORITHM_V4A) throw new S3Error("NotImplemented", { message: `${ALGORITHM_V4A} (SigV4a) is not supported.` });
-    if (scheme === "AWS") return "sigv2-header";
+    if (value.startsWith(ALGORITHM)) return "sigv4-header"; // malformed variants get AuthorizationHeaderMalformed
+    if (value.startsWith(ALGORITHM_V4A)) throw new S3Error("NotImplemented", { message: `${ALGORITHM_V4A} (SigV4a) is not supported.` });
+    if (value.split(/\s/, 1)[0] === "AWS") return "sigv2-header";
     throw new S3Error("InvalidArgument", { message: "Unsupported Authorization Type", extras: { ArgumentName: "Authorization" } });
   }
   if (presignV4) return "sigv4-presigned";

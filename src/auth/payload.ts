@@ -63,6 +63,10 @@ export function decodedContentLength(headers: Record<string, string | undefined>
  * the target with 400 IncompleteBody.
  */
 function attach(body: Readable, target: Transform): void {
+  // Data flows (and may fail) before the consumer attaches; without a listener of our own,
+  // Readable.pipe would re-emit the error unhandled. Consumers still see it: the stream is
+  // destroyed with it (`stream.errored`), so pipeline / for-await reject with the S3Error.
+  target.on("error", () => {});
   body.pipe(target);
   finished(body, (err) => {
     if (err && !target.destroyed) {

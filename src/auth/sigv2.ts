@@ -52,10 +52,10 @@ export function canonicalResourceV2(rawPath: string, rawQuery: string, bucketFro
   return resource;
 }
 
-/** `x-amz-*` headers, lower-case, sorted, each `name:v1,v2\n`. */
-export function canonicalAmzHeadersV2(headers: Record<string, string[]>): string {
+/** `x-amz-*` headers (minus `omit`), lower-case, sorted, each `name:v1,v2\n`. */
+export function canonicalAmzHeadersV2(headers: Record<string, string[]>, omit?: string): string {
   let out = "";
-  for (const name of Object.keys(headers).filter((h) => h.startsWith("x-amz-")).sort()) {
+  for (const name of Object.keys(headers).filter((h) => h.startsWith("x-amz-") && h !== omit).sort()) {
     out += name + ":" + (headerValues(headers, name) ?? []).map((v) => v.trim()).join(",") + "\n";
   }
   return out;
@@ -65,11 +65,19 @@ function joined(headers: Record<string, string[]>, name: string): string {
   return (headerValues(headers, name) ?? []).join(",");
 }
 
+export interface StringToSignV2Options {
+  bucketFromHost?: string;
+  /** Replaces the Date line (the `Expires` value of a presigned request). */
+  dateValue?: string;
+  /** Leaves one header out of the canonicalized amz headers. */
+  omitAmzHeader?: string;
+}
+
 /**
- * The SigV2 string to sign. `dateValue` overrides the Date line (the `Expires` value for presigned
- * requests); otherwise it is the Date header, or empty when `x-amz-date` is present.
+ * The SigV2 string to sign: method, Content-MD5, Content-Type, Date (empty when `x-amz-date` is
+ * present, as the S3 docs require), the canonicalized amz headers, the canonicalized resource.
  */
-export function stringToSignV2(input: AuthInput, options: { bucketFromHost?: string; dateValue?: string } = {}): string {
+export function stringToSignV2(input: AuthInput, options: StringToSignV2Options = {}): string {
   const h = input.headers;
   const date = options.dateValue ?? (headerValues(h, "x-amz-date") ? "" : joined(h, "date"));
   return (
@@ -77,9 +85,27 @@ export function stringToSignV2(input: AuthInput, options: { bucketFromHost?: str
     joined(h, "content-md5") + "\n" +
     joined(h, "content-type") + "\n" +
     date + "\n" +
-    canonicalAmzHeadersV2(h) +
+    canonicalAmzHeadersV2(h, options.omitAmzHeader) +
     canonicalResourceV2(input.rawPath, input.rawQuery, options.bucketFromHost)
   );
+}
+
+/**
+ * Strings to sign a header-signed request may have used. The first is the documented rule; with
+ * `x-amz-date` two variants real signers produce are also accepted: the S3 docs' own DELETE example
+ * (x-amz-date's value on the Date line, not repeated as an amz header) and MinIO/lakeFS's form (the
+ * Date header's value on the Date line, x-amz-date kept as an amz header).
+ */
+export function stringToSignV2Candidates(input: AuthInput, bucketFromHost?: string): string[] {
+  const base: StringToSignV2Options = bucketFromHost === undefined ? {} : { bucketFromHost };
+  const candidates = [stringToSignV2(input, base)];
+  const amzDate = headerValues(input.headers, "x-amz-date");
+  if (amzDate) {
+    candidates.push(stringToSignV2(input, { ...base, dateValue: amzDate.join(","), omitAmzHeader: "x-amz-date" }));
+    const date = headerValues(input.headers, "date");
+    if (date) candidates.push(stringToSignV2(input, { ...base, dateValue: date.join(",") }));
+  }
+  return candidates;
 }
 
 /** Base64 HMAC-SHA1 of the string to sign. */
@@ -133,8 +159,10 @@ export function verifySigV2Header(
   const dateMs = parseHttpDate(dateText);
   if (dateMs === undefined) throw new S3Error("MalformedDate");
 
-  const text = stringToSignV2(input, bucketFromHost === undefined ? {} : { bucketFromHost });
-  if (!safeEqual(signV2(creds.secretAccessKey, text), provided)) throw mismatchV2(accessKeyId, text, provided);
+  const candidates = stringToSignV2Candidates(input, bucketFromHost);
+  if (!candidates.some((text) => safeEqual(signV2(creds.secretAccessKey, text), provided))) {
+    throw mismatchV2(accessKeyId, candidates[0]!, provided);
+  }
 
   const nowMs = now.getTime();
   if (Math.abs(nowMs - dateMs) > MAX_SKEW_MS) throw skewError(dateText, nowMs);

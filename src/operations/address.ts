@@ -3,9 +3,10 @@
  * puts the ref in front of every key), what an error's Resource says, and the lookups "the object
  * at this address" (read) and "the branch behind this address" (write).
  */
+import { BRANCH_NAME } from "../config.js";
 import { S3Error } from "../protocol/errors.js";
-import type { BranchTarget, ObjectRecord } from "../storage/metadata-store.js";
-import { resolveBranch, resolveRef } from "../versioning/refs.js";
+import type { ObjectRecord } from "../storage/metadata-store.js";
+import type { BranchTarget } from "../versioning/catalog.js";
 import type { ObjectContext, OperationContext } from "./types.js";
 
 export const isLakefs = (ctx: OperationContext) => ctx.services.config.mode === "lakefs";
@@ -21,17 +22,32 @@ export function objectErrorContext(ctx: ObjectContext) {
     : { bucket: ctx.repo.name, key: ctx.path, resource: `/${ctx.repo.name}/${ctx.path}` };
 }
 
-/** The object at (repo, ref, path) or NoSuchKey. */
-export async function readObject(ctx: ObjectContext, repo = ctx.repo.name, ref = ctx.ref, path = ctx.path): Promise<{ record: ObjectRecord; target: BranchTarget }> {
-  const resolved = await resolveRef(ctx.services.store, repo, ref);
-  const record = resolved && (await ctx.services.store.getObject(resolved.target, path));
-  if (!resolved || !record) throw new S3Error("NoSuchKey");
-  return { record, target: resolved.target };
+/** The object visible at (repo, ref, path) — any readable ref — if there is one. */
+export async function findObject(ctx: ObjectContext, repo = ctx.repo.name, ref = ctx.ref, path = ctx.path): Promise<ObjectRecord | undefined> {
+  const view = await ctx.services.catalog.resolve(repo, ref);
+  return view && (await ctx.services.catalog.getObject(view, path));
 }
 
-/** The branch a write at this address goes to (fails as lakeFS does for non-branch refs). */
-export function writeTarget(ctx: ObjectContext): Promise<BranchTarget> {
-  return resolveBranch(ctx.services.store, ctx.repo.name, ctx.ref);
+/** The object at (repo, ref, path), or NoSuchKey. */
+export async function readObject(ctx: ObjectContext, repo = ctx.repo.name, ref = ctx.ref, path = ctx.path): Promise<ObjectRecord> {
+  const record = await findObject(ctx, repo, ref, path);
+  if (!record) throw new S3Error("NoSuchKey");
+  return record;
+}
+
+/**
+ * The branch a write at this address goes to. lakeFS answers 404 NoSuchBucket for a valid branch
+ * name that is not a branch (a tag, a commit id, a missing branch); for a ref that cannot be a
+ * branch name at all (`main~1`, `v1.0`, `main@`) lakeFS answers 500 — lakes3 answers 400
+ * InvalidArgument instead.
+ */
+export async function writeTarget(ctx: ObjectContext): Promise<BranchTarget> {
+  if (!BRANCH_NAME.test(ctx.ref)) {
+    throw new S3Error("InvalidArgument", { message: `Writes need a branch; "${ctx.ref}" is not a valid branch name.` });
+  }
+  const target = await ctx.services.catalog.branchTarget(ctx.repo.name, ctx.ref);
+  if (!target) throw new S3Error("NoSuchBucket", { bucket: ctx.repo.name, resource: ctx.repo.name });
+  return target;
 }
 
 const MAX_KEY_BYTES = 1024;

@@ -15,7 +15,7 @@ const CreateBucket: Operation = {
     const name = ctx.req.bucket!;
     ctx.body().resume(); // an optional CreateBucketConfiguration; the region is fixed
     if (!REPOSITORY_NAME.test(name)) throw new S3Error("InvalidBucketName", { bucket: name, resource: name });
-    const created = await ctx.services.store.createRepository(name);
+    const created = await ctx.services.catalog.createRepository(name);
     if (!created) throw new S3Error(isLakefs(ctx) ? "BucketAlreadyExists" : "BucketAlreadyOwnedByYou", { bucket: name, resource: name });
     return { headers: { Location: `/${name}` } };
   },
@@ -26,13 +26,15 @@ const DeleteBucket: Operation = {
   async handle(ctx) {
     if (isLakefs(ctx)) throw new S3Error("ERRLakeFSNotSupported");
     const repo = ctx.repo!;
-    const branches = await ctx.services.store.listBranches(repo.name, { limit: 1000 });
-    for (const b of branches.branches) {
-      if (await ctx.services.store.hasObjects({ repo: repo.name, branch: b.name })) {
+    const catalog = ctx.services.catalog;
+    const { branches } = await catalog.listBranches(repo.name);
+    for (const b of branches) {
+      const view = await catalog.resolve(repo.name, b.name);
+      if (view && (await catalog.listObjects(view, { prefix: "", limit: 1 })).items.length > 0) {
         throw new S3Error("BucketNotEmpty", { bucket: repo.name, resource: repo.name });
       }
     }
-    const blobs = await ctx.services.store.deleteRepository(repo.name);
+    const blobs = await catalog.deleteRepository(repo.name);
     ctx.services.reclaimer.reclaim(blobs);
     return { status: 204 };
   },

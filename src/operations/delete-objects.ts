@@ -7,7 +7,7 @@ import { BRANCH_NAME } from "../config.js";
 import { Digester, parseIntegrityHeaders } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
 import { asArray, readXml, text } from "../protocol/xml.js";
-import type { BranchTarget } from "../storage/metadata-store.js";
+import type { BranchTarget } from "../versioning/catalog.js";
 import { isLakefs } from "./address.js";
 import { streamError } from "./store-object.js";
 import type { Operation } from "./types.js";
@@ -52,7 +52,7 @@ const DeleteObjects: Operation = {
           errors.push({ Key: key, Code: "ErrDeletingKey", Message: `error deleting object: "${branch}" is not a branch` });
           continue;
         }
-        if (path === "" || !(await ctx.services.store.getBranch(repo.name, branch))) {
+        if (path === "" || !(await ctx.services.catalog.getBranch(repo.name, branch))) {
           deleted.push(key); // nothing to delete: lakeFS reports success
           continue;
         }
@@ -63,7 +63,7 @@ const DeleteObjects: Operation = {
       byBranch.set(branch, group);
     }
     for (const group of byBranch.values()) {
-      const removed = await ctx.services.store.deleteObjects(group.target, group.paths);
+      const removed = await ctx.services.catalog.deleteObjects(group.target, group.paths);
       for (const r of removed) ctx.services.reclaimer.reclaim(r.parts);
       deleted.push(...group.keys);
     }

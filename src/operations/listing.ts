@@ -7,8 +7,8 @@
 import { S3Error } from "../protocol/errors.js";
 import { xmlDate } from "../protocol/headers.js";
 import type { S3Result } from "../protocol/respond.js";
-import type { ListItem, ListPage, RepositoryRecord } from "../storage/metadata-store.js";
-import { resolveRef } from "../versioning/refs.js";
+import type { RepositoryRecord } from "../storage/metadata-store.js";
+import type { ListItem } from "../versioning/catalog.js";
 import { isLakefs } from "./address.js";
 import type { Operation, OperationContext } from "./types.js";
 
@@ -18,7 +18,7 @@ const OWNER = { ID: "lakes3", DisplayName: "lakes3" };
 const ListBuckets: Operation = {
   level: "service",
   async handle(ctx) {
-    const repos = await ctx.services.store.listRepositories(ctx.req.query.get("prefix") ?? "");
+    const { repos } = await ctx.services.catalog.listRepositories({ prefix: ctx.req.query.get("prefix") ?? "", limit: 10_000 });
     return {
       xml: {
         root: "ListAllMyBucketsResult",
@@ -110,16 +110,17 @@ function decodeToken(ctx: OperationContext, token: string): string {
  * as the client sees them.
  */
 async function listPage(ctx: OperationContext, repo: RepositoryRecord, p: ListParams): Promise<{ items: ListItem[]; isTruncated: boolean; last?: string }> {
-  const store = ctx.services.store;
+  const catalog = ctx.services.catalog;
   if (!isLakefs(ctx)) {
-    const target = { repo: repo.name, branch: repo.defaultBranch };
-    return store.listObjects(target, { prefix: p.prefix, delimiter: p.delimiter || undefined, startAfter: p.after, limit: p.maxKeys });
+    const view = await catalog.resolve(repo.name, repo.defaultBranch);
+    if (!view) return { items: [], isTruncated: false };
+    return catalog.listObjects(view, { prefix: p.prefix, delimiter: p.delimiter || undefined, startAfter: p.after, limit: p.maxKeys });
   }
   const prefix = p.prefix.replace(/^\//, "");
   const slash = prefix.indexOf("/");
   if (slash < 0) {
     const after = p.after?.replace(/\/$/, "");
-    const { branches, isTruncated } = await store.listBranches(repo.name, { prefix, after, limit: p.maxKeys });
+    const { branches, hasMore: isTruncated } = await catalog.listBranches(repo.name, { prefix, after, limit: p.maxKeys });
     const items = branches.map((b) => ({ prefix: `${b.name}/` }));
     return { items, isTruncated, last: branches.at(-1)?.name };
   }
@@ -131,9 +132,9 @@ async function listPage(ctx: OperationContext, repo: RepositoryRecord, p: ListPa
     }
     startAfter = p.after.slice(ref.length + 1);
   }
-  const resolved = await resolveRef(store, repo.name, ref);
-  if (!resolved) return { items: [], isTruncated: false };
-  const page: ListPage = await store.listObjects(resolved.target, {
+  const view = await catalog.resolve(repo.name, ref);
+  if (!view) return { items: [], isTruncated: false };
+  const page = await catalog.listObjects(view, {
     prefix: prefix.slice(slash + 1),
     delimiter: p.delimiter || undefined,
     startAfter,

@@ -227,7 +227,7 @@ const CompleteMultipartUpload: Operation = {
     const requested = await readPartList(ctx);
     let done;
     try {
-      done = await ctx.services.store.completeUpload(upload, target, (stored) => buildObject(upload, requested, stored), condition);
+      done = await ctx.services.catalog.completeUpload(upload, target, (stored) => buildObject(upload, requested, stored), condition);
     } catch (err) {
       throw err instanceof NoSuchUploadError ? new S3Error("NoSuchUpload") : err;
     }

@@ -21,7 +21,7 @@ import {
 } from "../protocol/headers.js";
 import type { S3Result } from "../protocol/respond.js";
 import type { ObjectRecord } from "../storage/metadata-store.js";
-import { checkKeyLength, isLakefs, readObject, writeTarget } from "./address.js";
+import { checkKeyLength, findObject, isLakefs, readObject, writeTarget } from "./address.js";
 import { MAX_OBJECT_SIZE, publishObject, writeBlob } from "./store-object.js";
 import type { ObjectContext, Operation } from "./types.js";
 
@@ -44,7 +44,7 @@ function checksumHeaders(record: ObjectRecord): Record<string, string> {
 }
 
 async function getOrHead(ctx: ObjectContext, head: boolean): Promise<S3Result> {
-  const { record } = await readObject(ctx);
+  const record = await readObject(ctx);
   checkConditions(readConditions(ctx.req.headers), record, "304");
   const range = parseRange(header(ctx.req.headers, "range"), record.size);
   const headers = { ...objectHeaders(record), ...responseOverrides(ctx.req.query) };
@@ -79,7 +79,7 @@ const PutObject: Operation = {
     const userMeta = readUserMetadata(h);
     const condition = writeCondition(h);
     // Fail a doomed conditional write before reading the body; checked again atomically on publish.
-    if (condition) condition(await ctx.services.store.getObject(target, ctx.path));
+    if (condition) condition(await findObject(ctx));
 
     const written = await writeBlob(ctx.services, ctx.body(), integrity, () => ctx.trailers());
     const record: ObjectRecord = {
@@ -127,10 +127,10 @@ export function parseCopySource(ctx: ObjectContext): { repo: string; ref: string
 /** The source object of a copy (any readable ref, any repository), copy-source conditionals applied. */
 export async function copySource(ctx: ObjectContext): Promise<{ record: ObjectRecord; repo: string; ref: string; path: string }> {
   const src = parseCopySource(ctx);
-  const repo = await ctx.services.store.getRepository(src.repo);
+  const repo = await ctx.services.catalog.getRepository(src.repo);
   if (!repo) throw new S3Error("NoSuchKey", { key: src.path, bucket: src.repo, resource: src.repo });
   const ref = isLakefs(ctx) ? src.ref : repo.defaultBranch;
-  const { record } = await readObject(ctx, src.repo, ref, src.path).catch((err) => {
+  const record = await readObject(ctx, src.repo, ref, src.path).catch((err) => {
     throw err instanceof S3Error ? new S3Error(err.code, { key: src.path, bucket: src.repo, resource: `${ref}@${src.repo}` }) : err;
   });
   checkConditions(readConditions(ctx.req.headers, "x-amz-copy-source-"), record, "412");
@@ -152,7 +152,7 @@ const CopyObject: Operation = {
     if (sameObject && directive === "COPY") {
       throw new S3Error("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
     }
-    if (condition) condition(await ctx.services.store.getObject(target, ctx.path));
+    if (condition) condition(await findObject(ctx));
 
     const algorithm = (header(h, "x-amz-checksum-algorithm")?.toUpperCase() ?? src.record.checksum?.algorithm) as ChecksumAlgorithm | undefined;
     const release = ctx.services.reclaimer.pin(src.record.parts);
@@ -191,7 +191,7 @@ const DeleteObject: Operation = {
       throw err;
     });
     if (!target) return { status: 204 };
-    const removed = await ctx.services.store.deleteObjects(target, [ctx.path]);
+    const removed = await ctx.services.catalog.deleteObjects(target, [ctx.path]);
     for (const r of removed) ctx.services.reclaimer.reclaim(r.parts);
     return { status: 204 };
   },

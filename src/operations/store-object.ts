@@ -2,7 +2,7 @@
  * The write path every object-writing operation shares (PutObject, CopyObject, UploadPart,
  * CompleteMultipartUpload, fixture loads): stream the bytes through the Digester into a new blob
  * (durable before anything points at it), then publish the record in one synced batch under the
- * key's lock, then reclaim whatever the record replaced. A failed check or write deletes the new
+ * key's lock, then reclaim the staged record it replaced (committed blobs are never reclaimed). A failed check or write deletes the new
  * blob; a crash in between leaves only an orphan for the startup sweep.
  */
 import type { Readable } from "node:stream";
@@ -10,7 +10,8 @@ import { pipeline } from "node:stream/promises";
 import { Digester, type ChecksumValue, type IntegrityRequest } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
 import type { BlobRef } from "../storage/blob-store.js";
-import type { BranchTarget, ObjectRecord, PutResult, WriteCondition } from "../storage/metadata-store.js";
+import type { ObjectRecord } from "../storage/metadata-store.js";
+import type { BranchTarget, WriteCondition } from "../versioning/catalog.js";
 import type { Services } from "./types.js";
 
 /** S3's single-PUT (and part) size limit. */
@@ -49,10 +50,10 @@ export async function publishObject(
   path: string,
   record: ObjectRecord,
   condition?: WriteCondition,
-): Promise<PutResult> {
-  let result: PutResult;
+): Promise<{ replaced?: ObjectRecord }> {
+  let result: { replaced?: ObjectRecord };
   try {
-    result = await services.store.putObject(target, path, record, condition);
+    result = await services.catalog.putObject(target, path, record, condition);
   } catch (err) {
     services.reclaimer.reclaim(record.parts);
     throw err;

@@ -10,10 +10,12 @@ import type { Level, OperationId } from "../protocol/route.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import type { MetadataStore, RepositoryRecord } from "../storage/metadata-store.js";
 import type { Reclaimer } from "../storage/reclaimer.js";
+import type { Catalog } from "../versioning/catalog.js";
 
 export interface Services {
   config: Config;
   store: MetadataStore;
+  catalog: Catalog;
   blobs: BlobStore;
   reclaimer: Reclaimer;
 }

@@ -1,14 +1,25 @@
 /**
- * All metadata in one LevelDB (through `level`): repositories, branches and object records.
- * Object records are keyed `repo!branch!path` in their own sublevel, so a prefix/delimiter listing
- * is an ordered range scan that seeks past whole common prefixes, never a full-bucket load.
- * Every mutation is one synced batch, so a crash leaves either the old state or the new one.
- * Records point at blobs by id; the blob bytes live in the BlobStore.
+ * All metadata in one LevelDB (through `level`), as typed sublevels:
+ *
+ *   repos      repo                   → RepositoryRecord
+ *   branches   repo!branch            → BranchRecord (head commit + staging token)
+ *   tags       repo!tag               → TagRecord
+ *   commits    repo!commitId          → CommitRecord
+ *   staging    repo!token!path        → StagedEntry (an object record, or a tombstone)
+ *   ranges     repo!rangeId           → RangeEntry[] (an immutable sorted run of committed objects)
+ *   trees      repo!treeId            → RangeRef[]   (an immutable committed tree: its ranges)
+ *   uploads    uploadId               → UploadRecord;  upload-index repo!clientKey\0… → uploadId
+ *   parts      uploadId!00001         → PartRecord
+ *
+ * This layer knows records and atomic batches; what they mean (refs, staging over commits,
+ * merges) lives in src/versioning. Every mutation is one synced batch, so a crash leaves either
+ * the old state or the new one.
  */
 import { Level } from "level";
-import type { BlobRef } from "./blob-store.js";
-import { KeyedMutex } from "./keyed-mutex.js";
 import type { ChecksumAlgorithm } from "../protocol/checksums.js";
+import type { BlobRef } from "./blob-store.js";
+import { KeyedMutex, KeyedRwLock } from "./keyed-mutex.js";
+import { rangeFor } from "./keys.js";
 
 export interface RepositoryRecord {
   name: string;
@@ -20,6 +31,28 @@ export interface RepositoryRecord {
 export interface BranchRecord {
   name: string;
   createdAt: string; // ISO
+  /** The commit the branch points at. */
+  head: string;
+  /** Uncommitted changes live under this token; a commit or reset starts a new one. */
+  stagingToken: string;
+}
+
+export interface TagRecord {
+  id: string;
+  commitId: string;
+  createdAt: string;
+}
+
+export interface CommitRecord {
+  id: string;
+  parents: string[];
+  message: string;
+  committer: string;
+  metadata: Record<string, string>;
+  createdAt: string; // ISO
+  /** The committed tree ("" = empty). */
+  tree: string;
+  generation: number;
 }
 
 /** Standard HTTP headers stored with an object and returned on GET/HEAD. */
@@ -51,27 +84,18 @@ export interface ObjectRecord {
   parts: BlobRef[];
 }
 
-/** Where objects live. Today a branch; the versioning layer resolves refs to one of these. */
-export interface BranchTarget {
-  repo: string;
-  branch: string;
-}
+/** A staged change: a new object record, or the deletion of a committed one. */
+export type StagedEntry = ObjectRecord | { tombstone: true };
 
-export interface ListOptions {
-  prefix: string;
-  delimiter?: string;
-  /** List strictly after this key. */
-  startAfter?: string;
-  limit: number;
-}
+export const isTombstone = (e: StagedEntry): e is { tombstone: true } => "tombstone" in e;
 
-export type ListItem = { key: string; record: ObjectRecord } | { prefix: string };
+export type RangeEntry = [path: string, record: ObjectRecord];
 
-export interface ListPage {
-  items: ListItem[];
-  isTruncated: boolean;
-  /** The last key or common prefix returned (the next page starts after it). */
-  last?: string;
+export interface RangeRef {
+  id: string;
+  first: string;
+  last: string;
+  count: number;
 }
 
 /** An upload in progress; metadata and content type are captured at CreateMultipartUpload. */
@@ -98,17 +122,7 @@ export interface PartRecord {
   checksum?: string; // base64, in the upload's algorithm
 }
 
-export class NoSuchUploadError extends Error {}
-
-export interface PutResult {
-  /** The record this write replaced, if any (its blobs are now unreferenced). */
-  replaced?: ObjectRecord;
-}
-
-/** A write precondition checked atomically with the write (under the key's lock). */
-export type WriteCondition = (current: ObjectRecord | undefined) => void;
-
-const SEP = "!"; // repository and branch names cannot contain it
+export const SEP = "!"; // repository and branch names cannot contain it
 
 export class StoreLockedError extends Error {
   constructor(readonly dataDir: string) {
@@ -117,23 +131,35 @@ export class StoreLockedError extends Error {
 }
 
 export class MetadataStore {
-  private readonly db: Level<string, unknown>;
-  private readonly repos;
-  private readonly branches;
-  private readonly objects;
-  private readonly uploads;
-  private readonly uploadIndex;
-  private readonly parts;
+  readonly db: Level<string, unknown>;
+  readonly repos;
+  readonly branches;
+  readonly tags;
+  readonly commits;
+  readonly staging;
+  readonly ranges;
+  readonly trees;
+  readonly uploads;
+  readonly uploadIndex;
+  readonly parts;
+  /** Per-key serialisation of conditional writes (object keys, uploads). */
   readonly locks = new KeyedMutex();
+  /** Per-branch: S3 writes share it, commits/merges/resets take it exclusively. */
+  readonly branchLocks = new KeyedRwLock();
 
   constructor(readonly location: string, private readonly dataDir = location) {
     this.db = new Level<string, unknown>(location, { valueEncoding: "json" });
-    this.repos = this.db.sublevel<string, RepositoryRecord>("repos", { valueEncoding: "json" });
-    this.branches = this.db.sublevel<string, BranchRecord>("branches", { valueEncoding: "json" });
-    this.objects = this.db.sublevel<string, ObjectRecord>("objects", { valueEncoding: "json" });
-    this.uploads = this.db.sublevel<string, UploadRecord>("uploads", { valueEncoding: "json" });
+    const json = { valueEncoding: "json" } as const;
+    this.repos = this.db.sublevel<string, RepositoryRecord>("repos", json);
+    this.branches = this.db.sublevel<string, BranchRecord>("branches", json);
+    this.tags = this.db.sublevel<string, TagRecord>("tags", json);
+    this.commits = this.db.sublevel<string, CommitRecord>("commits", json);
+    this.staging = this.db.sublevel<string, StagedEntry>("staging", json);
+    this.ranges = this.db.sublevel<string, RangeEntry[]>("ranges", json);
+    this.trees = this.db.sublevel<string, RangeRef[]>("trees", json);
+    this.uploads = this.db.sublevel<string, UploadRecord>("uploads", json);
     this.uploadIndex = this.db.sublevel<string, string>("upload-index", { valueEncoding: "utf8" });
-    this.parts = this.db.sublevel<string, PartRecord>("parts", { valueEncoding: "json" });
+    this.parts = this.db.sublevel<string, PartRecord>("parts", json);
   }
 
   async open(): Promise<void> {
@@ -149,192 +175,20 @@ export class MetadataStore {
     return this.db.close();
   }
 
-  // ---- repositories -------------------------------------------------------------------------
-
-  getRepository(name: string): Promise<RepositoryRecord | undefined> {
-    return this.repos.get(name);
+  /** A chained batch; `write()` it with `{ sync: true }`. */
+  batch() {
+    return this.db.batch();
   }
 
-  async listRepositories(prefix = ""): Promise<RepositoryRecord[]> {
-    const out: RepositoryRecord[] = [];
-    for await (const value of this.repos.values(rangeFor(prefix))) out.push(value);
-    return out;
+  /** Delete every record (programmatic reset). */
+  async clear(): Promise<void> {
+    await this.db.clear();
   }
 
-  /** Create a repository with its default branch; returns false when it already exists. */
-  async createRepository(name: string, defaultBranch = "main"): Promise<boolean> {
-    return this.locks.run(`repo:${name}`, async () => {
-      if (await this.repos.get(name)) return false;
-      const now = new Date().toISOString();
-      await this.db.batch(
-        [
-          { type: "put", sublevel: this.repos, key: name, value: { name, defaultBranch, createdAt: now, storageNamespace: `local://${name}` } },
-          { type: "put", sublevel: this.branches, key: branchKey(name, defaultBranch), value: { name: defaultBranch, createdAt: now } },
-        ],
-        { sync: true },
-      );
-      return true;
-    });
-  }
-
-  /** Delete a repository, its branches and object records; returns the removed records' blobs. */
-  async deleteRepository(name: string): Promise<BlobRef[]> {
-    return this.locks.run(`repo:${name}`, async () => {
-      const blobs: BlobRef[] = [];
-      const keys: string[] = [];
-      for await (const [key, rec] of this.objects.iterator(rangeFor(name + SEP))) {
-        keys.push(key);
-        blobs.push(...rec.parts);
-      }
-      const branchKeys: string[] = [];
-      for await (const key of this.branches.keys(rangeFor(name + SEP))) branchKeys.push(key);
-      const uploadOps = [];
-      for await (const uploadId of this.uploadIndex.values(rangeFor(name + SEP))) {
-        const upload = await this.uploads.get(uploadId);
-        if (!upload) continue;
-        const parts = await this.partsOf(uploadId);
-        blobs.push(...parts.map((p) => p.blob));
-        uploadOps.push(...this.dropUploadOps(upload, parts));
-      }
-      await this.db.batch(
-        [
-          ...uploadOps,
-          { type: "del", sublevel: this.repos, key: name },
-          ...branchKeys.map((key) => ({ type: "del" as const, sublevel: this.branches, key })),
-          ...keys.map((key) => ({ type: "del" as const, sublevel: this.objects, key })),
-        ],
-        { sync: true },
-      );
-      return blobs;
-    });
-  }
-
-  // ---- branches -----------------------------------------------------------------------------
-
-  getBranch(repo: string, branch: string): Promise<BranchRecord | undefined> {
-    return this.branches.get(branchKey(repo, branch));
-  }
-
-  async listBranches(repo: string, options: { prefix?: string; after?: string; limit: number }): Promise<{ branches: BranchRecord[]; isTruncated: boolean }> {
-    const base = repo + SEP;
-    const range = rangeFor(base + (options.prefix ?? ""));
-    const gt = options.after !== undefined && base + options.after >= range.gte ? { gt: base + options.after } : { gte: range.gte };
-    const branches: BranchRecord[] = [];
-    for await (const value of this.branches.values({ ...gt, lt: range.lt, limit: options.limit + 1 })) branches.push(value);
-    const isTruncated = branches.length > options.limit;
-    return { branches: branches.slice(0, options.limit), isTruncated };
-  }
-
-  async createBranch(repo: string, branch: string): Promise<boolean> {
-    return this.locks.run(`branch:${repo}${SEP}${branch}`, async () => {
-      if (await this.getBranch(repo, branch)) return false;
-      const record = { name: branch, createdAt: new Date().toISOString() };
-      await this.db.batch([{ type: "put", sublevel: this.branches, key: branchKey(repo, branch), value: record }], { sync: true });
-      return true;
-    });
-  }
-
-  // ---- objects ------------------------------------------------------------------------------
-
-  getObject(target: BranchTarget, path: string): Promise<ObjectRecord | undefined> {
-    return this.objects.get(objectKey(target, path));
-  }
-
-  /** Does the branch hold any object? (s3 mode's BucketNotEmpty check) */
-  async hasObjects(target: BranchTarget): Promise<boolean> {
-    for await (const _ of this.objects.keys({ ...rangeFor(objectKey(target, "")), limit: 1 })) return true;
-    return false;
-  }
-
-  /**
-   * Publish an object record: one synced batch, serialised per key so that a condition checked
-   * here (If-None-Match, If-Match) holds at the moment of the write, and the replaced record is
-   * exactly the one this write displaced.
-   */
-  putObject(target: BranchTarget, path: string, record: ObjectRecord, condition?: WriteCondition): Promise<PutResult> {
-    const key = objectKey(target, path);
-    return this.locks.run(key, async () => {
-      const current = await this.objects.get(key);
-      condition?.(current);
-      await this.db.batch([{ type: "put", sublevel: this.objects, key, value: record }], { sync: true });
-      return { replaced: current };
-    });
-  }
-
-  /** Delete object records; returns those that existed (their blobs are now unreferenced). */
-  deleteObjects(target: BranchTarget, paths: readonly string[]): Promise<ObjectRecord[]> {
-    const keys = [...new Set(paths.map((p) => objectKey(target, p)))];
-    return this.locks.runAll(keys, async () => {
-      const current = await this.objects.getMany(keys);
-      const removed = current.filter((r): r is ObjectRecord => r !== undefined);
-      if (removed.length > 0) {
-        await this.db.batch(
-          keys.filter((_, i) => current[i] !== undefined).map((key) => ({ type: "del" as const, sublevel: this.objects, key })),
-          { sync: true },
-        );
-      }
-      return removed;
-    });
-  }
-
-  /**
-   * One page of a listing: keys under `prefix`, grouped into common prefixes at `delimiter`,
-   * strictly after `startAfter`. Walks the range in key order and seeks past each common prefix.
-   */
-  async listObjects(target: BranchTarget, options: ListOptions): Promise<ListPage> {
-    const base = objectKey(target, "");
-    const { prefix, delimiter, limit } = options;
-    const range = rangeFor(base + prefix);
-    let start = range.gte;
-    let exclusive = false;
-    if (options.startAfter !== undefined && base + options.startAfter >= start) {
-      start = base + options.startAfter;
-      exclusive = true;
-      // A start-after that is itself a common prefix skips everything under it.
-      if (delimiter && options.startAfter.startsWith(prefix) && options.startAfter.endsWith(delimiter)) {
-        const rest = options.startAfter.slice(prefix.length);
-        if (rest.indexOf(delimiter) === rest.length - delimiter.length) {
-          start = base + skipPast(options.startAfter);
-          exclusive = false;
-        }
-      }
-    }
-    const items: ListItem[] = [];
-    const iterator = this.objects.iterator({ [exclusive ? "gt" : "gte"]: start, lt: range.lt });
-    let isTruncated = false;
-    try {
-      for (;;) {
-        const entry = await iterator.next();
-        if (entry === undefined) break;
-        const [fullKey, record] = entry;
-        if (!fullKey.startsWith(base)) break;
-        const key = fullKey.slice(base.length);
-        if (items.length >= limit) {
-          isTruncated = true;
-          break;
-        }
-        const at = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
-        if (at >= 0) {
-          const common = key.slice(0, at + delimiter!.length);
-          items.push({ prefix: common });
-          iterator.seek(base + skipPast(common));
-        } else {
-          items.push({ key, record });
-        }
-      }
-    } finally {
-      await iterator.close();
-    }
-    const lastItem = items.at(-1);
-    const last = lastItem === undefined ? undefined : "key" in lastItem ? lastItem.key : lastItem.prefix;
-    return { items, isTruncated, last };
-  }
-
-  // ---- multipart uploads --------------------------------------------------------------------
+  // ---- multipart uploads (not versioned: they become objects at Complete) -------------------
 
   async createUpload(upload: UploadRecord): Promise<void> {
-    await this.db
-      .batch()
+    await this.batch()
       .put(upload.uploadId, upload, { sublevel: this.uploads })
       .put(uploadIndexKey(upload), upload.uploadId, { sublevel: this.uploadIndex })
       .write({ sync: true });
@@ -350,7 +204,7 @@ export class MetadataStore {
       if (!(await this.uploads.get(uploadId))) throw new NoSuchUploadError(uploadId);
       const key = partKey(uploadId, part.partNumber);
       const replaced = await this.parts.get(key);
-      await this.db.batch([{ type: "put", sublevel: this.parts, key, value: part }], { sync: true });
+      await this.batch().put(key, part, { sublevel: this.parts }).write({ sync: true });
       return replaced;
     });
   }
@@ -358,53 +212,19 @@ export class MetadataStore {
   /** Parts in part-number order, strictly after `after`, at most `limit`. */
   async listParts(uploadId: string, options: { after?: number; limit?: number } = {}): Promise<{ parts: PartRecord[]; isTruncated: boolean }> {
     const range = rangeFor(uploadId + SEP);
-    const gt = options.after !== undefined ? { gt: partKey(uploadId, options.after) } : { gte: range.gte };
+    const start = options.after !== undefined ? { gt: partKey(uploadId, options.after) } : { gte: range.gte };
     const limit = options.limit ?? Infinity;
     const parts: PartRecord[] = [];
-    for await (const part of this.parts.values({ ...gt, lt: range.lt, limit: Number.isFinite(limit) ? limit + 1 : -1 })) parts.push(part);
+    for await (const part of this.parts.values({ ...start, lt: range.lt, limit: Number.isFinite(limit) ? limit + 1 : -1 })) parts.push(part);
     const isTruncated = parts.length > limit;
     return { parts: isTruncated ? parts.slice(0, limit) : parts, isTruncated };
   }
 
-  private async partsOf(uploadId: string): Promise<PartRecord[]> {
-    return (await this.listParts(uploadId)).parts;
-  }
-
-  private dropUploadOps(upload: UploadRecord, parts: readonly PartRecord[]) {
-    return [
-      { type: "del" as const, sublevel: this.uploads, key: upload.uploadId },
-      { type: "del" as const, sublevel: this.uploadIndex, key: uploadIndexKey(upload) },
-      ...parts.map((p) => ({ type: "del" as const, sublevel: this.parts, key: partKey(upload.uploadId, p.partNumber) })),
-    ];
-  }
-
-  /**
-   * Complete an upload atomically: `build` validates the stored parts and returns the object
-   * record; then, in ONE synced batch, the object is published and the upload and all its part
-   * records are dropped. Returns the replaced object and the parts the object does not use.
-   */
-  completeUpload(
-    upload: UploadRecord,
-    target: BranchTarget,
-    build: (parts: PartRecord[]) => ObjectRecord,
-    condition?: WriteCondition,
-  ): Promise<{ record: ObjectRecord; replaced?: ObjectRecord; unused: BlobRef[] }> {
-    return this.locks.run(`upload:${upload.uploadId}`, async () => {
-      if (!(await this.uploads.get(upload.uploadId))) throw new NoSuchUploadError(upload.uploadId);
-      const parts = await this.partsOf(upload.uploadId);
-      const record = build(parts);
-      const used = new Set(record.parts.map((p) => p.blobId));
-      const key = objectKey(target, upload.path);
-      return this.locks.run(key, async () => {
-        const current = await this.objects.get(key);
-        condition?.(current);
-        await this.db.batch(
-          [{ type: "put", sublevel: this.objects, key, value: record }, ...this.dropUploadOps(upload, parts)],
-          { sync: true },
-        );
-        return { record, replaced: current, unused: parts.map((p) => p.blob).filter((b) => !used.has(b.blobId)) };
-      });
-    });
+  /** Batch operations that drop an upload with its parts. */
+  dropUpload(batch: ReturnType<MetadataStore["batch"]>, upload: UploadRecord, parts: readonly PartRecord[]): void {
+    batch.del(upload.uploadId, { sublevel: this.uploads });
+    batch.del(uploadIndexKey(upload), { sublevel: this.uploadIndex });
+    for (const p of parts) batch.del(partKey(upload.uploadId, p.partNumber), { sublevel: this.parts });
   }
 
   /** Abort an upload: drop it and its parts; returns the part blobs. */
@@ -412,17 +232,17 @@ export class MetadataStore {
     return this.locks.run(`upload:${uploadId}`, async () => {
       const upload = await this.uploads.get(uploadId);
       if (!upload) throw new NoSuchUploadError(uploadId);
-      const parts = await this.partsOf(uploadId);
-      await this.db.batch(this.dropUploadOps(upload, parts), { sync: true });
+      const { parts } = await this.listParts(uploadId);
+      const batch = this.batch();
+      this.dropUpload(batch, upload, parts);
+      await batch.write({ sync: true });
       return parts.map((p) => p.blob);
     });
   }
 
   /** Uploads of a repository in (client key, initiation) order, starting after a marker. */
   async *listUploads(repo: string, options: { prefix: string; keyMarker?: string; uploadIdMarker?: string }): AsyncGenerator<UploadRecord> {
-    const base = repo + SEP;
-    const range = rangeFor(base + options.prefix);
-    for await (const uploadId of this.uploadIndex.values(range)) {
+    for await (const uploadId of this.uploadIndex.values(rangeFor(repo + SEP + options.prefix))) {
       const upload = await this.uploads.get(uploadId);
       if (!upload) continue;
       if (options.keyMarker !== undefined) {
@@ -434,36 +254,9 @@ export class MetadataStore {
       yield upload;
     }
   }
-
-  async countUploads(): Promise<number> {
-    let n = 0;
-    for await (const _ of this.uploads.keys()) n++;
-    return n;
-  }
-
-  /** Every blob id some record references (for the startup sweep and inspect). */
-  async liveBlobIds(): Promise<Set<string>> {
-    const live = new Set<string>();
-    for await (const record of this.objects.values()) for (const part of record.parts) live.add(part.blobId);
-    for await (const part of this.parts.values()) live.add(part.blob.blobId);
-    return live;
-  }
-
-  async countObjects(): Promise<{ objects: number; bytes: number }> {
-    let objects = 0;
-    let bytes = 0;
-    for await (const record of this.objects.values()) {
-      objects++;
-      bytes += record.size;
-    }
-    return { objects, bytes };
-  }
-
-  /** Delete every record (programmatic reset). */
-  async clear(): Promise<void> {
-    await this.db.clear();
-  }
 }
+
+export class NoSuchUploadError extends Error {}
 
 /** Uploads sort by client key, then initiation time (S3's ListMultipartUploads order). */
 function uploadIndexKey(u: UploadRecord): string {
@@ -472,26 +265,6 @@ function uploadIndexKey(u: UploadRecord): string {
 
 function partKey(uploadId: string, partNumber: number): string {
   return uploadId + SEP + String(partNumber).padStart(5, "0");
-}
-
-function branchKey(repo: string, branch: string): string {
-  return repo + SEP + branch;
-}
-
-function objectKey(target: BranchTarget, path: string): string {
-  return target.repo + SEP + target.branch + SEP + path;
-}
-
-/** The range of keys starting with `prefix`. */
-function rangeFor(prefix: string): { gte: string; lt: string } {
-  return { gte: prefix, lt: prefix + "\u{10FFFF}" };
-}
-
-/** The smallest string greater than every string that starts with `prefix`. */
-function skipPast(prefix: string): string {
-  const chars = [...prefix];
-  const last = chars.pop()!.codePointAt(0)!;
-  return chars.join("") + String.fromCodePoint(Math.min(last + 1, 0x10ffff));
 }
 
 function isLockError(err: unknown): boolean {

@@ -1,36 +1,92 @@
 /**
- * Ref resolution: the only question the S3 operations ask is "read/write/list path P at ref R".
- * Today a ref is a branch name; commit ids, tags and ref expressions arrive with the versioning
- * work behind this same interface. Writes are allowed only on branches, failing as lakeFS fails.
+ * Ref expressions as lakeFS resolves them: a full commit id, then a branch, then a tag, then a
+ * unique commit-id prefix; followed by modifiers `~N` (N-th first parent), `^N` (N-th parent),
+ * `@` (a branch's committed state only) and `$` (a branch's staging only).
  */
 import { BRANCH_NAME } from "../config.js";
-import { S3Error } from "../protocol/errors.js";
-import type { BranchTarget, MetadataStore } from "../storage/metadata-store.js";
+import { rangeFor } from "../storage/keys.js";
+import { SEP, type BranchRecord, type CommitRecord, type MetadataStore } from "../storage/metadata-store.js";
+import { EMPTY_TREE } from "./tree.js";
 
-export interface ResolvedRef {
-  /** The objects this ref reads. */
-  target: BranchTarget;
-  /** True when the ref is a branch (writable). */
-  writable: boolean;
+/** What a ref reads: staged changes (a branch) over a committed tree. */
+export interface RefView {
+  repo: string;
+  /** Set when the ref is a plain branch name: writable. */
+  branch?: BranchRecord;
+  /** The staging token whose changes overlay the tree (branches, and `branch$`). */
+  staging?: string;
+  /** The committed tree read ("" = empty; ignored for `branch$`). */
+  tree: string;
+  /** The commit the view is based on. */
+  commitId?: string;
 }
 
-/** Resolve a ref for reading; undefined when nothing by that name exists. */
-export async function resolveRef(store: MetadataStore, repo: string, ref: string): Promise<ResolvedRef | undefined> {
-  if (!BRANCH_NAME.test(ref)) return undefined;
-  const branch = await store.getBranch(repo, ref);
-  return branch ? { target: { repo, branch: ref }, writable: true } : undefined;
-}
+const FULL_COMMIT = /^[0-9a-f]{64}$/;
+const HEX = /^[0-9a-f]{1,64}$/;
 
-/**
- * Resolve a ref for writing. lakeFS answers 404 NoSuchBucket for a valid branch name that is not a
- * branch (a tag, a commit, a missing branch); for a ref that cannot be a branch name at all
- * (`main~1`, `v1.0`) lakeFS answers 500 — lakes3 answers 400 InvalidArgument instead.
- */
-export async function resolveBranch(store: MetadataStore, repo: string, ref: string): Promise<BranchTarget> {
-  if (!BRANCH_NAME.test(ref)) {
-    throw new S3Error("InvalidArgument", { message: `Writes need a branch; "${ref}" is not a valid branch name.` });
+export class RefResolver {
+  private readonly commitCache = new Map<string, CommitRecord>();
+
+  constructor(private readonly store: MetadataStore) {}
+
+  async commit(repo: string, id: string): Promise<CommitRecord | undefined> {
+    const key = repo + SEP + id;
+    let c = this.commitCache.get(key);
+    if (!c) {
+      c = await this.store.commits.get(key);
+      if (c) {
+        this.commitCache.set(key, c);
+        if (this.commitCache.size > 10_000) this.commitCache.delete(this.commitCache.keys().next().value!);
+      }
+    }
+    return c;
   }
-  const resolved = await resolveRef(store, repo, ref);
-  if (!resolved?.writable) throw new S3Error("NoSuchBucket", { bucket: repo, resource: repo });
-  return resolved.target;
+
+  /** A commit by full id or unique prefix. */
+  async commitByPrefix(repo: string, prefix: string): Promise<CommitRecord | undefined> {
+    if (FULL_COMMIT.test(prefix)) return this.commit(repo, prefix);
+    if (!HEX.test(prefix)) return undefined;
+    const found: CommitRecord[] = [];
+    for await (const c of this.store.commits.values({ ...rangeFor(repo + SEP + prefix), limit: 2 })) found.push(c);
+    return found.length === 1 ? found[0] : undefined;
+  }
+
+  async resolve(repo: string, ref: string): Promise<RefView | undefined> {
+    const at = ref.search(/[~^@$]/);
+    const base = at < 0 ? ref : ref.slice(0, at);
+    const modifiers = at < 0 ? "" : ref.slice(at);
+    if (base === "") return undefined;
+
+    let branch: BranchRecord | undefined;
+    let commit: CommitRecord | undefined;
+    if (FULL_COMMIT.test(base)) commit = await this.commit(repo, base);
+    if (!commit && BRANCH_NAME.test(base)) branch = await this.store.branches.get(repo + SEP + base);
+    if (branch) commit = await this.commit(repo, branch.head);
+    else if (!commit) {
+      const tag = await this.store.tags.get(repo + SEP + base);
+      commit = tag ? await this.commit(repo, tag.commitId) : await this.commitByPrefix(repo, base);
+    }
+    if (!commit) return undefined;
+
+    if (modifiers === "") {
+      return branch
+        ? { repo, branch, staging: branch.stagingToken, tree: commit.tree, commitId: commit.id }
+        : { repo, tree: commit.tree, commitId: commit.id };
+    }
+    if (modifiers === "@") return branch ? { repo, tree: commit.tree, commitId: commit.id } : undefined;
+    if (modifiers === "$") return branch ? { repo, staging: branch.stagingToken, tree: EMPTY_TREE, commitId: commit.id } : undefined;
+
+    for (const m of modifiers.matchAll(/([~^])(\d*)|(.)/g)) {
+      if (m[3] !== undefined) return undefined;
+      const n = m[2] === "" ? 1 : Number(m[2]);
+      if (m[1] === "~") {
+        for (let i = 0; i < n && commit; i++) commit = commit.parents[0] ? await this.commit(repo, commit.parents[0]) : undefined;
+      } else if (n > 0) {
+        const parent: string | undefined = commit!.parents[n - 1];
+        commit = parent ? await this.commit(repo, parent) : undefined;
+      }
+      if (!commit) return undefined;
+    }
+    return { repo, tree: commit!.tree, commitId: commit!.id };
+  }
 }

@@ -1,0 +1,116 @@
+/**
+ * The lakeFS REST API subset under /api/v1 (shapes from lakefs-api/swagger.yml). One request:
+ *   start event → match route (404 unknown, 405 wrong method) → authenticate (HTTP Basic, except
+ *   healthcheck / setup / version) → look up {repository} (404) → run the handler → write the
+ *   result or the `{message}` error → end event (status, bytes, error) once the response closes.
+ */
+import { randomUUID } from "node:crypto";
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import type { RequestEvent, RequestLog } from "../events.js";
+import type { Services } from "../operations/types.js";
+import { objectRoutes } from "./objects.js";
+import { refRoutes } from "./refs.js";
+import { repositoryRoutes } from "./repositories.js";
+import {
+  ApiError,
+  authenticate,
+  continueIfExpected,
+  maskHeaders,
+  notFound,
+  pathSegments,
+  readJson,
+  Router,
+  toApiError,
+  writeError,
+  writeResult,
+  type ApiContext,
+  type ApiResult,
+} from "./router.js";
+import { systemRoutes } from "./system.js";
+
+export { API_PREFIX } from "./router.js";
+
+export type ApiHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+export function createApiHandler(services: Services, log: RequestLog): ApiHandler {
+  const router = new Router([...systemRoutes, ...repositoryRoutes, ...refRoutes, ...objectRoutes]);
+
+  return async (req, res) => {
+    const started = performance.now();
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const event = log.start({
+      id: randomUUID(),
+      source: "admin",
+      method: req.method ?? "GET",
+      path: url.pathname,
+      userAgent: req.headers["user-agent"],
+      headers: maskHeaders(req.headers),
+    });
+    res.setHeader("X-Request-ID", event.id);
+    const closed = new Promise((resolve) => res.once("close", resolve));
+    const outcome = await serve(req, res, url, event);
+    await closed;
+    log.end(event, {
+      status: outcome.error?.status ?? outcome.result?.status ?? res.statusCode,
+      bytesIn: outcome.result?.bytesIn ?? 0,
+      bytesOut: outcome.bytesOut,
+      errorCode: outcome.error ? errorCode(outcome.error.status) : undefined,
+      errorMessage: outcome.error?.message,
+      durationMs: performance.now() - started,
+    });
+  };
+
+  async function serve(req: IncomingMessage, res: ServerResponse, url: URL, event: RequestEvent): Promise<{ result?: ApiResult; error?: ApiError; bytesOut: number }> {
+    const head = req.method === "HEAD";
+    try {
+      const matched = router.match(req.method ?? "GET", pathSegments(url.pathname));
+      if (!matched) throw notFound(`no such API endpoint: ${req.method} ${url.pathname}`);
+      if ("methodNotAllowed" in matched) throw new ApiError(405, `method ${req.method} not allowed on ${url.pathname}`);
+      const { route, params } = matched;
+      event.operation = `api:${route.operation}`;
+      if (route.auth) {
+        try {
+          authenticate(req, services.config);
+          event.auth = "ok";
+        } catch (err) {
+          event.auth = "failed";
+          throw err;
+        }
+      } else event.auth = "none";
+
+      const ctx: ApiContext = {
+        services,
+        req,
+        res,
+        params,
+        query: url.searchParams,
+        event,
+        json: () => readJson(req, res),
+        body: () => {
+          continueIfExpected(req, res);
+          return req;
+        },
+      };
+      const repoName = params["repository"];
+      if (repoName !== undefined) {
+        event.repo = repoName;
+        event.ref = params["branch"] ?? params["ref"] ?? params["sourceRef"] ?? params["leftRef"] ?? params["tag"] ?? params["commitId"];
+        event.path = undefined;
+        ctx.repo = await services.catalog.getRepository(repoName);
+        if (!ctx.repo) throw notFound(`repository ${repoName} not found`);
+      }
+      const result = await route.handle(ctx);
+      const bytesOut = await writeResult(res, result, head);
+      return { result, bytesOut };
+    } catch (err) {
+      const error = toApiError(err);
+      writeError(res, error, head);
+      return { error, bytesOut: 0 };
+    }
+  }
+}
+
+/** A short error code for the request log, e.g. 404 → NotFound. */
+function errorCode(status: number): string {
+  return (STATUS_CODES[status] ?? `Status${status}`).replace(/[^A-Za-z]/g, "");
+}

@@ -1,0 +1,211 @@
+/**
+ * Objects: stat, list, get/head (Range, If-None-Match) at any ref; upload (raw or
+ * multipart/form-data, streamed), delete, delete-many and copy on a branch. Bytes go through the
+ * same write path as the S3 gateway (writeBlob → publishObject), so ETags, checksums and crash
+ * safety are the same; staged blobs a delete hands back are reclaimed.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Readable } from "node:stream";
+import type { ChecksumAlgorithm } from "../protocol/checksums.js";
+import { etagMatches, httpDate, parseRange, writeCondition } from "../protocol/headers.js";
+import { checkKeyLength } from "../operations/address.js";
+import { publishObject, writeBlob } from "../operations/store-object.js";
+import type { ObjectRecord } from "../storage/metadata-store.js";
+import type { BranchTarget } from "../versioning/catalog.js";
+import type { RefView } from "../versioning/refs.js";
+import { formBoundary, openFormFile } from "./multipart.js";
+import { ApiError, badRequest, field, noContent, notFound, ok, pageParams, queryBool, queryString, repoRoute, type ApiResult, type RepoContext, type Route } from "./router.js";
+import * as shapes from "./shapes.js";
+
+const MAX_PATHS = 1000;
+const META_PREFIX = "x-lakefs-meta-";
+const MAX_METADATA = 2048;
+
+// ---- addressing --------------------------------------------------------------------------------
+
+async function viewOf(ctx: RepoContext, ref: string): Promise<RefView> {
+  const view = await ctx.services.catalog.resolve(ctx.repo.name, ref);
+  if (!view) throw notFound(`ref ${ref} not found`);
+  return view;
+}
+
+/** The `path` (or other) query parameter naming an object; noted in the request log. */
+function objectPath(ctx: RepoContext, name = "path"): string {
+  const path = queryString(ctx.query, name);
+  checkKeyLength(path);
+  ctx.event.path = path;
+  return path;
+}
+
+async function objectAt(ctx: RepoContext, ref: string, path: string): Promise<ObjectRecord> {
+  const record = await ctx.services.catalog.getObject(await viewOf(ctx, ref), path);
+  if (!record) throw notFound(`object ${path} not found at ${ref}`);
+  return record;
+}
+
+/** The branch `{branch}` names, for a write; 404 when it is not a branch (a tag, a commit). */
+async function branchTarget(ctx: RepoContext): Promise<BranchTarget> {
+  const branch = ctx.params["branch"]!;
+  const target = await ctx.services.catalog.branchTarget(ctx.repo.name, branch);
+  if (!target) throw notFound(`branch ${branch} not found`);
+  return target;
+}
+
+async function visibleOnBranch(ctx: RepoContext, target: BranchTarget, path: string): Promise<ObjectRecord | undefined> {
+  const view = await ctx.services.catalog.resolve(target.repo, target.branch);
+  return view && ctx.services.catalog.getObject(view, path);
+}
+
+// ---- reading -----------------------------------------------------------------------------------
+
+async function getOrHead(ctx: RepoContext, head: boolean): Promise<ApiResult> {
+  const path = objectPath(ctx);
+  const record = await objectAt(ctx, ctx.params["ref"]!, path);
+  const validators = { ETag: `"${record.etag}"`, "Last-Modified": httpDate(record.lastModified) };
+  const ifNoneMatch = ctx.req.headers["if-none-match"];
+  if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, record.etag)) return { status: 304, headers: validators };
+  const range = parseRange(ctx.req.headers.range, record.size);
+  const length = range ? range.end - range.start + 1 : record.size;
+  const headers = {
+    ...validators,
+    "Content-Type": record.contentType,
+    "Content-Length": length,
+    "Accept-Ranges": "bytes",
+    "Content-Range": range ? `bytes ${range.start}-${range.end}/${record.size}` : undefined,
+  };
+  const status = range ? 206 : 200;
+  if (head) return { status, headers };
+  const { blobs, reclaimer } = ctx.services;
+  const release = reclaimer.pin(record.parts);
+  if (!(await Promise.all(record.parts.map((p) => blobs.exists(p.blobId)))).every(Boolean)) {
+    release();
+    throw new ApiError(410, `object ${path}: its data is gone`);
+  }
+  const body = blobs.read(record.parts, range);
+  body.once("close", release);
+  return { status, headers, body, bytesOut: length };
+}
+
+const readRoutes: Route[] = [
+  repoRoute("GET", "/repositories/{repository}/refs/{ref}/objects", "getObject", (ctx) => getOrHead(ctx, false)),
+  repoRoute("HEAD", "/repositories/{repository}/refs/{ref}/objects", "headObject", (ctx) => getOrHead(ctx, true)),
+
+  repoRoute("GET", "/repositories/{repository}/refs/{ref}/objects/stat", "statObject", async (ctx) => {
+    const path = objectPath(ctx);
+    const record = await objectAt(ctx, ctx.params["ref"]!, path);
+    return ok(shapes.objectStats(ctx.repo.name, path, record, queryBool(ctx.query, "user_metadata", true)));
+  }),
+
+  repoRoute("GET", "/repositories/{repository}/refs/{ref}/objects/ls", "listObjects", async (ctx) => {
+    const { prefix, after, amount } = pageParams(ctx.query);
+    const delimiter = ctx.query.get("delimiter") || undefined;
+    const withMeta = queryBool(ctx.query, "user_metadata", true);
+    const view = await viewOf(ctx, ctx.params["ref"]!);
+    const page = await ctx.services.catalog.listObjects(view, { prefix, delimiter, startAfter: after || undefined, limit: amount });
+    const results = page.items.map((item) => ("key" in item ? shapes.objectStats(ctx.repo.name, item.key, item.record, withMeta) : shapes.commonPrefix(item.prefix)));
+    return ok(shapes.list(results, page.isTruncated, (r) => r.path));
+  }),
+];
+
+// ---- writing -----------------------------------------------------------------------------------
+
+/** X-Lakefs-Meta-* request headers → user metadata (lower-case names, as x-amz-meta-* on S3). */
+function userMetadata(headers: IncomingMessage["headers"]): Record<string, string> {
+  const meta: Record<string, string> = {};
+  let total = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith(META_PREFIX) || value === undefined) continue;
+    const key = name.slice(META_PREFIX.length);
+    const v = Array.isArray(value) ? value.join(",") : value;
+    total += key.length + Buffer.byteLength(v);
+    meta[key] = v;
+  }
+  if (total > MAX_METADATA) throw badRequest(`user metadata larger than ${MAX_METADATA} bytes`);
+  return meta;
+}
+
+/** The upload's bytes and content type: a raw body, or the `content` field of a form. */
+async function uploadSource(ctx: RepoContext): Promise<{ stream: Readable; contentType: string }> {
+  const contentType = ctx.req.headers["content-type"];
+  const boundary = formBoundary(contentType);
+  const body = ctx.body();
+  if (boundary === undefined) return { stream: body, contentType: contentType || "application/octet-stream" };
+  const file = await openFormFile(body, boundary, "content");
+  return { stream: file.body, contentType: file.contentType || "application/octet-stream" };
+}
+
+/** Stream bytes into a new blob and stage them at `path` (the one write path, as PutObject). */
+async function stage(
+  ctx: RepoContext,
+  target: BranchTarget,
+  path: string,
+  source: Readable,
+  fields: Pick<ObjectRecord, "contentType" | "headers" | "userMeta">,
+  options: { condition?: (current: ObjectRecord | undefined) => void; algorithm?: ChecksumAlgorithm } = {},
+): Promise<ObjectRecord> {
+  const written = await writeBlob(ctx.services, source, options.algorithm ? { checksum: { algorithm: options.algorithm } } : {});
+  const record: ObjectRecord = {
+    size: written.blob.size,
+    etag: written.md5Hex,
+    lastModified: new Date().toISOString(),
+    ...fields,
+    checksum: written.checksum && { ...written.checksum, type: "FULL_OBJECT" },
+    parts: [written.blob],
+  };
+  await publishObject(ctx.services, target, path, record, options.condition);
+  return record;
+}
+
+const writeRoutes: Route[] = [
+  // If-None-Match: * → 412 when the path exists (checked again atomically on publish).
+  repoRoute("POST", "/repositories/{repository}/branches/{branch}/objects", "uploadObject", async (ctx) => {
+    const path = objectPath(ctx);
+    const target = await branchTarget(ctx);
+    const condition = writeCondition(ctx.req.headers);
+    if (condition) condition(await visibleOnBranch(ctx, target, path));
+    const userMeta = userMetadata(ctx.req.headers);
+    const { stream, contentType } = await uploadSource(ctx);
+    const record = await stage(ctx, target, path, stream, { contentType, headers: {}, userMeta }, { condition });
+    return { ...ok(shapes.objectStats(ctx.repo.name, path, record), 201), bytesIn: record.size };
+  }),
+
+  repoRoute("DELETE", "/repositories/{repository}/branches/{branch}/objects", "deleteObject", async (ctx) => {
+    const path = objectPath(ctx);
+    const target = await branchTarget(ctx);
+    if (!(await visibleOnBranch(ctx, target, path))) throw notFound(`object ${path} not found`);
+    for (const removed of await ctx.services.catalog.deleteObjects(target, [path])) ctx.services.reclaimer.reclaim(removed.parts);
+    return noContent();
+  }),
+
+  // Missing paths (and empty ones, which Spark sends) count as deleted, as in lakeFS.
+  repoRoute("POST", "/repositories/{repository}/branches/{branch}/objects/delete", "deleteObjects", async (ctx) => {
+    const paths = field.stringArray(await ctx.json(), "paths");
+    if (paths.length > MAX_PATHS) throw badRequest(`at most ${MAX_PATHS} paths per request`);
+    paths.forEach(checkKeyLength);
+    const target = await branchTarget(ctx);
+    const removed = await ctx.services.catalog.deleteObjects(target, paths.filter((p) => p !== ""));
+    for (const r of removed) ctx.services.reclaimer.reclaim(r.parts);
+    return ok({ errors: [] });
+  }),
+
+  // A real copy of the bytes: a staged record owns its blobs, so two records never share one.
+  repoRoute("POST", "/repositories/{repository}/branches/{branch}/objects/copy", "copyObject", async (ctx) => {
+    const destPath = objectPath(ctx, "dest_path");
+    const body = await ctx.json();
+    const srcPath = field.string(body, "src_path");
+    const srcRef = field.optString(body, "src_ref") || ctx.params["branch"]!;
+    const target = await branchTarget(ctx);
+    const src = await objectAt(ctx, srcRef, srcPath);
+    const release = ctx.services.reclaimer.pin(src.parts);
+    let record: ObjectRecord;
+    try {
+      const fields = { contentType: src.contentType, headers: src.headers, userMeta: src.userMeta };
+      record = await stage(ctx, target, destPath, ctx.services.blobs.read(src.parts), fields, { algorithm: src.checksum?.algorithm });
+    } finally {
+      release();
+    }
+    return ok(shapes.objectStats(ctx.repo.name, destPath, record), 201);
+  }),
+];
+
+export const objectRoutes: Route[] = [...readRoutes, ...writeRoutes];

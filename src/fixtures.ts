@@ -1,0 +1,298 @@
+/**
+ * Fixtures: a directory laid out as `<repo>/<branch>/<path...>` loaded as objects, then watched
+ * (chokidar) so that a file added, changed or removed shows up within a second. Every load goes
+ * through the PutObject write path (`writeBlob` + `publishObject`), so ETags and checksums are
+ * real, and appears in the request log with `source: "fixture"`. A file is published only once it
+ * has not been written to for `settleMs` and did not change while it was read, so a file being
+ * written is never visible half-written. Bad paths are reported once and skipped, never fatal.
+ * `applyFixtureChange` is the one place a single change is applied (the seam for commits).
+ */
+import { randomUUID } from "node:crypto";
+import type { Stats } from "node:fs";
+import { open, readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import mime from "mime-types";
+import { BRANCH_NAME, REPOSITORY_NAME } from "./config.js";
+import type { RequestLog } from "./events.js";
+import { publishObject, writeBlob } from "./operations/store-object.js";
+import type { Services } from "./operations/types.js";
+import { S3Error } from "./protocol/errors.js";
+
+/** One change to apply: load a file's current bytes as an object, or remove the object. */
+export type FixtureChange =
+  | { kind: "load"; repo: string; branch: string; path: string; file: string }
+  | { kind: "remove"; repo: string; branch: string; path: string };
+
+const MAX_KEY_BYTES = 1024;
+const LOAD_CONCURRENCY = 8;
+
+/**
+ * Apply one fixture change and record it in the request log. Resolves false (nothing published)
+ * when the file changed while it was being read; the caller retries once it has settled.
+ */
+export async function applyFixtureChange(services: Services, log: RequestLog, change: FixtureChange): Promise<boolean> {
+  const load = change.kind === "load";
+  const event = log.start({
+    id: randomUUID(),
+    source: "fixture",
+    method: load ? "PUT" : "DELETE",
+    operation: load ? "FixtureLoad" : "FixtureRemove",
+    repo: change.repo,
+    ref: change.branch,
+    path: change.path,
+  });
+  const target = { repo: change.repo, branch: change.branch };
+  try {
+    if (!load) {
+      const removed = await services.catalog.deleteObjects(target, [change.path]);
+      services.reclaimer.reclaim(removed.flatMap((r) => r.parts));
+      log.end(event, { status: 204 });
+      return true;
+    }
+    await ensureBranch(services, change.repo, change.branch);
+    const fh = await open(change.file, "r");
+    let written;
+    try {
+      const before = await fh.stat();
+      written = await writeBlob(services, fh.createReadStream({ autoClose: false }), { checksum: { algorithm: "CRC64NVME" } });
+      const after = await fh.stat();
+      if (!sameFile(before, after) || written.blob.size !== after.size) {
+        services.reclaimer.reclaim([written.blob]);
+        log.end(event, { status: 409, errorCode: "FixtureChanged", errorMessage: "file changed while it was loaded; retrying" });
+        return false;
+      }
+    } finally {
+      await fh.close();
+    }
+    await publishObject(services, target, change.path, {
+      size: written.blob.size,
+      etag: written.md5Hex,
+      lastModified: new Date().toISOString(),
+      contentType: mime.lookup(change.path) || "application/octet-stream",
+      headers: {},
+      userMeta: {},
+      checksum: written.checksum && { ...written.checksum, type: "FULL_OBJECT" },
+      parts: [written.blob],
+    });
+    log.end(event, { status: 200, bytesIn: written.blob.size });
+    return true;
+  } catch (err) {
+    const status = err instanceof S3Error ? err.status : 500;
+    const code = err instanceof S3Error ? err.code : ((err as NodeJS.ErrnoException).code ?? "InternalError");
+    log.end(event, { status, errorCode: code, errorMessage: (err as Error).message });
+    return true; // reported; retrying would not help
+  }
+}
+
+/** Create the repository (default branch `main`) and the branch (from the default branch) if missing. */
+async function ensureBranch(services: Services, repo: string, branch: string): Promise<void> {
+  const { catalog } = services;
+  await catalog.createRepository(repo);
+  if (await catalog.getBranch(repo, branch)) return;
+  const { defaultBranch } = (await catalog.getRepository(repo))!;
+  await catalog.createBranch(repo, branch, defaultBranch).catch(async (err: unknown) => {
+    if (!(await catalog.getBranch(repo, branch))) throw err; // not a lost race with another load
+  });
+}
+
+export interface FixtureOptions {
+  /** Absolute path of the fixtures directory. */
+  dir: string;
+  services: Services;
+  log: RequestLog;
+  /** One line per skipped path (bad repository or branch name, misplaced file). */
+  onWarning: (message: string) => void;
+  /** Quiet time after the last write before a file is loaded (default 200 ms). */
+  settleMs?: number;
+}
+
+export interface FixtureWatcher {
+  /** Stop watching, then run `clear` and load every fixture again (programmatic reset). */
+  reload(clear: () => Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Load every fixture, then keep watching the directory. Resolves once the initial load is done. */
+export async function startFixtures(options: FixtureOptions): Promise<FixtureWatcher> {
+  const { dir, services, log, onWarning } = options;
+  const settleMs = options.settleMs ?? 200;
+  const warned = new Set<string>();
+  const loaded = new Set<string>(); // files published since start/reset (a removal of anything else is noise)
+  const timers = new Map<string, NodeJS.Timeout>();
+  const chains = new Map<string, Promise<void>>();
+  let suspended: Set<string> | undefined;
+  let closed = false;
+
+  /** A file's place, or undefined when it is ignored (hidden, editor backup) or bad (warned once). */
+  function locate(file: string): Omit<FixtureChange, "kind" | "file"> | undefined {
+    const parts = path.relative(dir, file).split(path.sep);
+    if (parts.some((p) => p.startsWith(".") || p.endsWith("~"))) return undefined;
+    const warn = (key: string, message: string) => {
+      if (!warned.has(key)) onWarning(`fixtures: skipping ${key}: ${message}`);
+      warned.add(key);
+    };
+    const [repo, branch, ...rest] = parts;
+    if (rest.length === 0) {
+      warn(parts.join("/"), `files go in ${path.basename(dir)}/<repository>/<branch>/<path>`);
+      return undefined;
+    }
+    if (!REPOSITORY_NAME.test(repo!)) {
+      warn(`${repo}/`, `invalid repository name (3-63 characters a-z, 0-9 and '-', starting with a letter or digit)`);
+      return undefined;
+    }
+    if (!BRANCH_NAME.test(branch!)) {
+      warn(`${repo}/${branch}/`, `invalid branch name (letters, digits, '_' and '-', not starting with '-')`);
+      return undefined;
+    }
+    const key = rest.join("/");
+    if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
+      warn(parts.join("/"), `key longer than ${MAX_KEY_BYTES} bytes`);
+      return undefined;
+    }
+    return { repo: repo!, branch: branch!, path: key };
+  }
+
+  /** Bring one file's object in line with the file, once the file has settled. */
+  async function sync(file: string): Promise<void> {
+    const where = locate(file);
+    if (!where) return;
+    let previous: string | undefined;
+    while (!closed) {
+      let st: Stats;
+      try {
+        st = await stat(file);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== "ENOENT" && code !== "ENOTDIR") throw err;
+        if (loaded.delete(file)) await applyFixtureChange(services, log, { kind: "remove", ...where });
+        return;
+      }
+      if (!st.isFile()) return;
+      // Settled: not written for settleMs, or (an mtime in the future) unchanged over settleMs.
+      const age = Date.now() - st.mtimeMs;
+      const signature = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      if (age < settleMs && signature !== previous) {
+        previous = signature;
+        await sleep(age >= 0 ? settleMs - age + 10 : settleMs);
+        continue;
+      }
+      if (await applyFixtureChange(services, log, { kind: "load", ...where, file })) {
+        loaded.add(file);
+        return;
+      }
+      previous = undefined;
+      await sleep(settleMs);
+    }
+  }
+
+  /** Run `task` after anything already queued for the same file. */
+  function enqueue(file: string, task: () => Promise<void>): Promise<void> {
+    const next = (chains.get(file) ?? Promise.resolve()).then(task).catch((err: Error) => onWarning(`fixtures: ${file}: ${err.message}`));
+    chains.set(file, next);
+    void next.then(() => {
+      if (chains.get(file) === next) chains.delete(file);
+    });
+    return next;
+  }
+
+  /** A watcher event: debounce, then sync. */
+  function touched(file: string): void {
+    if (closed) return;
+    if (suspended) {
+      suspended.add(file);
+      return;
+    }
+    clearTimeout(timers.get(file));
+    const timer = setTimeout(() => {
+      timers.delete(file);
+      if (suspended) suspended.add(file);
+      else void enqueue(file, () => sync(file));
+    }, settleMs);
+    timers.set(file, timer);
+  }
+
+  async function loadAll(): Promise<void> {
+    const files = await walk(dir);
+    let next = 0;
+    const worker = async () => {
+      while (next < files.length) {
+        const file = files[next++]!;
+        await enqueue(file, () => sync(file));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, files.length) }, worker));
+  }
+
+  async function drain(): Promise<void> {
+    while (chains.size > 0) await Promise.all(chains.values());
+  }
+
+  // Watch first, then walk: a change made during the initial load is not missed.
+  const { watch } = await import("chokidar");
+  const watcher = watch(dir, {
+    ignoreInitial: true,
+    ignored: (p: string) => p !== dir && /^\.|~$/.test(path.basename(p)),
+  });
+  watcher.on("add", touched).on("change", touched).on("unlink", touched);
+  watcher.on("error", (err) => onWarning(`fixtures: watcher: ${(err as Error).message}`));
+  await new Promise<void>((resolve) => watcher.once("ready", resolve));
+  try {
+    await loadAll();
+  } catch (err) {
+    closed = true;
+    await watcher.close();
+    throw err;
+  }
+
+  return {
+    async reload(clear) {
+      const pending = (suspended = new Set<string>());
+      for (const [file, timer] of timers) {
+        clearTimeout(timer);
+        pending.add(file);
+      }
+      timers.clear();
+      try {
+        await drain();
+        await clear();
+        loaded.clear();
+        warned.clear();
+        await loadAll();
+      } finally {
+        suspended = undefined;
+        for (const file of pending) touched(file);
+      }
+    },
+    async close() {
+      closed = true;
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+      await watcher.close();
+      await drain();
+    },
+  };
+}
+
+/** Every regular file under `root` (following symlinks), hidden entries skipped. */
+async function walk(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const visit = async (d: string) => {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      if (entry.name.startsWith(".") || entry.name.endsWith("~")) continue;
+      const full = path.join(d, entry.name);
+      const st = entry.isSymbolicLink() ? await stat(full).catch(() => undefined) : entry;
+      if (st?.isDirectory()) await visit(full);
+      else if (st?.isFile()) out.push(full);
+    }
+  };
+  await visit(root);
+  return out.sort();
+}
+
+function sameFile(a: Stats, b: Stats): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,33 @@
+/**
+ * Key order shared by LevelDB and in-memory structures. LevelDB compares UTF-8 bytes (= code point
+ * order, which is also S3's listing order); JS compares UTF-16 code units. `compareKeys` gives the
+ * byte order without encoding, so committed trees, staging and listings all agree.
+ */
+
+/** Code point order of two strings (equal to the order of their UTF-8 bytes). */
+export function compareKeys(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca !== cb) return fix(ca) - fix(cb);
+  }
+  return a.length - b.length;
+}
+
+/** Surrogates (code points ≥ U+10000) sort after U+E000–U+FFFF in code point order. */
+function fix(c: number): number {
+  return c >= 0xd800 ? (c < 0xe000 ? c + 0x2000 : c - 0x800) : c;
+}
+
+/** The range of keys starting with `prefix`. */
+export function rangeFor(prefix: string): { gte: string; lt: string } {
+  return { gte: prefix, lt: prefix + "\u{10FFFF}" };
+}
+
+/** The smallest string greater than every string that starts with `prefix`. */
+export function skipPast(prefix: string): string {
+  const chars = [...prefix];
+  const last = chars.pop()!.codePointAt(0)!;
+  return chars.join("") + String.fromCodePoint(Math.min(last + 1, 0x10ffff));
+}

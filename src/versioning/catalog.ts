@@ -1,0 +1,705 @@
+/**
+ * The catalog: lakeFS's model over the metadata store. Repositories with a default branch and an
+ * initial commit; branches = head commit + staging area; commits with committed trees shared
+ * between them (tree.ts); tags; reads at any ref (staging over committed); writes to a branch's
+ * staging; commit, reset, diff, merge, revert. The S3 operations and the REST API only ever ask
+ * the catalog "read/write/list path P at ref R" and the like.
+ *
+ * Blob ownership: a staged record owns its blobs until it is committed; committed blobs are never
+ * reclaimed. So overwriting or deleting a *staged* record hands its blobs back to the caller
+ * (to reclaim), while replacing a committed one only stages a change.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { BRANCH_NAME } from "../config.js";
+import type { BlobRef } from "../storage/blob-store.js";
+import { compareKeys, rangeFor, skipPast } from "../storage/keys.js";
+import {
+  isTombstone,
+  NoSuchUploadError,
+  SEP,
+  type BranchRecord,
+  type CommitRecord,
+  type MetadataStore,
+  type ObjectRecord,
+  type PartRecord,
+  type RepositoryRecord,
+  type StagedEntry,
+  type TagRecord,
+  type UploadRecord,
+} from "../storage/metadata-store.js";
+import { badRequest, conflict, notFound, VersioningError } from "./errors.js";
+import { RefResolver, type RefView } from "./refs.js";
+import { EMPTY_TREE, sameObject, TreeStore, type Change } from "./tree.js";
+
+export interface BranchTarget {
+  repo: string;
+  branch: string;
+}
+
+export interface ListOptions {
+  prefix: string;
+  delimiter?: string;
+  /** List strictly after this key. */
+  startAfter?: string;
+  limit: number;
+}
+
+export type ListItem = { key: string; record: ObjectRecord } | { prefix: string };
+
+export interface ListPage {
+  items: ListItem[];
+  isTruncated: boolean;
+  /** The last key or common prefix returned (the next page starts after it). */
+  last?: string;
+}
+
+/** A write precondition checked atomically with the write (under the key's lock). */
+export type WriteCondition = (current: ObjectRecord | undefined) => void;
+
+export interface DiffEntry {
+  type: "added" | "removed" | "changed" | "conflict";
+  path: string;
+  /** The record on the right side (added/changed) or the left (removed). */
+  record?: ObjectRecord;
+}
+
+export interface CommitInput {
+  message: string;
+  metadata?: Record<string, string>;
+  committer?: string;
+  allowEmpty?: boolean;
+}
+
+export type MergeStrategy = "dest-wins" | "source-wins";
+
+const COMMITTER = "lakes3";
+
+export class Catalog {
+  readonly trees: TreeStore;
+  readonly refs: RefResolver;
+
+  constructor(readonly store: MetadataStore) {
+    this.trees = new TreeStore(store);
+    this.refs = new RefResolver(store);
+  }
+
+  // ---- repositories --------------------------------------------------------------------------
+
+  getRepository(name: string): Promise<RepositoryRecord | undefined> {
+    return this.store.repos.get(name);
+  }
+
+  async listRepositories(options: { prefix?: string; after?: string; limit?: number } = {}): Promise<{ repos: RepositoryRecord[]; hasMore: boolean }> {
+    const { items: repos, hasMore } = await page(this.store.repos.values(startAfter(options.prefix ?? "", options.after)), options.limit);
+    return { repos, hasMore };
+  }
+
+  /** Create a repository with its default branch and an initial commit; false if it exists. */
+  async createRepository(name: string, options: { defaultBranch?: string; storageNamespace?: string } = {}): Promise<boolean> {
+    const defaultBranch = options.defaultBranch ?? "main";
+    if (!BRANCH_NAME.test(defaultBranch)) throw badRequest(`invalid branch name "${defaultBranch}"`);
+    return this.store.locks.run(`repo:${name}`, async () => {
+      if (await this.store.repos.get(name)) return false;
+      const now = new Date().toISOString();
+      const commit = newCommit({ parents: [], message: "Repository created", committer: "", metadata: {}, tree: EMPTY_TREE, generation: 1, createdAt: now });
+      const repo: RepositoryRecord = { name, defaultBranch, createdAt: now, storageNamespace: options.storageNamespace ?? `local://${name}` };
+      await this.store
+        .batch()
+        .put(name, repo, { sublevel: this.store.repos })
+        .put(name + SEP + commit.id, commit, { sublevel: this.store.commits })
+        .put(name + SEP + defaultBranch, newBranch(defaultBranch, commit.id), { sublevel: this.store.branches })
+        .write({ sync: true });
+      return true;
+    });
+  }
+
+  /** Delete a repository and everything in it; returns every blob it referenced. */
+  async deleteRepository(name: string): Promise<BlobRef[]> {
+    return this.store.locks.run(`repo:${name}`, async () => {
+      if (!(await this.store.repos.get(name))) throw notFound(`repository ${name}`);
+      const blobs: BlobRef[] = [];
+      const batch = this.store.batch();
+      batch.del(name, { sublevel: this.store.repos });
+      const within = rangeFor(name + SEP);
+      for (const sub of [this.store.branches, this.store.tags, this.store.commits, this.store.trees] as unknown as (typeof this.store.tags)[]) {
+        for await (const key of sub.keys(within)) batch.del(key, { sublevel: sub });
+      }
+      for await (const [key, entry] of this.store.staging.iterator(within)) {
+        if (!isTombstone(entry)) blobs.push(...entry.parts);
+        batch.del(key, { sublevel: this.store.staging });
+      }
+      for await (const [key, entries] of this.store.ranges.iterator(within)) {
+        for (const [, record] of entries) blobs.push(...record.parts);
+        batch.del(key, { sublevel: this.store.ranges });
+      }
+      for await (const uploadId of this.store.uploadIndex.values(within)) {
+        const upload = await this.store.uploads.get(uploadId);
+        if (!upload) continue;
+        const { parts } = await this.store.listParts(uploadId);
+        blobs.push(...parts.map((p) => p.blob));
+        this.store.dropUpload(batch, upload, parts);
+      }
+      await batch.write({ sync: true });
+      return uniqueBlobs(blobs);
+    });
+  }
+
+  // ---- refs and branches ---------------------------------------------------------------------
+
+  resolve(repo: string, ref: string): Promise<RefView | undefined> {
+    return this.refs.resolve(repo, ref);
+  }
+
+  getBranch(repo: string, branch: string): Promise<BranchRecord | undefined> {
+    return BRANCH_NAME.test(branch) ? this.store.branches.get(repo + SEP + branch) : Promise.resolve(undefined);
+  }
+
+  async listBranches(repo: string, options: { prefix?: string; after?: string; limit?: number } = {}): Promise<{ branches: BranchRecord[]; hasMore: boolean }> {
+    const { items: branches, hasMore } = await page(this.store.branches.values(startAfter(repo + SEP + (options.prefix ?? ""), options.after && repo + SEP + options.after)), options.limit);
+    return { branches, hasMore };
+  }
+
+  /** Create a branch at the commit `source` resolves to (O(1): a pointer and a staging token). */
+  async createBranch(repo: string, name: string, source: string): Promise<BranchRecord> {
+    if (!BRANCH_NAME.test(name)) throw badRequest(`invalid branch name "${name}"`);
+    const view = await this.resolve(repo, source);
+    if (!view?.commitId) throw notFound(`source ref ${source}`);
+    return this.store.locks.run(`branch:${repo}${SEP}${name}`, async () => {
+      if (await this.store.branches.get(repo + SEP + name)) throw conflict(`branch ${name} already exists`);
+      const branch = newBranch(name, view.commitId!);
+      await this.store.batch().put(repo + SEP + name, branch, { sublevel: this.store.branches }).write({ sync: true });
+      return branch;
+    });
+  }
+
+  /** Delete a branch and its uncommitted changes; returns the staged blobs to reclaim. */
+  async deleteBranch(repo: string, name: string): Promise<BlobRef[]> {
+    const r = await this.requireRepo(repo);
+    if (r.defaultBranch === name) throw badRequest(`cannot delete the default branch ${name}`);
+    return this.withBranch(repo, name, "exclusive", async (branch) => {
+      const batch = this.store.batch().del(repo + SEP + name, { sublevel: this.store.branches });
+      const blobs = await this.dropStaging(repo, branch.stagingToken, "", batch);
+      await batch.write({ sync: true });
+      return blobs;
+    });
+  }
+
+  /**
+   * Discard uncommitted changes: all of them (`reset`), one object, or everything under a prefix.
+   * Returns the staged blobs to reclaim.
+   */
+  async resetBranch(repo: string, name: string, scope: { type: "reset" } | { type: "object" | "common_prefix"; path: string }): Promise<BlobRef[]> {
+    return this.withBranch(repo, name, "exclusive", async (branch) => {
+      const batch = this.store.batch();
+      let blobs: BlobRef[];
+      if (scope.type === "object") {
+        const key = stagingKey(repo, branch.stagingToken, scope.path);
+        const entry = await this.store.staging.get(key);
+        blobs = entry && !isTombstone(entry) ? entry.parts : [];
+        if (entry) batch.del(key, { sublevel: this.store.staging });
+      } else {
+        blobs = await this.dropStaging(repo, branch.stagingToken, scope.type === "reset" ? "" : scope.path, batch);
+      }
+      await batch.write({ sync: true });
+      return blobs;
+    });
+  }
+
+  // ---- reading objects -----------------------------------------------------------------------
+
+  async getObject(view: RefView, path: string): Promise<ObjectRecord | undefined> {
+    if (view.staging !== undefined) {
+      const staged = await this.store.staging.get(stagingKey(view.repo, view.staging, path));
+      if (staged) return isTombstone(staged) ? undefined : staged;
+    }
+    return this.trees.get(view.repo, view.tree, path);
+  }
+
+  /** Visible objects of a view from `from` on, in key order: staged changes over the tree. */
+  async *objects(view: RefView, from = "", exclusive = false): AsyncGenerator<[string, ObjectRecord]> {
+    const committed = this.trees.entries(view.repo, view.tree, from, exclusive);
+    if (view.staging === undefined) {
+      yield* committed;
+      return;
+    }
+    const base = stagingKey(view.repo, view.staging, "");
+    const staged = this.store.staging.iterator({ [exclusive ? "gt" : "gte"]: base + from, lt: rangeFor(base).lt });
+    try {
+      let s = await staged.next();
+      let c = await committed.next();
+      while (s !== undefined || !c.done) {
+        const cmp = s === undefined ? 1 : c.done ? -1 : compareKeys(s[0].slice(base.length), c.value[0]);
+        if (cmp <= 0) {
+          if (!isTombstone(s![1])) yield [s![0].slice(base.length), s![1]];
+          if (cmp === 0) c = await committed.next();
+          s = await staged.next();
+        } else {
+          yield c.value!;
+          c = await committed.next();
+        }
+      }
+    } finally {
+      await staged.close();
+      await committed.return(undefined);
+    }
+  }
+
+  /** One page of a listing, grouped into common prefixes at `delimiter` (skipping past each). */
+  async listObjects(view: RefView, options: ListOptions): Promise<ListPage> {
+    const { prefix, delimiter, limit } = options;
+    let from = prefix;
+    let exclusive = false;
+    if (options.startAfter !== undefined && compareKeys(options.startAfter, prefix) >= 0) {
+      from = options.startAfter;
+      exclusive = true;
+      // A start-after that is itself a common prefix skips everything under it.
+      if (delimiter && options.startAfter.startsWith(prefix) && options.startAfter.endsWith(delimiter)) {
+        const rest = options.startAfter.slice(prefix.length);
+        if (rest.indexOf(delimiter) === rest.length - delimiter.length) {
+          from = skipPast(options.startAfter);
+          exclusive = false;
+        }
+      }
+    }
+    const items: ListItem[] = [];
+    let isTruncated = false;
+    let it = this.objects(view, from, exclusive);
+    try {
+      for (;;) {
+        const next = await it.next();
+        if (next.done || !next.value[0].startsWith(prefix)) break;
+        if (items.length >= limit) {
+          isTruncated = true;
+          break;
+        }
+        const [key, record] = next.value;
+        const at = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+        if (at < 0) {
+          items.push({ key, record });
+          continue;
+        }
+        const common = key.slice(0, at + delimiter!.length);
+        items.push({ prefix: common });
+        await it.return(undefined);
+        it = this.objects(view, skipPast(common));
+      }
+    } finally {
+      await it.return(undefined);
+    }
+    const lastItem = items.at(-1);
+    const last = lastItem === undefined ? undefined : "key" in lastItem ? lastItem.key : lastItem.prefix;
+    return { items, isTruncated, last };
+  }
+
+  // ---- writing objects (branch staging) ------------------------------------------------------
+
+  /** The branch behind a write; lakeFS-style errors are the caller's (S3 or REST) to render. */
+  async branchTarget(repo: string, ref: string): Promise<BranchTarget | undefined> {
+    return (await this.getBranch(repo, ref)) ? { repo, branch: ref } : undefined;
+  }
+
+  /**
+   * Stage an object. The condition sees the visible object (staged over committed) and runs under
+   * the key's lock. Returns the replaced *staged* record, whose blobs the caller reclaims.
+   */
+  putObject(target: BranchTarget, path: string, record: ObjectRecord, condition?: WriteCondition): Promise<{ replaced?: ObjectRecord }> {
+    return this.stage(target, [path], async (branch, current, batch) => {
+      condition?.(current.get(path)!.visible);
+      batch.put(stagingKey(target.repo, branch.stagingToken, path), record, { sublevel: this.store.staging });
+    }).then(([replaced]) => ({ replaced }));
+  }
+
+  /**
+   * Delete objects from a branch: a staged record is dropped, a committed one gets a tombstone.
+   * Returns the staged records removed (their blobs are the caller's to reclaim).
+   */
+  async deleteObjects(target: BranchTarget, paths: readonly string[]): Promise<ObjectRecord[]> {
+    return this.stage(target, paths, async (branch, current, batch) => {
+      for (const [path, { committed, staged }] of current) {
+        const key = stagingKey(target.repo, branch.stagingToken, path);
+        if (committed) batch.put(key, { tombstone: true }, { sublevel: this.store.staging });
+        else if (staged) batch.del(key, { sublevel: this.store.staging });
+      }
+    });
+  }
+
+  /**
+   * Complete a multipart upload atomically: `build` validates the stored parts and returns the
+   * record; then ONE synced batch stages the object and drops the upload and its parts. Returns
+   * the record, the replaced staged record and the part blobs the object does not use.
+   */
+  async completeUpload(
+    upload: UploadRecord,
+    target: BranchTarget,
+    build: (parts: PartRecord[]) => ObjectRecord,
+    condition?: WriteCondition,
+  ): Promise<{ record: ObjectRecord; replaced?: ObjectRecord; unused: BlobRef[] }> {
+    return this.store.locks.run(`upload:${upload.uploadId}`, async () => {
+      if (!(await this.store.uploads.get(upload.uploadId))) throw new NoSuchUploadError(upload.uploadId);
+      const { parts } = await this.store.listParts(upload.uploadId);
+      const record = build(parts);
+      const [replaced] = await this.stage(target, [upload.path], async (branch, current, batch) => {
+        condition?.(current.get(upload.path)!.visible);
+        batch.put(stagingKey(target.repo, branch.stagingToken, upload.path), record, { sublevel: this.store.staging });
+        this.store.dropUpload(batch, upload, parts);
+      });
+      const used = new Set(record.parts.map((p) => p.blobId));
+      return { record, replaced, unused: parts.map((p) => p.blob).filter((b) => !used.has(b.blobId)) };
+    });
+  }
+
+  /**
+   * The shared write path: hold the branch (shared) and the keys, read each key's staged and
+   * committed state, let `apply` fill one batch, write it synced. Returns the staged records the
+   * batch replaced or removed.
+   */
+  private stage(
+    target: BranchTarget,
+    paths: readonly string[],
+    apply: (branch: BranchRecord, current: Map<string, { staged?: ObjectRecord; committed?: ObjectRecord; visible?: ObjectRecord; tombstone: boolean }>, batch: ReturnType<MetadataStore["batch"]>) => Promise<void>,
+  ): Promise<ObjectRecord[]> {
+    return this.withBranch(target.repo, target.branch, "shared", async (branch) => {
+      const keys = paths.map((p) => stagingKey(target.repo, branch.stagingToken, p));
+      return this.store.locks.runAll(keys, async () => {
+        const head = await this.refs.commit(target.repo, branch.head);
+        const current = new Map<string, { staged?: ObjectRecord; committed?: ObjectRecord; visible?: ObjectRecord; tombstone: boolean }>();
+        for (const path of paths) {
+          const entry = await this.store.staging.get(stagingKey(target.repo, branch.stagingToken, path));
+          const staged = entry && !isTombstone(entry) ? entry : undefined;
+          const committed = await this.trees.get(target.repo, head?.tree ?? EMPTY_TREE, path);
+          const tombstone = entry !== undefined && isTombstone(entry);
+          current.set(path, { staged, committed, visible: entry ? staged : committed, tombstone });
+        }
+        const batch = this.store.batch();
+        await apply(branch, current, batch);
+        await batch.write({ sync: true });
+        return [...current.values()].flatMap((c) => (c.staged ? [c.staged] : []));
+      });
+    });
+  }
+
+  // ---- commits ------------------------------------------------------------------------------
+
+  /** Commit a branch's staged changes: cost in proportion to the changes, not the repository. */
+  async commit(repo: string, branchName: string, input: CommitInput): Promise<CommitRecord> {
+    return this.withBranch(repo, branchName, "exclusive", async (branch) => {
+      const head = (await this.refs.commit(repo, branch.head))!;
+      const changes: Change[] = [];
+      const batch = this.store.batch();
+      const base = stagingKey(repo, branch.stagingToken, "");
+      for await (const [key, entry] of this.store.staging.iterator(rangeFor(base))) {
+        changes.push([key.slice(base.length), isTombstone(entry) ? null : entry]);
+        batch.del(key, { sublevel: this.store.staging });
+      }
+      const tree = await this.trees.apply(repo, head.tree, changes, batch);
+      if (tree === head.tree && !input.allowEmpty) throw badRequest("commit: no changes");
+      const commit = newCommit({
+        parents: [head.id],
+        message: input.message,
+        committer: input.committer ?? COMMITTER,
+        metadata: input.metadata ?? {},
+        tree,
+        generation: head.generation + 1,
+        createdAt: new Date().toISOString(),
+      });
+      batch.put(repo + SEP + commit.id, commit, { sublevel: this.store.commits });
+      batch.put(repo + SEP + branchName, { ...branch, head: commit.id, stagingToken: newToken() }, { sublevel: this.store.branches });
+      await batch.write({ sync: true });
+      return commit;
+    });
+  }
+
+  async getCommit(repo: string, id: string): Promise<CommitRecord | undefined> {
+    return this.refs.commitByPrefix(repo, id);
+  }
+
+  /** Commits reachable from a ref, newest first (by date, then generation), paginated by id. */
+  async log(repo: string, ref: string, options: { after?: string; amount?: number; firstParent?: boolean } = {}): Promise<{ commits: CommitRecord[]; hasMore: boolean }> {
+    const view = await this.resolve(repo, ref);
+    if (!view?.commitId) throw notFound(`ref ${ref}`);
+    const amount = options.amount ?? 100;
+    const out: CommitRecord[] = [];
+    let passed = options.after === undefined;
+    const seen = new Set<string>();
+    const queue: CommitRecord[] = [(await this.refs.commit(repo, view.commitId))!];
+    while (queue.length > 0) {
+      queue.sort((a, b) => (a.createdAt === b.createdAt ? b.generation - a.generation : a.createdAt < b.createdAt ? 1 : -1));
+      const c = queue.shift()!;
+      if (seen.has(c.id)) continue;
+      seen.add(c.id);
+      if (passed) {
+        if (out.length === amount) return { commits: out, hasMore: true };
+        out.push(c);
+      } else if (c.id === options.after) passed = true;
+      for (const p of options.firstParent ? c.parents.slice(0, 1) : c.parents) {
+        if (!seen.has(p)) queue.push((await this.refs.commit(repo, p))!);
+      }
+    }
+    return { commits: out, hasMore: false };
+  }
+
+  // ---- tags ---------------------------------------------------------------------------------
+
+  async createTag(repo: string, id: string, ref: string): Promise<TagRecord> {
+    if (!/^[^\s~^@$:]+$/.test(id)) throw badRequest(`invalid tag id "${id}"`);
+    const view = await this.resolve(repo, ref);
+    if (!view?.commitId) throw notFound(`ref ${ref}`);
+    return this.store.locks.run(`tag:${repo}${SEP}${id}`, async () => {
+      if (await this.store.tags.get(repo + SEP + id)) throw conflict(`tag ${id} already exists`);
+      const tag: TagRecord = { id, commitId: view.commitId!, createdAt: new Date().toISOString() };
+      await this.store.batch().put(repo + SEP + id, tag, { sublevel: this.store.tags }).write({ sync: true });
+      return tag;
+    });
+  }
+
+  getTag(repo: string, id: string): Promise<TagRecord | undefined> {
+    return this.store.tags.get(repo + SEP + id);
+  }
+
+  async listTags(repo: string, options: { prefix?: string; after?: string; limit?: number } = {}): Promise<{ tags: TagRecord[]; hasMore: boolean }> {
+    const { items: tags, hasMore } = await page(this.store.tags.values(startAfter(repo + SEP + (options.prefix ?? ""), options.after && repo + SEP + options.after)), options.limit);
+    return { tags, hasMore };
+  }
+
+  async deleteTag(repo: string, id: string): Promise<void> {
+    if (!(await this.getTag(repo, id))) throw notFound(`tag ${id}`);
+    await this.store.batch().del(repo + SEP + id, { sublevel: this.store.tags }).write({ sync: true });
+  }
+
+  // ---- diff, merge, revert ------------------------------------------------------------------
+
+  /** A branch's uncommitted changes against its head commit. */
+  async *diffBranch(repo: string, branchName: string, prefix = ""): AsyncGenerator<DiffEntry> {
+    const branch = await this.getBranch(repo, branchName);
+    if (!branch) throw notFound(`branch ${branchName}`);
+    const head = (await this.refs.commit(repo, branch.head))!;
+    const base = stagingKey(repo, branch.stagingToken, "");
+    for await (const [key, entry] of this.store.staging.iterator(rangeFor(base + prefix))) {
+      const path = key.slice(base.length);
+      const committed = await this.trees.get(repo, head.tree, path);
+      if (isTombstone(entry)) {
+        if (committed) yield { type: "removed", path, record: committed };
+      } else yield { type: committed ? "changed" : "added", path, record: entry };
+    }
+  }
+
+  /** Committed differences between two refs; `three_dot` diffs from their merge base. */
+  async *diffRefs(repo: string, left: string, right: string, type: "two_dot" | "three_dot" = "three_dot"): AsyncGenerator<DiffEntry> {
+    const l = await this.resolve(repo, left);
+    const r = await this.resolve(repo, right);
+    if (!l?.commitId) throw notFound(`ref ${left}`);
+    if (!r?.commitId) throw notFound(`ref ${right}`);
+    let leftTree = l.tree;
+    if (type === "three_dot") {
+      const base = await this.mergeBase(repo, l.commitId, r.commitId);
+      leftTree = base ? base.tree : EMPTY_TREE;
+    }
+    for await (const [path, a, b] of this.trees.diff(repo, leftTree, r.tree)) {
+      yield { type: !a ? "added" : !b ? "removed" : "changed", path, record: b ?? a };
+    }
+  }
+
+  /** The best common ancestor of two commits (the newest one reachable from both). */
+  async mergeBase(repo: string, a: string, b: string): Promise<CommitRecord | undefined> {
+    const ancestorsOfA = new Set<string>();
+    const stack = [a];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      if (ancestorsOfA.has(id)) continue;
+      ancestorsOfA.add(id);
+      stack.push(...((await this.refs.commit(repo, id))?.parents ?? []));
+    }
+    let best: CommitRecord | undefined;
+    const seen = new Set<string>();
+    const queue = [b];
+    while (queue.length > 0) {
+      const id = queue.shift()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const c = await this.refs.commit(repo, id);
+      if (!c) continue;
+      if (ancestorsOfA.has(id)) {
+        if (!best || c.generation > best.generation) best = c;
+        continue;
+      }
+      queue.push(...c.parents);
+    }
+    return best;
+  }
+
+  /**
+   * Merge a ref into a branch. Fast-forward when the branch head is an ancestor of the source;
+   * otherwise a three-way merge commit with parents [dest, source]. A path changed differently
+   * on both sides is a conflict unless a strategy picks a side. The destination must have no
+   * uncommitted changes. Returns the resulting head commit id.
+   */
+  async merge(repo: string, source: string, destName: string, options: { strategy?: MergeStrategy; message?: string; metadata?: Record<string, string>; committer?: string } = {}): Promise<string> {
+    const src = await this.resolve(repo, source);
+    if (!src?.commitId) throw notFound(`source ref ${source}`);
+    return this.withBranch(repo, destName, "exclusive", async (dest) => {
+      if (await this.hasStaged(repo, dest.stagingToken)) throw badRequest(`branch ${destName} has uncommitted changes`);
+      const destHead = (await this.refs.commit(repo, dest.head))!;
+      const srcCommit = (await this.refs.commit(repo, src.commitId!))!;
+      const base = await this.mergeBase(repo, destHead.id, srcCommit.id);
+      if (base?.id === srcCommit.id) throw badRequest("no changes to merge");
+      if (base?.id === destHead.id) {
+        await this.store.batch().put(repo + SEP + destName, { ...dest, head: srcCommit.id }, { sublevel: this.store.branches }).write({ sync: true });
+        return srcCommit.id;
+      }
+      const baseTree = base?.tree ?? EMPTY_TREE;
+      const destChanges = new Map<string, ObjectRecord | undefined>();
+      for await (const [path, , after] of this.trees.diff(repo, baseTree, destHead.tree)) destChanges.set(path, after);
+      const changes: Change[] = [];
+      const conflicts: string[] = [];
+      for await (const [path, , after] of this.trees.diff(repo, baseTree, srcCommit.tree)) {
+        if (destChanges.has(path)) {
+          const destAfter = destChanges.get(path);
+          if (sameObject(destAfter, after)) continue;
+          if (options.strategy === "dest-wins") continue;
+          if (options.strategy !== "source-wins") {
+            conflicts.push(path);
+            continue;
+          }
+        }
+        changes.push([path, after ?? null]);
+      }
+      if (conflicts.length > 0) throw conflict(`conflict found: ${conflicts.slice(0, 10).join(", ")}${conflicts.length > 10 ? ", …" : ""}`);
+      const batch = this.store.batch();
+      const tree = await this.trees.apply(repo, destHead.tree, changes, batch);
+      const commit = newCommit({
+        parents: [destHead.id, srcCommit.id],
+        message: options.message || `Merge '${source}' into '${destName}'`,
+        committer: options.committer ?? COMMITTER,
+        metadata: options.metadata ?? {},
+        tree,
+        generation: Math.max(destHead.generation, srcCommit.generation) + 1,
+        createdAt: new Date().toISOString(),
+      });
+      batch.put(repo + SEP + commit.id, commit, { sublevel: this.store.commits });
+      batch.put(repo + SEP + destName, { ...dest, head: commit.id }, { sublevel: this.store.branches });
+      await batch.write({ sync: true });
+      return commit.id;
+    });
+  }
+
+  /** Undo a commit's changes on a branch with a new commit (parentNumber picks the parent of a merge). */
+  async revert(repo: string, branchName: string, ref: string, parentNumber = 1): Promise<CommitRecord> {
+    const view = await this.resolve(repo, ref);
+    if (!view?.commitId) throw notFound(`ref ${ref}`);
+    const target = (await this.refs.commit(repo, view.commitId))!;
+    if (target.parents.length === 0) throw badRequest("cannot revert the initial commit");
+    if (target.parents.length > 1 && parentNumber < 1) throw badRequest("parent number required to revert a merge commit");
+    // As lakeFS: 0 (lakectl's default) and 1 both mean the first parent of a single-parent commit.
+    const parent = await this.refs.commit(repo, target.parents[Math.max(parentNumber, 1) - 1] ?? "");
+    if (!parent) throw badRequest(`commit ${target.id} has no parent ${parentNumber}`);
+    return this.withBranch(repo, branchName, "exclusive", async (branch) => {
+      if (await this.hasStaged(repo, branch.stagingToken)) throw badRequest(`branch ${branchName} has uncommitted changes`);
+      const head = (await this.refs.commit(repo, branch.head))!;
+      const changes: Change[] = [];
+      for await (const [path, before, after] of this.trees.diff(repo, target.tree, parent.tree)) {
+        if (!sameObject(await this.trees.get(repo, head.tree, path), before)) throw conflict(`conflict reverting ${path}: it changed since`);
+        changes.push([path, after ?? null]);
+      }
+      const batch = this.store.batch();
+      const tree = await this.trees.apply(repo, head.tree, changes, batch);
+      const commit = newCommit({
+        parents: [head.id],
+        message: `Revert ${target.id}`,
+        committer: COMMITTER,
+        metadata: {},
+        tree,
+        generation: head.generation + 1,
+        createdAt: new Date().toISOString(),
+      });
+      batch.put(repo + SEP + commit.id, commit, { sublevel: this.store.commits });
+      batch.put(repo + SEP + branchName, { ...branch, head: commit.id }, { sublevel: this.store.branches });
+      await batch.write({ sync: true });
+      return commit;
+    });
+  }
+
+  // ---- housekeeping -------------------------------------------------------------------------
+
+  /** Every blob id some record references: staged, committed, or an upload's part. */
+  async liveBlobIds(): Promise<Set<string>> {
+    const live = new Set<string>();
+    for await (const entry of this.store.staging.values()) if (!isTombstone(entry)) for (const p of entry.parts) live.add(p.blobId);
+    for await (const entries of this.store.ranges.values()) for (const [, r] of entries) for (const p of r.parts) live.add(p.blobId);
+    for await (const part of this.store.parts.values()) live.add(part.blob.blobId);
+    return live;
+  }
+
+  private async requireRepo(repo: string): Promise<RepositoryRecord> {
+    const r = await this.store.repos.get(repo);
+    if (!r) throw notFound(`repository ${repo}`);
+    return r;
+  }
+
+  /** Run `fn` holding the branch lock, with the branch record read under it. */
+  private withBranch<T>(repo: string, name: string, mode: "shared" | "exclusive", fn: (branch: BranchRecord) => Promise<T>): Promise<T> {
+    return this.store.branchLocks[mode](repo + SEP + name, async () => {
+      const branch = await this.getBranch(repo, name);
+      if (!branch) throw notFound(`branch ${name}`);
+      return fn(branch);
+    });
+  }
+
+  private async hasStaged(repo: string, token: string): Promise<boolean> {
+    for await (const _ of this.store.staging.keys({ ...rangeFor(stagingKey(repo, token, "")), limit: 1 })) return true;
+    return false;
+  }
+
+  /** Queue deletion of staged entries under a prefix; returns their blobs. */
+  private async dropStaging(repo: string, token: string, prefix: string, batch: ReturnType<MetadataStore["batch"]>): Promise<BlobRef[]> {
+    const blobs: BlobRef[] = [];
+    for await (const [key, entry] of this.store.staging.iterator(rangeFor(stagingKey(repo, token, prefix)))) {
+      if (!isTombstone(entry)) blobs.push(...entry.parts);
+      batch.del(key, { sublevel: this.store.staging });
+    }
+    return blobs;
+  }
+}
+
+export function isVersioningError(err: unknown): err is VersioningError {
+  return err instanceof VersioningError;
+}
+
+function stagingKey(repo: string, token: string, path: string): string {
+  return repo + SEP + token + SEP + path;
+}
+
+function newToken(): string {
+  return randomBytes(8).toString("hex");
+}
+
+function newBranch(name: string, head: string): BranchRecord {
+  return { name, head, stagingToken: newToken(), createdAt: new Date().toISOString() };
+}
+
+function newCommit(fields: Omit<CommitRecord, "id">): CommitRecord {
+  const id = createHash("sha256").update(JSON.stringify(fields)).update(randomBytes(8)).digest("hex");
+  return { id, ...fields };
+}
+
+function uniqueBlobs(blobs: BlobRef[]): BlobRef[] {
+  const seen = new Map<string, BlobRef>();
+  for (const b of blobs) seen.set(b.blobId, b);
+  return [...seen.values()];
+}
+
+/** Iterator options for keys under `prefix`, strictly after `after` when given. */
+function startAfter(prefix: string, after?: string): { gt?: string; gte?: string; lt: string } {
+  const range = rangeFor(prefix);
+  return after !== undefined && after >= range.gte ? { gt: after, lt: range.lt } : range;
+}
+
+async function page<T>(values: AsyncIterable<T>, limit = 1000): Promise<{ items: T[]; hasMore: boolean }> {
+  const items: T[] = [];
+  for await (const v of values) {
+    if (items.length === limit) return { items, hasMore: true };
+    items.push(v);
+  }
+  return { items, hasMore: false };
+}
+
+export type { RefView, StagedEntry };

@@ -1,0 +1,300 @@
+/**
+ * Fixtures and the programmatic API, used exactly as a consumer would: imported from the built
+ * package entry (`npm test` builds first), servers on 127.0.0.1 port 0. Covers the initial load
+ * (real ETags and checksums, content types, branches), live reload (add, change, remove, rename,
+ * a big file written slowly never visible half-written), bad paths reported once and skipped,
+ * fixture events in the request log, /_health during the initial load, reset() and close().
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { appendFile, cp, mkdir, mkdtemp, readFile, rename, rm, utimes, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type LakeS3Server, type RequestEvent } from "../dist/index.js";
+
+const SAMPLE = path.resolve(import.meta.dirname, "../fixtures");
+const CSV = "sample-repo/main/raw/orders/2024-01-15.csv";
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), "lakes3-fixtures-test-"));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A fresh copy of the repository's sample fixtures (tests change it). */
+async function fixtureCopy(): Promise<string> {
+  const dir = await mkdtemp(path.join(root, "fx-"));
+  await cp(SAMPLE, dir, { recursive: true });
+  return dir;
+}
+
+async function start(options: Parameters<typeof startServer>[0]): Promise<{ server: LakeS3Server; s3: S3Client }> {
+  const server = await startServer({ port: 0, ...options });
+  const s3 = new S3Client({ ...server.s3ClientConfig, maxAttempts: 1 });
+  cleanups.push(async () => {
+    s3.destroy();
+    await server.close();
+  });
+  return { server, s3 };
+}
+
+/** The object's bytes, or undefined on 404. */
+async function getBytes(s3: S3Client, key: string): Promise<Buffer | undefined> {
+  const [repo, ...rest] = key.split("/");
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: repo, Key: rest.join("/") }));
+    return Buffer.from(await res.Body!.transformToByteArray());
+  } catch (err) {
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    throw err;
+  }
+}
+
+/** Poll until `check` passes; fails after `ms`. Returns the time it took. */
+async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
+  const t0 = performance.now();
+  while (!(await check())) {
+    if (performance.now() - t0 > ms) throw new Error(`not reflected within ${ms} ms`);
+    await sleep(20);
+  }
+  return performance.now() - t0;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const md5 = (b: Buffer | string) => createHash("md5").update(b).digest("hex");
+const fixtureEvents = (server: LakeS3Server): RequestEvent[] => server.log.getSnapshot().finished.filter((e) => e.source === "fixture");
+
+describe("programmatic API (package entry)", () => {
+  it("runs two servers in parallel, each loading the sample fixtures with real ETags and checksums", async () => {
+    const dir = await fixtureCopy();
+    const [a, b] = await Promise.all([start({ ephemeral: true, fixtures: dir }), start({ ephemeral: true, fixtures: dir })]);
+    expect(a.server.port).not.toBe(b.server.port);
+    expect(a.server.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const bytes = await readFile(path.join(dir, CSV));
+    for (const { s3 } of [a, b]) {
+      const head = await s3.send(new HeadObjectCommand({ Bucket: "sample-repo", Key: "main/raw/orders/2024-01-15.csv", ChecksumMode: "ENABLED" }));
+      expect(head.ETag).toBe(`"${md5(bytes)}"`);
+      expect(head.ContentType).toBe("text/csv");
+      expect(head.ContentLength).toBe(bytes.length);
+      expect(head.ChecksumCRC64NVME).toMatch(/^[A-Za-z0-9+/]{11}=$/);
+      expect(await getBytes(s3, CSV)).toEqual(bytes);
+      const json = await s3.send(new HeadObjectCommand({ Bucket: "sample-repo", Key: "main/config/pipeline.json" }));
+      expect(json.ContentType).toBe("application/json");
+      const list = await s3.send(new ListObjectsV2Command({ Bucket: "sample-repo", Prefix: "main/" }));
+      expect(list.Contents?.map((c) => c.Key)).toEqual([
+        "main/config/pipeline.json",
+        "main/raw/orders/2024-01-15.csv",
+        "main/raw/orders/2024-01-16.csv",
+        "main/tables/orders/part-00000.parquet",
+      ]);
+    }
+  });
+
+  it("close() releases the port, the data dir lock and the watcher; the data dir can be reused", async () => {
+    const dir = await fixtureCopy();
+    const dataDir = path.join(root, "reuse");
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const first = await startServer({ port: 0, dataDir, fixtures: dir, repos: ["extra-repo"] });
+    const s3 = new S3Client({ ...first.s3ClientConfig, maxAttempts: 1 });
+    await s3.send(new PutObjectCommand({ Bucket: "extra-repo", Key: "main/kept.txt", Body: "kept" }));
+    s3.destroy();
+    await first.close();
+    await first.close(); // idempotent
+    // the watcher is gone: a change now is not picked up
+    const events = fixtureEvents(first).length;
+    await writeFile(path.join(dir, "sample-repo/main/after-close.txt"), "late");
+    await sleep(600);
+    expect(fixtureEvents(first)).toHaveLength(events);
+
+    // same port and same data dir, no fixtures this time: what was stored is still there
+    const { server, s3: again } = await start({ port: first.port, dataDir });
+    expect(server.port).toBe(first.port);
+    expect((await getBytes(again, "extra-repo/main/kept.txt"))?.toString()).toBe("kept");
+    expect(await getBytes(again, CSV)).toEqual(await readFile(path.join(dir, CSV)));
+    expect(await getBytes(again, "sample-repo/main/after-close.txt")).toBeUndefined();
+  });
+
+  it("reset() empties everything, then re-creates the repos and re-loads the fixtures", async () => {
+    const dir = await fixtureCopy();
+    const { server, s3 } = await start({ ephemeral: true, fixtures: dir, repos: ["scratch-repo"] });
+    await s3.send(new PutObjectCommand({ Bucket: "sample-repo", Key: "main/raw/orders/2024-01-15.csv", Body: "overwritten" }));
+    await s3.send(new PutObjectCommand({ Bucket: "scratch-repo", Key: "main/tmp.txt", Body: "tmp" }));
+    await server.reset();
+    expect(await getBytes(s3, CSV)).toEqual(await readFile(path.join(dir, CSV)));
+    expect(await getBytes(s3, "scratch-repo/main/tmp.txt")).toBeUndefined();
+    expect((await s3.send(new ListObjectsV2Command({ Bucket: "scratch-repo", Prefix: "main/" }))).KeyCount).toBe(0);
+    expect((await fetch(`${server.endpoint}/_health`)).status).toBe(200);
+    // still watching after a reset
+    await writeFile(path.join(dir, "sample-repo/main/new.txt"), "after reset");
+    await within(1000, async () => (await getBytes(s3, "sample-repo/main/new.txt"))?.toString() === "after reset");
+  });
+
+  it("answers /_health 503 while the initial fixture load is running, 200 once it is done", async () => {
+    const dir = await fixtureCopy();
+    // a file written just now is loaded only once it has settled (~200 ms): health must say 503 meanwhile
+    await writeFile(path.join(dir, "sample-repo/main/fresh.txt"), "fresh");
+    let during: Promise<number> | undefined;
+    const { server, s3 } = await start({
+      ephemeral: true,
+      fixtures: dir,
+      onListening: ({ endpoint }) => {
+        during = fetch(`${endpoint}/_health`).then((r) => r.status);
+      },
+    });
+    expect(await during).toBe(503);
+    expect((await fetch(`${server.endpoint}/_health`)).status).toBe(200);
+    expect((await getBytes(s3, "sample-repo/main/fresh.txt"))?.toString()).toBe("fresh");
+  });
+});
+
+describe("fixtures", () => {
+  it("creates branches as needed and loads a file whose mtime is in the future", async () => {
+    const dir = await fixtureCopy();
+    await mkdir(path.join(dir, "sample-repo/dev/data"), { recursive: true });
+    await writeFile(path.join(dir, "sample-repo/dev/data/x.csv"), "a\n1\n");
+    await mkdir(path.join(dir, "other-repo/main"), { recursive: true });
+    const future = path.join(dir, "other-repo/main/future.txt");
+    await writeFile(future, "from the future");
+    const later = new Date(Date.now() + 3600_000);
+    await utimes(future, later, later);
+    const { s3 } = await start({ ephemeral: true, fixtures: dir });
+    expect((await getBytes(s3, "sample-repo/dev/data/x.csv"))?.toString()).toBe("a\n1\n");
+    expect(await getBytes(s3, "sample-repo/dev/raw/orders/2024-01-15.csv")).toBeUndefined(); // dev is not main
+    expect((await getBytes(s3, "other-repo/main/future.txt"))?.toString()).toBe("from the future");
+  });
+
+  it("reflects a file added, changed, removed and renamed within a second", async () => {
+    const dir = await fixtureCopy();
+    const { server, s3 } = await start({ ephemeral: true, fixtures: dir });
+    const file = path.join(dir, "sample-repo/main/live/new.json");
+    await mkdir(path.dirname(file));
+    await writeFile(file, '{"v":1}');
+    await within(1000, async () => (await getBytes(s3, "sample-repo/main/live/new.json"))?.toString() === '{"v":1}');
+
+    await writeFile(file, '{"v":2}');
+    await within(1000, async () => (await getBytes(s3, "sample-repo/main/live/new.json"))?.toString() === '{"v":2}');
+    const head = await s3.send(new HeadObjectCommand({ Bucket: "sample-repo", Key: "main/live/new.json" }));
+    expect(head.ETag).toBe(`"${md5('{"v":2}')}"`);
+
+    await rename(file, path.join(dir, "sample-repo/main/live/renamed.json"));
+    await within(1000, async () => (await getBytes(s3, "sample-repo/main/live/new.json")) === undefined);
+    await within(1000, async () => (await getBytes(s3, "sample-repo/main/live/renamed.json"))?.toString() === '{"v":2}');
+
+    await rm(path.join(dir, "sample-repo/main/live/renamed.json"));
+    await within(1000, async () => (await getBytes(s3, "sample-repo/main/live/renamed.json")) === undefined);
+
+    // a whole branch directory removed
+    await rm(path.join(dir, "sample-repo/main/raw"), { recursive: true });
+    await within(1000, async () => (await getBytes(s3, CSV)) === undefined);
+
+    // a new repository appearing while running
+    await mkdir(path.join(dir, "late-repo/main"), { recursive: true });
+    await writeFile(path.join(dir, "late-repo/main/hello.txt"), "hi");
+    await within(1000, async () => (await getBytes(s3, "late-repo/main/hello.txt"))?.toString() === "hi");
+
+    const ops = fixtureEvents(server).map((e) => `${e.operation} ${e.path}`);
+    expect(ops).toContain("FixtureRemove live/new.json");
+    expect(ops).toContain("FixtureLoad live/renamed.json");
+  });
+
+  it("never publishes a big file half-written while it is appended to slowly", async () => {
+    const dir = await fixtureCopy();
+    const { s3 } = await start({ ephemeral: true, fixtures: dir });
+    const file = path.join(dir, "sample-repo/main/big/blob.bin");
+    await mkdir(path.dirname(file));
+    const chunks = Array.from({ length: 10 }, () => randomBytes(2 * 1024 * 1024)); // 20 MiB
+    const full = Buffer.concat(chunks);
+    const seen = new Set<string>();
+    let writing = true;
+    const poller = (async () => {
+      while (writing) {
+        const got = await getBytes(s3, "sample-repo/main/big/blob.bin");
+        seen.add(got === undefined ? "404" : got.equals(full) ? "full" : `partial ${got.length}`);
+      }
+    })();
+    for (const chunk of chunks) {
+      await appendFile(file, chunk);
+      await sleep(50);
+    }
+    await within(2000, async () => (await getBytes(s3, "sample-repo/main/big/blob.bin"))?.equals(full) === true);
+    writing = false;
+    await poller;
+    expect([...seen].filter((s) => s !== "404" && s !== "full")).toEqual([]);
+    expect(seen.has("404")).toBe(true);
+  });
+
+  it("reports each bad path once (onWarning) and skips it, at start and while watching", async () => {
+    const dir = await fixtureCopy();
+    const files = ["README.md", "sample-repo/notes.txt", "Bad_Repo/main/a.csv", "Bad_Repo/main/b.csv", "ab/main/c.csv", "sample-repo/ma.in/d.csv", "sample-repo/-x/e.csv"];
+    for (const f of files) {
+      await mkdir(path.join(dir, path.dirname(f)), { recursive: true });
+      await writeFile(path.join(dir, f), "x");
+    }
+    await mkdir(path.join(dir, "sample-repo/main/.hidden"), { recursive: true });
+    await writeFile(path.join(dir, "sample-repo/main/.hidden/secret.txt"), "hidden");
+    await writeFile(path.join(dir, "sample-repo/main/backup.csv~"), "editor backup");
+    const warnings: string[] = [];
+    const { server, s3 } = await start({ ephemeral: true, fixtures: dir, onWarning: (m) => warnings.push(m) });
+    expect(warnings.sort()).toEqual(
+      [
+        "fixtures: skipping Bad_Repo/: invalid repository name (3-63 characters a-z, 0-9 and '-', starting with a letter or digit)",
+        "fixtures: skipping README.md: files go in " + path.basename(dir) + "/<repository>/<branch>/<path>",
+        "fixtures: skipping ab/: invalid repository name (3-63 characters a-z, 0-9 and '-', starting with a letter or digit)",
+        "fixtures: skipping sample-repo/-x/: invalid branch name (letters, digits, '_' and '-', not starting with '-')",
+        "fixtures: skipping sample-repo/ma.in/: invalid branch name (letters, digits, '_' and '-', not starting with '-')",
+        "fixtures: skipping sample-repo/notes.txt: files go in " + path.basename(dir) + "/<repository>/<branch>/<path>",
+      ].sort(),
+    );
+    for (const w of warnings) expect(w).not.toContain("\n");
+    // the good ones are loaded; nothing hidden or skipped is
+    expect(await getBytes(s3, CSV)).toBeDefined();
+    expect(await getBytes(s3, "sample-repo/main/.hidden/secret.txt")).toBeUndefined();
+    expect(await getBytes(s3, "sample-repo/main/backup.csv~")).toBeUndefined();
+    expect(fixtureEvents(server).every((e) => e.repo === "sample-repo" && e.ref === "main")).toBe(true);
+
+    // live: a new bad file is reported once, a further one in the same bad directory is not
+    warnings.length = 0;
+    await writeFile(path.join(dir, "stray.txt"), "x");
+    await mkdir(path.join(dir, "UPPER/main"), { recursive: true });
+    await writeFile(path.join(dir, "UPPER/main/one.txt"), "x");
+    await writeFile(path.join(dir, "Bad_Repo/main/c.csv"), "x");
+    await within(1000, async () => warnings.length >= 2);
+    await sleep(400);
+    expect(warnings.sort()).toEqual([
+      expect.stringMatching(/^fixtures: skipping UPPER\/: invalid repository name/),
+      expect.stringMatching(/^fixtures: skipping stray\.txt: files go in/),
+    ]);
+  });
+
+  it("records loads and removals in the request log with source fixture", async () => {
+    const dir = await fixtureCopy();
+    const { server } = await start({ ephemeral: true, fixtures: dir });
+    const bytes = await readFile(path.join(dir, CSV));
+    const load = fixtureEvents(server).find((e) => e.path === "raw/orders/2024-01-15.csv")!;
+    expect(load).toMatchObject({ source: "fixture", method: "PUT", operation: "FixtureLoad", repo: "sample-repo", ref: "main", status: 200, bytesIn: bytes.length, done: true });
+    expect(fixtureEvents(server)).toHaveLength(4);
+
+    const ended = new Promise<RequestEvent>((resolve) => {
+      const off = server.log.subscribe((e, phase) => {
+        if (phase === "end" && e.operation === "FixtureRemove") {
+          off();
+          resolve(e);
+        }
+      });
+    });
+    await rm(path.join(dir, CSV));
+    expect(await ended).toMatchObject({ source: "fixture", method: "DELETE", operation: "FixtureRemove", repo: "sample-repo", ref: "main", path: "raw/orders/2024-01-15.csv", status: 204 });
+  });
+
+  it("fails start with one clear message when the fixtures directory does not exist", async () => {
+    await expect(startServer({ port: 0, ephemeral: true, fixtures: path.join(root, "missing") })).rejects.toThrow(/fixtures directory .*missing does not exist/);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * Offline views of a data directory, independent of the server's own bookkeeping: the blob files on
+ * disk (D/blobs/xx/<id>, D/tmp/*) and every blob a metadata record references (found by scanning
+ * all LevelDB values for `{ blobId, size }`, so the check does not trust the code under test).
+ */
+import { readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import { Level } from "level";
+
+export async function blobFiles(dataDir: string): Promise<Map<string, number>> {
+  const files = new Map<string, number>();
+  const root = path.join(dataDir, "blobs");
+  for (const fan of await readdir(root).catch(() => [] as string[])) {
+    for (const name of await readdir(path.join(root, fan)).catch(() => [] as string[])) {
+      const st = await stat(path.join(root, fan, name)).catch(() => undefined);
+      if (st?.isFile()) files.set(name, st.size);
+    }
+  }
+  return files;
+}
+
+export async function tmpFiles(dataDir: string): Promise<string[]> {
+  return readdir(path.join(dataDir, "tmp")).catch(() => []);
+}
+
+/** blobId → recorded size, over every record in the store (objects, parts, anything else). Server must be stopped. */
+export async function referencedBlobs(dataDir: string): Promise<Map<string, number>> {
+  const db = new Level<string, string>(path.join(dataDir, "metadata"), { valueEncoding: "utf8" });
+  await db.open();
+  const refs = new Map<string, number>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") {
+      const o = v as Record<string, unknown>;
+      if (typeof o["blobId"] === "string" && typeof o["size"] === "number") refs.set(o["blobId"], o["size"]);
+      Object.values(o).forEach(walk);
+    }
+  };
+  try {
+    for await (const value of db.values()) {
+      try {
+        walk(JSON.parse(value));
+      } catch {
+        // not JSON (index entries)
+      }
+    }
+  } finally {
+    await db.close();
+  }
+  return refs;
+}
+
+/** Referenced blobs whose file is missing or has another size than recorded. */
+export function missingOrTruncated(refs: Map<string, number>, files: Map<string, number>): string[] {
+  const bad: string[] = [];
+  for (const [id, size] of refs) {
+    const actual = files.get(id);
+    if (actual !== size) bad.push(`${id}: recorded ${size} bytes, file ${actual === undefined ? "missing" : `${actual} bytes`}`);
+  }
+  return bad;
+}
+
+export function orphans(refs: Map<string, number>, files: Map<string, number>): string[] {
+  return [...files.keys()].filter((id) => !refs.has(id));
+}

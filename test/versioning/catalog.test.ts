@@ -1,0 +1,181 @@
+/** The versioning model directly: staging over commits, refs, shared trees, merge, diff, revert. */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MetadataStore, type ObjectRecord } from "../../src/storage/metadata-store.js";
+import { Catalog, type DiffEntry } from "../../src/versioning/catalog.js";
+
+let dir: string;
+let store: MetadataStore;
+let catalog: Catalog;
+const REPO = "model-repo";
+
+function record(etag: string, blobId = etag.padEnd(32, "0")): ObjectRecord {
+  return { size: etag.length, etag, lastModified: new Date().toISOString(), contentType: "text/plain", headers: {}, userMeta: {}, parts: [{ blobId, size: etag.length }] };
+}
+const main = { repo: REPO, branch: "main" };
+
+async function read(ref: string, p: string): Promise<string | undefined> {
+  const view = await catalog.resolve(REPO, ref);
+  return view && (await catalog.getObject(view, p))?.etag;
+}
+async function list(ref: string, prefix = "", delimiter?: string): Promise<string[]> {
+  const view = await catalog.resolve(REPO, ref);
+  if (!view) return [];
+  const page = await catalog.listObjects(view, { prefix, delimiter, limit: 1000 });
+  return page.items.map((i) => ("key" in i ? i.key : i.prefix));
+}
+async function collect(gen: AsyncGenerator<DiffEntry>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const d of gen) out.push(`${d.type} ${d.path}`);
+  return out;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "lakes3-catalog-"));
+  store = new MetadataStore(path.join(dir, "metadata"));
+  await store.open();
+  catalog = new Catalog(store);
+  await catalog.createRepository(REPO);
+});
+afterAll(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("catalog", () => {
+  it("a new repository has main with an initial commit and nothing in it", async () => {
+    const branch = await catalog.getBranch(REPO, "main");
+    expect(branch?.head).toMatch(/^[0-9a-f]{64}$/);
+    const { commits } = await catalog.log(REPO, "main");
+    expect(commits.map((c) => c.message)).toEqual(["Repository created"]);
+    expect(await list("main")).toEqual([]);
+  });
+
+  it("staging shadows the committed state; commit moves staging into a tree", async () => {
+    await catalog.putObject(main, "a.txt", record("a1"));
+    await catalog.putObject(main, "dir/b.txt", record("b1"));
+    expect(await read("main", "a.txt")).toBe("a1");
+    expect(await read("main@", "a.txt")).toBeUndefined(); // committed only
+    expect(await read("main$", "a.txt")).toBe("a1"); // staging only
+    const c1 = await catalog.commit(REPO, "main", { message: "first", metadata: { run: "1" } });
+    expect(c1.metadata).toEqual({ run: "1" });
+    expect(await read("main@", "a.txt")).toBe("a1");
+    expect(await collect(catalog.diffBranch(REPO, "main"))).toEqual([]);
+    await expect(catalog.commit(REPO, "main", { message: "nothing" })).rejects.toThrow(/no changes/);
+
+    // overwrite and delete on top of the commit
+    const replaced = await catalog.putObject(main, "a.txt", record("a2"));
+    expect(replaced.replaced).toBeUndefined(); // a committed record is never handed back for reclaiming
+    const removed = await catalog.deleteObjects(main, ["dir/b.txt"]);
+    expect(removed).toEqual([]);
+    expect(await read("main", "dir/b.txt")).toBeUndefined();
+    expect(await read("main@", "dir/b.txt")).toBe("b1");
+    expect(await list("main", "", "/")).toEqual(["a.txt"]);
+    expect(await collect(catalog.diffBranch(REPO, "main"))).toEqual(["changed a.txt", "removed dir/b.txt"]);
+    const c2 = await catalog.commit(REPO, "main", { message: "second" });
+    expect(await read(c1.id, "a.txt")).toBe("a1");
+    expect(await read(c1.id.slice(0, 10), "dir/b.txt")).toBe("b1");
+    expect(await read("main~1", "a.txt")).toBe("a1");
+    expect(await read("main^", "a.txt")).toBe("a1");
+    expect(await read(c2.id, "a.txt")).toBe("a2");
+    expect(await collect(catalog.diffRefs(REPO, c1.id, c2.id, "two_dot"))).toEqual(["changed a.txt", "removed dir/b.txt"]);
+  });
+
+  it("overwriting a staged record hands its blobs back", async () => {
+    await catalog.putObject(main, "tmp.txt", record("t1"));
+    const r = await catalog.putObject(main, "tmp.txt", record("t2"));
+    expect(r.replaced?.etag).toBe("t1");
+    const removed = await catalog.deleteObjects(main, ["tmp.txt"]);
+    expect(removed.map((x) => x.etag)).toEqual(["t2"]);
+    expect(await collect(catalog.diffBranch(REPO, "main"))).toEqual([]);
+  });
+
+  it("tags and branches are read-only views or zero-copy pointers", async () => {
+    const tag = await catalog.createTag(REPO, "v1", "main");
+    expect(await read("v1", "a.txt")).toBe("a2");
+    await expect(catalog.createTag(REPO, "v1", "main")).rejects.toThrow(/exists/);
+    expect(await catalog.branchTarget(REPO, "v1")).toBeUndefined();
+    const dev = await catalog.createBranch(REPO, "dev", "v1");
+    expect(dev.head).toBe(tag.commitId);
+    await expect(catalog.createBranch(REPO, "dev", "main")).rejects.toThrow(/exists/);
+    await expect(catalog.createBranch(REPO, "nope", "no-such-ref")).rejects.toThrow(/not found/);
+  });
+
+  it("merges fast-forward, three-way, and reports conflicts unless a strategy picks a side", async () => {
+    const dev = { repo: REPO, branch: "dev" };
+    await catalog.putObject(dev, "dev-only.txt", record("d1"));
+    await catalog.commit(REPO, "dev", { message: "dev work" });
+    const ff = await catalog.merge(REPO, "dev", "main");
+    expect((await catalog.getBranch(REPO, "main"))?.head).toBe(ff); // fast-forward
+    expect(await read("main", "dev-only.txt")).toBe("d1");
+
+    await catalog.putObject(dev, "shared.txt", record("from-dev"));
+    await catalog.putObject(dev, "dev2.txt", record("dev2"));
+    await catalog.commit(REPO, "dev", { message: "dev 2" });
+    await catalog.putObject(main, "shared.txt", record("from-main"));
+    await catalog.putObject(main, "main2.txt", record("main2"));
+    await catalog.commit(REPO, "main", { message: "main 2" });
+    await expect(catalog.merge(REPO, "dev", "main")).rejects.toThrow(/conflict/);
+    const merged = await catalog.merge(REPO, "dev", "main", { strategy: "dest-wins" });
+    const commit = await catalog.getCommit(REPO, merged);
+    expect(commit?.parents).toHaveLength(2);
+    expect(await read("main", "shared.txt")).toBe("from-main");
+    expect(await read("main", "dev2.txt")).toBe("dev2");
+    expect(await read("main", "main2.txt")).toBe("main2");
+
+    await catalog.putObject(dev, "shared.txt", record("dev-again"));
+    await catalog.commit(REPO, "dev", { message: "dev 3" });
+    await catalog.merge(REPO, "dev", "main", { strategy: "source-wins" });
+    expect(await read("main", "shared.txt")).toBe("dev-again");
+    // three-dot diff shows what dev brought relative to the merge base
+    expect(await collect(catalog.diffRefs(REPO, "main", "dev"))).toEqual([]);
+  });
+
+  it("refuses to merge into a branch with uncommitted changes", async () => {
+    await catalog.putObject(main, "dirty.txt", record("x"));
+    await expect(catalog.merge(REPO, "dev", "main", { strategy: "source-wins" })).rejects.toThrow();
+    const blobs = await catalog.resetBranch(REPO, "main", { type: "reset" });
+    expect(blobs.map((b) => b.blobId)).toEqual([record("x").parts[0]!.blobId]);
+    expect(await read("main", "dirty.txt")).toBeUndefined();
+  });
+
+  it("reverts a commit with a new commit", async () => {
+    await catalog.putObject(main, "revert-me.txt", record("r1"));
+    const c = await catalog.commit(REPO, "main", { message: "to revert" });
+    await catalog.revert(REPO, "main", c.id);
+    expect(await read("main", "revert-me.txt")).toBeUndefined();
+    expect(await read(c.id, "revert-me.txt")).toBe("r1");
+  });
+
+  it("log paginates newest first", async () => {
+    const all = (await catalog.log(REPO, "main", { amount: 1000 })).commits;
+    const first = await catalog.log(REPO, "main", { amount: 2 });
+    expect(first.hasMore).toBe(true);
+    const second = await catalog.log(REPO, "main", { amount: 2, after: first.commits[1]!.id });
+    expect([...first.commits, ...second.commits].map((c) => c.id)).toEqual(all.slice(0, 4).map((c) => c.id));
+    expect(all.at(-1)?.message).toBe("Repository created");
+  });
+
+  it("a commit rewrites only the ranges its changes touch (trees are shared)", async () => {
+    const repo = "big-repo";
+    await catalog.createRepository(repo);
+    const target = { repo, branch: "main" };
+    for (let i = 0; i < 5000; i++) await catalog.putObject(target, `k/${String(i).padStart(5, "0")}`, record(`e${i}`, `b${i}`.padEnd(32, "0")));
+    const c1 = await catalog.commit(repo, "main", { message: "bulk" });
+    const refs1 = await catalog.trees.refs(repo, c1.tree);
+    expect(refs1.length).toBeGreaterThan(4);
+    await catalog.putObject(target, "k/02500", record("changed", "c".padEnd(32, "0")));
+    const c2 = await catalog.commit(repo, "main", { message: "one change" });
+    const refs2 = await catalog.trees.refs(repo, c2.tree);
+    const before = new Set(refs1.map((r) => r.id));
+    expect(refs2.filter((r) => !before.has(r.id))).toHaveLength(1);
+    // and reads, listings and diffs agree
+    const view = (await catalog.resolve(repo, "main"))!;
+    expect((await catalog.getObject(view, "k/02500"))?.etag).toBe("changed");
+    const page = await catalog.listObjects(view, { prefix: "k/", startAfter: "k/02498", limit: 3 });
+    expect(page.items.map((i) => ("key" in i ? i.key : ""))).toEqual(["k/02499", "k/02500", "k/02501"]);
+    expect(await collect(catalog.diffRefs(repo, c1.id, c2.id, "two_dot"))).toEqual(["changed k/02500"]);
+  });
+});
