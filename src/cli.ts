@@ -9,7 +9,8 @@ import { ConfigError, DEFAULTS } from "./config.js";
 import { RequestLog } from "./events.js";
 import { attachLogSink, type LogFormat } from "./log-sink.js";
 import { ListenError, startServer, type LakeS3Server } from "./server.js";
-import { InspectExit, registerInspect } from "./inspect/command.js";
+import { CliExit, registerInspect } from "./inspect/command.js";
+import { registerRepoCommands } from "./repo-commands.js";
 import { StoreLockedError } from "./storage/metadata-store.js";
 
 const VERSION = "0.1.0";
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
     .action(health);
 
   registerInspect(program);
+  registerRepoCommands(program);
   return program;
 }
 
@@ -204,7 +206,7 @@ export async function main(argv = process.argv): Promise<void> {
   } catch (err) {
     // commander already printed its one line (usage errors exit 2, --help/--version 0)
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
-    if (err instanceof InspectExit) {
+    if (err instanceof CliExit) {
       process.stderr.write(`lakes3: ${err.message}\n`);
       process.exit(err.code);
     }

@@ -16,8 +16,8 @@ import { MetadataStore, StoreLockedError } from "../storage/metadata-store.js";
 import { Catalog } from "../versioning/catalog.js";
 import { answer, NotFound, type ListedObject, type Summary } from "./queries.js";
 
-/** Exit with a code after one line on stderr. */
-export class InspectExit extends Error {
+/** A CLI failure: one line on stderr, then this exit code (1 not found, 2 usage). */
+export class CliExit extends Error {
   constructor(
     readonly code: number,
     message: string,
@@ -34,7 +34,7 @@ interface InspectFlags {
 /** Ask a query of the data dir: directly, or through the server that holds it. */
 export async function ask(dataDir: string, query: string, params: Record<string, string | undefined>): Promise<unknown> {
   const dir = path.resolve(dataDir);
-  if (!existsSync(path.join(dir, "metadata"))) throw new InspectExit(1, `no lakes3 data in ${dir}`);
+  if (!existsSync(path.join(dir, "metadata"))) throw new CliExit(1, `no lakes3 data in ${dir}`);
   const store = new MetadataStore(path.join(dir, "metadata"), dir);
   try {
     await store.open();
@@ -45,7 +45,7 @@ export async function ask(dataDir: string, query: string, params: Record<string,
   try {
     return await answer({ catalog: new Catalog(store), blobs: new FsBlobStore(dir), dataDir: dir }, query, params);
   } catch (err) {
-    if (err instanceof NotFound) throw new InspectExit(1, err.message);
+    if (err instanceof NotFound) throw new CliExit(1, err.message);
     throw err;
   } finally {
     await store.close();
@@ -57,18 +57,18 @@ async function askServer(dir: string, query: string, params: Record<string, stri
   try {
     url = (JSON.parse(await readFile(path.join(dir, SERVER_FILE), "utf8")) as { url: string }).url;
   } catch {
-    throw new InspectExit(1, `data dir ${dir} is locked by another process, but it left no ${SERVER_FILE}: is an older lakes3 or another tool using it?`);
+    throw new CliExit(1, `data dir ${dir} is locked by another process, but it left no ${SERVER_FILE}: is an older lakes3 or another tool using it?`);
   }
   const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
   let res: Response;
   try {
     res = await fetch(`${url}/_lakes3/inspect/${query}?${q}`);
   } catch {
-    throw new InspectExit(1, `data dir ${dir} is locked, but the lakes3 server recorded at ${url} does not answer (stale lock? stop the process holding ${path.join(dir, "metadata", "LOCK")})`);
+    throw new CliExit(1, `data dir ${dir} is locked, but the lakes3 server recorded at ${url} does not answer (stale lock? stop the process holding ${path.join(dir, "metadata", "LOCK")})`);
   }
   const body = (await res.json()) as { error?: string };
-  if (res.status === 404) throw new InspectExit(1, body.error ?? "not found");
-  if (!res.ok) throw new InspectExit(1, body.error ?? `server answered ${res.status}`);
+  if (res.status === 404) throw new CliExit(1, body.error ?? "not found");
+  if (!res.ok) throw new CliExit(1, body.error ?? `server answered ${res.status}`);
   return body;
 }
 
@@ -76,7 +76,7 @@ async function askServer(dir: string, query: string, params: Record<string, stri
 function address(value: string, needPath: boolean): { repo: string; ref: string; rest: string } {
   const [repo, ref, ...rest] = value.split("/");
   if (!repo || !ref || (needPath && rest.join("/") === "")) {
-    throw new InspectExit(2, `expected ${needPath ? "REPO/REF/PATH" : "REPO/REF[/PREFIX]"}, got ${JSON.stringify(value)}`);
+    throw new CliExit(2, `expected ${needPath ? "REPO/REF/PATH" : "REPO/REF[/PREFIX]"}, got ${JSON.stringify(value)}`);
   }
   return { repo, ref, rest: rest.join("/") };
 }
@@ -85,7 +85,7 @@ function parseSince(value: string): number {
   const m = /^(\d+)(s|m|h|d)$/.exec(value);
   if (m) return Date.now() - Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as "s" | "m" | "h" | "d"];
   const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new InspectExit(2, `--since: expected a duration like 10m or a date, got ${JSON.stringify(value)}`);
+  if (Number.isNaN(t)) throw new CliExit(2, `--since: expected a duration like 10m or a date, got ${JSON.stringify(value)}`);
   return t;
 }
 

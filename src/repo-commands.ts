@@ -1,0 +1,249 @@
+/**
+ * lakectl-style conveniences: `lakes3 repo create|list`, `lakes3 branch create|list`,
+ * `lakes3 commit`, `lakes3 log`. They work whether or not a server runs on the data dir: with no
+ * server they open the store and use the Catalog; when a server holds the store's lock they call
+ * its lakeFS REST API (/api/v1, Basic auth with the configured key pair), found through
+ * <dataDir>/server.json.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { Command, Option } from "commander";
+import { DEFAULTS, REPOSITORY_NAME, SERVER_FILE } from "./config.js";
+import { CliExit } from "./inspect/command.js";
+import { MetadataStore, StoreLockedError } from "./storage/metadata-store.js";
+import { Catalog } from "./versioning/catalog.js";
+import { VersioningError } from "./versioning/errors.js";
+
+interface Repo {
+  name: string;
+  defaultBranch: string;
+  createdAt: string;
+}
+interface Branch {
+  name: string;
+  commitId: string;
+}
+interface Commit {
+  id: string;
+  message: string;
+  committer: string;
+  createdAt: string;
+  metadata: Record<string, string>;
+  parents: string[];
+}
+
+/** What the commands need, from the store directly or from a running server. */
+interface Backend {
+  createRepo(name: string, defaultBranch: string): Promise<Repo>;
+  listRepos(): Promise<Repo[]>;
+  createBranch(repo: string, name: string, source: string): Promise<Branch>;
+  listBranches(repo: string): Promise<Branch[]>;
+  commit(repo: string, branch: string, message: string, metadata: Record<string, string>): Promise<Commit>;
+  log(repo: string, ref: string, amount: number): Promise<Commit[]>;
+  close(): Promise<void>;
+}
+
+interface CommonFlags {
+  dataDir: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  json?: boolean;
+}
+
+const iso = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
+
+async function directBackend(dir: string, create: boolean): Promise<Backend | "locked"> {
+  if (!create && !existsSync(path.join(dir, "metadata"))) throw new CliExit(1, `no lakes3 data in ${dir}`);
+  await mkdir(dir, { recursive: true });
+  const store = new MetadataStore(path.join(dir, "metadata"), dir);
+  try {
+    await store.open();
+  } catch (err) {
+    if (err instanceof StoreLockedError) return "locked";
+    throw err;
+  }
+  const catalog = new Catalog(store);
+  const toCommit = (c: { id: string; message: string; committer: string; createdAt: string; metadata: Record<string, string>; parents: string[] }): Commit => ({
+    id: c.id,
+    message: c.message,
+    committer: c.committer,
+    createdAt: c.createdAt,
+    metadata: c.metadata,
+    parents: c.parents,
+  });
+  return {
+    async createRepo(name, defaultBranch) {
+      if (!(await catalog.createRepository(name, { defaultBranch }))) throw new VersioningError("conflict", `repository ${name} already exists`);
+      const r = (await catalog.getRepository(name))!;
+      return { name: r.name, defaultBranch: r.defaultBranch, createdAt: r.createdAt };
+    },
+    async listRepos() {
+      return (await catalog.listRepositories({ limit: 100_000 })).repos.map((r) => ({ name: r.name, defaultBranch: r.defaultBranch, createdAt: r.createdAt }));
+    },
+    async createBranch(repo, name, source) {
+      await requireRepo(catalog, repo);
+      const b = await catalog.createBranch(repo, name, source);
+      return { name: b.name, commitId: b.head };
+    },
+    async listBranches(repo) {
+      await requireRepo(catalog, repo);
+      return (await catalog.listBranches(repo, { limit: 100_000 })).branches.map((b) => ({ name: b.name, commitId: b.head }));
+    },
+    async commit(repo, branch, message, metadata) {
+      await requireRepo(catalog, repo);
+      return toCommit(await catalog.commit(repo, branch, { message, metadata, committer: "lakes3" }));
+    },
+    async log(repo, ref, amount) {
+      await requireRepo(catalog, repo);
+      return (await catalog.log(repo, ref, { amount })).commits.map(toCommit);
+    },
+    close: () => store.close(),
+  };
+}
+
+async function requireRepo(catalog: Catalog, repo: string): Promise<void> {
+  if (!(await catalog.getRepository(repo))) throw new VersioningError("not_found", `repository ${repo}: not found`);
+}
+
+async function apiBackend(dir: string, flags: CommonFlags): Promise<Backend> {
+  let url: string;
+  try {
+    url = (JSON.parse(await readFile(path.join(dir, SERVER_FILE), "utf8")) as { url: string }).url;
+  } catch {
+    throw new CliExit(1, `data dir ${dir} is locked by another process, but it left no ${SERVER_FILE}`);
+  }
+  const auth = "Basic " + Buffer.from(`${flags.accessKeyId}:${flags.secretAccessKey}`).toString("base64");
+  const call = async (method: string, p: string, body?: unknown): Promise<unknown> => {
+    let res: Response;
+    try {
+      res = await fetch(`${url}/api/v1${p}`, {
+        method,
+        headers: { Authorization: auth, ...(body ? { "Content-Type": "application/json" } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    } catch {
+      throw new CliExit(1, `data dir ${dir} is locked, but the lakes3 server recorded at ${url} does not answer`);
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      const message = (() => {
+        try {
+          return (JSON.parse(text) as { message?: string }).message;
+        } catch {
+          return undefined;
+        }
+      })();
+      throw new VersioningError(res.status === 404 ? "not_found" : res.status === 409 ? "conflict" : "bad_request", message ?? `server answered ${res.status}`);
+    }
+    return res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text;
+  };
+  type ApiRepo = { id: string; default_branch: string; creation_date: number };
+  type ApiCommit = { id: string; message: string; committer: string; creation_date: number; metadata?: Record<string, string>; parents: string[] };
+  const repo = (r: ApiRepo): Repo => ({ name: r.id, defaultBranch: r.default_branch, createdAt: iso(r.creation_date) });
+  const commit = (c: ApiCommit): Commit => ({ id: c.id, message: c.message, committer: c.committer, createdAt: iso(c.creation_date), metadata: c.metadata ?? {}, parents: c.parents });
+  const e = encodeURIComponent;
+  return {
+    createRepo: async (name, defaultBranch) => repo((await call("POST", "/repositories", { name, storage_namespace: `local://${name}`, default_branch: defaultBranch })) as ApiRepo),
+    listRepos: async () => ((await call("GET", "/repositories?amount=1000")) as { results: ApiRepo[] }).results.map(repo),
+    createBranch: async (r, name, source) => ({ name, commitId: String(await call("POST", `/repositories/${e(r)}/branches`, { name, source })).trim() }),
+    listBranches: async (r) =>
+      ((await call("GET", `/repositories/${e(r)}/branches?amount=1000`)) as { results: { id: string; commit_id: string }[] }).results.map((b) => ({ name: b.id, commitId: b.commit_id })),
+    commit: async (r, b, message, metadata) => commit((await call("POST", `/repositories/${e(r)}/branches/${e(b)}/commits`, { message, metadata })) as ApiCommit),
+    log: async (r, ref, amount) => ((await call("GET", `/repositories/${e(r)}/refs/${e(ref)}/commits?amount=${amount}`)) as { results: ApiCommit[] }).results.map(commit),
+    close: async () => undefined,
+  };
+}
+
+/** Run one command against the data dir, through whichever backend is available. */
+async function withBackend<T>(flags: CommonFlags, create: boolean, fn: (b: Backend) => Promise<T>): Promise<T> {
+  const dir = path.resolve(flags.dataDir);
+  const direct = await directBackend(dir, create);
+  const backend = direct === "locked" ? await apiBackend(dir, flags) : direct;
+  try {
+    return await fn(backend);
+  } catch (err) {
+    if (err instanceof VersioningError) throw new CliExit(1, err.message);
+    throw err;
+  } finally {
+    await backend.close();
+  }
+}
+
+function out(flags: CommonFlags, data: unknown, human: string): void {
+  process.stdout.write((flags.json ? JSON.stringify(data, null, 2) : human) + "\n");
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("-d, --data-dir <dir>", "the data dir").env("LAKES3_DATA_DIR").default(DEFAULTS.dataDir))
+    .addOption(new Option("--access-key-id <id>", "key pair for a running server's API").env("LAKES3_ACCESS_KEY_ID").default(DEFAULTS.accessKeyId))
+    .addOption(new Option("--secret-access-key <secret>", "").env("LAKES3_SECRET_ACCESS_KEY").default(DEFAULTS.secretAccessKey, "the quickstart secret"))
+    .option("--json", "JSON output");
+}
+
+function parseMetadata(pairs: string[]): Record<string, string> {
+  const meta: Record<string, string> = {};
+  for (const p of pairs) {
+    const at = p.indexOf("=");
+    if (at <= 0) throw new CliExit(2, `--meta expects key=value, got ${JSON.stringify(p)}`);
+    meta[p.slice(0, at)] = p.slice(at + 1);
+  }
+  return meta;
+}
+
+/** `REPO/BRANCH` → parts. */
+function refAddress(value: string): { repo: string; ref: string } {
+  const slash = value.indexOf("/");
+  if (slash <= 0 || slash === value.length - 1) throw new CliExit(2, `expected REPO/REF, got ${JSON.stringify(value)}`);
+  return { repo: value.slice(0, slash), ref: value.slice(slash + 1) };
+}
+
+export function registerRepoCommands(program: Command): void {
+  const repo = program.command("repo").description("repositories");
+  common(repo.command("create <name>").description("create a repository (default branch main, with an initial commit)"))
+    .option("--default-branch <branch>", "name of the default branch", "main")
+    .action(async (name: string, o: CommonFlags & { defaultBranch: string }) => {
+      if (!REPOSITORY_NAME.test(name)) throw new CliExit(2, `invalid repository name ${JSON.stringify(name)}: use 3-63 characters a-z, 0-9 and '-'`);
+      const r = await withBackend(o, true, (b) => b.createRepo(name, o.defaultBranch));
+      out(o, r, `created repository ${r.name} (default branch ${r.defaultBranch})`);
+    });
+  common(repo.command("list").description("list repositories")).action(async (o: CommonFlags) => {
+    const repos = await withBackend(o, false, (b) => b.listRepos());
+    out(o, repos, repos.length === 0 ? "(no repositories)" : repos.map((r) => `${r.name.padEnd(30)} ${r.defaultBranch.padEnd(12)} ${r.createdAt}`).join("\n"));
+  });
+
+  const branch = program.command("branch").description("branches");
+  common(branch.command("create <repo/branch>").description("create a branch (zero-copy) from a ref"))
+    .requiredOption("-s, --source <ref>", "the ref to branch from (branch, tag, commit id, main~1, …)")
+    .action(async (address: string, o: CommonFlags & { source: string }) => {
+      const { repo: r, ref } = refAddress(address);
+      const b = await withBackend(o, false, (be) => be.createBranch(r, ref, o.source));
+      out(o, b, `created branch ${b.name} at ${b.commitId}`);
+    });
+  common(branch.command("list <repo>").description("list branches")).action(async (r: string, o: CommonFlags) => {
+    const list = await withBackend(o, false, (b) => b.listBranches(r));
+    out(o, list, list.map((b) => `${b.name.padEnd(30)} ${b.commitId}`).join("\n"));
+  });
+
+  common(program.command("commit <repo/branch>").description("commit a branch's uncommitted changes"))
+    .requiredOption("-m, --message <message>", "commit message")
+    .option("--meta <key=value...>", "commit metadata (repeatable)", [])
+    .action(async (address: string, o: CommonFlags & { message: string; meta: string[] }) => {
+      const { repo: r, ref } = refAddress(address);
+      const c = await withBackend(o, false, (b) => b.commit(r, ref, o.message, parseMetadata(o.meta)));
+      out(o, c, `committed ${c.id} on ${ref}: ${c.message}`);
+    });
+
+  common(program.command("log <repo/ref>").description("commits reachable from a ref, newest first"))
+    .option("-n, --amount <n>", "how many commits", "20")
+    .action(async (address: string, o: CommonFlags & { amount: string }) => {
+      const { repo: r, ref } = refAddress(address);
+      const commits = await withBackend(o, false, (b) => b.log(r, ref, Math.max(1, Math.min(1000, Number(o.amount) || 20))));
+      out(
+        o,
+        commits,
+        commits.map((c) => [`commit ${c.id}`, `Date:   ${c.createdAt}`, ...(c.committer ? [`Author: ${c.committer}`] : []), ...Object.entries(c.metadata).map(([k, v]) => `Meta:   ${k}=${v}`), "", `    ${c.message}`, ""].join("\n")).join("\n"),
+      );
+    });
+}
