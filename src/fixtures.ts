@@ -5,7 +5,10 @@
  * real, and appears in the request log with `source: "fixture"`. A file is published only once it
  * has not been written to for `settleMs` and did not change while it was read, so a file being
  * written is never visible half-written. Bad paths are reported once and skipped, never fatal.
- * `applyFixtureChange` is the one place a single change is applied (the seam for commits).
+ * `applyFixtureChange` is the one place a single change is applied. After the initial load, and
+ * after each burst of live changes, every branch that changed is committed ("Load fixtures"), so
+ * tests can diff against the fixture state (note: that commit includes anything else staged on
+ * the branch at that moment).
  */
 import { randomUUID } from "node:crypto";
 import type { Stats } from "node:fs";
@@ -17,6 +20,23 @@ import type { RequestLog } from "./events.js";
 import { publishObject, writeBlob } from "./operations/store-object.js";
 import type { Services } from "./operations/types.js";
 import { S3Error } from "./protocol/errors.js";
+import { VersioningError } from "./versioning/errors.js";
+
+/** Commit a branch's fixture changes, recorded in the request log; "no changes" is not an error. */
+export async function commitFixtures(services: Services, log: RequestLog, repo: string, branch: string): Promise<void> {
+  const event = log.start({ id: randomUUID(), source: "fixture", method: "POST", operation: "FixtureCommit", repo, ref: branch });
+  try {
+    const commit = await services.catalog.commit(repo, branch, { message: "Load fixtures", metadata: { source: "lakes3 fixtures" } });
+    log.end(event, { status: 201, path: commit.id.slice(0, 12) });
+  } catch (err) {
+    if (err instanceof VersioningError && err.kind === "bad_request") {
+      log.end(event, { status: 204 });
+      return;
+    }
+    log.end(event, { status: 500, errorCode: "InternalError", errorMessage: (err as Error).message });
+    throw err;
+  }
+}
 
 /** One change to apply: load a file's current bytes as an object, or remove the object. */
 export type FixtureChange =
@@ -122,6 +142,27 @@ export async function startFixtures(options: FixtureOptions): Promise<FixtureWat
   const chains = new Map<string, Promise<void>>();
   let suspended: Set<string> | undefined;
   let closed = false;
+  /** Branches changed since their last fixture commit ("repo\0branch"). */
+  const dirty = new Set<string>();
+  let commitTimer: NodeJS.Timeout | undefined;
+
+  async function commitDirty(): Promise<void> {
+    for (const key of [...dirty]) {
+      dirty.delete(key);
+      const [repo, branch] = key.split("\0") as [string, string];
+      await commitFixtures(services, log, repo, branch).catch((err: Error) => onWarning(`fixtures: commit ${repo}/${branch}: ${err.message}`));
+    }
+  }
+
+  /** Commit once the current burst of live changes has been applied. */
+  function scheduleCommit(): void {
+    clearTimeout(commitTimer);
+    commitTimer = setTimeout(() => {
+      commitTimer = undefined;
+      if (closed || suspended) return;
+      void drain().then(commitDirty);
+    }, settleMs);
+  }
 
   /** A file's place, or undefined when it is ignored (hidden, editor backup) or bad (warned once). */
   function locate(file: string): Omit<FixtureChange, "kind" | "file"> | undefined {
@@ -164,7 +205,7 @@ export async function startFixtures(options: FixtureOptions): Promise<FixtureWat
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== "ENOENT" && code !== "ENOTDIR") throw err;
-        if (loaded.delete(file)) await applyFixtureChange(services, log, { kind: "remove", ...where });
+        if (loaded.delete(file) && (await applyFixtureChange(services, log, { kind: "remove", ...where }))) dirty.add(`${where.repo}\0${where.branch}`);
         return;
       }
       if (!st.isFile()) return;
@@ -178,6 +219,7 @@ export async function startFixtures(options: FixtureOptions): Promise<FixtureWat
       }
       if (await applyFixtureChange(services, log, { kind: "load", ...where, file })) {
         loaded.add(file);
+        dirty.add(`${where.repo}\0${where.branch}`);
         return;
       }
       previous = undefined;
@@ -206,7 +248,7 @@ export async function startFixtures(options: FixtureOptions): Promise<FixtureWat
     const timer = setTimeout(() => {
       timers.delete(file);
       if (suspended) suspended.add(file);
-      else void enqueue(file, () => sync(file));
+      else void enqueue(file, () => sync(file)).then(scheduleCommit);
     }, settleMs);
     timers.set(file, timer);
   }
@@ -238,6 +280,7 @@ export async function startFixtures(options: FixtureOptions): Promise<FixtureWat
   await new Promise<void>((resolve) => watcher.once("ready", resolve));
   try {
     await loadAll();
+    await commitDirty();
   } catch (err) {
     closed = true;
     await watcher.close();
@@ -257,7 +300,9 @@ export async function startFixtures(options: FixtureOptions): Promise<FixtureWat
         await clear();
         loaded.clear();
         warned.clear();
+        dirty.clear();
         await loadAll();
+        await commitDirty();
       } finally {
         suspended = undefined;
         for (const file of pending) touched(file);
@@ -265,6 +310,7 @@ export async function startFixtures(options: FixtureOptions): Promise<FixtureWat
     },
     async close() {
       closed = true;
+      clearTimeout(commitTimer);
       for (const timer of timers.values()) clearTimeout(timer);
       timers.clear();
       await watcher.close();

@@ -274,13 +274,32 @@ describe("fixtures", () => {
     ]);
   });
 
+  it("commits the initial load and each burst of live changes, so tests can diff against them", async () => {
+    const dir = await fixtureCopy();
+    const { server, s3 } = await start({ ephemeral: true, fixtures: dir });
+    const auth = { Authorization: "Basic " + Buffer.from(`${server.accessKeyId}:${server.secretAccessKey}`).toString("base64") };
+    const api = async (p: string) => (await fetch(`${server.endpoint}/api/v1${p}`, { headers: auth })).json() as Promise<{ results: { message: string; id: string }[] }>;
+    const log1 = await api("/repositories/sample-repo/refs/main/commits");
+    expect(log1.results.map((c) => c.message)).toEqual(["Load fixtures", "Repository created"]);
+    expect((await api("/repositories/sample-repo/branches/main/diff")).results).toEqual([]);
+    // the committed state is readable by commit id
+    expect((await getBytes(s3, `sample-repo/${log1.results[0]!.id}/raw/orders/2024-01-15.csv`))?.length).toBeGreaterThan(0);
+
+    await writeFile(path.join(dir, "sample-repo/main/raw/orders/2024-01-17.csv"), "id,total\n3,30\n");
+    await within(3000, async () => (await api("/repositories/sample-repo/refs/main/commits")).results.length === 3);
+    const diff = await fetch(`${server.endpoint}/api/v1/repositories/sample-repo/refs/main~1/diff/main`, { headers: auth }).then((r) => r.json() as Promise<{ results: { path: string; type: string }[] }>);
+    expect(diff.results).toEqual([expect.objectContaining({ path: "raw/orders/2024-01-17.csv", type: "added" })]);
+    expect(fixtureEvents(server).some((e) => e.operation === "FixtureCommit" && e.status === 201)).toBe(true);
+  });
+
   it("records loads and removals in the request log with source fixture", async () => {
     const dir = await fixtureCopy();
     const { server } = await start({ ephemeral: true, fixtures: dir });
     const bytes = await readFile(path.join(dir, CSV));
     const load = fixtureEvents(server).find((e) => e.path === "raw/orders/2024-01-15.csv")!;
     expect(load).toMatchObject({ source: "fixture", method: "PUT", operation: "FixtureLoad", repo: "sample-repo", ref: "main", status: 200, bytesIn: bytes.length, done: true });
-    expect(fixtureEvents(server)).toHaveLength(4);
+    expect(fixtureEvents(server).filter((e) => e.operation === "FixtureLoad")).toHaveLength(4);
+    expect(fixtureEvents(server).filter((e) => e.operation === "FixtureCommit")).toHaveLength(1);
 
     const ended = new Promise<RequestEvent>((resolve) => {
       const off = server.log.subscribe((e, phase) => {
