@@ -47,6 +47,7 @@ export function createApiHandler(services: Services, log: RequestLog): ApiHandle
       headers: maskHeaders(req.headers),
     });
     res.setHeader("X-Request-ID", event.id);
+    applyCors(req, res);
     const closed = new Promise((resolve) => res.once("close", resolve));
     const outcome = await serve(req, res, url, event);
     await closed;
@@ -63,6 +64,14 @@ export function createApiHandler(services: Services, log: RequestLog): ApiHandle
   async function serve(req: IncomingMessage, res: ServerResponse, url: URL, event: RequestEvent): Promise<{ result?: ApiResult; error?: ApiError; bytesOut: number }> {
     const head = req.method === "HEAD";
     try {
+      if (req.method === "OPTIONS") {
+        event.operation = "api:preflight";
+        res.setHeader("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, DELETE");
+        res.setHeader("Access-Control-Allow-Headers", req.headers["access-control-request-headers"] ?? "*");
+        res.setHeader("Access-Control-Max-Age", "3600");
+        const result = { status: 204 };
+        return { result, bytesOut: await writeResult(res, result, true) };
+      }
       const matched = router.match(req.method ?? "GET", pathSegments(url.pathname));
       if (!matched) throw notFound(`no such API endpoint: ${req.method} ${url.pathname}`);
       if ("methodNotAllowed" in matched) throw new ApiError(405, `method ${req.method} not allowed on ${url.pathname}`);
@@ -108,6 +117,16 @@ export function createApiHandler(services: Services, log: RequestLog): ApiHandle
       return { error, bytesOut: 0 };
     }
   }
+}
+
+/** Permissive CORS for browser clients on localhost (as the S3 gateway): echo the origin. */
+function applyCors(req: IncomingMessage, res: ServerResponse): void {
+  const origin = req.headers.origin;
+  if (!origin) return;
+  res.setHeader("Access-Control-Allow-Origin", origin);
+  res.setHeader("Vary", "Origin");
+  res.setHeader("Access-Control-Allow-Credentials", "true");
+  res.setHeader("Access-Control-Expose-Headers", "ETag, Content-Range, Content-Length, Last-Modified, X-Request-ID");
 }
 
 /** A short error code for the request log, e.g. 404 → NotFound. */

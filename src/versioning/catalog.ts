@@ -103,12 +103,9 @@ export class Catalog {
       const now = new Date().toISOString();
       const commit = newCommit({ parents: [], message: "Repository created", committer: "", metadata: {}, tree: EMPTY_TREE, generation: 1, createdAt: now });
       const repo: RepositoryRecord = { name, defaultBranch, createdAt: now, storageNamespace: options.storageNamespace ?? `local://${name}` };
-      await this.store
-        .batch()
-        .put(name, repo, { sublevel: this.store.repos })
-        .put(name + SEP + commit.id, commit, { sublevel: this.store.commits })
-        .put(name + SEP + defaultBranch, newBranch(defaultBranch, commit.id), { sublevel: this.store.branches })
-        .write({ sync: true });
+      const batch = this.store.batch().put(name, repo, { sublevel: this.store.repos }).put(name + SEP + commit.id, commit, { sublevel: this.store.commits });
+      this.putBranch(batch, name, newBranch(defaultBranch, commit.id));
+      await batch.write({ sync: true });
       return true;
     });
   }
@@ -167,7 +164,9 @@ export class Catalog {
     return this.store.locks.run(`branch:${repo}${SEP}${name}`, async () => {
       if (await this.store.branches.get(repo + SEP + name)) throw conflict(`branch ${name} already exists`);
       const branch = newBranch(name, view.commitId!);
-      await this.store.batch().put(repo + SEP + name, branch, { sublevel: this.store.branches }).write({ sync: true });
+      const batch = this.store.batch();
+      this.putBranch(batch, repo, branch);
+      await batch.write({ sync: true });
       return branch;
     });
   }
@@ -178,6 +177,7 @@ export class Catalog {
     if (r.defaultBranch === name) throw badRequest(`cannot delete the default branch ${name}`);
     return this.withBranch(repo, name, "exclusive", async (branch) => {
       const batch = this.store.batch().del(repo + SEP + name, { sublevel: this.store.branches });
+      batch.del(endMarker(repo, branch.stagingToken), { sublevel: this.store.staging });
       const blobs = await this.dropStaging(repo, branch.stagingToken, "", batch);
       await batch.write({ sync: true });
       return blobs;
@@ -403,7 +403,7 @@ export class Catalog {
         createdAt: new Date().toISOString(),
       });
       batch.put(repo + SEP + commit.id, commit, { sublevel: this.store.commits });
-      batch.put(repo + SEP + branchName, { ...branch, head: commit.id, stagingToken: newToken() }, { sublevel: this.store.branches });
+      this.putBranch(batch, repo, { ...branch, head: commit.id, stagingToken: newToken() }, branch.stagingToken);
       await batch.write({ sync: true });
       return commit;
     });
@@ -635,6 +635,19 @@ export class Catalog {
     return r;
   }
 
+  /**
+   * Write a branch record, keeping a live end marker right after its staging range (moved along
+   * when the token changes). LevelDB skips deleted keys one at a time, so without the marker a scan
+   * that reaches the end of this range would crawl through every tombstone a big commit left in
+   * the next range (another branch's retired token) before it could stop.
+   */
+  private putBranch(batch: ReturnType<MetadataStore["batch"]>, repo: string, branch: BranchRecord, previousToken?: string): void {
+    batch.put(repo + SEP + branch.name, branch, { sublevel: this.store.branches });
+    if (branch.stagingToken === previousToken) return;
+    batch.put(endMarker(repo, branch.stagingToken), END_MARKER, { sublevel: this.store.staging });
+    if (previousToken !== undefined) batch.del(endMarker(repo, previousToken), { sublevel: this.store.staging });
+  }
+
   /** Run `fn` holding the branch lock, with the branch record read under it. */
   private withBranch<T>(repo: string, name: string, mode: "shared" | "exclusive", fn: (branch: BranchRecord) => Promise<T>): Promise<T> {
     return this.store.branchLocks[mode](repo + SEP + name, async () => {
@@ -667,6 +680,14 @@ export function isVersioningError(err: unknown): err is VersioningError {
 function stagingKey(repo: string, token: string, path: string): string {
   return repo + SEP + token + SEP + path;
 }
+
+/** Sorts right after every key of the token's range (it is rangeFor(base).lt, so scans exclude it). */
+function endMarker(repo: string, token: string): string {
+  return stagingKey(repo, token, "\u{10FFFF}");
+}
+
+/** A tombstone value: whole-store scans (liveBlobIds, deleteRepository) treat it as nothing staged. */
+const END_MARKER: StagedEntry = { tombstone: true };
 
 function newToken(): string {
   return randomBytes(8).toString("hex");
