@@ -197,8 +197,13 @@ export class Catalog {
         const entry = await this.store.staging.get(key);
         blobs = entry && !isTombstone(entry) ? entry.parts : [];
         if (entry) batch.del(key, { sublevel: this.store.staging });
+      } else if (scope.type === "common_prefix") {
+        blobs = await this.dropStaging(repo, branch.stagingToken, scope.path, batch);
       } else {
-        blobs = await this.dropStaging(repo, branch.stagingToken, scope.type === "reset" ? "" : scope.path, batch);
+        // A full reset starts a fresh staging range, as a commit does: scans of the branch never
+        // walk the deleted keys of the old one.
+        blobs = await this.dropStaging(repo, branch.stagingToken, "", batch);
+        this.putBranch(batch, repo, { ...branch, stagingToken: newToken() }, branch.stagingToken);
       }
       await batch.write({ sync: true });
       return blobs;
