@@ -15,6 +15,7 @@ import type { AuthResult } from "./auth/types.js";
 import type { RequestEvent, RequestLog } from "./events.js";
 import { S3Error, toS3Error } from "./protocol/errors.js";
 import { VersioningError } from "./versioning/errors.js";
+import { flatHeaders } from "./protocol/headers.js";
 import { parseRequest, requestHeader, type S3Request } from "./protocol/request.js";
 import { writeError, writeResult, type ErrorContext } from "./protocol/respond.js";
 import { route, type OperationId, type Route } from "./protocol/route.js";
@@ -237,10 +238,6 @@ function discardUnreadBody(req: IncomingMessage): void {
   if (req.complete || req.destroyed) return;
   req.unpipe();
   req.resume();
-}
-
-function flatHeaders(h: IncomingMessage["headers"]): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
 }
 
 const SECRET_HEADERS = new Set(["x-amz-security-token", "cookie"]);

@@ -4,14 +4,12 @@
  * written gets an Error entry. Keys on the same branch are deleted in one batch.
  */
 import { BRANCH_NAME } from "../config.js";
-import { Digester, parseIntegrityHeaders } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
-import { asArray, readXml, text } from "../protocol/xml.js";
+import { asArray, text } from "../protocol/xml.js";
 import type { BranchTarget } from "../versioning/catalog.js";
 import { isLakefs } from "./address.js";
-import { streamError } from "./store-object.js";
+import { readXmlBody } from "./body.js";
 import type { Operation } from "./types.js";
-import { pipeline } from "node:stream/promises";
 
 const MAX_KEYS = 1000;
 const MAX_BODY = 8 * 1024 * 1024;
@@ -26,12 +24,8 @@ const DeleteObjects: Operation = {
   level: "bucket",
   async handle(ctx) {
     const repo = ctx.repo!;
-    const h = Object.fromEntries(Object.entries(ctx.req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
     // Content-MD5 / x-amz-checksum-* are verified when sent (lakeFS does not require them).
-    const digester = new Digester(parseIntegrityHeaders(h), () => ctx.trailers());
-    const [doc] = await Promise.all([readXml(digester, MAX_BODY), pipeline(ctx.body(), digester)]).catch((err) => {
-      throw streamError(err);
-    });
+    const doc = await readXmlBody(ctx, MAX_BODY);
     const del = doc["Delete"] as Record<string, unknown> | undefined;
     if (!del || typeof del !== "object") throw new S3Error("MalformedXML");
     const quiet = text(del["Quiet"])?.trim().toLowerCase() === "true";

@@ -5,25 +5,21 @@
  * 10 GiB costs what completing 10 MiB does, and the publish + upload removal is one batch.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { pipeline } from "node:stream/promises";
-import { CHECKSUM_ALGORITHMS, compositeChecksum, Digester, parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
+import { CHECKSUM_ALGORITHMS, compositeChecksum, parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
-import { contentTypeFor, header, readStoredHeaders, readUserMetadata, writeCondition, xmlDate } from "../protocol/headers.js";
-import { asArray, readXml, text } from "../protocol/xml.js";
+import { contentTypeFor, flatHeaders, header, readStoredHeaders, readUserMetadata, writeCondition, xmlDate } from "../protocol/headers.js";
+import { asArray, text } from "../protocol/xml.js";
 import { NoSuchUploadError, type ObjectRecord, type PartRecord, type UploadRecord } from "../storage/metadata-store.js";
 import { checkKeyLength, clientKey, writeTarget } from "./address.js";
+import { checkBodyLength, readXmlBody } from "./body.js";
 import { copySource } from "./objects.js";
-import { streamError, writeBlob, type WrittenBlob } from "./store-object.js";
-import type { ObjectContext, Operation, OperationContext } from "./types.js";
+import { writeBlob, type WrittenBlob } from "./store-object.js";
+import { objectOperation, type ObjectContext, type Operation } from "./types.js";
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_PART_NUMBER = 10_000;
 const MAX_LIST = 1000;
 const OWNER = { ID: "lakes3", DisplayName: "lakes3" };
-
-function flat(h: OperationContext["req"]["headers"]): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
-}
 
 /** The upload named by `?uploadId=`, which must belong to this repository, ref and path. */
 async function uploadOf(ctx: ObjectContext): Promise<UploadRecord> {
@@ -50,40 +46,36 @@ function parseLimit(value: string | null, name: string): number {
 
 const checksumField = (alg: ChecksumAlgorithm) => `Checksum${alg}`;
 
-const CreateMultipartUpload: Operation = {
-  level: "object",
-  async handle(c) {
-    const ctx = c as ObjectContext;
-    const h = ctx.req.headers;
-    checkKeyLength(ctx.path);
-    await writeTarget(ctx);
-    const algorithmName = header(h, "x-amz-checksum-algorithm")?.toUpperCase();
-    if (algorithmName !== undefined && !(CHECKSUM_ALGORITHMS as readonly string[]).includes(algorithmName)) {
-      throw new S3Error("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
-    }
-    const upload: UploadRecord = {
-      uploadId: randomBytes(16).toString("hex"),
-      repo: ctx.repo.name,
-      ref: ctx.ref,
-      path: ctx.path,
-      clientKey: clientKey(ctx, ctx.ref, ctx.path),
-      initiated: new Date().toISOString(),
-      contentType: contentTypeFor(h, ctx.path),
-      headers: readStoredHeaders(h),
-      userMeta: readUserMetadata(h),
-      checksumAlgorithm: algorithmName as ChecksumAlgorithm | undefined,
-    };
-    await ctx.services.store.createUpload(upload);
-    return {
-      headers: algorithmName ? { "x-amz-checksum-algorithm": algorithmName, "x-amz-checksum-type": "COMPOSITE" } : {},
-      xml: {
-        root: "InitiateMultipartUploadResult",
-        namespace: true,
-        content: { Bucket: ctx.repo.name, Key: upload.clientKey, UploadId: upload.uploadId },
-      },
-    };
-  },
-};
+const CreateMultipartUpload = objectOperation(async (ctx) => {
+  const h = ctx.req.headers;
+  checkKeyLength(ctx.path);
+  await writeTarget(ctx);
+  const algorithmName = header(h, "x-amz-checksum-algorithm")?.toUpperCase();
+  if (algorithmName !== undefined && !(CHECKSUM_ALGORITHMS as readonly string[]).includes(algorithmName)) {
+    throw new S3Error("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
+  }
+  const upload: UploadRecord = {
+    uploadId: randomBytes(16).toString("hex"),
+    repo: ctx.repo.name,
+    ref: ctx.ref,
+    path: ctx.path,
+    clientKey: clientKey(ctx, ctx.ref, ctx.path),
+    initiated: new Date().toISOString(),
+    contentType: contentTypeFor(h, ctx.path),
+    headers: readStoredHeaders(h),
+    userMeta: readUserMetadata(h),
+    checksumAlgorithm: algorithmName as ChecksumAlgorithm | undefined,
+  };
+  await ctx.services.store.createUpload(upload);
+  return {
+    headers: algorithmName ? { "x-amz-checksum-algorithm": algorithmName, "x-amz-checksum-type": "COMPOSITE" } : {},
+    xml: {
+      root: "InitiateMultipartUploadResult",
+      namespace: true,
+      content: { Bucket: ctx.repo.name, Key: upload.clientKey, UploadId: upload.uploadId },
+    },
+  };
+});
 
 /** Record a written part; if the upload vanished meanwhile (aborted, completed), drop the blob. */
 async function recordPart(ctx: ObjectContext, upload: UploadRecord, partNumber: number, written: WrittenBlob): Promise<PartRecord> {
@@ -104,24 +96,19 @@ async function recordPart(ctx: ObjectContext, upload: UploadRecord, partNumber: 
   return part;
 }
 
-const UploadPart: Operation = {
-  level: "object",
-  async handle(c) {
-    const ctx = c as ObjectContext;
-    const h = ctx.req.headers;
-    await writeTarget(ctx);
-    const partNumber = parsePartNumber(ctx.req.query.get("partNumber"));
-    const upload = await uploadOf(ctx);
-    const length = header(h, "x-amz-decoded-content-length") ?? header(h, "content-length");
-    if (length === undefined && header(h, "transfer-encoding") === undefined) throw new S3Error("MissingContentLength");
-    const integrity = parseIntegrityHeaders(flat(h));
-    if (upload.checksumAlgorithm && !integrity.checksum) integrity.checksum = { algorithm: upload.checksumAlgorithm };
-    const written = await writeBlob(ctx.services, ctx.body(), integrity, () => ctx.trailers());
-    const part = await recordPart(ctx, upload, partNumber, written);
-    const echo = written.checksum ? { [`x-amz-checksum-${written.checksum.algorithm.toLowerCase()}`]: written.checksum.value } : {};
-    return { headers: { ETag: `"${part.etag}"`, ...echo }, bytesIn: part.blob.size };
-  },
-};
+const UploadPart = objectOperation(async (ctx) => {
+  const h = ctx.req.headers;
+  await writeTarget(ctx);
+  const partNumber = parsePartNumber(ctx.req.query.get("partNumber"));
+  const upload = await uploadOf(ctx);
+  checkBodyLength(ctx);
+  const integrity = parseIntegrityHeaders(flatHeaders(h));
+  if (upload.checksumAlgorithm && !integrity.checksum) integrity.checksum = { algorithm: upload.checksumAlgorithm };
+  const written = await writeBlob(ctx.services, ctx.body(), integrity, () => ctx.trailers());
+  const part = await recordPart(ctx, upload, partNumber, written);
+  const echo = written.checksum ? { [`x-amz-checksum-${written.checksum.algorithm.toLowerCase()}`]: written.checksum.value } : {};
+  return { headers: { ETag: `"${part.etag}"`, ...echo }, bytesIn: part.blob.size };
+});
 
 /** `x-amz-copy-source-range: bytes=first-last` against the source size. */
 function copyRange(value: string | undefined, size: number): { start: number; end: number } | undefined {
@@ -137,28 +124,24 @@ function copyRange(value: string | undefined, size: number): { start: number; en
   return { start, end };
 }
 
-const UploadPartCopy: Operation = {
-  level: "object",
-  async handle(c) {
-    const ctx = c as ObjectContext;
-    await writeTarget(ctx);
-    const partNumber = parsePartNumber(ctx.req.query.get("partNumber"));
-    const upload = await uploadOf(ctx);
-    const src = await copySource(ctx);
-    const range = copyRange(header(ctx.req.headers, "x-amz-copy-source-range"), src.record.size);
-    const release = ctx.services.reclaimer.pin(src.record.parts);
-    let written: WrittenBlob;
-    try {
-      const integrity = upload.checksumAlgorithm ? { checksum: { algorithm: upload.checksumAlgorithm } } : {};
-      written = await writeBlob(ctx.services, ctx.services.blobs.read(src.record.parts, range), integrity);
-    } finally {
-      release();
-    }
-    const part = await recordPart(ctx, upload, partNumber, written);
-    const checksum = upload.checksumAlgorithm && part.checksum ? { [checksumField(upload.checksumAlgorithm)]: part.checksum } : {};
-    return { xml: { root: "CopyPartResult", namespace: true, content: { LastModified: xmlDate(part.lastModified), ETag: `"${part.etag}"`, ...checksum } } };
-  },
-};
+const UploadPartCopy = objectOperation(async (ctx) => {
+  await writeTarget(ctx);
+  const partNumber = parsePartNumber(ctx.req.query.get("partNumber"));
+  const upload = await uploadOf(ctx);
+  const src = await copySource(ctx);
+  const range = copyRange(header(ctx.req.headers, "x-amz-copy-source-range"), src.record.size);
+  const release = ctx.services.reclaimer.pin(src.record.parts);
+  let written: WrittenBlob;
+  try {
+    const integrity = upload.checksumAlgorithm ? { checksum: { algorithm: upload.checksumAlgorithm } } : {};
+    written = await writeBlob(ctx.services, ctx.services.blobs.read(src.record.parts, range), integrity);
+  } finally {
+    release();
+  }
+  const part = await recordPart(ctx, upload, partNumber, written);
+  const checksum = upload.checksumAlgorithm && part.checksum ? { [checksumField(upload.checksumAlgorithm)]: part.checksum } : {};
+  return { xml: { root: "CopyPartResult", namespace: true, content: { LastModified: xmlDate(part.lastModified), ETag: `"${part.etag}"`, ...checksum } } };
+});
 
 interface RequestedPart {
   partNumber: number;
@@ -166,10 +149,7 @@ interface RequestedPart {
 }
 
 async function readPartList(ctx: ObjectContext): Promise<RequestedPart[]> {
-  const digester = new Digester(parseIntegrityHeaders(flat(ctx.req.headers)), () => ctx.trailers());
-  const [doc] = await Promise.all([readXml(digester, 4 * 1024 * 1024), pipeline(ctx.body(), digester)]).catch((err) => {
-    throw streamError(err);
-  });
+  const doc = await readXmlBody(ctx, 4 * 1024 * 1024);
   const root = doc["CompleteMultipartUpload"] as Record<string, unknown> | undefined;
   if (!root || typeof root !== "object") throw new S3Error("MalformedXML");
   const parts = asArray(root["Part"] as unknown).map((p) => {
@@ -217,90 +197,78 @@ function buildObject(upload: UploadRecord, requested: RequestedPart[], stored: P
   };
 }
 
-const CompleteMultipartUpload: Operation = {
-  level: "object",
-  async handle(c) {
-    const ctx = c as ObjectContext;
-    const target = await writeTarget(ctx);
-    const upload = await uploadOf(ctx);
-    const condition = writeCondition(ctx.req.headers);
-    const requested = await readPartList(ctx);
-    let done;
-    try {
-      done = await ctx.services.catalog.completeUpload(upload, target, (stored) => buildObject(upload, requested, stored), condition);
-    } catch (err) {
-      throw err instanceof NoSuchUploadError ? new S3Error("NoSuchUpload") : err;
-    }
-    if (done.replaced) ctx.services.reclaimer.reclaim(done.replaced.parts);
-    ctx.services.reclaimer.reclaim(done.unused);
-    const record = done.record;
-    const key = clientKey(ctx, ctx.ref, ctx.path);
-    const location = `http://${ctx.req.host}/${ctx.req.bucketFromHost ? "" : ctx.repo.name + "/"}${key}`;
-    const checksum = record.checksum ? { [checksumField(record.checksum.algorithm)]: record.checksum.value, ChecksumType: "COMPOSITE" } : {};
-    return {
-      xml: {
-        root: "CompleteMultipartUploadResult",
-        namespace: true,
-        content: { Location: location, Bucket: ctx.repo.name, Key: key, ETag: `"${record.etag}"`, ...checksum },
-      },
-    };
-  },
-};
+const CompleteMultipartUpload = objectOperation(async (ctx) => {
+  const target = await writeTarget(ctx);
+  const upload = await uploadOf(ctx);
+  const condition = writeCondition(ctx.req.headers);
+  const requested = await readPartList(ctx);
+  let done;
+  try {
+    done = await ctx.services.catalog.completeUpload(upload, target, (stored) => buildObject(upload, requested, stored), condition);
+  } catch (err) {
+    throw err instanceof NoSuchUploadError ? new S3Error("NoSuchUpload") : err;
+  }
+  if (done.replaced) ctx.services.reclaimer.reclaim(done.replaced.parts);
+  ctx.services.reclaimer.reclaim(done.unused);
+  const record = done.record;
+  const key = clientKey(ctx, ctx.ref, ctx.path);
+  const location = `http://${ctx.req.host}/${ctx.req.bucketFromHost ? "" : ctx.repo.name + "/"}${key}`;
+  const checksum = record.checksum ? { [checksumField(record.checksum.algorithm)]: record.checksum.value, ChecksumType: "COMPOSITE" } : {};
+  return {
+    xml: {
+      root: "CompleteMultipartUploadResult",
+      namespace: true,
+      content: { Location: location, Bucket: ctx.repo.name, Key: key, ETag: `"${record.etag}"`, ...checksum },
+    },
+  };
+});
 
-const AbortMultipartUpload: Operation = {
-  level: "object",
-  async handle(c) {
-    const ctx = c as ObjectContext;
-    const upload = await uploadOf(ctx);
-    try {
-      ctx.services.reclaimer.reclaim(await ctx.services.store.abortUpload(upload.uploadId));
-    } catch (err) {
-      throw err instanceof NoSuchUploadError ? new S3Error("NoSuchUpload") : err;
-    }
-    return { status: 204 };
-  },
-};
+const AbortMultipartUpload = objectOperation(async (ctx) => {
+  const upload = await uploadOf(ctx);
+  try {
+    ctx.services.reclaimer.reclaim(await ctx.services.store.abortUpload(upload.uploadId));
+  } catch (err) {
+    throw err instanceof NoSuchUploadError ? new S3Error("NoSuchUpload") : err;
+  }
+  return { status: 204 };
+});
 
-const ListParts: Operation = {
-  level: "object",
-  async handle(c) {
-    const ctx = c as ObjectContext;
-    const q = ctx.req.query;
-    const upload = await uploadOf(ctx);
-    const maxParts = parseLimit(q.get("max-parts"), "max-parts");
-    const markerText = q.get("part-number-marker");
-    if (markerText !== null && !/^\d+$/.test(markerText.trim())) throw new S3Error("InvalidArgument", "Argument partNumberMarker must be an integer.");
-    const marker = markerText === null ? 0 : Number(markerText.trim());
-    const { parts, isTruncated } = await ctx.services.store.listParts(upload.uploadId, { after: marker, limit: maxParts });
-    const alg = upload.checksumAlgorithm;
-    return {
-      xml: {
-        root: "ListPartsResult",
-        namespace: true,
-        content: {
-          Bucket: ctx.repo.name,
-          Key: upload.clientKey,
-          UploadId: upload.uploadId,
-          PartNumberMarker: marker,
-          NextPartNumberMarker: parts.at(-1)?.partNumber ?? marker,
-          MaxParts: maxParts,
-          IsTruncated: isTruncated,
-          Part: parts.map((p) => ({
-            PartNumber: p.partNumber,
-            LastModified: xmlDate(p.lastModified),
-            ETag: `"${p.etag}"`,
-            Size: p.blob.size,
-            ...(alg && p.checksum ? { [checksumField(alg)]: p.checksum } : {}),
-          })),
-          Initiator: OWNER,
-          Owner: OWNER,
-          StorageClass: "STANDARD",
-          ...(alg ? { ChecksumAlgorithm: alg, ChecksumType: "COMPOSITE" } : {}),
-        },
+const ListParts = objectOperation(async (ctx) => {
+  const q = ctx.req.query;
+  const upload = await uploadOf(ctx);
+  const maxParts = parseLimit(q.get("max-parts"), "max-parts");
+  const markerText = q.get("part-number-marker");
+  if (markerText !== null && !/^\d+$/.test(markerText.trim())) throw new S3Error("InvalidArgument", "Argument partNumberMarker must be an integer.");
+  const marker = markerText === null ? 0 : Number(markerText.trim());
+  const { parts, isTruncated } = await ctx.services.store.listParts(upload.uploadId, { after: marker, limit: maxParts });
+  const alg = upload.checksumAlgorithm;
+  return {
+    xml: {
+      root: "ListPartsResult",
+      namespace: true,
+      content: {
+        Bucket: ctx.repo.name,
+        Key: upload.clientKey,
+        UploadId: upload.uploadId,
+        PartNumberMarker: marker,
+        NextPartNumberMarker: parts.at(-1)?.partNumber ?? marker,
+        MaxParts: maxParts,
+        IsTruncated: isTruncated,
+        Part: parts.map((p) => ({
+          PartNumber: p.partNumber,
+          LastModified: xmlDate(p.lastModified),
+          ETag: `"${p.etag}"`,
+          Size: p.blob.size,
+          ...(alg && p.checksum ? { [checksumField(alg)]: p.checksum } : {}),
+        })),
+        Initiator: OWNER,
+        Owner: OWNER,
+        StorageClass: "STANDARD",
+        ...(alg ? { ChecksumAlgorithm: alg, ChecksumType: "COMPOSITE" } : {}),
       },
-    };
-  },
-};
+    },
+  };
+});
 
 const ListMultipartUploads: Operation = {
   level: "bucket",

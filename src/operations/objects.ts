@@ -7,6 +7,7 @@ import { S3Error } from "../protocol/errors.js";
 import {
   checkConditions,
   contentTypeFor,
+  flatHeaders,
   header,
   httpDate,
   parseRange,
@@ -22,8 +23,9 @@ import {
 import type { S3Result } from "../protocol/respond.js";
 import type { ObjectRecord } from "../storage/metadata-store.js";
 import { checkKeyLength, findObject, isLakefs, readObject, writeTarget } from "./address.js";
-import { MAX_OBJECT_SIZE, publishObject, writeBlob } from "./store-object.js";
-import type { ObjectContext, Operation } from "./types.js";
+import { checkBodyLength } from "./body.js";
+import { publishObject, writeBlob } from "./store-object.js";
+import { objectOperation, type ObjectContext } from "./types.js";
 
 /** Headers describing a stored object (GET and HEAD). */
 function objectHeaders(record: ObjectRecord): Record<string, string | number | undefined> {
@@ -62,43 +64,37 @@ async function getOrHead(ctx: ObjectContext, head: boolean): Promise<S3Result> {
   return { status, headers, body, bytesOut: length };
 }
 
-const GetObject: Operation = { level: "object", handle: (ctx) => getOrHead(ctx as ObjectContext, false) };
-const HeadObject: Operation = { level: "object", handle: (ctx) => getOrHead(ctx as ObjectContext, true) };
+const GetObject = objectOperation((ctx) => getOrHead(ctx, false));
+const HeadObject = objectOperation((ctx) => getOrHead(ctx, true));
 
-const PutObject: Operation = {
-  level: "object",
-  async handle(c) {
-    const ctx = c as ObjectContext;
-    const h = ctx.req.headers;
-    checkKeyLength(ctx.path);
-    const target = await writeTarget(ctx);
-    const length = header(h, "x-amz-decoded-content-length") ?? header(h, "content-length");
-    if (length === undefined && header(h, "transfer-encoding") === undefined) throw new S3Error("MissingContentLength");
-    if (length !== undefined && Number(length) > MAX_OBJECT_SIZE) throw new S3Error("EntityTooLarge");
-    const integrity = parseIntegrityHeaders(flatHeaders(h));
-    const userMeta = readUserMetadata(h);
-    const condition = writeCondition(h);
-    // Fail a doomed conditional write before reading the body; checked again atomically on publish.
-    if (condition) condition(await findObject(ctx));
+const PutObject = objectOperation(async (ctx) => {
+  const h = ctx.req.headers;
+  checkKeyLength(ctx.path);
+  const target = await writeTarget(ctx);
+  checkBodyLength(ctx);
+  const integrity = parseIntegrityHeaders(flatHeaders(h));
+  const userMeta = readUserMetadata(h);
+  const condition = writeCondition(h);
+  // Fail a doomed conditional write before reading the body; checked again atomically on publish.
+  if (condition) condition(await findObject(ctx));
 
-    const written = await writeBlob(ctx.services, ctx.body(), integrity, () => ctx.trailers());
-    const record: ObjectRecord = {
-      size: written.blob.size,
-      etag: written.md5Hex,
-      lastModified: new Date().toISOString(),
-      contentType: contentTypeFor(h, ctx.path),
-      headers: readStoredHeaders(h),
-      userMeta,
-      checksum: written.checksum && { ...written.checksum, type: "FULL_OBJECT" },
-      parts: [written.blob],
-    };
-    await publishObject(ctx.services, target, ctx.path, record, condition);
-    return {
-      headers: { ETag: `"${record.etag}"`, ...checksumHeaders(record) },
-      bytesIn: record.size,
-    };
-  },
-};
+  const written = await writeBlob(ctx.services, ctx.body(), integrity, () => ctx.trailers());
+  const record: ObjectRecord = {
+    size: written.blob.size,
+    etag: written.md5Hex,
+    lastModified: new Date().toISOString(),
+    contentType: contentTypeFor(h, ctx.path),
+    headers: readStoredHeaders(h),
+    userMeta,
+    checksum: written.checksum && { ...written.checksum, type: "FULL_OBJECT" },
+    parts: [written.blob],
+  };
+  await publishObject(ctx.services, target, ctx.path, record, condition);
+  return {
+    headers: { ETag: `"${record.etag}"`, ...checksumHeaders(record) },
+    bytesIn: record.size,
+  };
+});
 
 /** Parse `x-amz-copy-source` (percent-decoded, optional ?versionId) into repo, ref and path. */
 export function parseCopySource(ctx: ObjectContext): { repo: string; ref: string; path: string } {
@@ -137,76 +133,61 @@ export async function copySource(ctx: ObjectContext): Promise<{ record: ObjectRe
   return { record, ...src, ref };
 }
 
-const CopyObject: Operation = {
-  level: "object",
-  async handle(c) {
-    const ctx = c as ObjectContext;
-    const h = ctx.req.headers;
-    checkKeyLength(ctx.path);
-    const target = await writeTarget(ctx);
-    const directive = (header(h, "x-amz-metadata-directive") ?? "COPY").toUpperCase();
-    if (directive !== "COPY" && directive !== "REPLACE") throw new S3Error("InvalidArgument", "Unknown metadata directive.");
-    const condition = writeCondition(h);
-    const src = await copySource(ctx);
-    const sameObject = src.repo === ctx.repo.name && src.ref === ctx.ref && src.path === ctx.path;
-    if (sameObject && directive === "COPY") {
-      throw new S3Error("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
-    }
-    if (condition) condition(await findObject(ctx));
+const CopyObject = objectOperation(async (ctx) => {
+  const h = ctx.req.headers;
+  checkKeyLength(ctx.path);
+  const target = await writeTarget(ctx);
+  const directive = (header(h, "x-amz-metadata-directive") ?? "COPY").toUpperCase();
+  if (directive !== "COPY" && directive !== "REPLACE") throw new S3Error("InvalidArgument", "Unknown metadata directive.");
+  const condition = writeCondition(h);
+  const src = await copySource(ctx);
+  const sameObject = src.repo === ctx.repo.name && src.ref === ctx.ref && src.path === ctx.path;
+  if (sameObject && directive === "COPY") {
+    throw new S3Error("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+  }
+  if (condition) condition(await findObject(ctx));
 
-    const algorithm = (header(h, "x-amz-checksum-algorithm")?.toUpperCase() ?? src.record.checksum?.algorithm) as ChecksumAlgorithm | undefined;
-    const release = ctx.services.reclaimer.pin(src.record.parts);
-    let written;
-    try {
-      written = await writeBlob(ctx.services, ctx.services.blobs.read(src.record.parts), algorithm ? { checksum: { algorithm } } : {});
-    } finally {
-      release();
-    }
-    const replace = directive === "REPLACE";
-    const record: ObjectRecord = {
-      size: written.blob.size,
-      etag: written.md5Hex,
-      lastModified: new Date().toISOString(),
-      contentType: replace ? contentTypeFor(h, ctx.path) : src.record.contentType,
-      headers: replace ? readStoredHeaders(h) : src.record.headers,
-      userMeta: replace ? readUserMetadata(h) : src.record.userMeta,
-      checksum: written.checksum && { ...written.checksum, type: "FULL_OBJECT" },
-      parts: [written.blob],
-    };
-    await publishObject(ctx.services, target, ctx.path, record, condition);
-    const checksum = record.checksum ? { [`Checksum${record.checksum.algorithm}`]: record.checksum.value } : {};
-    return {
-      xml: { root: "CopyObjectResult", content: { LastModified: xmlDate(record.lastModified), ETag: `"${record.etag}"`, ...checksum } },
-    };
-  },
-};
+  const algorithm = (header(h, "x-amz-checksum-algorithm")?.toUpperCase() ?? src.record.checksum?.algorithm) as ChecksumAlgorithm | undefined;
+  const release = ctx.services.reclaimer.pin(src.record.parts);
+  let written;
+  try {
+    written = await writeBlob(ctx.services, ctx.services.blobs.read(src.record.parts), algorithm ? { checksum: { algorithm } } : {});
+  } finally {
+    release();
+  }
+  const replace = directive === "REPLACE";
+  const record: ObjectRecord = {
+    size: written.blob.size,
+    etag: written.md5Hex,
+    lastModified: new Date().toISOString(),
+    contentType: replace ? contentTypeFor(h, ctx.path) : src.record.contentType,
+    headers: replace ? readStoredHeaders(h) : src.record.headers,
+    userMeta: replace ? readUserMetadata(h) : src.record.userMeta,
+    checksum: written.checksum && { ...written.checksum, type: "FULL_OBJECT" },
+    parts: [written.blob],
+  };
+  await publishObject(ctx.services, target, ctx.path, record, condition);
+  const checksum = record.checksum ? { [`Checksum${record.checksum.algorithm}`]: record.checksum.value } : {};
+  return {
+    xml: { root: "CopyObjectResult", content: { LastModified: xmlDate(record.lastModified), ETag: `"${record.etag}"`, ...checksum } },
+  };
+});
 
-const DeleteObject: Operation = {
-  level: "object",
-  async handle(c) {
-    const ctx = c as ObjectContext;
-    // lakeFS swallows "branch not found" on delete: a tag, commit or missing branch gives 204.
-    const target = await writeTarget(ctx).catch((err) => {
-      if (err instanceof S3Error && err.code === "NoSuchBucket") return undefined;
-      throw err;
-    });
-    if (!target) return { status: 204 };
-    const removed = await ctx.services.catalog.deleteObjects(target, [ctx.path]);
-    for (const r of removed) ctx.services.reclaimer.reclaim(r.parts);
-    return { status: 204 };
-  },
-};
+const DeleteObject = objectOperation(async (ctx) => {
+  // lakeFS swallows "branch not found" on delete: a tag, commit or missing branch gives 204.
+  const target = await writeTarget(ctx).catch((err) => {
+    if (err instanceof S3Error && err.code === "NoSuchBucket") return undefined;
+    throw err;
+  });
+  if (!target) return { status: 204 };
+  const removed = await ctx.services.catalog.deleteObjects(target, [ctx.path]);
+  for (const r of removed) ctx.services.reclaimer.reclaim(r.parts);
+  return { status: 204 };
+});
 
-const GetObjectTagging: Operation = {
-  level: "object",
-  async handle(c) {
-    await readObject(c as ObjectContext);
-    return { xml: { root: "Tagging", namespace: true, content: { TagSet: "" } } };
-  },
-};
-
-function flatHeaders(h: ObjectContext["req"]["headers"]): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
-}
+const GetObjectTagging = objectOperation(async (ctx) => {
+  await readObject(ctx);
+  return { xml: { root: "Tagging", namespace: true, content: { TagSet: "" } } };
+});
 
 export const objectOperations = { GetObject, HeadObject, PutObject, CopyObject, DeleteObject, GetObjectTagging };

@@ -45,3 +45,8 @@ export interface Operation {
 }
 
 export type OperationTable = Record<OperationId, Operation>;
+
+/** An object-level operation: the gateway guarantees the ObjectContext fields before it runs. */
+export function objectOperation(handle: (ctx: ObjectContext) => Promise<S3Result>): Operation {
+  return { level: "object", handle: (ctx) => handle(ctx as ObjectContext) };
+}

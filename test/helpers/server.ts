@@ -6,7 +6,7 @@ import http from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { S3Client, type S3ClientConfig, type S3ServiceException } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Sha256 } from "./sha256.js";
@@ -128,6 +128,16 @@ export async function rawRequest(server: LakeS3Server, req: RawRequest): Promise
     r.on("error", reject);
     r.end(body);
   });
+}
+
+/** The error a request failed with (the test fails if it did not). */
+export async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
+  try {
+    await p;
+  } catch (err) {
+    return err as S3ServiceException;
+  }
+  throw new Error("expected the request to fail");
 }
 
 /** The <Code> of an S3 error body. */

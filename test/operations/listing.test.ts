@@ -8,11 +8,10 @@ import {
   ListObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3ServiceException,
   paginateListObjectsV2,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorCode, startTestServer, type TestServer } from "../helpers/server.js";
+import { errorCode, s3Error, startTestServer, type TestServer } from "../helpers/server.js";
 
 let t: TestServer;
 const Bucket = "test-repo";
@@ -25,15 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
 });
-
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (err) {
-    return err as S3ServiceException;
-  }
-  throw new Error("expected the request to fail");
-}
 
 describe("buckets are repositories", () => {
   it("ListBuckets lists repositories; HeadBucket and GetBucketLocation answer", async () => {

@@ -9,13 +9,12 @@ import {
   ListMultipartUploadsCommand,
   ListPartsCommand,
   PutObjectCommand,
-  S3ServiceException,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorCode, startTestServer, type TestServer } from "../helpers/server.js";
+import { errorCode, s3Error, startTestServer, type TestServer } from "../helpers/server.js";
 
 let t: TestServer;
 const Bucket = "test-repo";
@@ -27,15 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
 });
-
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (err) {
-    return err as S3ServiceException;
-  }
-  throw new Error("expected the request to fail");
-}
 
 /** Deterministic pseudo-random bytes (different per seed). */
 function bytes(size: number, seed: number): Buffer {

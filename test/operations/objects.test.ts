@@ -8,10 +8,9 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorCode, startTestServer, type TestServer } from "../helpers/server.js";
+import { errorCode, s3Error, startTestServer, type TestServer } from "../helpers/server.js";
 
 let t: TestServer;
 const Bucket = "test-repo";
@@ -22,15 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
 });
-
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (err) {
-    return err as S3ServiceException;
-  }
-  throw new Error("expected the request to fail");
-}
 
 const md5 = (b: Buffer | string) => createHash("md5").update(b).digest("hex");
 

@@ -5,10 +5,9 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { s3Error, startTestServer, type TestServer } from "../helpers/server.js";
 
 let t: TestServer;
 
@@ -18,15 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
 });
-
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (err) {
-    return err as S3ServiceException;
-  }
-  throw new Error("expected the request to fail");
-}
 
 describe("mode s3: a plain S3 emulator over the same store", () => {
   it("creates a bucket, writes keys directly, lists keys at the root, and deletes an empty bucket", async () => {
