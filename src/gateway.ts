@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
 import { createApiHandler } from "./api/index.js";
 import { ADMIN_PREFIX, createAdminHandler } from "./inspect/admin-route.js";
-import { authenticate } from "./auth/authenticate.js";
+import { authenticate, signatureDetails } from "./auth/authenticate.js";
 import { decodeBody } from "./auth/payload.js";
 import type { AuthResult } from "./auth/types.js";
 import type { RequestEvent, RequestLog } from "./events.js";
@@ -103,9 +103,8 @@ export function createGateway(options: GatewayOptions): Handler {
         event.auth = "ok";
       } catch (err) {
         event.auth = "failed";
-        if (err instanceof S3Error && err.code === "SignatureDoesNotMatch") {
-          event.signature = { canonicalRequest: err.options.extras?.["CanonicalRequest"], stringToSign: err.options.extras?.["StringToSign"] };
-        }
+        const details = signatureDetails(err);
+        if (details) event.signature = { canonicalRequest: details.canonicalRequest, stringToSign: details.stringToSign };
         throw err;
       }
       if (routed instanceof S3Error) throw routed;

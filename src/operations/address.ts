@@ -9,6 +9,9 @@ import type { ObjectRecord } from "../storage/metadata-store.js";
 import type { BranchTarget } from "../versioning/catalog.js";
 import type { ObjectContext, OperationContext } from "./types.js";
 
+/** The one owner every listing names (lakes3 has a single key pair). */
+export const OWNER = { ID: "lakes3", DisplayName: "lakes3" };
+
 export const isLakefs = (ctx: OperationContext) => ctx.services.config.mode === "lakefs";
 
 /** The key as the client sees it: `ref/path` in lakefs mode, `path` in s3 mode. */

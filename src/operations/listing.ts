@@ -9,11 +9,10 @@ import { xmlDate } from "../protocol/headers.js";
 import type { S3Result } from "../protocol/respond.js";
 import type { RepositoryRecord } from "../storage/metadata-store.js";
 import type { ListItem } from "../versioning/catalog.js";
-import { isLakefs } from "./address.js";
+import { isLakefs, OWNER } from "./address.js";
 import type { Operation, OperationContext } from "./types.js";
 
 const MAX_KEYS = 1000;
-const OWNER = { ID: "lakes3", DisplayName: "lakes3" };
 
 const ListBuckets: Operation = {
   level: "service",

@@ -10,7 +10,7 @@ import { S3Error } from "../protocol/errors.js";
 import { contentTypeFor, flatHeaders, header, readStoredHeaders, readUserMetadata, writeCondition, xmlDate } from "../protocol/headers.js";
 import { asArray, text } from "../protocol/xml.js";
 import { NoSuchUploadError, type ObjectRecord, type PartRecord, type UploadRecord } from "../storage/metadata-store.js";
-import { checkKeyLength, clientKey, writeTarget } from "./address.js";
+import { checkKeyLength, clientKey, OWNER, writeTarget } from "./address.js";
 import { checkBodyLength, readXmlBody } from "./body.js";
 import { copySource } from "./objects.js";
 import { writeBlob, type WrittenBlob } from "./store-object.js";
@@ -19,7 +19,6 @@ import { objectOperation, type ObjectContext, type Operation } from "./types.js"
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_PART_NUMBER = 10_000;
 const MAX_LIST = 1000;
-const OWNER = { ID: "lakes3", DisplayName: "lakes3" };
 
 /** The upload named by `?uploadId=`, which must belong to this repository, ref and path. */
 async function uploadOf(ctx: ObjectContext): Promise<UploadRecord> {
