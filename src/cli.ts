@@ -120,6 +120,9 @@ async function serve(flags: ServeFlags): Promise<void> {
     // details and the request log, so fixture loads are printed too.
     onListening: ({ endpoint, dataDir }) => {
       out.write(`lakes3 listening on ${endpoint}\n`);
+      // The quickstart secret is public; a secret of your own never goes to the terminal or CI logs.
+      const publicSecret = flags.secretAccessKey === DEFAULTS.secretAccessKey;
+      const shownSecret = publicSecret ? flags.secretAccessKey : "**** (as given by --secret-access-key / LAKES3_SECRET_ACCESS_KEY)";
       if (useTui) return;
       if (!flags.quiet) {
         const example = flags.mode === "lakefs" ? `s3://${repos[0] ?? "REPO"}/main/` : `s3://${repos[0] ?? "BUCKET"}/`;
@@ -127,11 +130,11 @@ async function serve(flags: ServeFlags): Promise<void> {
           [
             `  mode          ${flags.mode}${flags.mode === "lakefs" ? " (bucket = repository, first key segment = ref)" : ""}`,
             `  access key    ${flags.accessKeyId}`,
-            `  secret key    ${flags.secretAccessKey}`,
+            `  secret key    ${shownSecret}`,
             `  region        ${flags.region}`,
             `  data dir      ${dataDir}${flags.ephemeral ? " (ephemeral)" : ""}`,
             ...(flags.fixtures ? [`  fixtures      ${flags.fixtures} (watched)`] : []),
-            `  try           AWS_ACCESS_KEY_ID=${flags.accessKeyId} AWS_SECRET_ACCESS_KEY=${flags.secretAccessKey} aws --endpoint-url ${endpoint} s3 ls ${example}`,
+            `  try           AWS_ACCESS_KEY_ID=${flags.accessKeyId} AWS_SECRET_ACCESS_KEY=${publicSecret ? flags.secretAccessKey : "<your secret>"} aws --endpoint-url ${endpoint} s3 ls ${example}`,
             "",
           ].join("\n"),
         );

@@ -6,9 +6,8 @@
  * deleted streams to the end (the Reclaimer pins its blobs); nothing is orphaned afterwards.
  */
 import http from "node:http";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import {
-  CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,

@@ -35,7 +35,7 @@ export function sameState(a: State, b: State): boolean {
   return a.size === b.size && a.md5 === b.md5 && a.etag === b.etag;
 }
 
-export function describe(s: State): string {
+export function describeState(s: State): string {
   return s === null ? "absent" : `${s.size} B etag ${s.etag}`;
 }
 
@@ -64,9 +64,8 @@ export class Model {
   }
 
   /** The server answered an error: the write did not happen (old states only). */
-  refused(key: string, next: State, before: State[]): void {
+  refused(key: string, before: State[]): void {
     this.keys.set(key, before);
-    void next;
   }
 
   /** After a restart: the key was observed in this state (which must have been possible). */
@@ -118,13 +117,13 @@ export interface WriterStats {
 export async function runWriter(client: S3Client, model: Model, keys: string[], rng: Rng, stopped: () => boolean, stats: WriterStats): Promise<void> {
   while (!stopped()) {
     const r = rng.next();
-    let touched: { key: string; next: State; before: State[] }[] = [];
+    let touched: { key: string; before: State[] }[] = [];
     try {
       if (r < 0.6) {
         const key = rng.pick(keys);
         const { bytes, md5 } = body(putSize(rng));
         const next = { size: bytes.length, md5, etag: md5 };
-        touched = [{ key, next, before: model.keys.get(key)! }];
+        touched = [{ key, before: [...model.keys.get(key)!] }];
         model.begin(key, next);
         const out = await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `main/${key}`, Body: bytes }));
         if (out.ETag !== `"${md5}"`) stats.unexpected.push(`PutObject ${key}: ETag ${out.ETag}, expected "${md5}"`);
@@ -145,7 +144,7 @@ export async function runWriter(client: S3Client, model: Model, keys: string[], 
           .update(createHash("md5").update(p2).digest())
           .digest("hex");
         const next = { size: p1.length + p2.length, md5, etag: `${etagHash}-2` };
-        touched = [{ key, next, before: model.keys.get(key)! }];
+        touched = [{ key, before: [...model.keys.get(key)!] }];
         model.begin(key, next);
         const done = await client.send(
           new CompleteMultipartUploadCommand({
@@ -159,7 +158,7 @@ export async function runWriter(client: S3Client, model: Model, keys: string[], 
         model.acknowledge(key, next);
       } else {
         const chosen = [...new Set(Array.from({ length: rng.int(1, 4) }, () => rng.pick(keys)))];
-        touched = chosen.map((key) => ({ key, next: null, before: model.keys.get(key)! }));
+        touched = chosen.map((key) => ({ key, before: [...model.keys.get(key)!] }));
         for (const t of touched) model.begin(t.key, null);
         const out = await client.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: chosen.map((k) => ({ Key: `main/${k}` })) } }));
         if (out.Errors?.length) stats.unexpected.push(`DeleteObjects: ${JSON.stringify(out.Errors)}`);
@@ -174,7 +173,7 @@ export async function runWriter(client: S3Client, model: Model, keys: string[], 
       }
       if (status !== undefined) {
         stats.unexpected.push(`${(err as Error).name} (${status}): ${(err as Error).message}`);
-        for (const t of touched) model.refused(t.key, t.next, t.before);
+        for (const t of touched) model.refused(t.key, t.before);
       } else {
         stats.unexpected.push(`connection failed while the server was up: ${(err as Error).message}`);
       }
@@ -194,7 +193,7 @@ export async function runReader(client: S3Client, model: Model, keys: string[], 
       const bytes = Buffer.from(await out.Body!.transformToByteArray());
       const seen: Version = { size: bytes.length, md5: createHash("md5").update(bytes).digest("hex"), etag: (out.ETag ?? "").replace(/"/g, "") };
       if (!model.history.get(key)!.some((s) => sameState(s, seen))) {
-        violations.push(`reader saw ${key} as ${describe(seen)} (md5 ${seen.md5}), never written`);
+        violations.push(`reader saw ${key} as ${describeState(seen)} (md5 ${seen.md5}), never written`);
       }
     } catch (err) {
       if (stopped()) return;

@@ -18,8 +18,8 @@ import os from "node:os";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe as suite, expect, it } from "vitest";
-import { BUCKET, Model, describe, makeClient, runReader, runWriter, sameState, type State, type WriterStats } from "./crash-writer.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BUCKET, Model, describeState, makeClient, runReader, runWriter, sameState, type State, type WriterStats } from "./crash-writer.js";
 import { killAll, sleep, spawnServer, type SpawnedServer } from "./lib/cli.js";
 import { blobFiles, missingOrTruncated, orphans, referencedBlobs, tmpFiles } from "./lib/datadir.js";
 import { Rng } from "./lib/random.js";
@@ -64,7 +64,7 @@ async function verifyKeys(client: S3Client, model: Model, violations: string[]):
       actual = null;
     }
     if (!possible.some((s) => sameState(s, actual))) {
-      violations.push(`${key}: found ${describe(actual)}${actual ? ` md5 ${actual.md5}` : ""}; allowed: ${possible.map(describe).join(" | ")}`);
+      violations.push(`${key}: found ${describeState(actual)}${actual ? ` md5 ${actual.md5}` : ""}; allowed: ${possible.map(describeState).join(" | ")}`);
     }
     model.observe(key, actual);
     seen.set(key, actual);
@@ -85,13 +85,13 @@ async function verifyListing(client: S3Client, seen: Map<string, State>, rng: Rn
     const l = listed.get(key);
     if (state === null && l) violations.push(`listing shows deleted ${key}`);
     if (state !== null && (!l || l.size !== state.size || l.etag !== state.etag)) {
-      violations.push(`listing of ${key}: ${l ? `${l.size} B ${l.etag}` : "missing"}, read ${describe(state)}`);
+      violations.push(`listing of ${key}: ${l ? `${l.size} B ${l.etag}` : "missing"}, read ${describeState(state)}`);
     }
   }
   for (const key of listed.keys()) if (!seen.has(key)) violations.push(`listing shows unknown key ${key}`);
 }
 
-suite("crash safety (SIGKILL at random points)", () => {
+describe("crash safety (SIGKILL at random points)", () => {
   it(
     `acknowledged writes survive, nothing is partial, no blob is orphaned or missing (seed ${SEED}, ${SECONDS}s)`,
     async () => {
