@@ -151,6 +151,7 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
     const watcher = fixtures;
     const clear = async () => {
       await store.clear();
+      catalog.forgetCaches();
       services.reclaimer.forget();
       await blobs.sweep(() => false);
       await ensureRepos(catalog, config.repos);

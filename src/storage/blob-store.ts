@@ -265,9 +265,12 @@ export class FsBlobStore implements BlobStore {
           if (errCode(err) !== "ENOENT") throw err;
         }
       }
-      for await (const { blobId, path, size } of this.walk()) {
+      // Liveness is decided from the name; only orphans are stat'ed (a restart over 100k blobs
+      // must not stat them all).
+      for await (const { blobId, path } of this.walk()) {
         if (committed.has(blobId) || (await isLive(blobId))) continue;
         try {
+          const { size } = await stat(path);
           await unlink(path);
           removed++;
           bytes += size;
@@ -282,11 +285,17 @@ export class FsBlobStore implements BlobStore {
   }
 
   async *list(): AsyncIterable<{ blobId: string; size: number }> {
-    for await (const { blobId, size } of this.walk()) yield { blobId, size };
+    for await (const { blobId, path } of this.walk()) {
+      try {
+        yield { blobId, size: (await stat(path)).size };
+      } catch (err) {
+        if (errCode(err) !== "ENOENT") throw err;
+      }
+    }
   }
 
   /** Blob files in directory order (unsorted); names that are not blob ids are skipped. */
-  private async *walk(): AsyncGenerator<{ blobId: string; path: string; size: number }> {
+  private async *walk(): AsyncGenerator<{ blobId: string; path: string }> {
     for await (const fan of await opendir(this.blobsDir)) {
       if (!fan.isDirectory() || !/^[0-9a-f]{2}$/.test(fan.name)) continue;
       const dir = join(this.blobsDir, fan.name);
@@ -299,15 +308,7 @@ export class FsBlobStore implements BlobStore {
       }
       for await (const entry of handle) {
         if (!entry.isFile() || !BLOB_ID_RE.test(entry.name) || !entry.name.startsWith(fan.name)) continue;
-        const path = join(dir, entry.name);
-        let size: number;
-        try {
-          size = (await stat(path)).size;
-        } catch (err) {
-          if (errCode(err) === "ENOENT") continue;
-          throw err;
-        }
-        yield { blobId: entry.name, path, size };
+        yield { blobId: entry.name, path: join(dir, entry.name) };
       }
     }
   }

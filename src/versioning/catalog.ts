@@ -28,6 +28,7 @@ import {
   type UploadRecord,
 } from "../storage/metadata-store.js";
 import { badRequest, conflict, notFound, VersioningError } from "./errors.js";
+import { RecordCache } from "./record-cache.js";
 import { RefResolver, type RefView } from "./refs.js";
 import { EMPTY_TREE, sameObject, TreeStore, type Change } from "./tree.js";
 
@@ -77,16 +78,38 @@ const COMMITTER = "lakes3";
 export class Catalog {
   readonly trees: TreeStore;
   readonly refs: RefResolver;
+  private readonly repoCache = new RecordCache<RepositoryRecord>();
+  private readonly branchCache = new RecordCache<BranchRecord>();
 
   constructor(readonly store: MetadataStore) {
     this.trees = new TreeStore(store);
-    this.refs = new RefResolver(store);
+    this.refs = new RefResolver(store, (repo, name) => this.getBranch(repo, name));
+  }
+
+  /** Forget cached records (after the store was cleared underneath). */
+  forgetCaches(): void {
+    this.repoCache.clear();
+    this.branchCache.clear();
+  }
+
+  /** Write a batch, invalidating the cached repository and branch records it changes. */
+  private async write(batch: ReturnType<MetadataStore["batch"]>, changed: { repos?: string[]; branches?: string[] }): Promise<void> {
+    const invalidate = () => {
+      for (const r of changed.repos ?? []) this.repoCache.invalidate(r);
+      for (const b of changed.branches ?? []) this.branchCache.invalidate(b);
+    };
+    invalidate();
+    try {
+      await batch.write({ sync: true });
+    } finally {
+      invalidate();
+    }
   }
 
   // ---- repositories --------------------------------------------------------------------------
 
   getRepository(name: string): Promise<RepositoryRecord | undefined> {
-    return this.store.repos.get(name);
+    return this.repoCache.get(name, () => this.store.repos.get(name));
   }
 
   async listRepositories(options: { prefix?: string; after?: string; limit?: number } = {}): Promise<{ repos: RepositoryRecord[]; hasMore: boolean }> {
@@ -105,7 +128,7 @@ export class Catalog {
       const repo: RepositoryRecord = { name, defaultBranch, createdAt: now, storageNamespace: options.storageNamespace ?? `local://${name}` };
       const batch = this.store.batch().put(name, repo, { sublevel: this.store.repos }).put(name + SEP + commit.id, commit, { sublevel: this.store.commits });
       this.putBranch(batch, name, newBranch(defaultBranch, commit.id));
-      await batch.write({ sync: true });
+      await this.write(batch, { repos: [name], branches: [name + SEP + defaultBranch] });
       return true;
     });
   }
@@ -136,7 +159,8 @@ export class Catalog {
         blobs.push(...parts.map((p) => p.blob));
         this.store.dropUpload(batch, upload, parts);
       }
-      await batch.write({ sync: true });
+      await this.write(batch, { repos: [name] });
+      this.forgetCaches(); // its branches are gone too
       return uniqueBlobs(blobs);
     });
   }
@@ -148,7 +172,9 @@ export class Catalog {
   }
 
   getBranch(repo: string, branch: string): Promise<BranchRecord | undefined> {
-    return BRANCH_NAME.test(branch) ? this.store.branches.get(repo + SEP + branch) : Promise.resolve(undefined);
+    if (!BRANCH_NAME.test(branch)) return Promise.resolve(undefined);
+    const key = repo + SEP + branch;
+    return this.branchCache.get(key, () => this.store.branches.get(key));
   }
 
   async listBranches(repo: string, options: { prefix?: string; after?: string; limit?: number } = {}): Promise<{ branches: BranchRecord[]; hasMore: boolean }> {
@@ -166,7 +192,7 @@ export class Catalog {
       const branch = newBranch(name, view.commitId!);
       const batch = this.store.batch();
       this.putBranch(batch, repo, branch);
-      await batch.write({ sync: true });
+      await this.write(batch, { branches: [repo + SEP + name] });
       return branch;
     });
   }
@@ -179,7 +205,7 @@ export class Catalog {
       const batch = this.store.batch().del(repo + SEP + name, { sublevel: this.store.branches });
       batch.del(endMarker(repo, branch.stagingToken), { sublevel: this.store.staging });
       const blobs = await this.dropStaging(repo, branch.stagingToken, "", batch);
-      await batch.write({ sync: true });
+      await this.write(batch, { branches: [repo + SEP + name] });
       return blobs;
     });
   }
@@ -205,7 +231,7 @@ export class Catalog {
         blobs = await this.dropStaging(repo, branch.stagingToken, "", batch);
         this.putBranch(batch, repo, { ...branch, stagingToken: newToken() }, branch.stagingToken);
       }
-      await batch.write({ sync: true });
+      await this.write(batch, { branches: [repo + SEP + name] });
       return blobs;
     });
   }
@@ -409,7 +435,7 @@ export class Catalog {
       });
       batch.put(repo + SEP + commit.id, commit, { sublevel: this.store.commits });
       this.putBranch(batch, repo, { ...branch, head: commit.id, stagingToken: newToken() }, branch.stagingToken);
-      await batch.write({ sync: true });
+      await this.write(batch, { branches: [repo + SEP + branchName] });
       return commit;
     });
   }
@@ -548,7 +574,9 @@ export class Catalog {
       const base = await this.mergeBase(repo, destHead.id, srcCommit.id);
       if (base?.id === srcCommit.id) throw badRequest("no changes to merge");
       if (base?.id === destHead.id) {
-        await this.store.batch().put(repo + SEP + destName, { ...dest, head: srcCommit.id }, { sublevel: this.store.branches }).write({ sync: true });
+        const batch = this.store.batch();
+        this.putBranch(batch, repo, { ...dest, head: srcCommit.id }, dest.stagingToken);
+        await this.write(batch, { branches: [repo + SEP + destName] });
         return srcCommit.id;
       }
       const baseTree = base?.tree ?? EMPTY_TREE;
@@ -581,8 +609,8 @@ export class Catalog {
         createdAt: new Date().toISOString(),
       });
       batch.put(repo + SEP + commit.id, commit, { sublevel: this.store.commits });
-      batch.put(repo + SEP + destName, { ...dest, head: commit.id }, { sublevel: this.store.branches });
-      await batch.write({ sync: true });
+      this.putBranch(batch, repo, { ...dest, head: commit.id }, dest.stagingToken);
+      await this.write(batch, { branches: [repo + SEP + destName] });
       return commit.id;
     });
   }
@@ -617,8 +645,8 @@ export class Catalog {
         createdAt: new Date().toISOString(),
       });
       batch.put(repo + SEP + commit.id, commit, { sublevel: this.store.commits });
-      batch.put(repo + SEP + branchName, { ...branch, head: commit.id }, { sublevel: this.store.branches });
-      await batch.write({ sync: true });
+      this.putBranch(batch, repo, { ...branch, head: commit.id }, branch.stagingToken);
+      await this.write(batch, { branches: [repo + SEP + branchName] });
       return commit;
     });
   }

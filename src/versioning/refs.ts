@@ -27,7 +27,10 @@ const HEX = /^[0-9a-f]{1,64}$/;
 export class RefResolver {
   private readonly commitCache = new Map<string, CommitRecord>();
 
-  constructor(private readonly store: MetadataStore) {}
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly getBranch: (repo: string, name: string) => Promise<BranchRecord | undefined>,
+  ) {}
 
   async commit(repo: string, id: string): Promise<CommitRecord | undefined> {
     const key = repo + SEP + id;
@@ -60,7 +63,7 @@ export class RefResolver {
     let branch: BranchRecord | undefined;
     let commit: CommitRecord | undefined;
     if (FULL_COMMIT.test(base)) commit = await this.commit(repo, base);
-    if (!commit && BRANCH_NAME.test(base)) branch = await this.store.branches.get(repo + SEP + base);
+    if (!commit && BRANCH_NAME.test(base)) branch = await this.getBranch(repo, base);
     if (branch) commit = await this.commit(repo, branch.head);
     else if (!commit) {
       const tag = await this.store.tags.get(repo + SEP + base);
