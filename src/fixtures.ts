@@ -74,7 +74,7 @@ export async function applyFixtureChange(services: Services, log: RequestLog, ch
     let written;
     try {
       const before = await fh.stat();
-      written = await writeBlob(services, fh.createReadStream({ autoClose: false }), { checksum: { algorithm: "CRC64NVME" } });
+      written = await writeBlob(services, fh.createReadStream({ autoClose: false }), { checksum: { algorithm: "CRC64NVME" } }, undefined, before.size);
       const after = await fh.stat();
       if (!sameFile(before, after) || written.blob.size !== after.size) {
         services.reclaimer.reclaim([written.blob]);

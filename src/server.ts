@@ -122,7 +122,7 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
   await mkdir(config.dataDir, { recursive: true });
   const store = new MetadataStore(path.join(config.dataDir, "metadata"), config.dataDir);
   await store.open();
-  const blobs = new FsBlobStore(config.dataDir);
+  const blobs = new FsBlobStore(config.dataDir, store.inlineBlobs);
   let server: http.Server | undefined;
   let fixtures: FixtureWatcher | undefined;
   try {

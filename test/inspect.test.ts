@@ -26,6 +26,7 @@ async function populate(client: S3Client) {
   await client.send(new PutObjectCommand({ Bucket: "inspect-repo", Key: "main/data/a.csv", Body: "a,b\n1,2\n", Metadata: { team: "data" }, ChecksumAlgorithm: "SHA256" }));
   await client.send(new PutObjectCommand({ Bucket: "inspect-repo", Key: "main/data/sub/b.json", Body: "{}" }));
   await client.send(new PutObjectCommand({ Bucket: "inspect-repo", Key: "main/readme.txt", Body: "hello" }));
+  await client.send(new PutObjectCommand({ Bucket: "inspect-repo", Key: "main/data/big.bin", Body: Buffer.alloc(100 * 1024, 1) }));
   await client.send(new CreateMultipartUploadCommand({ Bucket: "inspect-repo", Key: "main/pending.bin" }));
 }
 
@@ -41,8 +42,8 @@ function checks(dataDir: string) {
     const summary = await inspect(dataDir, "--json");
     expect(summary.code).toBe(0);
     const s = JSON.parse(summary.stdout);
-    expect(s).toMatchObject({ repositories: 1, branches: 1, objects: 3, uploadsInProgress: 1, orphanedBlobs: 0 });
-    expect(s.blobFiles).toBe(3);
+    expect(s).toMatchObject({ repositories: 1, branches: 1, objects: 4, uploadsInProgress: 1, orphanedBlobs: 0 });
+    expect(s.blobFiles).toBe(4);
 
     const human = await inspect(dataDir);
     expect(human.stdout).toMatch(/repositories\s+1/);
@@ -50,14 +51,14 @@ function checks(dataDir: string) {
     const repos = await inspect(dataDir, "repos");
     expect(repos.stdout).toMatch(/inspect-repo\s+main\s+1/);
     const branches = await inspect(dataDir, "branches", "inspect-repo", "--json");
-    expect(JSON.parse(branches.stdout)[0]).toMatchObject({ name: "main", uncommittedChanges: 3 });
+    expect(JSON.parse(branches.stdout)[0]).toMatchObject({ name: "main", uncommittedChanges: 4 });
 
     const ls = await inspect(dataDir, "ls", "inspect-repo/main/");
     expect(ls.stdout).toContain("PRE");
     expect(ls.stdout).toContain("data/");
     expect(ls.stdout).toContain("readme.txt");
     const lsr = await inspect(dataDir, "ls", "inspect-repo/main/data/", "--recursive", "--json");
-    expect(JSON.parse(lsr.stdout).objects.map((o: { key: string }) => o.key)).toEqual(["data/a.csv", "data/sub/b.json"]);
+    expect(JSON.parse(lsr.stdout).objects.map((o: { key: string }) => o.key)).toEqual(["data/a.csv", "data/big.bin", "data/sub/b.json"]);
     const tree = await inspect(dataDir, "ls", "inspect-repo/main/", "--tree");
     expect(tree.stdout).toMatch(/data\/\n\s+a\.csv/);
 
@@ -65,7 +66,9 @@ function checks(dataDir: string) {
     const st = JSON.parse(stat.stdout);
     expect(st.userMeta).toEqual({ team: "data" });
     expect(st.checksum.algorithm).toBe("SHA256");
-    expect(st.blobs[0].file.startsWith(dataDir)).toBe(true);
+    expect(st.blobs[0].file).toBe("(inline in the metadata store)"); // small objects skip the file system
+    const big = JSON.parse((await inspect(dataDir, "stat", "inspect-repo/main/data/big.bin", "--json")).stdout);
+    expect(big.blobs[0].file.startsWith(dataDir)).toBe(true);
     expect(st.state).toBe("uncommitted");
 
     const uploads = await inspect(dataDir, "uploads");

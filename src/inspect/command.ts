@@ -43,7 +43,7 @@ export async function ask(dataDir: string, query: string, params: Record<string,
     throw err;
   }
   try {
-    return await answer({ catalog: new Catalog(store), blobs: new FsBlobStore(dir), dataDir: dir }, query, params);
+    return await answer({ catalog: new Catalog(store), blobs: new FsBlobStore(dir, store.inlineBlobs), dataDir: dir }, query, params);
   } catch (err) {
     if (err instanceof NotFound) throw new CliExit(1, err.message);
     throw err;

@@ -11,12 +11,13 @@ import { readXml } from "../protocol/xml.js";
 import { MAX_OBJECT_SIZE, streamError } from "./store-object.js";
 import type { OperationContext } from "./types.js";
 
-/** A body needs a length (or chunked framing), and at most 5 GiB of it. */
-export function checkBodyLength(ctx: OperationContext): void {
+/** A body needs a length (or chunked framing), and at most 5 GiB of it. Returns the declared length. */
+export function checkBodyLength(ctx: OperationContext): number | undefined {
   const h = ctx.req.headers;
   const length = header(h, "x-amz-decoded-content-length") ?? header(h, "content-length");
   if (length === undefined && header(h, "transfer-encoding") === undefined) throw new S3Error("MissingContentLength");
   if (length !== undefined && Number(length) > MAX_OBJECT_SIZE) throw new S3Error("EntityTooLarge");
+  return length === undefined || !/^\d+$/.test(length.trim()) ? undefined : Number(length);
 }
 
 /** The request body as a parsed XML document (at most `limit` bytes), its digests verified. */

@@ -100,10 +100,10 @@ const UploadPart = objectOperation(async (ctx) => {
   await writeTarget(ctx);
   const partNumber = parsePartNumber(ctx.req.query.get("partNumber"));
   const upload = await uploadOf(ctx);
-  checkBodyLength(ctx);
+  const declared = checkBodyLength(ctx);
   const integrity = parseIntegrityHeaders(flatHeaders(h));
   if (upload.checksumAlgorithm && !integrity.checksum) integrity.checksum = { algorithm: upload.checksumAlgorithm };
-  const written = await writeBlob(ctx.services, ctx.body(), integrity, () => ctx.trailers());
+  const written = await writeBlob(ctx.services, ctx.body(), integrity, () => ctx.trailers(), declared);
   const part = await recordPart(ctx, upload, partNumber, written);
   const echo = written.checksum ? { [`x-amz-checksum-${written.checksum.algorithm.toLowerCase()}`]: written.checksum.value } : {};
   return { headers: { ETag: `"${part.etag}"`, ...echo }, bytesIn: part.blob.size };
@@ -133,7 +133,7 @@ const UploadPartCopy = objectOperation(async (ctx) => {
   let written: WrittenBlob;
   try {
     const integrity = upload.checksumAlgorithm ? { checksum: { algorithm: upload.checksumAlgorithm } } : {};
-    written = await writeBlob(ctx.services, ctx.services.blobs.read(src.record.parts, range), integrity);
+    written = await writeBlob(ctx.services, ctx.services.blobs.read(src.record.parts, range), integrity, undefined, range ? range.end - range.start + 1 : src.record.size);
   } finally {
     release();
   }

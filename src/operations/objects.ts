@@ -71,14 +71,14 @@ const PutObject = objectOperation(async (ctx) => {
   const h = ctx.req.headers;
   checkKeyLength(ctx.path);
   const target = await writeTarget(ctx);
-  checkBodyLength(ctx);
+  const declared = checkBodyLength(ctx);
   const integrity = parseIntegrityHeaders(flatHeaders(h));
   const userMeta = readUserMetadata(h);
   const condition = writeCondition(h);
   // Fail a doomed conditional write before reading the body; checked again atomically on publish.
   if (condition) condition(await findObject(ctx));
 
-  const written = await writeBlob(ctx.services, ctx.body(), integrity, () => ctx.trailers());
+  const written = await writeBlob(ctx.services, ctx.body(), integrity, () => ctx.trailers(), declared);
   const record: ObjectRecord = {
     size: written.blob.size,
     etag: written.md5Hex,
@@ -151,7 +151,7 @@ const CopyObject = objectOperation(async (ctx) => {
   const release = ctx.services.reclaimer.pin(src.record.parts);
   let written;
   try {
-    written = await writeBlob(ctx.services, ctx.services.blobs.read(src.record.parts), algorithm ? { checksum: { algorithm } } : {});
+    written = await writeBlob(ctx.services, ctx.services.blobs.read(src.record.parts), algorithm ? { checksum: { algorithm } } : {}, undefined, src.record.size);
   } finally {
     release();
   }

@@ -29,11 +29,13 @@ export async function writeBlob(
   source: Readable,
   integrity: IntegrityRequest = {},
   trailers?: () => Record<string, string>,
+  /** The size the body declares (small bodies are stored inline in the metadata store). */
+  sizeHint?: number,
 ): Promise<WrittenBlob> {
   const digester = new Digester(integrity, trailers);
   let blob: BlobRef | undefined;
   try {
-    const written = services.blobs.write(digester, { maxSize: MAX_OBJECT_SIZE });
+    const written = services.blobs.write(digester, { maxSize: MAX_OBJECT_SIZE, sizeHint });
     await Promise.all([pipeline(source, digester), written.then((b) => (blob = b))]);
   } catch (err) {
     source.destroy();

@@ -3,6 +3,11 @@
  * impossible by construction). Writes follow the crash-safe pattern of S3-COMPAT §4.4: temp file in
  * <root>/tmp → write → fsync → rename to <root>/blobs/<id[0..2]>/<id> → fsync the directory.
  * Reads stream one or several blobs as one byte sequence, optionally ranged, opening files lazily.
+ *
+ * Small blobs (a size hint of at most INLINE_MAX bytes) skip the file system: their bytes go into
+ * the metadata LevelDB (`InlineBlobs`), under ids starting with "s". The put is not synced on its
+ * own: LevelDB's log is written in order, so the synced batch that publishes the record makes the
+ * bytes durable too, and a crash before it leaves only an orphan for the sweep.
  */
 
 import { randomBytes } from "node:crypto";
@@ -30,7 +35,7 @@ export interface BlobStore {
    * maxSize exceeded → S3Error EntityTooLarge) the temp file is removed and the error rethrown
    * unchanged. Resolves once durable.
    */
-  write(source: Readable, options?: { maxSize?: number; signal?: AbortSignal }): Promise<BlobRef>;
+  write(source: Readable, options?: WriteOptions): Promise<BlobRef>;
   /**
    * Stream bytes of one or several blobs concatenated (a multipart object is a list of part blobs),
    * optionally a range over the concatenation. Opens files lazily one at a time; a missing file
@@ -40,7 +45,7 @@ export interface BlobStore {
   /** Ignores ENOENT. */
   delete(blobIds: Iterable<string>): Promise<void>;
   exists(blobId: string): Promise<boolean>;
-  /** Absolute file path of a blob (for `inspect`). */
+  /** Absolute file path of a blob (for `inspect`); inline blobs have none. */
   pathOf(blobId: string): string;
   /** Remove everything under tmp/, and every blob whose id `isLive` rejects; returns counts. */
   sweep(isLive: (blobId: string) => boolean | Promise<boolean>): Promise<{ removed: number; bytes: number }>;
@@ -48,7 +53,27 @@ export interface BlobStore {
   list(): AsyncIterable<{ blobId: string; size: number }>;
 }
 
+export interface WriteOptions {
+  maxSize?: number;
+  signal?: AbortSignal;
+  /** The expected size (a declared Content-Length); small blobs are stored inline. */
+  sizeHint?: number;
+}
+
+/** Where small blobs live: a keyspace in the metadata store. */
+export interface InlineBlobs {
+  get(blobId: string): Promise<Buffer | undefined>;
+  /** Not synced by itself (see the header comment). */
+  put(blobId: string, bytes: Buffer): Promise<void>;
+  delete(blobIds: string[]): Promise<void>;
+  entries(): AsyncIterable<{ blobId: string; size: number }>;
+}
+
+/** Blobs up to this size are stored inline in the metadata store. */
+export const INLINE_MAX = 64 * 1024;
+
 const BLOB_ID_RE = /^[0-9a-f]{32}$/;
+const INLINE_ID_RE = /^s[0-9a-f]{31}$/;
 /** Bytes gathered before a write(v) is issued; one write is in flight while the next batch fills. */
 const WRITE_BATCH = 1 << 20;
 /** Chunk size (and readable high-water mark) of blob reads. */
@@ -62,7 +87,16 @@ export function newBlobId(): string {
 }
 
 export function isBlobId(value: string): boolean {
-  return BLOB_ID_RE.test(value);
+  return BLOB_ID_RE.test(value) || INLINE_ID_RE.test(value);
+}
+
+/** A blob whose bytes live in the metadata store rather than in a file. */
+export function isInlineBlob(blobId: string): boolean {
+  return INLINE_ID_RE.test(blobId);
+}
+
+function toBuffer(chunk: Buffer | string | Uint8Array): Buffer {
+  return typeof chunk === "string" ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 function errCode(err: unknown): string | undefined {
@@ -103,7 +137,10 @@ export class FsBlobStore implements BlobStore {
   /** Ids committed while a sweep runs (sweep keeps them: their metadata may not be published yet). */
   private committedDuringSweep: Set<string> | undefined;
 
-  constructor(root: string) {
+  constructor(
+    root: string,
+    private readonly inline?: InlineBlobs,
+  ) {
     this.root = root;
     this.tmpDir = join(root, "tmp");
     this.blobsDir = join(root, "blobs");
@@ -119,7 +156,36 @@ export class FsBlobStore implements BlobStore {
     return join(this.blobsDir, blobId.slice(0, 2), blobId);
   }
 
-  async write(source: Readable, options: { maxSize?: number; signal?: AbortSignal } = {}): Promise<BlobRef> {
+  async write(source: Readable, options: WriteOptions = {}): Promise<BlobRef> {
+    if (this.inline && options.sizeHint !== undefined && options.sizeHint <= INLINE_MAX) return this.writeInline(this.inline, source, options);
+    return this.writeFile(source, options);
+  }
+
+  /** Gather a small body and put it inline; a body larger than its hint spills into a file. */
+  private async writeInline(inline: InlineBlobs, source: Readable, options: WriteOptions): Promise<BlobRef> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const it = source.iterator({ destroyOnReturn: false })[Symbol.asyncIterator]();
+    for (let r = await it.next(); !r.done; r = await it.next()) {
+      const buf = toBuffer(r.value as Buffer | string | Uint8Array);
+      size += buf.length;
+      chunks.push(buf);
+      if (size > INLINE_MAX) {
+        const rest = async function* () {
+          yield* chunks;
+          for (let n = await it.next(); !n.done; n = await it.next()) yield n.value as Buffer;
+        };
+        return this.writeFile(Readable.from(rest(), { objectMode: false }), options);
+      }
+    }
+    options.signal?.throwIfAborted();
+    const blobId = "s" + randomBytes(16).toString("hex").slice(1);
+    await inline.put(blobId, Buffer.concat(chunks, size));
+    this.committedDuringSweep?.add(blobId);
+    return { blobId, size };
+  }
+
+  private async writeFile(source: Readable, options: WriteOptions): Promise<BlobRef> {
     const { maxSize, signal } = options;
     signal?.throwIfAborted();
     const blobId = newBlobId();
@@ -146,7 +212,7 @@ export class FsBlobStore implements BlobStore {
       // Do not destroy the caller's stream when we stop early (e.g. EntityTooLarge): destroying an
       // IncomingMessage kills the socket before the error response can be sent.
       for await (const chunk of source.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer | string | Uint8Array>) {
-        const buf = typeof chunk === "string" ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        const buf = toBuffer(chunk);
         if (buf.length === 0) continue;
         size += buf.length;
         if (maxSize !== undefined && size > maxSize) throw new S3Error("EntityTooLarge");
@@ -207,7 +273,7 @@ export class FsBlobStore implements BlobStore {
   read(parts: readonly BlobRef[], range?: ByteRange): Readable {
     const segments: Segment[] = [];
     if (range === undefined) {
-      for (const p of parts) segments.push({ path: this.pathOf(p.blobId), start: 0, length: p.size });
+      for (const p of parts) segments.push({ ...this.source(p.blobId), start: 0, length: p.size });
     } else {
       let offset = 0;
       for (const p of parts) {
@@ -218,14 +284,21 @@ export class FsBlobStore implements BlobStore {
         if (partStart > range.end) break;
         const s = Math.max(range.start, partStart);
         const e = Math.min(range.end, partEnd);
-        segments.push({ path: this.pathOf(p.blobId), start: s - partStart, length: e - s + 1 });
+        segments.push({ ...this.source(p.blobId), start: s - partStart, length: e - s + 1 });
       }
     }
-    return new BlobReadStream(segments);
+    return new BlobReadStream(segments, this.inline);
+  }
+
+  private source(blobId: string): { path?: string; inlineId?: string } {
+    return isInlineBlob(blobId) ? { inlineId: blobId } : { path: this.pathOf(blobId) };
   }
 
   async delete(blobIds: Iterable<string>): Promise<void> {
-    const it = blobIds[Symbol.iterator]();
+    const ids = [...blobIds];
+    const inline = ids.filter(isInlineBlob);
+    if (inline.length > 0) await this.inline?.delete(inline);
+    const it = ids.filter((id) => !isInlineBlob(id))[Symbol.iterator]();
     const worker = async (): Promise<void> => {
       for (let r = it.next(); !r.done; r = it.next()) {
         try {
@@ -239,6 +312,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async exists(blobId: string): Promise<boolean> {
+    if (isInlineBlob(blobId)) return (await this.inline?.get(blobId)) !== undefined;
     try {
       return (await stat(this.pathOf(blobId))).isFile();
     } catch (err) {
@@ -278,6 +352,16 @@ export class FsBlobStore implements BlobStore {
           if (errCode(err) !== "ENOENT") throw err;
         }
       }
+      if (this.inline) {
+        const dead: string[] = [];
+        for await (const { blobId, size } of this.inline.entries()) {
+          if (committed.has(blobId) || (await isLive(blobId))) continue;
+          dead.push(blobId);
+          bytes += size;
+        }
+        await this.inline.delete(dead);
+        removed += dead.length;
+      }
     } finally {
       if (this.committedDuringSweep === committed) this.committedDuringSweep = undefined;
     }
@@ -285,6 +369,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async *list(): AsyncIterable<{ blobId: string; size: number }> {
+    if (this.inline) yield* this.inline.entries();
     for await (const { blobId, path } of this.walk()) {
       try {
         yield { blobId, size: (await stat(path)).size };
@@ -315,7 +400,10 @@ export class FsBlobStore implements BlobStore {
 }
 
 interface Segment {
-  path: string;
+  /** A blob file, or … */
+  path?: string;
+  /** … an inline blob in the metadata store. */
+  inlineId?: string;
   /** Offset inside the file. */
   start: number;
   length: number;
@@ -329,7 +417,10 @@ class BlobReadStream extends Readable {
   private position = 0;
   private remaining = 0;
 
-  constructor(segments: Segment[]) {
+  constructor(
+    segments: Segment[],
+    private readonly inline?: InlineBlobs,
+  ) {
     super({ highWaterMark: READ_CHUNK });
     this.segments = segments;
   }
@@ -349,7 +440,15 @@ class BlobReadStream extends Readable {
       if (!this.fh) {
         const seg = this.segments[this.index];
         if (!seg) return null;
-        const fh = await open(seg.path, "r");
+        if (seg.inlineId !== undefined) {
+          this.index++;
+          const bytes = await this.inline?.get(seg.inlineId);
+          if (!bytes) throw Object.assign(new Error(`inline blob missing: ${seg.inlineId}`), { code: "ENOENT" });
+          if (bytes.length < seg.start + seg.length) throw Object.assign(new Error(`inline blob shorter than recorded size: ${seg.inlineId}`), { code: "ERR_BLOB_TRUNCATED" });
+          if (seg.length === 0) continue;
+          return bytes.subarray(seg.start, seg.start + seg.length);
+        }
+        const fh = await open(seg.path!, "r");
         if (this.destroyed) {
           await fh.close();
           return null;
@@ -369,7 +468,7 @@ class BlobReadStream extends Readable {
       const { bytesRead } = await this.fh.read(buf, 0, buf.length, this.position);
       if (bytesRead === 0) {
         const seg = this.segments[this.index]!;
-        throw Object.assign(new Error(`blob file shorter than recorded size: ${seg.path}`), { code: "ERR_BLOB_TRUNCATED", path: seg.path });
+        throw Object.assign(new Error(`blob file shorter than recorded size: ${seg.path!}`), { code: "ERR_BLOB_TRUNCATED", path: seg.path });
       }
       this.position += bytesRead;
       this.remaining -= bytesRead;

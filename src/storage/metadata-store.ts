@@ -10,6 +10,7 @@
  *   trees      repo!treeId            → RangeRef[]   (an immutable committed tree: its ranges)
  *   uploads    uploadId               → UploadRecord;  upload-index repo!clientKey\0… → uploadId
  *   parts      uploadId!00001         → PartRecord
+ *   inline-blobs  blobId              → bytes of a small blob (ids "s…")
  *
  * This layer knows records and atomic batches; what they mean (refs, staging over commits,
  * merges) lives in src/versioning. Every mutation is one synced batch, so a crash leaves either
@@ -17,7 +18,7 @@
  */
 import { Level } from "level";
 import type { ChecksumAlgorithm } from "../protocol/checksums.js";
-import type { BlobRef } from "./blob-store.js";
+import type { BlobRef, InlineBlobs } from "./blob-store.js";
 import { KeyedMutex, KeyedRwLock } from "./keyed-mutex.js";
 import { rangeFor } from "./keys.js";
 
@@ -142,6 +143,8 @@ export class MetadataStore {
   readonly uploads;
   readonly uploadIndex;
   readonly parts;
+  /** Small blobs' bytes (see InlineBlobs in blob-store.ts). */
+  readonly inlineBlobs: InlineBlobs;
   /** Per-key serialisation of conditional writes (object keys, uploads). */
   readonly locks = new KeyedMutex();
   /** Per-branch: S3 writes share it, commits/merges/resets take it exclusively. */
@@ -160,6 +163,21 @@ export class MetadataStore {
     this.uploads = this.db.sublevel<string, UploadRecord>("uploads", json);
     this.uploadIndex = this.db.sublevel<string, string>("upload-index", { valueEncoding: "utf8" });
     this.parts = this.db.sublevel<string, PartRecord>("parts", json);
+    const inline = this.db.sublevel<string, Buffer>("inline-blobs", { valueEncoding: "buffer" });
+    this.inlineBlobs = {
+      get: (blobId) => inline.get(blobId),
+      // Synced: the bytes must be durable before a record may point at them.
+      put: (blobId, bytes) => inline.put(blobId, bytes, { sync: true } as object),
+      delete: async (blobIds) => {
+        if (blobIds.length === 0) return;
+        const batch = inline.batch();
+        for (const id of blobIds) batch.del(id);
+        await batch.write();
+      },
+      entries: async function* () {
+        for await (const [blobId, bytes] of inline.iterator()) yield { blobId, size: bytes.length };
+      },
+    };
   }
 
   async open(): Promise<void> {

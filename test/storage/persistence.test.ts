@@ -1,6 +1,8 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { FsBlobStore } from "../../src/storage/blob-store.js";
+import { MetadataStore } from "../../src/storage/metadata-store.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../../src/server.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -29,12 +31,24 @@ describe("persistence", () => {
     expect(got.Metadata).toEqual({ a: "b" });
   });
 
-  it("reclaims overwritten and deleted blobs", async () => {
+  it("reclaims overwritten and deleted blobs, small (inline) and large (files)", async () => {
+    const big = (i: number) => Buffer.alloc(100 * 1024, i);
     for (let i = 0; i < 5; i++) await t.client.send(new PutObjectCommand({ Bucket: "test-repo", Key: "main/over.txt", Body: `v${i}` }));
+    for (let i = 0; i < 5; i++) await t.client.send(new PutObjectCommand({ Bucket: "test-repo", Key: "main/over.bin", Body: big(i) }));
     await t.client.send(new PutObjectCommand({ Bucket: "test-repo", Key: "main/gone.txt", Body: "bye" }));
-    await t.client.send(new DeleteObjectCommand({ Bucket: "test-repo", Key: "main/gone.txt" }));
-    await t.restart(); // close flushes pending reclamation; start sweeps orphans
-    expect((await blobFiles(t.dataDir)).length).toBe(2); // keep.txt and over.txt
+    await t.client.send(new PutObjectCommand({ Bucket: "test-repo", Key: "main/gone.bin", Body: big(9) }));
+    await t.client.send(new DeleteObjectsCommand({ Bucket: "test-repo", Delete: { Objects: [{ Key: "main/gone.txt" }, { Key: "main/gone.bin" }] } }));
+    await t.server.close(); // close flushes pending reclamation
+    expect((await blobFiles(t.dataDir)).length).toBe(1); // over.bin's last version
+    const store = new MetadataStore(path.join(t.dataDir, "metadata"));
+    await store.open();
+    const all = [];
+    for await (const b of new FsBlobStore(t.dataDir, store.inlineBlobs).list()) all.push(b);
+    await store.close();
+    expect(all.map((b) => b.size).sort((a, b) => a - b)).toEqual([2, 7, 100 * 1024]); // over.txt, keep.txt, over.bin
+    await t.restart();
+    const got = await t.client.send(new GetObjectCommand({ Bucket: "test-repo", Key: "main/over.bin" }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(big(4))).toBe(true);
   });
 
   it("a second server on the same data dir fails with a clear lock error", async () => {

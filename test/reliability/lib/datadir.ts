@@ -1,6 +1,6 @@
 /**
  * Offline views of a data directory, independent of the server's own bookkeeping: the blob files on
- * disk (D/blobs/xx/<id>, D/tmp/*) and every blob a metadata record references (found by scanning
+ * disk (D/blobs/xx/<id>, D/tmp/*) plus the small blobs kept inline in LevelDB, and every blob a metadata record references (found by scanning
  * all LevelDB values for `{ blobId, size }`, so the check does not trust the code under test).
  */
 import { readdir, stat } from "node:fs/promises";
@@ -16,8 +16,22 @@ export async function blobFiles(dataDir: string): Promise<Map<string, number>> {
       if (st?.isFile()) files.set(name, st.size);
     }
   }
+  // Small blobs live inline in the metadata store; they are readable only while no server holds it.
+  const db = new Level<string, Buffer>(path.join(dataDir, "metadata"), { valueEncoding: "buffer" });
+  try {
+    await db.open();
+  } catch {
+    return files;
+  }
+  try {
+    for await (const [key, bytes] of db.iterator({ gt: INLINE_PREFIX, lt: INLINE_PREFIX + "\xff" })) files.set(key.slice(INLINE_PREFIX.length), bytes.length);
+  } finally {
+    await db.close();
+  }
   return files;
 }
+
+const INLINE_PREFIX = "!inline-blobs!";
 
 export async function tmpFiles(dataDir: string): Promise<string[]> {
   return readdir(path.join(dataDir, "tmp")).catch(() => []);
@@ -37,7 +51,8 @@ export async function referencedBlobs(dataDir: string): Promise<Map<string, numb
     }
   };
   try {
-    for await (const value of db.values()) {
+    for await (const [key, value] of db.iterator()) {
+      if (key.startsWith(INLINE_PREFIX)) continue; // blob bytes, not records
       try {
         walk(JSON.parse(value));
       } catch {
