@@ -10,11 +10,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { Config } from "../config.js";
 import type { RequestEvent } from "../events.js";
 import type { Services } from "../operations/types.js";
 import { S3Error } from "../protocol/errors.js";
+import { sendBody } from "../protocol/streams.js";
 import type { RepositoryRecord } from "../storage/metadata-store.js";
 import { VersioningError } from "../versioning/errors.js";
 
@@ -304,7 +304,7 @@ export async function writeResult(res: ServerResponse, result: ApiResult, head: 
   if (result.json !== undefined) return sendText(res, "application/json", JSON.stringify(result.json), head);
   if (result.text) return sendText(res, result.text.contentType, result.text.value, head);
   if (result.body && !head) {
-    await pipeline(result.body, res);
+    await sendBody(result.body, res);
     return result.bytesOut ?? 0;
   }
   result.body?.destroy();

@@ -3,10 +3,10 @@
  * and small XML documents (DeleteObjects, CompleteMultipartUpload) read with a size cap while
  * Content-MD5 / x-amz-checksum-* are verified.
  */
-import { pipeline } from "node:stream/promises";
 import { Digester, parseIntegrityHeaders } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
 import { flatHeaders, header } from "../protocol/headers.js";
+import { pump } from "../protocol/streams.js";
 import { readXml } from "../protocol/xml.js";
 import { MAX_OBJECT_SIZE, streamError } from "./store-object.js";
 import type { OperationContext } from "./types.js";
@@ -23,7 +23,7 @@ export function checkBodyLength(ctx: OperationContext): number | undefined {
 /** The request body as a parsed XML document (at most `limit` bytes), its digests verified. */
 export async function readXmlBody(ctx: OperationContext, limit: number): Promise<Record<string, unknown>> {
   const digester = new Digester(parseIntegrityHeaders(flatHeaders(ctx.req.headers)), () => ctx.trailers());
-  const [doc] = await Promise.all([readXml(digester, limit), pipeline(ctx.body(), digester)]).catch((err) => {
+  const [doc] = await Promise.all([readXml(digester, limit), pump(ctx.body(), digester)]).catch((err) => {
     throw streamError(err);
   });
   return doc;

@@ -6,9 +6,9 @@
  * blob; a crash in between leaves only an orphan for the startup sweep.
  */
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { Digester, type ChecksumValue, type IntegrityRequest } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
+import { pump } from "../protocol/streams.js";
 import type { BlobRef } from "../storage/blob-store.js";
 import type { ObjectRecord } from "../storage/metadata-store.js";
 import type { BranchTarget, WriteCondition } from "../versioning/catalog.js";
@@ -36,7 +36,7 @@ export async function writeBlob(
   let blob: BlobRef | undefined;
   try {
     const written = services.blobs.write(digester, { maxSize: MAX_OBJECT_SIZE, sizeHint });
-    await Promise.all([pipeline(source, digester), written.then((b) => (blob = b))]);
+    await Promise.all([pump(source, digester), written.then((b) => (blob = b))]);
   } catch (err) {
     source.destroy();
     if (blob) services.reclaimer.reclaim([blob]);

@@ -4,9 +4,9 @@
  */
 import type { ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
-import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
 import { S3Error } from "./errors.js";
+import { sendBody } from "./streams.js";
 import { toXml, type XmlDoc } from "./xml.js";
 
 export type HeaderValue = string | number | undefined;
@@ -49,7 +49,7 @@ export async function writeResult(res: ServerResponse, result: S3Result, request
     return;
   }
   if (result.body && !head) {
-    await pipeline(result.body, res);
+    await sendBody(result.body, res);
     return;
   }
   result.body?.destroy();
