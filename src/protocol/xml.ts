@@ -32,7 +32,8 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: false,
   processEntities: true,
-  htmlEntities: false,
+  // Also decodes numeric character references (&#34;), which Go's encoder writes for quotes.
+  htmlEntities: true,
 });
 
 export function toXml(doc: XmlDoc): string {

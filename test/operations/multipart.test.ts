@@ -166,6 +166,21 @@ describe("multipart operations", () => {
     expect(e2.name).toBe("NoSuchBucket");
   });
 
+  it("decodes numeric character references in the part list (Go's XML encoder writes &#34;)", async () => {
+    const key = "main/mp/go-style.bin";
+    const uploadId = await create(key);
+    const r1 = await t.client.send(new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber: 1, Body: "go" }));
+    const etag = r1.ETag!.replace(/"/g, "&#34;");
+    const res = await t.raw({
+      method: "POST",
+      path: `/test-repo/main/mp/go-style.bin?uploadId=${uploadId}`,
+      body: `<CompleteMultipartUpload><Part><ETag>${etag}</ETag><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>`,
+    });
+    expect(res.status).toBe(200);
+    const got = await t.client.send(new GetObjectCommand({ Bucket, Key: key }));
+    expect(await got.Body!.transformToString()).toBe("go");
+  });
+
   it("abort removes the upload; ListMultipartUploads paginates", async () => {
     const ids: string[] = [];
     for (const k of ["main/lmu/a", "main/lmu/b", "main/lmu/b", "main/lmu/c/d"]) ids.push(await create(k));
