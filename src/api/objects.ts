@@ -125,11 +125,15 @@ function userMetadata(headers: IncomingMessage["headers"]): Record<string, strin
 }
 
 /** The upload's bytes and content type: a raw body, or the `content` field of a form. */
-async function uploadSource(ctx: RepoContext): Promise<{ stream: Readable; contentType: string }> {
+async function uploadSource(ctx: RepoContext): Promise<{ stream: Readable; contentType: string; size?: number }> {
   const contentType = ctx.req.headers["content-type"];
   const boundary = formBoundary(contentType);
   const body = ctx.body();
-  if (boundary === undefined) return { stream: body, contentType: contentType || "application/octet-stream" };
+  if (boundary === undefined) {
+    const length = ctx.req.headers["content-length"];
+    const size = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+    return { stream: body, contentType: contentType || "application/octet-stream", size };
+  }
   const file = await openFormFile(body, boundary, "content");
   return { stream: file.body, contentType: file.contentType || "application/octet-stream" };
 }
@@ -141,9 +145,9 @@ async function stage(
   path: string,
   source: Readable,
   fields: Pick<ObjectRecord, "contentType" | "headers" | "userMeta">,
-  options: { condition?: (current: ObjectRecord | undefined) => void; algorithm?: ChecksumAlgorithm } = {},
+  options: { condition?: (current: ObjectRecord | undefined) => void; algorithm?: ChecksumAlgorithm; size?: number } = {},
 ): Promise<ObjectRecord> {
-  const written = await writeBlob(ctx.services, source, options.algorithm ? { checksum: { algorithm: options.algorithm } } : {});
+  const written = await writeBlob(ctx.services, source, options.algorithm ? { checksum: { algorithm: options.algorithm } } : {}, undefined, options.size);
   const record: ObjectRecord = {
     size: written.blob.size,
     etag: written.md5Hex,
@@ -164,8 +168,8 @@ const writeRoutes: Route[] = [
     const condition = writeCondition(ctx.req.headers);
     if (condition) condition(await visibleOnBranch(ctx, target, path));
     const userMeta = userMetadata(ctx.req.headers);
-    const { stream, contentType } = await uploadSource(ctx);
-    const record = await stage(ctx, target, path, stream, { contentType, headers: {}, userMeta }, { condition });
+    const { stream, contentType, size } = await uploadSource(ctx);
+    const record = await stage(ctx, target, path, stream, { contentType, headers: {}, userMeta }, { condition, size });
     return { ...ok(shapes.objectStats(ctx.repo.name, path, record), 201), bytesIn: record.size };
   }),
 
@@ -200,7 +204,7 @@ const writeRoutes: Route[] = [
     let record: ObjectRecord;
     try {
       const fields = { contentType: src.contentType, headers: src.headers, userMeta: src.userMeta };
-      record = await stage(ctx, target, destPath, ctx.services.blobs.read(src.parts), fields, { algorithm: src.checksum?.algorithm });
+      record = await stage(ctx, target, destPath, ctx.services.blobs.read(src.parts), fields, { algorithm: src.checksum?.algorithm, size: src.size });
     } finally {
       release();
     }
