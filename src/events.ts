@@ -28,6 +28,28 @@ export interface RequestEvent {
   done: boolean;
 }
 
+const SECRET_HEADERS = new Set(["x-amz-security-token", "cookie"]);
+
+/**
+ * Request headers as a request event may carry them: signatures, tokens and cookies masked
+ * (SigV4 keeps its Credential and SignedHeaders; SigV2 and Basic keep only the scheme and key id).
+ */
+export function maskHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    let value = Array.isArray(v) ? v.join(",") : v;
+    if (k === "authorization") {
+      value = value
+        .replace(/(Signature=)[0-9a-fA-F]+/, "$1****")
+        .replace(/^(AWS [^:]+:).*/, "$1****")
+        .replace(/^(Basic|Bearer)\s+.*/i, "$1 ****");
+    } else if (SECRET_HEADERS.has(k)) value = "****";
+    out[k] = value;
+  }
+  return out;
+}
+
 export type RequestListener = (event: RequestEvent, phase: "start" | "end") => void;
 
 export class RequestLog {

@@ -12,16 +12,15 @@ import { ADMIN_PREFIX, createAdminHandler } from "./inspect/admin-route.js";
 import { authenticate, signatureDetails } from "./auth/authenticate.js";
 import { decodeBody } from "./auth/payload.js";
 import type { AuthResult } from "./auth/types.js";
-import type { RequestEvent, RequestLog } from "./events.js";
+import { maskHeaders, type RequestEvent, type RequestLog } from "./events.js";
 import { S3Error, toS3Error } from "./protocol/errors.js";
 import { VersioningError } from "./versioning/errors.js";
 import { flatHeaders } from "./protocol/headers.js";
 import { parseRequest, requestHeader, type S3Request } from "./protocol/request.js";
 import { writeError, writeResult, type ErrorContext } from "./protocol/respond.js";
-import { route, type OperationId, type Route } from "./protocol/route.js";
+import { route, type Route } from "./protocol/route.js";
 import { objectErrorContext } from "./operations/address.js";
 import { OPERATIONS } from "./operations/index.js";
-import { MAX_OBJECT_SIZE } from "./operations/store-object.js";
 import type { ObjectContext, OperationContext, Services } from "./operations/types.js";
 
 export interface GatewayOptions {
@@ -116,7 +115,6 @@ export function createGateway(options: GatewayOptions): Handler {
         errorContext.resource = ctx.repo.name;
       }
       if (routed.level === "object") Object.assign(errorContext, objectErrorContext(ctx as ObjectContext));
-      refuseOversizedBody(routed.operation, req);
       const outcome = await operation.handle(ctx);
       await writeResult(res, outcome, parsed.id, head);
       return { status: outcome.status ?? 200, bytesOut: outcome.bytesOut ?? 0, bytesIn: outcome.bytesIn ?? 0 };
@@ -196,37 +194,6 @@ function preflight(req: IncomingMessage, res: ServerResponse) {
   return { status: 200, bytesOut: 0, bytesIn: 0 };
 }
 
-/**
- * XML request bodies are read whole, so they are capped (the operations stop reading at these
- * sizes: delete-objects.ts MAX_BODY, multipart.ts readPartList).
- */
-const MAX_XML_BODY: Partial<Record<OperationId, number>> = {
-  DeleteObjects: 8 * 1024 * 1024,
-  CompleteMultipartUpload: 4 * 1024 * 1024,
-};
-
-/**
- * Refuse a body by its declared size before reading a byte of it: a PutObject or UploadPart over
- * 5 GiB is EntityTooLarge, an XML body over its cap is MalformedXML. Bodies without a declared
- * size are still capped while streaming.
- */
-function refuseOversizedBody(operation: OperationId, req: IncomingMessage): void {
-  const declared = declaredBodySize(req);
-  if (declared === undefined) return;
-  if ((operation === "PutObject" || operation === "UploadPart") && declared > MAX_OBJECT_SIZE) throw new S3Error("EntityTooLarge");
-  const xmlMax = MAX_XML_BODY[operation];
-  if (xmlMax !== undefined && declared > xmlMax) {
-    throw new S3Error("MalformedXML", `The XML you provided was larger than the maximum of ${xmlMax} bytes allowed.`);
-  }
-}
-
-/** The payload size a request announces: x-amz-decoded-content-length, else Content-Length unless aws-chunked framing is counted in it. */
-function declaredBodySize(req: IncomingMessage): number | undefined {
-  const decoded = requestHeader(req, "x-amz-decoded-content-length");
-  const framed = /^STREAMING-/i.test(requestHeader(req, "x-amz-content-sha256")?.trim() ?? "");
-  const raw = decoded ?? (framed ? undefined : requestHeader(req, "content-length"));
-  return raw !== undefined && /^\s*\d{1,16}\s*$/.test(raw) ? Number(raw) : undefined;
-}
 
 /**
  * Once a response is sent, discard whatever is left of the request body: Node only drains bodies
@@ -239,20 +206,6 @@ function discardUnreadBody(req: IncomingMessage): void {
   req.resume();
 }
 
-const SECRET_HEADERS = new Set(["x-amz-security-token", "cookie"]);
-
-/** Request headers for the request log: signatures and tokens masked. */
-export function maskHeaders(h: IncomingMessage["headers"]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined) continue;
-    let value = Array.isArray(v) ? v.join(",") : v;
-    if (k === "authorization") value = value.replace(/(Signature=)[0-9a-fA-F]+/, "$1****").replace(/^(AWS [^:]+:).*/, "$1****");
-    else if (SECRET_HEADERS.has(k)) value = "****";
-    out[k] = value;
-  }
-  return out;
-}
 
 /** A catalog failure seen through S3 (e.g. a branch deleted while a write was in flight). */
 function versioningToS3(err: VersioningError): S3Error {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
-import type { RequestEvent, RequestLog } from "../events.js";
+import { maskHeaders, type RequestEvent, type RequestLog } from "../events.js";
 import type { Services } from "../operations/types.js";
 import { objectRoutes } from "./objects.js";
 import { refRoutes } from "./refs.js";
@@ -15,7 +15,6 @@ import {
   ApiError,
   authenticate,
   continueIfExpected,
-  maskHeaders,
   notFound,
   pathSegments,
   readJson,

@@ -4,10 +4,9 @@
  * same write path as the S3 gateway (writeBlob → publishObject), so ETags, checksums and crash
  * safety are the same; staged blobs a delete hands back are reclaimed.
  */
-import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import type { ChecksumAlgorithm } from "../protocol/checksums.js";
-import { etagMatches, httpDate, parseRange, writeCondition } from "../protocol/headers.js";
+import { etagMatches, httpDate, parseRange, readUserMetadata, writeCondition } from "../protocol/headers.js";
 import { checkKeyLength } from "../operations/address.js";
 import { publishObject, writeBlob } from "../operations/store-object.js";
 import type { ObjectRecord } from "../storage/metadata-store.js";
@@ -19,7 +18,6 @@ import * as shapes from "./shapes.js";
 
 const MAX_PATHS = 1000;
 const META_PREFIX = "x-lakefs-meta-";
-const MAX_METADATA = 2048;
 
 // ---- addressing --------------------------------------------------------------------------------
 
@@ -109,20 +107,6 @@ const readRoutes: Route[] = [
 
 // ---- writing -----------------------------------------------------------------------------------
 
-/** X-Lakefs-Meta-* request headers → user metadata (lower-case names, as x-amz-meta-* on S3). */
-function userMetadata(headers: IncomingMessage["headers"]): Record<string, string> {
-  const meta: Record<string, string> = {};
-  let total = 0;
-  for (const [name, value] of Object.entries(headers)) {
-    if (!name.startsWith(META_PREFIX) || value === undefined) continue;
-    const key = name.slice(META_PREFIX.length);
-    const v = Array.isArray(value) ? value.join(",") : value;
-    total += key.length + Buffer.byteLength(v);
-    meta[key] = v;
-  }
-  if (total > MAX_METADATA) throw badRequest(`user metadata larger than ${MAX_METADATA} bytes`);
-  return meta;
-}
 
 /** The upload's bytes and content type: a raw body, or the `content` field of a form. */
 async function uploadSource(ctx: RepoContext): Promise<{ stream: Readable; contentType: string; size?: number }> {
@@ -167,7 +151,7 @@ const writeRoutes: Route[] = [
     const target = await branchTarget(ctx);
     const condition = writeCondition(ctx.req.headers);
     if (condition) condition(await visibleOnBranch(ctx, target, path));
-    const userMeta = userMetadata(ctx.req.headers);
+    const userMeta = readUserMetadata(ctx.req.headers, META_PREFIX);
     const { stream, contentType, size } = await uploadSource(ctx);
     const record = await stage(ctx, target, path, stream, { contentType, headers: {}, userMeta }, { condition, size });
     return { ...ok(shapes.objectStats(ctx.repo.name, path, record), 201), bytesIn: record.size };

@@ -324,15 +324,3 @@ export function writeError(res: ServerResponse, err: ApiError, head: boolean): v
   sendText(res, "application/json", JSON.stringify({ ...err.extra.fields, message: err.message }), head);
 }
 
-/** Request headers for the request log: credentials masked. */
-export function maskHeaders(h: IncomingMessage["headers"]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined) continue;
-    let value = Array.isArray(v) ? v.join(",") : v;
-    if (k === "authorization") value = value.replace(/^(\S+\s+).*$/, "$1****");
-    else if (k === "cookie" || k === "x-amz-security-token") value = "****";
-    out[k] = value;
-  }
-  return out;
-}

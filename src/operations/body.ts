@@ -11,17 +11,36 @@ import { readXml } from "../protocol/xml.js";
 import { MAX_OBJECT_SIZE, streamError } from "./store-object.js";
 import type { OperationContext } from "./types.js";
 
-/** A body needs a length (or chunked framing), and at most 5 GiB of it. Returns the declared length. */
-export function checkBodyLength(ctx: OperationContext): number | undefined {
+/**
+ * The payload size a request announces: x-amz-decoded-content-length, else Content-Length unless
+ * aws-chunked framing is counted in it. Checked before a byte of the body is read.
+ */
+export function declaredBodySize(ctx: OperationContext): number | undefined {
   const h = ctx.req.headers;
-  const length = header(h, "x-amz-decoded-content-length") ?? header(h, "content-length");
-  if (length === undefined && header(h, "transfer-encoding") === undefined) throw new S3Error("MissingContentLength");
-  if (length !== undefined && Number(length) > MAX_OBJECT_SIZE) throw new S3Error("EntityTooLarge");
-  return length === undefined || !/^\d+$/.test(length.trim()) ? undefined : Number(length);
+  const framed = /^STREAMING-/i.test(header(h, "x-amz-content-sha256")?.trim() ?? "");
+  const raw = header(h, "x-amz-decoded-content-length") ?? (framed ? undefined : header(h, "content-length"));
+  return raw !== undefined && /^\s*\d{1,16}\s*$/.test(raw) ? Number(raw) : undefined;
 }
 
-/** The request body as a parsed XML document (at most `limit` bytes), its digests verified. */
+/** A body needs a length (or chunked framing), and at most 5 GiB of it. Returns the declared size. */
+export function checkBodyLength(ctx: OperationContext): number | undefined {
+  const h = ctx.req.headers;
+  const anyLength = header(h, "x-amz-decoded-content-length") ?? header(h, "content-length") ?? header(h, "transfer-encoding");
+  if (anyLength === undefined) throw new S3Error("MissingContentLength");
+  const declared = declaredBodySize(ctx);
+  if (declared !== undefined && declared > MAX_OBJECT_SIZE) throw new S3Error("EntityTooLarge");
+  return declared;
+}
+
+/**
+ * The request body as a parsed XML document (at most `limit` bytes; a larger declared size is
+ * refused before reading), its digests verified.
+ */
 export async function readXmlBody(ctx: OperationContext, limit: number): Promise<Record<string, unknown>> {
+  const declared = declaredBodySize(ctx);
+  if (declared !== undefined && declared > limit) {
+    throw new S3Error("MalformedXML", `The XML you provided was larger than the maximum of ${limit} bytes allowed.`);
+  }
   const digester = new Digester(parseIntegrityHeaders(flatHeaders(ctx.req.headers)), () => ctx.trailers());
   const [doc] = await Promise.all([readXml(digester, limit), pump(ctx.body(), digester)]).catch((err) => {
     throw streamError(err);

@@ -12,7 +12,7 @@ import { readXmlBody } from "./body.js";
 import type { Operation } from "./types.js";
 
 const MAX_KEYS = 1000;
-const MAX_BODY = 8 * 1024 * 1024;
+const MAX_BODY = 8 * 1024 * 1024; // 1000 keys of up to 1024 bytes, XML-escaped
 
 interface KeyError {
   Key: string;

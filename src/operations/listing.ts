@@ -6,6 +6,7 @@
  */
 import { S3Error } from "../protocol/errors.js";
 import { xmlDate } from "../protocol/headers.js";
+import { urlEncodeKey } from "../protocol/xml.js";
 import type { S3Result } from "../protocol/respond.js";
 import type { RepositoryRecord } from "../storage/metadata-store.js";
 import type { ListItem } from "../versioning/catalog.js";
@@ -79,13 +80,9 @@ function readParams(ctx: OperationContext, version: 1 | 2): ListParams {
     prefix: q.get("prefix") ?? "",
     delimiter: q.get("delimiter") ?? "",
     maxKeys,
-    encode: encodingType === "url" ? urlEncode : (s) => s,
+    encode: encodingType === "url" ? urlEncodeKey : (s) => s,
     after: after === "" ? undefined : after,
   };
-}
-
-function urlEncode(s: string): string {
-  return encodeURIComponent(s).replace(/%2F/g, "/");
 }
 
 /** lakeFS's tokens are the plain `ref/lastKey`; in s3 mode the token is opaque (base64url). */

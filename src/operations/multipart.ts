@@ -8,7 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { CHECKSUM_ALGORITHMS, compositeChecksum, parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
 import { contentTypeFor, flatHeaders, header, readStoredHeaders, readUserMetadata, writeCondition, xmlDate } from "../protocol/headers.js";
-import { asArray, text } from "../protocol/xml.js";
+import { asArray, text, urlEncodeKey } from "../protocol/xml.js";
 import { NoSuchUploadError, type ObjectRecord, type PartRecord, type UploadRecord } from "../storage/metadata-store.js";
 import { checkKeyLength, clientKey, OWNER, writeTarget } from "./address.js";
 import { checkBodyLength, readXmlBody } from "./body.js";
@@ -281,7 +281,7 @@ const ListMultipartUploads: Operation = {
     const uploadIdMarker = q.get("upload-id-marker") ?? undefined;
     const encodingType = q.get("encoding-type");
     if (encodingType !== null && encodingType !== "url") throw new S3Error("InvalidArgument", "Invalid Encoding Method specified in Request");
-    const enc = encodingType === "url" ? (s: string) => encodeURIComponent(s).replace(/%2F/g, "/") : (s: string) => s;
+    const enc = encodingType === "url" ? urlEncodeKey : (s: string) => s;
 
     // The upload-id marker is only meaningful with its key marker; it names the last upload seen.
     let idMarker: string | undefined;

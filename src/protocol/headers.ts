@@ -129,13 +129,16 @@ export function writeCondition(headers: Headers): ((current: ObjectRecord | unde
 const META_PREFIX = "x-amz-meta-";
 const MAX_METADATA = 2048;
 
-/** x-amz-meta-* from a request: names lower-cased without the prefix; more than 2 KB → MetadataTooLarge. */
-export function readUserMetadata(headers: Headers): Record<string, string> {
+/**
+ * User metadata from a request (x-amz-meta-* on S3, x-lakefs-meta-* on the REST API): names
+ * lower-cased without the prefix; more than 2 KB in all → MetadataTooLarge.
+ */
+export function readUserMetadata(headers: Headers, prefix = META_PREFIX): Record<string, string> {
   const meta: Record<string, string> = {};
   let total = 0;
   for (const [name, value] of Object.entries(headers)) {
-    if (!name.startsWith(META_PREFIX) || value === undefined) continue;
-    const key = name.slice(META_PREFIX.length);
+    if (!name.startsWith(prefix) || value === undefined) continue;
+    const key = name.slice(prefix.length);
     const v = decodeRfc2047(rawHeaderText(Array.isArray(value) ? value.join(",") : value));
     total += key.length + Buffer.byteLength(v);
     meta[key] = v;

@@ -68,6 +68,11 @@ export async function readXml(body: Readable, limit: number): Promise<Record<str
   }
 }
 
+/** A key as `encoding-type=url` renders it (S3: percent-encoded, `/` kept). */
+export function urlEncodeKey(s: string): string {
+  return encodeURIComponent(s).replace(/%2F/g, "/");
+}
+
 /** An element that may occur once or many times, as an array. */
 export function asArray<T>(value: T | T[] | undefined): T[] {
   if (value === undefined || value === null || (value as unknown) === "") return [];

@@ -71,6 +71,13 @@ export interface CommitInput {
   allowEmpty?: boolean;
 }
 
+/** A key's state on a branch while a write holds it: staged record, committed record, what reads see. */
+interface KeyState {
+  staged?: ObjectRecord;
+  committed?: ObjectRecord;
+  visible?: ObjectRecord;
+}
+
 export type MergeStrategy = "dest-wins" | "source-wins";
 
 const COMMITTER = "lakes3";
@@ -387,19 +394,20 @@ export class Catalog {
   private stage(
     target: BranchTarget,
     paths: readonly string[],
-    apply: (branch: BranchRecord, current: Map<string, { staged?: ObjectRecord; committed?: ObjectRecord; visible?: ObjectRecord; tombstone: boolean }>, batch: ReturnType<MetadataStore["batch"]>) => Promise<void>,
+    apply: (branch: BranchRecord, current: Map<string, KeyState>, batch: ReturnType<MetadataStore["batch"]>) => Promise<void>,
   ): Promise<ObjectRecord[]> {
     return this.withBranch(target.repo, target.branch, "shared", async (branch) => {
-      const keys = paths.map((p) => stagingKey(target.repo, branch.stagingToken, p));
+      const unique = [...new Set(paths)];
+      const keys = unique.map((p) => stagingKey(target.repo, branch.stagingToken, p));
       return this.store.locks.runAll(keys, async () => {
         const head = await this.refs.commit(target.repo, branch.head);
-        const current = new Map<string, { staged?: ObjectRecord; committed?: ObjectRecord; visible?: ObjectRecord; tombstone: boolean }>();
-        for (const path of paths) {
-          const entry = await this.store.staging.get(stagingKey(target.repo, branch.stagingToken, path));
+        const entries = await this.store.staging.getMany(keys);
+        const current = new Map<string, KeyState>();
+        for (const [i, path] of unique.entries()) {
+          const entry = entries[i];
           const staged = entry && !isTombstone(entry) ? entry : undefined;
           const committed = await this.trees.get(target.repo, head?.tree ?? EMPTY_TREE, path);
-          const tombstone = entry !== undefined && isTombstone(entry);
-          current.set(path, { staged, committed, visible: entry ? staged : committed, tombstone });
+          current.set(path, { staged, committed, visible: entry ? staged : committed });
         }
         const batch = this.store.batch();
         await apply(branch, current, batch);
