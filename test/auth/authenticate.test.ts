@@ -3,6 +3,7 @@ import { describe, expect, test } from "vitest";
 import { authenticate, detectScheme, signatureDetails } from "../../src/auth/authenticate.js";
 import { S3Error } from "../../src/protocol/errors.js";
 import type { AuthInput } from "../../src/auth/types.js";
+import { s3err } from "./helpers.js";
 
 function input(headers: Record<string, string> = {}, rawQuery = "", rawPath = "/b/k"): AuthInput {
   const h: Record<string, string[]> = {};
@@ -10,15 +11,6 @@ function input(headers: Record<string, string> = {}, rawQuery = "", rawPath = "/
   return { method: "GET", rawPath, rawQuery, headers: h };
 }
 
-function s3err(fn: () => unknown): S3Error {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof S3Error) return err;
-    throw err;
-  }
-  throw new Error("expected an S3Error");
-}
 
 const none = () => undefined;
 

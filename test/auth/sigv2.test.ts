@@ -3,32 +3,11 @@ import { describe, expect, test } from "vitest";
 import { authenticate } from "../../src/auth/authenticate.js";
 import { canonicalResourceV2, signV2, stringToSignV2 } from "../../src/auth/sigv2.js";
 import { hexBytes } from "../../src/auth/sigv4.js";
-import { S3Error } from "../../src/protocol/errors.js";
-import type { AuthInput, Credentials } from "../../src/auth/types.js";
+import type { AuthInput } from "../../src/auth/types.js";
+import { KEY, lookup, request, s3err, SECRET } from "./helpers.js";
 
-const KEY = "AKIAIOSFODNN7EXAMPLE";
-const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-const lookup = (id: string): Credentials | undefined => (id === KEY ? { accessKeyId: KEY, secretAccessKey: SECRET } : undefined);
 
-function request(method: string, target: string, headers: Record<string, string | string[]>): AuthInput {
-  const q = target.indexOf("?");
-  const lower: Record<string, string[]> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    const name = k.toLowerCase();
-    lower[name] = [...(lower[name] ?? []), ...(Array.isArray(v) ? v : [v])];
-  }
-  return { method, rawPath: q < 0 ? target : target.slice(0, q), rawQuery: q < 0 ? "" : target.slice(q + 1), headers: lower };
-}
 
-function s3err(fn: () => unknown): S3Error {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof S3Error) return err;
-    throw err;
-  }
-  throw new Error("expected an S3Error");
-}
 
 const at = (s: string) => new Date(Date.parse(s));
 

@@ -1,6 +1,5 @@
 /** SigV4: encoding and canonicalisation units, AWS's published examples, and every error path. */
 import { describe, expect, test } from "vitest";
-import { S3Error } from "../../src/protocol/errors.js";
 import { authenticate } from "../../src/auth/authenticate.js";
 import {
   EMPTY_SHA256,
@@ -17,37 +16,17 @@ import {
   stringToSign,
   uriEncode,
 } from "../../src/auth/sigv4.js";
-import type { AuthInput, Credentials } from "../../src/auth/types.js";
+import type { AuthInput } from "../../src/auth/types.js";
+import { KEY, lookup, request, s3err, SECRET } from "./helpers.js";
 
-const KEY = "AKIAIOSFODNN7EXAMPLE";
-const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const SCOPE = "20130524/us-east-1/s3/aws4_request";
 const DOC_NOW = new Date("2013-05-24T00:00:00Z");
-const lookup = (id: string): Credentials | undefined => (id === KEY ? { accessKeyId: KEY, secretAccessKey: SECRET } : undefined);
 
-function request(method: string, target: string, headers: Record<string, string | string[]>): AuthInput {
-  const q = target.indexOf("?");
-  const lower: Record<string, string[]> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    const name = k.toLowerCase();
-    lower[name] = [...(lower[name] ?? []), ...(Array.isArray(v) ? v : [v])];
-  }
-  return { method, rawPath: q < 0 ? target : target.slice(0, q), rawQuery: q < 0 ? "" : target.slice(q + 1), headers: lower };
-}
 
 function authHeader(signedHeaders: string, signature: string, scope = SCOPE, key = KEY): string {
   return `AWS4-HMAC-SHA256 Credential=${key}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
 }
 
-function s3err(fn: () => unknown): S3Error {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof S3Error) return err;
-    throw err;
-  }
-  throw new Error("expected an S3Error");
-}
 
 /** Signs like a client would, with this module's own pieces (for error-path tests; SDK round trips live elsewhere). */
 function signed(input: AuthInput, signedHeaders: string[], opts: { secret?: string; date?: string; region?: string } = {}): AuthInput {
