@@ -85,7 +85,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   const log = new RequestLog();
   const out = process.stdout;
   const repos = typeof flags.repo === "string" ? collect(flags.repo, []) : flags.repo;
-  const useTui = flags.tui && out.isTTY === true && process.stdin.isTTY === true && flags.logFormat === "text" && !flags.quiet;
+  const useTui = flags.tui && out.isTTY === true && process.stdin.isTTY === true && !inCi() && flags.logFormat === "text" && !flags.quiet;
   let server: LakeS3Server | undefined;
   let ui: { unmount(): void } | undefined;
   let stopping: string | undefined;
@@ -154,6 +154,18 @@ async function serve(flags: ServeFlags): Promise<void> {
     stopping = undefined;
     stop(signal);
   }
+}
+
+/**
+ * A CI runner, by the convention Ink itself follows (CI or CONTINUOUS_INTEGRATION set, not "0" or
+ * "false"). Ink draws only the final frame there, so a live viewer would show nothing: CI gets
+ * the plain log lines even when its runner allocates a terminal.
+ */
+function inCi(): boolean {
+  return ["CI", "CONTINUOUS_INTEGRATION"].some((name) => {
+    const value = process.env[name];
+    return value !== undefined && value !== "0" && value !== "false";
+  });
 }
 
 /** Write a file so that a reader never sees it half-written: temp file, then rename. */
