@@ -85,7 +85,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   const log = new RequestLog();
   const out = process.stdout;
   const repos = typeof flags.repo === "string" ? collect(flags.repo, []) : flags.repo;
-  const useTui = flags.tui && out.isTTY === true && process.stdin.isTTY === true && !inCi() && flags.logFormat === "text" && !flags.quiet;
+  const useTui = flags.tui && out.isTTY === true && process.stdin.isTTY === true && flags.logFormat === "text" && !flags.quiet;
   let server: LakeS3Server | undefined;
   let ui: { unmount(): void } | undefined;
   let stopping: string | undefined;
@@ -145,7 +145,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   if (flags.readyFile) await writeAtomically(flags.readyFile, server.endpoint);
   if (useTui) {
     // The terminal UI is loaded only when used: CI and pipes never pay for React and Ink.
-    const { renderApp } = await import("./ui/render.js");
+    const { renderApp } = await loadViewer();
     const info = { endpoint: server.endpoint, accessKeyId: server.accessKeyId, dataDir: server.dataDir, mode: server.mode, startedAt: Date.now() };
     ui = renderApp(log, info, () => stop("q"));
   }
@@ -157,15 +157,19 @@ async function serve(flags: ServeFlags): Promise<void> {
 }
 
 /**
- * A CI runner, by the convention Ink itself follows (CI or CONTINUOUS_INTEGRATION set, not "0" or
- * "false"). Ink draws only the final frame there, so a live viewer would show nothing: CI gets
- * the plain log lines even when its runner allocates a terminal.
+ * Load the terminal UI. Ink draws only its final frame when it believes it runs in CI (it reads CI
+ * and CONTINUOUS_INTEGRATION once, at import). A person at a terminal (stdin and stdout both TTYs)
+ * gets the live viewer even where CI is set in the environment, so Ink is imported with those
+ * variables hidden, then they are put back for everything else.
  */
-function inCi(): boolean {
-  return ["CI", "CONTINUOUS_INTEGRATION"].some((name) => {
-    const value = process.env[name];
-    return value !== undefined && value !== "0" && value !== "false";
-  });
+async function loadViewer(): Promise<typeof import("./ui/render.js")> {
+  const hidden = (["CI", "CONTINUOUS_INTEGRATION"] as const).map((name) => [name, process.env[name]] as const);
+  for (const [name] of hidden) delete process.env[name];
+  try {
+    return await import("./ui/render.js");
+  } finally {
+    for (const [name, value] of hidden) if (value !== undefined) process.env[name] = value;
+  }
 }
 
 /** Write a file so that a reader never sees it half-written: temp file, then rename. */
