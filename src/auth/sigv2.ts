@@ -4,6 +4,7 @@
  */
 import { createHmac } from "node:crypto";
 import { S3Error } from "../protocol/errors.js";
+import { headerText } from "../protocol/headers.js";
 import {
   MAX_SKEW_MS,
   firstHeader,
@@ -56,13 +57,13 @@ export function canonicalResourceV2(rawPath: string, rawQuery: string, bucketFro
 export function canonicalAmzHeadersV2(headers: Record<string, string[]>, omit?: string): string {
   let out = "";
   for (const name of Object.keys(headers).filter((h) => h.startsWith("x-amz-") && h !== omit).sort()) {
-    out += name + ":" + (headerValues(headers, name) ?? []).map((v) => v.trim()).join(",") + "\n";
+    out += name + ":" + (headerValues(headers, name) ?? []).map((v) => headerText(v).trim()).join(",") + "\n";
   }
   return out;
 }
 
 function joined(headers: Record<string, string[]>, name: string): string {
-  return (headerValues(headers, name) ?? []).join(",");
+  return (headerValues(headers, name) ?? []).map(headerText).join(",");
 }
 
 export interface StringToSignV2Options {

@@ -5,6 +5,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { S3Error } from "../protocol/errors.js";
+import { headerText } from "../protocol/headers.js";
 import type { AuthInput, AuthResult, ChunkSigningContext, Credentials, PayloadMode } from "./types.js";
 
 export const ALGORITHM = "AWS4-HMAC-SHA256";
@@ -161,9 +162,9 @@ export function canonicalQuery(rawQuery: string, presigned = false): string {
   return out;
 }
 
-/** All values of a header, trimmed, inner whitespace runs collapsed, joined with `,`. */
+/** All values of a header as text, trimmed, inner whitespace runs collapsed, joined with `,`. */
 export function canonicalHeaderValue(values: readonly string[]): string {
-  return values.map((v) => v.trim().replace(/\s+/g, " ")).join(",");
+  return values.map((v) => headerText(v).trim().replace(/\s+/g, " ")).join(",");
 }
 
 /** Values of a lower-case header name (own properties only, so `__proto__` & co. are safe). */
@@ -544,7 +545,6 @@ export function verifySigV4Presigned(input: AuthInput, lookup: CredentialLookup,
   if (!/^[+-]?\d+$/.test(expiresText)) throw queryError("X-Amz-Expires should be a number");
   const expires = Number(expiresText);
   if (expires < 0) throw queryError("X-Amz-Expires must be non-negative");
-  if (expires < 1) throw queryError("X-Amz-Expires must be at least 1 second");
   if (expires > MAX_PRESIGN_EXPIRES) throw queryError(`X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGN_EXPIRES}`);
 
   const signedHeaders = parseSignedHeaders(q.get("X-Amz-SignedHeaders")!);

@@ -5,6 +5,7 @@
  * branches as CommonPrefixes — as lakeFS does.
  */
 import { S3Error } from "../protocol/errors.js";
+import { pageLimit } from "../protocol/request.js";
 import { xmlDate } from "../protocol/headers.js";
 import { urlEncodeKey } from "../protocol/xml.js";
 import type { S3Result } from "../protocol/respond.js";
@@ -63,12 +64,7 @@ function readParams(ctx: OperationContext, version: 1 | 2): ListParams {
   const q = ctx.req.query;
   const encodingType = q.get("encoding-type");
   if (encodingType !== null && encodingType !== "url") throw new S3Error("InvalidArgument", "Invalid Encoding Method specified in Request");
-  const rawMax = q.get("max-keys");
-  let maxKeys = MAX_KEYS;
-  if (rawMax !== null) {
-    if (!/^\d+$/.test(rawMax.trim())) throw new S3Error("InvalidArgument", "Provided max-keys not an integer or within integer range");
-    maxKeys = Math.min(Number(rawMax.trim()), MAX_KEYS);
-  }
+  const maxKeys = pageLimit(q, "max-keys", MAX_KEYS);
   let after: string | undefined;
   if (version === 1) after = q.get("marker") ?? undefined;
   else {
@@ -107,6 +103,7 @@ function decodeToken(ctx: OperationContext, token: string): string {
  */
 async function listPage(ctx: OperationContext, repo: RepositoryRecord, p: ListParams): Promise<{ items: ListItem[]; isTruncated: boolean; last?: string }> {
   const catalog = ctx.services.catalog;
+  if (p.maxKeys === 0) return { items: [], isTruncated: false }; // as S3 answers max-keys=0
   if (!isLakefs(ctx)) {
     const view = await catalog.resolve(repo.name, repo.defaultBranch);
     if (!view) return { items: [], isTruncated: false };

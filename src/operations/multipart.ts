@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { CHECKSUM_ALGORITHMS, compositeChecksum, parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
+import { pageLimit } from "../protocol/request.js";
 import { contentTypeFor, flatHeaders, header, readStoredHeaders, readUserMetadata, writeCondition, xmlDate } from "../protocol/headers.js";
 import { asArray, text, urlEncodeKey } from "../protocol/xml.js";
 import { NoSuchUploadError, type ObjectRecord, type PartRecord, type UploadRecord } from "../storage/metadata-store.js";
@@ -35,12 +36,6 @@ function parsePartNumber(value: string | null | undefined): number {
   const n = Number(value.trim());
   if (n < 1 || n > MAX_PART_NUMBER) throw new S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive");
   return n;
-}
-
-function parseLimit(value: string | null, name: string): number {
-  if (value === null) return MAX_LIST;
-  if (!/^\d+$/.test(value.trim())) throw new S3Error("InvalidArgument", `Argument ${name} must be an integer between 0 and 2147483647`);
-  return Math.min(Number(value.trim()), MAX_LIST);
 }
 
 const checksumField = (alg: ChecksumAlgorithm) => `Checksum${alg}`;
@@ -235,7 +230,7 @@ const AbortMultipartUpload = objectOperation(async (ctx) => {
 const ListParts = objectOperation(async (ctx) => {
   const q = ctx.req.query;
   const upload = await uploadOf(ctx);
-  const maxParts = parseLimit(q.get("max-parts"), "max-parts");
+  const maxParts = pageLimit(q, "max-parts", MAX_LIST);
   const markerText = q.get("part-number-marker");
   if (markerText !== null && !/^\d+$/.test(markerText.trim())) throw new S3Error("InvalidArgument", "Argument partNumberMarker must be an integer.");
   const marker = markerText === null ? 0 : Number(markerText.trim());
@@ -274,7 +269,7 @@ const ListMultipartUploads: Operation = {
   async handle(ctx) {
     const q = ctx.req.query;
     const repo = ctx.repo!;
-    const maxUploads = parseLimit(q.get("max-uploads"), "max-uploads");
+    const maxUploads = pageLimit(q, "max-uploads", MAX_LIST);
     const prefix = q.get("prefix") ?? "";
     const delimiter = q.get("delimiter") ?? "";
     const keyMarker = q.get("key-marker") ?? undefined;

@@ -139,7 +139,7 @@ export function readUserMetadata(headers: Headers, prefix = META_PREFIX): Record
   for (const [name, value] of Object.entries(headers)) {
     if (!name.startsWith(prefix) || value === undefined) continue;
     const key = name.slice(prefix.length);
-    const v = decodeRfc2047(rawHeaderText(Array.isArray(value) ? value.join(",") : value));
+    const v = decodeRfc2047(headerText(Array.isArray(value) ? value.join(",") : value));
     total += key.length + Buffer.byteLength(v);
     meta[key] = v;
   }
@@ -147,15 +147,19 @@ export function readUserMetadata(headers: Headers, prefix = META_PREFIX): Record
   return meta;
 }
 
-/** Response headers for stored user metadata; non-Latin-1 values are RFC 2047 Q-encoded. */
+/** Response headers for stored user metadata; non-ASCII values are RFC 2047 Q-encoded, as S3 returns them. */
 export function userMetadataHeaders(meta: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(meta)) out[META_PREFIX + k] = encodeRfc2047(v);
   return out;
 }
 
-/** Node reads header bytes as Latin-1; raw UTF-8 values are turned back into the text they encode. */
-function rawHeaderText(value: string): string {
+/**
+ * Node reads header bytes as Latin-1; raw UTF-8 values are turned back into the text they encode
+ * (what botocore sends and signs). Anything else is kept as read: the JS SDK signs the UTF-8 of
+ * its text but Node's client sends Latin-1 bytes, and those read back as that same text.
+ */
+export function headerText(value: string): string {
   if (/^[\x00-\x7f]*$/.test(value)) return value;
   const bytes = Buffer.from(value, "latin1");
   const utf8 = bytes.toString("utf8");

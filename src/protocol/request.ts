@@ -32,6 +32,21 @@ export function requestHeader(req: { headers: IncomingMessage["headers"] }, name
   return Array.isArray(v) ? v.join(",") : v;
 }
 
+/**
+ * A page-size query parameter (max-keys, max-parts, max-uploads): absent → `max`; an integer
+ * 0..2^31-1 is capped at `max`; anything else → InvalidArgument with S3's message.
+ */
+export function pageLimit(query: URLSearchParams, name: string, max: number): number {
+  const raw = query.get(name)?.trim();
+  if (raw === undefined) return max;
+  const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n <= 2 ** 31 - 1)) {
+    const message = name === "max-keys" ? "Provided max-keys not an integer or within integer range" : `Argument ${name} must be an integer between 0 and 2147483647`;
+    throw new S3Error("InvalidArgument", message);
+  }
+  return Math.min(n, max);
+}
+
 export function parseRequest(req: IncomingMessage, mode: Mode, domains: readonly string[], id: string = randomUUID()): S3Request {
   const url = req.url ?? "/";
   const q = url.indexOf("?");

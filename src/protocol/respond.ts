@@ -31,9 +31,10 @@ export interface ErrorContext {
   resource?: string;
 }
 
+/** Empty values mean "not set", except user metadata, where an empty value is the value. */
 function setHeaders(res: ServerResponse, headers: Record<string, HeaderValue>): void {
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && value !== "") res.setHeader(name, value);
+    if (value !== undefined && (value !== "" || name.startsWith("x-amz-meta-"))) res.setHeader(name, value);
   }
 }
 

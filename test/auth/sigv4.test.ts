@@ -489,11 +489,16 @@ describe("presigned: errors and checks", () => {
     ["1.5", "X-Amz-Expires should be a number"],
     ["", "X-Amz-Expires should be a number"],
     ["-1", "X-Amz-Expires must be non-negative"],
-    ["0", "X-Amz-Expires must be at least 1 second"],
     ["604801", "X-Amz-Expires must be less than a week (in seconds) that is 604800"],
   ])("X-Amz-Expires=%s → 400 %s", (value, message) => {
     const err = s3err(() => authenticate(presign({ "X-Amz-Expires": value }), lookup, { now }));
     expect([err.code, err.status, err.message]).toEqual(["AuthorizationQueryParametersError", 400, message]);
+  });
+
+  test("X-Amz-Expires=0 is valid but expired once its second has passed (lakeFS: ErrExpiredPresignRequest)", () => {
+    const input = presign({ "X-Amz-Expires": "0" });
+    const expired = s3err(() => authenticate(input, lookup, { now: new Date("2013-05-24T00:00:01Z") }));
+    expect([expired.code, expired.status, expired.message]).toEqual(["AccessDenied", 403, "Request has expired"]);
   });
 
   test("X-Amz-Expires=604800 is accepted", () => {

@@ -4,9 +4,11 @@ import hashlib
 import os
 import sys
 import tempfile
+from email.header import decode_header, make_header
 
 import boto3
 from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 endpoint, bucket = sys.argv[1], sys.argv[2]
@@ -53,6 +55,34 @@ try:
     check(False, "404 expected")
 except ClientError as e:
     check(e.response["ResponseMetadata"]["HTTPStatusCode"] == 404, "head 404")
+
+# botocore sends (and signs) non-ASCII header values as raw UTF-8 bytes, with SigV4 and SigV2.
+# Its parameter check refuses non-ASCII metadata, so those headers go in through a hook, as
+# s3-tests does. S3 returns non-ASCII metadata RFC 2047-encoded; an empty value is a value.
+def add_metadata(params, **kwargs):
+    params["headers"]["x-amz-meta-greeting"] = "Hello Worldé"
+    params["headers"]["x-amz-meta-empty"] = ""
+
+
+for version in ("s3v4", "s3"):
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+        config=Config(signature_version=version),
+    )
+    client.meta.events.register("before-call.s3.PutObject", add_metadata)
+    key = "main/boto/unicode-%s.txt" % version
+    client.put_object(Bucket=bucket, Key=key, Body=b"x", ContentDisposition='attachment; filename="café.txt"')
+    head = client.head_object(Bucket=bucket, Key=key)
+    meta = {k: str(make_header(decode_header(v))) for k, v in head["Metadata"].items()}
+    check(meta == {"greeting": "Hello Worldé", "empty": ""}, "utf-8 metadata (%s): %r" % (version, head["Metadata"]))
+    # botocore reads header bytes as Latin-1: the UTF-8 bytes sent come back unchanged
+    disposition = head["ContentDisposition"].encode("latin1").decode("utf8")
+    check(disposition == 'attachment; filename="café.txt"', "utf-8 content-disposition (%s)" % version)
+    client.delete_object(Bucket=bucket, Key=key)
 
 with tempfile.TemporaryDirectory() as tmp:
     src = os.path.join(tmp, "src.bin")

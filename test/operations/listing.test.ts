@@ -87,7 +87,8 @@ describe("ListObjectsV2", () => {
     expect(res.Contents?.map((c) => c.Key)).toEqual(["main/b/c/3.txt", "main/d/4.txt", "main/e.txt", "main/ü/5.txt"]);
     const zero = await t.client.send(new ListObjectsV2Command({ Bucket, Prefix: "main/", MaxKeys: 0 }));
     expect(zero.KeyCount).toBe(0);
-    expect(zero.IsTruncated).toBe(true);
+    expect(zero.IsTruncated).toBe(false); // as S3 answers (s3-tests test_bucket_listv2_maxkeys_zero)
+    expect(zero.NextContinuationToken).toBeUndefined();
     const owner = await t.client.send(new ListObjectsV2Command({ Bucket, Prefix: "main/a", FetchOwner: true }));
     expect(owner.Contents?.[0]?.Owner?.ID).toBeDefined();
   });
@@ -101,7 +102,7 @@ describe("ListObjectsV2", () => {
     expect(res.KeyCount).toBe(0);
   });
   it("rejects bad max-keys, a token for another ref, and an unknown encoding", async () => {
-    for (const q of ["max-keys=-1", "max-keys=abc", "continuation-token=other/x", "encoding-type=base64"]) {
+    for (const q of ["max-keys=-1", "max-keys=abc", "max-keys=2147483648", "continuation-token=other/x", "encoding-type=base64"]) {
       const res = await t.raw({ method: "GET", path: `/test-repo?list-type=2&prefix=main/&${q}` });
       expect(res.status, q).toBe(400);
       expect(errorCode(res.body), q).toBe("InvalidArgument");
