@@ -9,12 +9,20 @@ import { S3Error } from "../protocol/errors.js";
 import { isLakefs } from "./address.js";
 import type { Operation } from "./types.js";
 
+/**
+ * S3's naming rules beyond a lakeFS repository name's (mode s3): end with a letter or digit, and
+ * none of AWS's reserved prefixes and suffixes. lakeFS itself accepts e.g. a trailing '-'.
+ */
+const S3_RESERVED_NAME = /-$|^xn--|^sthree-|^amzn-s3-demo-|-s3alias$|--ol-s3$|--x-s3$|--table-s3$/;
+
 const CreateBucket: Operation = {
   level: "bucket",
   async handle(ctx) {
     const name = ctx.req.bucket!;
     ctx.body().resume(); // an optional CreateBucketConfiguration; the region is fixed
-    if (!REPOSITORY_NAME.test(name)) throw new S3Error("InvalidBucketName", { bucket: name, resource: name });
+    if (!REPOSITORY_NAME.test(name) || (!isLakefs(ctx) && S3_RESERVED_NAME.test(name))) {
+      throw new S3Error("InvalidBucketName", { bucket: name, resource: name });
+    }
     const created = await ctx.services.catalog.createRepository(name);
     if (!created) throw new S3Error(isLakefs(ctx) ? "BucketAlreadyExists" : "BucketAlreadyOwnedByYou", { bucket: name, resource: name });
     return { headers: { Location: `/${name}` } };

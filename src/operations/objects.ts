@@ -124,7 +124,8 @@ export function parseCopySource(ctx: ObjectContext): { repo: string; ref: string
 export async function copySource(ctx: ObjectContext): Promise<{ record: ObjectRecord; repo: string; ref: string; path: string }> {
   const src = parseCopySource(ctx);
   const repo = await ctx.services.catalog.getRepository(src.repo);
-  if (!repo) throw new S3Error("NoSuchKey", { key: src.path, bucket: src.repo, resource: src.repo });
+  // lakeFS answers a missing source repository with NoSuchKey; S3 with NoSuchBucket
+  if (!repo) throw new S3Error(isLakefs(ctx) ? "NoSuchKey" : "NoSuchBucket", { key: src.path, bucket: src.repo, resource: src.repo });
   const ref = isLakefs(ctx) ? src.ref : repo.defaultBranch;
   const record = await readObject(ctx, src.repo, ref, src.path).catch((err) => {
     throw err instanceof S3Error ? new S3Error(err.code, { key: src.path, bucket: src.repo, resource: `${ref}@${src.repo}` }) : err;

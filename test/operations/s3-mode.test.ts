@@ -1,4 +1,5 @@
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
@@ -42,6 +43,17 @@ describe("mode s3: a plain S3 emulator over the same store", () => {
     await t.client.send(new DeleteBucketCommand({ Bucket: "plain-bucket" }));
     const gone = await s3Error(t.client.send(new ListObjectsV2Command({ Bucket: "plain-bucket" })));
     expect(gone.name).toBe("NoSuchBucket");
+  });
+  it("applies S3's bucket naming rules on top of lakeFS's", async () => {
+    for (const bad of ["foo-", "xn--abc", "sthree-x", "abc-s3alias", "ab", "Upper", "a.b.c"]) {
+      const res = await t.raw({ method: "PUT", path: `/${bad}` });
+      expect([bad, res.status, res.body]).toEqual([bad, 400, expect.stringContaining("<Code>InvalidBucketName</Code>")]);
+    }
+  });
+  it("a copy from a missing bucket is NoSuchBucket (lakeFS mode answers NoSuchKey)", async () => {
+    await t.client.send(new CreateBucketCommand({ Bucket: "copy-target" }));
+    const e = await s3Error(t.client.send(new CopyObjectCommand({ Bucket: "copy-target", Key: "k", CopySource: "no-such-bucket/k" })));
+    expect([e.name, e.$metadata.httpStatusCode]).toEqual(["NoSuchBucket", 404]);
   });
   it("rejects a bad continuation token", async () => {
     await t.client.send(new CreateBucketCommand({ Bucket: "tokens" }));
