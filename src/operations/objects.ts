@@ -2,6 +2,7 @@
  * Single-object operations: GetObject, HeadObject, PutObject, CopyObject, DeleteObject and
  * GetObjectTagging. Bodies stream from the request into a blob and from blobs to the response.
  */
+import { Readable } from "node:stream";
 import { parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
 import {
@@ -21,6 +22,7 @@ import {
   xmlDate,
 } from "../protocol/headers.js";
 import type { S3Result } from "../protocol/respond.js";
+import type { ByteRange } from "../storage/blob-store.js";
 import type { ObjectRecord } from "../storage/metadata-store.js";
 import { checkKeyLength, findObject, isLakefs, readObject, writeTarget } from "./address.js";
 import { checkBodyLength } from "./body.js";
@@ -45,19 +47,57 @@ function checksumHeaders(record: ObjectRecord): Record<string, string> {
   return { [`x-amz-checksum-${c.algorithm.toLowerCase()}`]: c.value, "x-amz-checksum-type": c.type };
 }
 
+/** The number of parts of a completed multipart object ("…-N" ETag), or undefined for any other. */
+function multipartCount(record: ObjectRecord): number | undefined {
+  const n = Number(/-(\d+)$/.exec(record.etag)?.[1]);
+  return n === record.parts.length ? n : undefined;
+}
+
+/**
+ * `?partNumber=N` on GET/HEAD: the bytes of part N of a multipart object (part 1 of any other
+ * object is the whole of it), with x-amz-mp-parts-count, the way parallel downloaders use it.
+ * Not together with Range; beyond the last part → InvalidPartNumber. An empty part → no range.
+ */
+function partRange(ctx: ObjectContext, record: ObjectRecord, raw: string): { range?: ByteRange; partsCount?: number; length: number } {
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 10000) {
+    throw new S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive");
+  }
+  if (header(ctx.req.headers, "range") !== undefined) {
+    throw new S3Error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter");
+  }
+  const n = Number(raw);
+  const partsCount = multipartCount(record);
+  const sizes = partsCount ? record.parts.map((p) => p.size) : [record.size];
+  if (n > sizes.length) {
+    throw new S3Error("InvalidPartNumber", { extras: { PartNumberRequested: String(n), ActualPartCount: String(sizes.length) } });
+  }
+  const start = sizes.slice(0, n - 1).reduce((a, b) => a + b, 0);
+  const length = sizes[n - 1]!;
+  return { range: length > 0 ? { start, end: start + length - 1 } : undefined, partsCount, length };
+}
+
 async function getOrHead(ctx: ObjectContext, head: boolean): Promise<S3Result> {
   const record = await readObject(ctx);
   checkConditions(readConditions(ctx.req.headers), record, "304");
-  const range = parseRange(header(ctx.req.headers, "range"), record.size);
+  const partNumber = ctx.req.query.get("partNumber");
+  let range: ByteRange | undefined;
+  let length: number;
   const headers = { ...objectHeaders(record), ...responseOverrides(ctx.req.query) };
-  const checksumMode = header(ctx.req.headers, "x-amz-checksum-mode")?.toUpperCase() === "ENABLED";
-  if (checksumMode && !range) Object.assign(headers, checksumHeaders(record));
-  if (record.parts.length > 1) headers["x-amz-mp-parts-count"] = record.parts.length;
-  const length = range ? range.end - range.start + 1 : record.size;
+  if (partNumber !== null) {
+    const part = partRange(ctx, record, partNumber);
+    ({ range, length } = part);
+    if (part.partsCount) headers["x-amz-mp-parts-count"] = part.partsCount;
+  } else {
+    range = parseRange(header(ctx.req.headers, "range"), record.size);
+    length = range ? range.end - range.start + 1 : record.size;
+    const checksumMode = header(ctx.req.headers, "x-amz-checksum-mode")?.toUpperCase() === "ENABLED";
+    if (checksumMode && !range) Object.assign(headers, checksumHeaders(record));
+  }
   headers["Content-Length"] = length;
   if (range) headers["Content-Range"] = `bytes ${range.start}-${range.end}/${record.size}`;
   const status = range ? 206 : 200;
   if (head) return { status, headers };
+  if (length === 0) return { status, headers, body: Readable.from([]) };
   const release = ctx.services.reclaimer.pin(record.parts);
   const body = ctx.services.blobs.read(record.parts, range);
   body.once("close", release);

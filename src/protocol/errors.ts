@@ -37,6 +37,7 @@ const TABLE = {
   InvalidPart: { status: 400, message: "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag." },
   InvalidPartOrder: { status: 400, message: "The list of parts was not in ascending order. Parts must be ordered by part number." },
   InvalidRange: { status: 416, message: "The requested range is not satisfiable" },
+  InvalidPartNumber: { status: 416, message: "The requested partnumber is not satisfiable" },
   InvalidRequest: { status: 400, message: "Invalid Request" },
   KeyTooLongError: { status: 400, message: "Your key is too long" },
   MalformedDate: { status: 400, message: "Invalid date format header, expected to be in ISO8601, RFC1123 or RFC1123Z time format." },
