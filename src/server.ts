@@ -130,6 +130,7 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
     const catalog = new Catalog(store);
     const live = await catalog.liveBlobIds();
     await blobs.sweep((id) => live.has(id));
+    await store.pruneCompletedUploads(24 * 60 * 60 * 1000);
     await ensureRepos(catalog, config.repos);
     const services: Services = { config, store, catalog, blobs, reclaimer: new Reclaimer(blobs) };
     let ready = false;

@@ -22,10 +22,16 @@ const MAX_PART_NUMBER = 10_000;
 const MAX_LIST = 1000;
 
 /** The upload named by `?uploadId=`, which must belong to this repository, ref and path. */
-async function uploadOf(ctx: ObjectContext): Promise<UploadRecord> {
+/** The upload named by `uploadId`, if it is in progress for this very address. */
+async function findUpload(ctx: ObjectContext): Promise<UploadRecord | undefined> {
   const id = ctx.req.query.get("uploadId") ?? "";
   const upload = id ? await ctx.services.store.getUpload(id) : undefined;
-  if (!upload || upload.repo !== ctx.repo.name || upload.ref !== ctx.ref || upload.path !== ctx.path) throw new S3Error("NoSuchUpload");
+  return upload && upload.repo === ctx.repo.name && upload.ref === ctx.ref && upload.path === ctx.path ? upload : undefined;
+}
+
+async function uploadOf(ctx: ObjectContext): Promise<UploadRecord> {
+  const upload = await findUpload(ctx);
+  if (!upload) throw new S3Error("NoSuchUpload");
   return upload;
 }
 
@@ -191,28 +197,50 @@ function buildObject(upload: UploadRecord, requested: RequestedPart[], stored: P
   };
 }
 
+/**
+ * A Complete for an upload that is gone: if it completed this object with the same part list, the
+ * client is retrying (it lost the first answer) and gets that answer again, as from S3.
+ */
+async function repeatedCompletion(ctx: ObjectContext, partList: string): Promise<StoredCompletion> {
+  const id = ctx.req.query.get("uploadId") ?? "";
+  const done = id ? await ctx.services.store.completedUploads.get(id) : undefined;
+  if (!done || done.repo !== ctx.repo.name || done.ref !== ctx.ref || done.path !== ctx.path || done.partList !== partList) {
+    throw new S3Error("NoSuchUpload");
+  }
+  return done;
+}
+
+type StoredCompletion = Pick<ObjectRecord, "etag" | "checksum">;
+
 const CompleteMultipartUpload = objectOperation(async (ctx) => {
   const target = await writeTarget(ctx);
-  const upload = await uploadOf(ctx);
+  const upload = await findUpload(ctx);
   const condition = writeCondition(ctx.req.headers);
   const requested = await readPartList(ctx);
-  let done;
-  try {
-    done = await ctx.services.catalog.completeUpload(upload, target, (stored) => buildObject(upload, requested, stored), condition);
-  } catch (err) {
-    throw err instanceof NoSuchUploadError ? new S3Error("NoSuchUpload") : err;
+  const partList = requested.map((p) => `${p.partNumber}:${p.etag}`).join(",");
+  let done: StoredCompletion;
+  if (!upload) {
+    done = await repeatedCompletion(ctx, partList);
+  } else {
+    try {
+      const completed = await ctx.services.catalog.completeUpload(upload, target, (stored) => buildObject(upload, requested, stored), condition, partList);
+      if (completed.replaced) ctx.services.reclaimer.reclaim(completed.replaced.parts);
+      ctx.services.reclaimer.reclaim(completed.unused);
+      done = completed.record;
+    } catch (err) {
+      // completed meanwhile by a concurrent request: maybe with this same part list
+      if (err instanceof NoSuchUploadError) done = await repeatedCompletion(ctx, partList);
+      else throw err;
+    }
   }
-  if (done.replaced) ctx.services.reclaimer.reclaim(done.replaced.parts);
-  ctx.services.reclaimer.reclaim(done.unused);
-  const record = done.record;
   const key = clientKey(ctx, ctx.ref, ctx.path);
   const location = `http://${ctx.req.host}/${ctx.req.bucketFromHost ? "" : ctx.repo.name + "/"}${key}`;
-  const checksum = record.checksum ? { [checksumField(record.checksum.algorithm)]: record.checksum.value, ChecksumType: "COMPOSITE" } : {};
+  const checksum = done.checksum ? { [checksumField(done.checksum.algorithm)]: done.checksum.value, ChecksumType: done.checksum.type } : {};
   return {
     xml: {
       root: "CompleteMultipartUploadResult",
       namespace: true,
-      content: { Location: location, Bucket: ctx.repo.name, Key: key, ETag: `"${record.etag}"`, ...checksum },
+      content: { Location: location, Bucket: ctx.repo.name, Key: key, ETag: `"${done.etag}"`, ...checksum },
     },
   };
 });

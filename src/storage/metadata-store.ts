@@ -10,6 +10,7 @@
  *   trees      repo!treeId            → RangeRef[]   (an immutable committed tree: its ranges)
  *   uploads    uploadId               → UploadRecord;  upload-index repo!clientKey\0… → uploadId
  *   parts      uploadId!00001         → PartRecord
+ *   completed-uploads  uploadId       → CompletedUpload (for a retried Complete; kept a day)
  *   inline-blobs  blobId              → bytes of a small blob (ids "s…")
  *
  * This layer knows records and atomic batches; what they mean (refs, staging over commits,
@@ -123,6 +124,21 @@ export interface PartRecord {
   checksum?: string; // base64, in the upload's algorithm
 }
 
+/**
+ * What a completed upload answered, so that a retried CompleteMultipartUpload (a client that lost
+ * the first response) gets the same 200 instead of NoSuchUpload, as on S3.
+ */
+export interface CompletedUpload {
+  repo: string;
+  ref: string;
+  path: string;
+  /** The part list the client completed with: "1:etag,2:etag…". */
+  partList: string;
+  etag: string;
+  checksum?: StoredChecksum;
+  completedAt: string; // ISO
+}
+
 export const SEP = "!"; // repository and branch names cannot contain it
 
 export class StoreLockedError extends Error {
@@ -143,6 +159,7 @@ export class MetadataStore {
   readonly uploads;
   readonly uploadIndex;
   readonly parts;
+  readonly completedUploads;
   /** Small blobs' bytes (see InlineBlobs in blob-store.ts). */
   readonly inlineBlobs: InlineBlobs;
   /** Per-key serialisation of conditional writes (object keys, uploads). */
@@ -163,6 +180,7 @@ export class MetadataStore {
     this.uploads = this.db.sublevel<string, UploadRecord>("uploads", json);
     this.uploadIndex = this.db.sublevel<string, string>("upload-index", { valueEncoding: "utf8" });
     this.parts = this.db.sublevel<string, PartRecord>("parts", json);
+    this.completedUploads = this.db.sublevel<string, CompletedUpload>("completed-uploads", json);
     const inline = this.db.sublevel<string, Buffer>("inline-blobs", { valueEncoding: "buffer" });
     this.inlineBlobs = {
       get: (blobId) => inline.get(blobId),
@@ -243,6 +261,15 @@ export class MetadataStore {
     batch.del(upload.uploadId, { sublevel: this.uploads });
     batch.del(uploadIndexKey(upload), { sublevel: this.uploadIndex });
     for (const p of parts) batch.del(partKey(upload.uploadId, p.partNumber), { sublevel: this.parts });
+  }
+
+  /** Completion markers older than `maxAgeMs` are dropped (at startup). */
+  async pruneCompletedUploads(maxAgeMs: number, now = Date.now()): Promise<void> {
+    const batch = this.batch();
+    for await (const [id, done] of this.completedUploads.iterator()) {
+      if (now - Date.parse(done.completedAt) > maxAgeMs) batch.del(id, { sublevel: this.completedUploads });
+    }
+    await batch.write({ sync: true });
   }
 
   /** Abort an upload: drop it and its parts; returns the part blobs. */

@@ -19,6 +19,7 @@ import {
   SEP,
   type BranchRecord,
   type CommitRecord,
+  type CompletedUpload,
   type MetadataStore,
   type ObjectRecord,
   type PartRecord,
@@ -370,7 +371,8 @@ export class Catalog {
     upload: UploadRecord,
     target: BranchTarget,
     build: (parts: PartRecord[]) => ObjectRecord,
-    condition?: WriteCondition,
+    condition: WriteCondition | undefined,
+    partList: string,
   ): Promise<{ record: ObjectRecord; replaced?: ObjectRecord; unused: BlobRef[] }> {
     return this.store.locks.run(`upload:${upload.uploadId}`, async () => {
       if (!(await this.store.uploads.get(upload.uploadId))) throw new NoSuchUploadError(upload.uploadId);
@@ -380,6 +382,8 @@ export class Catalog {
         condition?.(current.get(upload.path)!.visible);
         batch.put(stagingKey(target.repo, branch.stagingToken, upload.path), record, { sublevel: this.store.staging });
         this.store.dropUpload(batch, upload, parts);
+        const done: CompletedUpload = { repo: upload.repo, ref: upload.ref, path: upload.path, partList, etag: record.etag, checksum: record.checksum, completedAt: record.lastModified };
+        batch.put(upload.uploadId, done, { sublevel: this.store.completedUploads });
       });
       const used = new Set(record.parts.map((p) => p.blobId));
       return { record, replaced, unused: parts.map((p) => p.blob).filter((b) => !used.has(b.blobId)) };

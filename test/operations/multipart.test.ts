@@ -147,6 +147,15 @@ describe("multipart operations", () => {
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat([p1b, p2]))).toBe(true);
     const gone = await s3Error(t.client.send(new ListPartsCommand({ Bucket, Key: key, UploadId: uploadId })));
     expect(gone.name).toBe("NoSuchUpload");
+
+    // a retried Complete (the client lost the answer) gets the same answer; any other does not
+    const partList = [{ PartNumber: 1, ETag: r1.ETag }, { PartNumber: 2, ETag: r2.ETag }];
+    const retried = await t.client.send(new CompleteMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: partList } }));
+    expect([retried.ETag, retried.ChecksumCRC32]).toEqual([done.ETag, head.ChecksumCRC32]);
+    const fewer = await s3Error(t.client.send(new CompleteMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: partList.slice(0, 1) } })));
+    expect(fewer.name).toBe("NoSuchUpload");
+    const elsewhere = await s3Error(t.client.send(new CompleteMultipartUploadCommand({ Bucket, Key: "main/mp/other.bin", UploadId: uploadId, MultipartUpload: { Parts: partList } })));
+    expect(elsewhere.name).toBe("NoSuchUpload");
   });
 
   it("validates Complete as S3 does", async () => {
