@@ -3,7 +3,7 @@
  * and small XML documents (DeleteObjects, CompleteMultipartUpload) read with a size cap while
  * Content-MD5 / x-amz-checksum-* are verified.
  */
-import { Digester, parseIntegrityHeaders } from "../protocol/checksums.js";
+import { Digester, parseIntegrityHeaders, type IntegrityRequest } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
 import { flatHeaders, header } from "../protocol/headers.js";
 import { pump } from "../protocol/streams.js";
@@ -34,14 +34,14 @@ export function checkBodyLength(ctx: OperationContext): number | undefined {
 
 /**
  * The request body as a parsed XML document (at most `limit` bytes; a larger declared size is
- * refused before reading), its digests verified.
+ * refused before reading), its digests verified: those of its headers, or as given.
  */
-export async function readXmlBody(ctx: OperationContext, limit: number): Promise<Record<string, unknown>> {
+export async function readXmlBody(ctx: OperationContext, limit: number, integrity?: IntegrityRequest): Promise<Record<string, unknown>> {
   const declared = declaredBodySize(ctx);
   if (declared !== undefined && declared > limit) {
     throw new S3Error("MalformedXML", `The XML you provided was larger than the maximum of ${limit} bytes allowed.`);
   }
-  const digester = new Digester(parseIntegrityHeaders(flatHeaders(ctx.req.headers)), () => ctx.trailers());
+  const digester = new Digester(integrity ?? parseIntegrityHeaders(flatHeaders(ctx.req.headers)), () => ctx.trailers());
   const [doc] = await Promise.all([readXml(digester, limit), pump(ctx.body(), digester)]).catch((err) => {
     throw streamError(err);
   });

@@ -5,12 +5,13 @@
  * 10 GiB costs what completing 10 MiB does, and the publish + upload removal is one batch.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { CHECKSUM_ALGORITHMS, compositeChecksum, parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
+import { combineCrcs, isCombinable } from "../protocol/checksum-combine.js";
+import { CHECKSUM_ALGORITHMS, checksumHeaderName, compositeChecksum, parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
 import { pageLimit } from "../protocol/request.js";
 import { contentTypeFor, flatHeaders, header, readStoredHeaders, readUserMetadata, writeCondition, xmlDate } from "../protocol/headers.js";
 import { asArray, text, urlEncodeKey } from "../protocol/xml.js";
-import { NoSuchUploadError, type ObjectRecord, type PartRecord, type UploadRecord } from "../storage/metadata-store.js";
+import { NoSuchUploadError, type ObjectRecord, type PartRecord, type StoredChecksum, type UploadRecord } from "../storage/metadata-store.js";
 import { checkKeyLength, clientKey, OWNER, writeTarget } from "./address.js";
 import { checkBodyLength, readXmlBody } from "./body.js";
 import { copySource } from "./objects.js";
@@ -46,14 +47,35 @@ function parsePartNumber(value: string | null | undefined): number {
 
 const checksumField = (alg: ChecksumAlgorithm) => `Checksum${alg}`;
 
+/**
+ * The checksum algorithm and type an upload is created with. FULL_OBJECT (the checksum of the
+ * whole object) is for the CRCs only; COMPOSITE (a checksum of the part checksums, "-N") is not
+ * for CRC64NVME, which defaults to FULL_OBJECT; the others default to COMPOSITE.
+ */
+function uploadChecksum(h: ObjectContext["req"]["headers"]): Pick<UploadRecord, "checksumAlgorithm" | "checksumType"> {
+  const name = header(h, "x-amz-checksum-algorithm")?.toUpperCase();
+  const typeName = header(h, "x-amz-checksum-type")?.toUpperCase();
+  if (name === undefined) {
+    if (typeName !== undefined) throw new S3Error("InvalidRequest", "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.");
+    return {};
+  }
+  if (!(CHECKSUM_ALGORITHMS as readonly string[]).includes(name)) {
+    throw new S3Error("InvalidRequest", `Checksum algorithm provided is unsupported. Please try again with any of the valid types: [${CHECKSUM_ALGORITHMS.join(", ")}]`);
+  }
+  const algorithm = name as ChecksumAlgorithm;
+  if (typeName !== undefined && typeName !== "COMPOSITE" && typeName !== "FULL_OBJECT") throw new S3Error("InvalidRequest", "Value for x-amz-checksum-type header is invalid.");
+  const type = typeName ?? (algorithm === "CRC64NVME" ? "FULL_OBJECT" : "COMPOSITE");
+  if ((type === "FULL_OBJECT" && !isCombinable(algorithm)) || (type === "COMPOSITE" && algorithm === "CRC64NVME")) {
+    throw new S3Error("InvalidRequest", `The ${type} checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
+  }
+  return { checksumAlgorithm: algorithm, checksumType: type };
+}
+
 const CreateMultipartUpload = objectOperation(async (ctx) => {
   const h = ctx.req.headers;
   checkKeyLength(ctx.path);
   await writeTarget(ctx);
-  const algorithmName = header(h, "x-amz-checksum-algorithm")?.toUpperCase();
-  if (algorithmName !== undefined && !(CHECKSUM_ALGORITHMS as readonly string[]).includes(algorithmName)) {
-    throw new S3Error("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
-  }
+  const checksum = uploadChecksum(h);
   const upload: UploadRecord = {
     uploadId: randomBytes(16).toString("hex"),
     repo: ctx.repo.name,
@@ -64,11 +86,11 @@ const CreateMultipartUpload = objectOperation(async (ctx) => {
     contentType: contentTypeFor(h, ctx.path),
     headers: readStoredHeaders(h),
     userMeta: readUserMetadata(h),
-    checksumAlgorithm: algorithmName as ChecksumAlgorithm | undefined,
+    ...checksum,
   };
   await ctx.services.store.createUpload(upload);
   return {
-    headers: algorithmName ? { "x-amz-checksum-algorithm": algorithmName, "x-amz-checksum-type": "COMPOSITE" } : {},
+    headers: checksum.checksumAlgorithm ? { "x-amz-checksum-algorithm": checksum.checksumAlgorithm, "x-amz-checksum-type": checksum.checksumType } : {},
     xml: {
       root: "InitiateMultipartUploadResult",
       namespace: true,
@@ -149,7 +171,8 @@ interface RequestedPart {
 }
 
 async function readPartList(ctx: ObjectContext): Promise<RequestedPart[]> {
-  const doc = await readXmlBody(ctx, 4 * 1024 * 1024);
+  // x-amz-checksum-* on Complete is the whole object's checksum (checked in buildObject), not the body's
+  const doc = await readXmlBody(ctx, 4 * 1024 * 1024, parseIntegrityHeaders({ "content-md5": header(ctx.req.headers, "content-md5") }));
   const root = doc["CompleteMultipartUpload"] as Record<string, unknown> | undefined;
   if (!root || typeof root !== "object") throw new S3Error("MalformedXML");
   const parts = asArray(root["Part"] as unknown).map((p) => {
@@ -163,8 +186,51 @@ async function readPartList(ctx: ObjectContext): Promise<RequestedPart[]> {
   return parts;
 }
 
+/** The object's checksum from its parts' (each in the upload's algorithm), if every part has one. */
+function objectChecksum(upload: UploadRecord, parts: readonly PartRecord[]): StoredChecksum | undefined {
+  const alg = upload.checksumAlgorithm;
+  if (!alg || !parts.every((p) => p.checksum)) return undefined;
+  const digests = parts.map((p) => Buffer.from(p.checksum!, "base64"));
+  if (upload.checksumType === "FULL_OBJECT" && isCombinable(alg)) {
+    const whole = combineCrcs(alg, digests.map((digest, i) => ({ digest, length: parts[i]!.blob.size })));
+    return { algorithm: alg, value: whole.toString("base64"), type: "FULL_OBJECT" };
+  }
+  return { algorithm: alg, value: compositeChecksum(alg, digests), type: "COMPOSITE" };
+}
+
+/** What a Complete request says the object's checksum is: x-amz-checksum-<alg> and -type. */
+interface ClaimedChecksum {
+  algorithm?: ChecksumAlgorithm;
+  value?: string;
+  type?: string;
+}
+
+function claimedChecksum(h: ObjectContext["req"]["headers"]): ClaimedChecksum {
+  const type = header(h, "x-amz-checksum-type")?.toUpperCase();
+  for (const algorithm of CHECKSUM_ALGORITHMS) {
+    const value = header(h, checksumHeaderName(algorithm));
+    if (value !== undefined) return { algorithm, value: value.trim(), type };
+  }
+  return { type };
+}
+
+/** A claimed whole-object checksum must be the upload's type and match (a COMPOSITE one with or without "-N"). */
+function checkObjectChecksum(upload: UploadRecord, actual: StoredChecksum | undefined, claimed: ClaimedChecksum): void {
+  const type = upload.checksumType ?? "COMPOSITE";
+  if (claimed.type !== undefined && upload.checksumAlgorithm && claimed.type !== type) {
+    throw new S3Error("InvalidRequest", `The upload was created using the ${type} checksum mode. The complete request must use the same checksum mode.`);
+  }
+  if (claimed.value === undefined || !actual) return;
+  if (claimed.algorithm !== actual.algorithm) {
+    throw new S3Error("InvalidRequest", `The upload was created using the ${actual.algorithm.toLowerCase()} checksum algorithm; the complete request named another.`);
+  }
+  if (claimed.value !== actual.value && claimed.value !== actual.value.replace(/-\d+$/, "")) {
+    throw new S3Error("BadDigest", `The ${actual.algorithm.toLowerCase()} you specified did not match the calculated checksum.`);
+  }
+}
+
 /** Validate the client's part list against the stored parts (S3's rules) and build the object. */
-function buildObject(upload: UploadRecord, requested: RequestedPart[], stored: PartRecord[]): ObjectRecord {
+function buildObject(upload: UploadRecord, requested: RequestedPart[], stored: PartRecord[], claimed: ClaimedChecksum): ObjectRecord {
   const byNumber = new Map(stored.map((p) => [p.partNumber, p]));
   const chosen: PartRecord[] = [];
   for (const [i, r] of requested.entries()) {
@@ -180,11 +246,8 @@ function buildObject(upload: UploadRecord, requested: RequestedPart[], stored: P
   });
   const md5 = createHash("md5");
   for (const p of chosen) md5.update(Buffer.from(p.etag, "hex"));
-  const alg = upload.checksumAlgorithm;
-  const checksum =
-    alg && chosen.every((p) => p.checksum)
-      ? { algorithm: alg, value: compositeChecksum(alg, chosen.map((p) => Buffer.from(p.checksum!, "base64"))), type: "COMPOSITE" as const }
-      : undefined;
+  const checksum = objectChecksum(upload, chosen);
+  checkObjectChecksum(upload, checksum, claimed);
   return {
     size: chosen.reduce((n, p) => n + p.blob.size, 0),
     etag: `${md5.digest("hex")}-${chosen.length}`,
@@ -217,13 +280,14 @@ const CompleteMultipartUpload = objectOperation(async (ctx) => {
   const upload = await findUpload(ctx);
   const condition = writeCondition(ctx.req.headers);
   const requested = await readPartList(ctx);
+  const claimed = claimedChecksum(ctx.req.headers);
   const partList = requested.map((p) => `${p.partNumber}:${p.etag}`).join(",");
   let done: StoredCompletion;
   if (!upload) {
     done = await repeatedCompletion(ctx, partList);
   } else {
     try {
-      const completed = await ctx.services.catalog.completeUpload(upload, target, (stored) => buildObject(upload, requested, stored), condition, partList);
+      const completed = await ctx.services.catalog.completeUpload(upload, target, (stored) => buildObject(upload, requested, stored, claimed), condition, partList);
       if (completed.replaced) ctx.services.reclaimer.reclaim(completed.replaced.parts);
       ctx.services.reclaimer.reclaim(completed.unused);
       done = completed.record;
@@ -286,7 +350,7 @@ const ListParts = objectOperation(async (ctx) => {
         Initiator: OWNER,
         Owner: OWNER,
         StorageClass: "STANDARD",
-        ...(alg ? { ChecksumAlgorithm: alg, ChecksumType: "COMPOSITE" } : {}),
+        ...(alg ? { ChecksumAlgorithm: alg, ChecksumType: upload.checksumType ?? "COMPOSITE" } : {}),
       },
     },
   };

@@ -49,7 +49,7 @@ const SPECS: Record<CombinableAlgorithm, CrcSpec> = {
 const ZERO: Poly = { hi: 0, lo: 0 };
 
 /** True for CRC32, CRC32C, CRC64NVME (the algorithms S3 allows as FULL_OBJECT multipart checksums). */
-export function isCombinable(alg: ChecksumAlgorithm): boolean {
+export function isCombinable(alg: ChecksumAlgorithm): alg is CombinableAlgorithm {
   return alg === "CRC32" || alg === "CRC32C" || alg === "CRC64NVME";
 }
 

@@ -114,6 +114,8 @@ export interface UploadRecord {
   headers: StoredHeaders;
   userMeta: Record<string, string>;
   checksumAlgorithm?: ChecksumAlgorithm;
+  /** With an algorithm: how the object's checksum is made (absent in older records: COMPOSITE). */
+  checksumType?: StoredChecksum["type"];
 }
 
 export interface PartRecord {

@@ -14,6 +14,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { computeChecksum, type ChecksumAlgorithm } from "../../src/protocol/checksums.js";
 import { errorCode, s3Error, startTestServer, type TestServer } from "../helpers/server.js";
 
 let t: TestServer;
@@ -95,6 +96,61 @@ describe("GET and HEAD by part number", () => {
     for (const bad of ["0", "10001", "x", "-1"]) {
       const res = await t.raw({ method: "GET", path: `/${Bucket}/${Key}?partNumber=${bad}` });
       expect([bad, res.status, errorCode(res.body)]).toEqual([bad, 400, "InvalidArgument"]);
+    }
+  });
+});
+
+describe("multipart checksum types", () => {
+  const parts = [bytes(5 * MiB, 21), bytes(5 * MiB, 22), bytes(777, 23)];
+  const whole = Buffer.concat(parts);
+  const b64 = (alg: ChecksumAlgorithm, b: Buffer) => computeChecksum(alg, b).toString("base64");
+
+  async function uploadAll(Key: string, alg: ChecksumAlgorithm, type?: "FULL_OBJECT" | "COMPOSITE") {
+    const created = await t.client.send(new CreateMultipartUploadCommand({ Bucket, Key, ChecksumAlgorithm: alg, ChecksumType: type }));
+    const done = [];
+    for (const [i, Body] of parts.entries()) {
+      const r = await t.client.send(new UploadPartCommand({ Bucket, Key, UploadId: created.UploadId, PartNumber: i + 1, Body, ChecksumAlgorithm: alg }));
+      done.push({ PartNumber: i + 1, ETag: r.ETag });
+    }
+    return { created, UploadId: created.UploadId!, Parts: done };
+  }
+
+  it("FULL_OBJECT CRC32: the whole object's CRC, from the parts' without re-reading them; a wrong claim is BadDigest", async () => {
+    const Key = "main/ck/full-crc32.bin";
+    const { created, UploadId, Parts } = await uploadAll(Key, "CRC32", "FULL_OBJECT");
+    expect(created.ChecksumType).toBe("FULL_OBJECT");
+    const listed = await t.client.send(new ListPartsCommand({ Bucket, Key, UploadId }));
+    expect(listed.ChecksumType).toBe("FULL_OBJECT");
+    const wrong = await s3Error(t.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts }, ChecksumType: "FULL_OBJECT", ChecksumCRC32: "AAAAAA==" })));
+    expect(wrong.name).toBe("BadDigest");
+    const mode = await s3Error(t.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts }, ChecksumType: "COMPOSITE" })));
+    expect(mode.name).toBe("InvalidRequest");
+    const done = await t.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts }, ChecksumType: "FULL_OBJECT", ChecksumCRC32: b64("CRC32", whole) }));
+    expect([done.ChecksumCRC32, done.ChecksumType]).toEqual([b64("CRC32", whole), "FULL_OBJECT"]);
+    const head = await t.client.send(new HeadObjectCommand({ Bucket, Key, ChecksumMode: "ENABLED" }));
+    expect([head.ChecksumCRC32, head.ChecksumType]).toEqual([b64("CRC32", whole), "FULL_OBJECT"]);
+  });
+
+  it("CRC64NVME defaults to FULL_OBJECT; SHA256 is COMPOSITE and a claim matches with or without -N", async () => {
+    const nvme = await uploadAll("main/ck/nvme.bin", "CRC64NVME");
+    expect(nvme.created.ChecksumType).toBe("FULL_OBJECT");
+    const nvmeDone = await t.client.send(new CompleteMultipartUploadCommand({ Bucket, Key: "main/ck/nvme.bin", UploadId: nvme.UploadId, MultipartUpload: { Parts: nvme.Parts } }));
+    expect([nvmeDone.ChecksumCRC64NVME, nvmeDone.ChecksumType]).toEqual([b64("CRC64NVME", whole), "FULL_OBJECT"]);
+
+    for (const suffix of ["-3", ""]) {
+      const Key = `main/ck/sha${suffix}.bin`;
+      const sha = await uploadAll(Key, "SHA256");
+      expect(sha.created.ChecksumType).toBe("COMPOSITE");
+      const composite = createHash("sha256").update(Buffer.concat(parts.map((p) => computeChecksum("SHA256", p)))).digest("base64");
+      const done = await t.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: sha.UploadId, MultipartUpload: { Parts: sha.Parts }, ChecksumSHA256: composite + suffix }));
+      expect([done.ChecksumSHA256, done.ChecksumType]).toEqual([`${composite}-3`, "COMPOSITE"]);
+    }
+  });
+
+  it("refuses a type the algorithm cannot have", async () => {
+    for (const [alg, type] of [["SHA256", "FULL_OBJECT"], ["CRC64NVME", "COMPOSITE"]] as const) {
+      const e = await s3Error(t.client.send(new CreateMultipartUploadCommand({ Bucket, Key: "main/ck/bad", ChecksumAlgorithm: alg, ChecksumType: type })));
+      expect([alg, e.name, e.$metadata.httpStatusCode]).toEqual([alg, "InvalidRequest", 400]);
     }
   });
 });
