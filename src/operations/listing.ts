@@ -69,7 +69,8 @@ function readParams(ctx: OperationContext, version: 1 | 2): ListParams {
   if (version === 1) after = q.get("marker") ?? undefined;
   else {
     const token = q.get("continuation-token");
-    after = token !== null ? decodeToken(ctx, token) : (q.get("start-after") ?? undefined);
+    // an empty token is no token (lakeFS and S3 both list from the start, echoing it)
+    after = token ? decodeToken(ctx, token) : (q.get("start-after") ?? undefined);
   }
   return {
     version,

@@ -97,6 +97,12 @@ describe("ListObjectsV2", () => {
     expect(res.body).toContain("<Key>main/%C3%BC/5.txt</Key>");
     expect(res.body).toContain("<EncodingType>url</EncodingType>");
   });
+  it("an empty continuation token lists from the start and is echoed", async () => {
+    const res = await t.raw({ method: "GET", path: "/test-repo?list-type=2&prefix=main/&continuation-token=&max-keys=1" });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatch(/<ContinuationToken(><\/ContinuationToken>|\/>)/);
+    expect(res.body).toContain("<Key>main/a.txt</Key>");
+  });
   it("an unknown ref lists nothing", async () => {
     const res = await t.client.send(new ListObjectsV2Command({ Bucket, Prefix: "nobranch/" }));
     expect(res.KeyCount).toBe(0);
