@@ -132,6 +132,13 @@ const commitRoutes: Route[] = [
     return diffPage(ctx, ctx.services.catalog.diffRefs(ctx.repo.name, ctx.params["leftRef"]!, ctx.params["rightRef"]!, type));
   }),
 
+  repoRoute("GET", "/repositories/{repository}/refs/{sourceRef}/merge/{destinationBranch}", "findMergeBase", async (ctx) => {
+    const source = await commitIdOf(ctx, ctx.params["sourceRef"]!);
+    const destination = await commitIdOf(ctx, ctx.params["destinationBranch"]!);
+    const base = await ctx.services.catalog.mergeBase(ctx.repo.name, destination, source);
+    if (!base) throw notFound("no merge base found");
+    return ok({ source_commit_id: source, destination_commit_id: destination, base_commit_id: base.id });
+  }),
   repoRoute("POST", "/repositories/{repository}/refs/{sourceRef}/merge/{destinationBranch}", "mergeIntoBranch", async (ctx) => {
     const body = await ctx.json();
     const strategy = field.optString(body, "strategy") || undefined;

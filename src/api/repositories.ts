@@ -48,6 +48,9 @@ export const repositoryRoutes: Route[] = [
 
   repoRoute("GET", "/repositories/{repository}", "getRepository", async (ctx) => ok(shapes.repository(ctx.repo))),
 
+  // lakes3 keeps no repository metadata (lakeFS sets it through internal APIs); the SDKs read it
+  repoRoute("GET", "/repositories/{repository}/metadata", "getRepositoryMetadata", async () => ok({})),
+
   repoRoute("DELETE", "/repositories/{repository}", "deleteRepository", async (ctx) => {
     const blobs = await ctx.services.catalog.deleteRepository(ctx.repo.name);
     ctx.services.reclaimer.reclaim(blobs);

@@ -83,6 +83,9 @@ describe("a client generated from swagger.yml", () => {
     const diff = await refs.diffRefs("gen-repo", "main", "dev");
     expect(diff.results.map((d: { path: string }) => d.path)).toEqual(["raw/a.csv", "raw/b.csv"]);
 
+    const base = await refs.findMergeBase("gen-repo", "dev", "main");
+    expect(base).toEqual({ source_commit_id: second.id, destination_commit_id: first.id, base_commit_id: first.id });
+    expect(await repos.getRepositoryMetadata("gen-repo")).toEqual({});
     const merged = await refs.mergeIntoBranch("gen-repo", "dev", "main", { message: "merge dev" });
     expect(merged.reference).toEqual(expect.any(String));
     expect(await text(objects.getObject("gen-repo", "main", "raw/a.csv"))).toBe("id,v\n1,A\n");
