@@ -114,16 +114,21 @@ const commitRoutes: Route[] = [
   }),
 
   repoRoute("GET", "/repositories/{repository}/refs/{ref}/commits", "logCommits", async (ctx) => {
-    for (const unsupported of ["objects", "prefixes", "since", "stop_at"]) {
-      if (ctx.query.get(unsupported)) throw badRequest(`log: ${unsupported} is not supported by lakes3`);
-    }
     const { after, amount } = pageParams(ctx.query);
+    const sinceText = ctx.query.get("since");
+    const since = sinceText ? new Date(sinceText) : undefined;
+    if (since && Number.isNaN(since.getTime())) throw badRequest("since must be a date-time");
     const { commits, hasMore } = await ctx.services.catalog.log(ctx.repo.name, ctx.params["ref"]!, {
       after: after || undefined,
       amount,
       firstParent: queryBool(ctx.query, "first_parent", false),
+      objects: ctx.query.getAll("objects").filter((p) => p !== ""),
+      prefixes: ctx.query.getAll("prefixes").filter((p) => p !== ""),
+      since,
+      stopAt: ctx.query.get("stop_at") || undefined,
     });
-    return ok(shapes.list(commits.map(shapes.commit), hasMore, (c) => c.id));
+    // `limit`: at most `amount`, "without further indication on actual number of items"
+    return ok(shapes.list(commits.map(shapes.commit), hasMore && !queryBool(ctx.query, "limit", false), (c) => c.id));
   }),
 
   repoRoute("GET", "/repositories/{repository}/refs/{leftRef}/diff/{rightRef}", "diffRefs", async (ctx) => {

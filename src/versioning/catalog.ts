@@ -33,6 +33,20 @@ import { RecordCache } from "./record-cache.js";
 import { RefResolver, type RefView } from "./refs.js";
 import { EMPTY_TREE, sameObject, TreeStore, type Change } from "./tree.js";
 
+export interface LogOptions {
+  after?: string;
+  amount?: number;
+  firstParent?: boolean;
+  /** Only commits that changed one of these paths… */
+  objects?: readonly string[];
+  /** …or a path under one of these prefixes. */
+  prefixes?: readonly string[];
+  /** Newer than this date only. */
+  since?: Date;
+  /** A ref whose commit ends the log (included). */
+  stopAt?: string;
+}
+
 export interface BranchTarget {
   repo: string;
   branch: string;
@@ -456,10 +470,20 @@ export class Catalog {
     return this.refs.commitByPrefix(repo, id);
   }
 
-  /** Commits reachable from a ref, newest first (by date, then generation), paginated by id. */
-  async log(repo: string, ref: string, options: { after?: string; amount?: number; firstParent?: boolean } = {}): Promise<{ commits: CommitRecord[]; hasMore: boolean }> {
+  /**
+   * Commits reachable from a ref, newest first (by date, then generation), paginated by id, as
+   * lakeFS's log: only those that changed one of `objects` or something under one of `prefixes`
+   * (against their first parent) when given; ending before the first commit older than `since`,
+   * or with the `stopAt` commit.
+   */
+  async log(repo: string, ref: string, options: LogOptions = {}): Promise<{ commits: CommitRecord[]; hasMore: boolean }> {
     const view = await this.resolve(repo, ref);
     if (!view?.commitId) throw notFound(`ref ${ref}`);
+    let stopAt: string | undefined;
+    if (options.stopAt) {
+      stopAt = (await this.resolve(repo, options.stopAt))?.commitId;
+      if (!stopAt) throw notFound(`ref ${options.stopAt}`);
+    }
     const amount = options.amount ?? 100;
     const out: CommitRecord[] = [];
     let passed = options.after === undefined;
@@ -470,15 +494,36 @@ export class Catalog {
       const c = queue.shift()!;
       if (seen.has(c.id)) continue;
       seen.add(c.id);
+      if (options.since && Date.parse(c.createdAt) < options.since.getTime()) break;
       if (passed) {
-        if (out.length === amount) return { commits: out, hasMore: true };
-        out.push(c);
+        if (await this.touches(repo, c, options)) {
+          if (out.length === amount) return { commits: out, hasMore: true };
+          out.push(c);
+        }
       } else if (c.id === options.after) passed = true;
+      if (c.id === stopAt) break;
       for (const p of options.firstParent ? c.parents.slice(0, 1) : c.parents) {
         if (!seen.has(p)) queue.push((await this.refs.commit(repo, p))!);
       }
     }
     return { commits: out, hasMore: false };
+  }
+
+  /** Whether a commit changed one of the log filter's objects or prefixes (true without a filter). */
+  private async touches(repo: string, c: CommitRecord, filter: Pick<LogOptions, "objects" | "prefixes">): Promise<boolean> {
+    const objects = filter.objects ?? [];
+    const prefixes = filter.prefixes ?? [];
+    if (objects.length === 0 && prefixes.length === 0) return true;
+    const parentTree = c.parents[0] ? (await this.refs.commit(repo, c.parents[0]))!.tree : EMPTY_TREE;
+    for (const path of objects) {
+      if (!sameObject(await this.trees.get(repo, parentTree, path), await this.trees.get(repo, c.tree, path))) return true;
+    }
+    if (prefixes.length > 0) {
+      for await (const [path] of this.trees.diff(repo, parentTree, c.tree)) {
+        if (prefixes.some((prefix) => path.startsWith(prefix))) return true;
+      }
+    }
+    return false;
   }
 
   // ---- tags ---------------------------------------------------------------------------------

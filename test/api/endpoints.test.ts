@@ -223,7 +223,11 @@ describe("branches and tags", () => {
     }
     expectError(await api("GET", `/repositories/${repo}/commits/${"0".repeat(64)}`), 404);
     expectError(await api("GET", `/repositories/${repo}/refs/nope/commits`), 404);
-    expectError(await api("GET", `/repositories/${repo}/refs/main/commits?objects=a`), 400, /not supported/);
+    expectError(await api("GET", `/repositories/${repo}/refs/main/commits?since=yesterday`), 400, /since/);
+    expectError(await api("GET", `/repositories/${repo}/refs/main/commits?stop_at=nope`), 404);
+    const filtered = await api("GET", `/repositories/${repo}/refs/main/commits?objects=no/such/path`);
+    expectSchema(filtered.json, "CommitList");
+    expect(filtered.json.results).toEqual([]);
   });
 
   it("refuses a commit with uncommitted changes on the destination of a merge, and empty messages", async () => {

@@ -105,6 +105,17 @@ describe("a client generated from swagger.yml", () => {
     // main fast-forwarded to dev: its commit, the load, and the repository's first commit
     expect([...log.results, ...rest.results].map((c: { id: string }) => c.id)).toEqual([second.id, first.id, expect.any(String)]);
 
+    // lakectl's log filters: objects, prefixes, stop_at, since, limit
+    const ids = (list: { results: { id: string }[] }) => list.results.map((c) => c.id);
+    expect(ids(await refs.logCommits("gen-repo", "main", undefined, 100, ["raw/b.csv"]))).toEqual([second.id, first.id]);
+    expect(ids(await refs.logCommits("gen-repo", "main", undefined, 100, ["raw/a.csv", "nothing"]))).toEqual([second.id, first.id]);
+    expect(ids(await refs.logCommits("gen-repo", "main", undefined, 100, ["nothing"]))).toEqual([]);
+    expect(ids(await refs.logCommits("gen-repo", "main", undefined, 100, undefined, ["raw/"]))).toEqual([second.id, first.id]);
+    expect(ids(await refs.logCommits("gen-repo", "main", undefined, 100, undefined, undefined, undefined, undefined, undefined, first.id))).toEqual([second.id, first.id]);
+    expect(ids(await refs.logCommits("gen-repo", "main", undefined, 100, undefined, undefined, undefined, undefined, "2999-01-01T00:00:00Z"))).toEqual([]);
+    const limited = await refs.logCommits("gen-repo", "main", undefined, 1, undefined, undefined, true);
+    expect([ids(limited), limited.pagination.has_more]).toEqual([[second.id], false]);
+
     // the same history through S3: old data by commit id and by tag
     for (const ref of [first.id, "v1"]) {
       const got = await t.client.send(new GetObjectCommand({ Bucket: "gen-repo", Key: `${ref}/raw/b.csv` }));
