@@ -148,13 +148,13 @@ const commitRoutes: Route[] = [
     const body = await ctx.json();
     const strategy = field.optString(body, "strategy") || undefined;
     if (strategy !== undefined && strategy !== "dest-wins" && strategy !== "source-wins") throw badRequest("strategy must be dest-wins or source-wins");
-    if (field.optBool(body, "squash_merge")) throw badRequest("squash_merge is not supported by lakes3");
     try {
       const reference = await ctx.services.catalog.merge(ctx.repo.name, ctx.params["sourceRef"]!, ctx.params["destinationBranch"]!, {
         strategy: strategy as MergeStrategy | undefined,
         message: field.optString(body, "message"),
         metadata: field.optStringMap(body, "metadata"),
         committer: USER_ID,
+        squash: field.optBool(body, "squash_merge") ?? false,
       });
       return ok({ reference });
     } catch (err) {

@@ -621,7 +621,17 @@ export class Catalog {
    * on both sides is a conflict unless a strategy picks a side. The destination must have no
    * uncommitted changes. Returns the resulting head commit id.
    */
-  async merge(repo: string, source: string, destName: string, options: { strategy?: MergeStrategy; message?: string; metadata?: Record<string, string>; committer?: string } = {}): Promise<string> {
+  /**
+   * Merge a ref into a branch: a fast-forward when the branch head is an ancestor of the source,
+   * else a three-way merge commit (conflicts fail unless a strategy picks a side). `squash`: always
+   * a new commit whose only parent is the branch head, so the source's history stays out of it.
+   */
+  async merge(
+    repo: string,
+    source: string,
+    destName: string,
+    options: { strategy?: MergeStrategy; message?: string; metadata?: Record<string, string>; committer?: string; squash?: boolean } = {},
+  ): Promise<string> {
     const src = await this.resolve(repo, source);
     if (!src?.commitId) throw notFound(`source ref ${source}`);
     return this.withBranch(repo, destName, "exclusive", async (dest) => {
@@ -630,7 +640,7 @@ export class Catalog {
       const srcCommit = (await this.refs.commit(repo, src.commitId!))!;
       const base = await this.mergeBase(repo, destHead.id, srcCommit.id);
       if (base?.id === srcCommit.id) throw badRequest("no changes to merge");
-      if (base?.id === destHead.id) {
+      if (base?.id === destHead.id && !options.squash) {
         const batch = this.store.batch();
         this.putBranch(batch, repo, { ...dest, head: srcCommit.id }, dest.stagingToken);
         await this.write(batch, { branches: [repo + SEP + destName] });
@@ -657,12 +667,12 @@ export class Catalog {
       const batch = this.store.batch();
       const tree = await this.trees.apply(repo, destHead.tree, changes, batch);
       const commit = newCommit({
-        parents: [destHead.id, srcCommit.id],
+        parents: options.squash ? [destHead.id] : [destHead.id, srcCommit.id],
         message: options.message || `Merge '${source}' into '${destName}'`,
         committer: options.committer ?? COMMITTER,
         metadata: options.metadata ?? {},
         tree,
-        generation: Math.max(destHead.generation, srcCommit.generation) + 1,
+        generation: (options.squash ? destHead.generation : Math.max(destHead.generation, srcCommit.generation)) + 1,
         createdAt: new Date().toISOString(),
       });
       batch.put(repo + SEP + commit.id, commit, { sublevel: this.store.commits });

@@ -145,6 +145,19 @@ describe("a client generated from swagger.yml", () => {
     await refs.mergeIntoBranch("gen-conflict", "side", "main", { strategy: "source-wins" });
     expect(await text(objects.getObject("gen-conflict", "main", "f.txt"))).toBe("side's");
 
+    // a squash merge: one new commit on main, whose only parent is main's head (even where a
+    // fast-forward was possible)
+    await branches.createBranch("gen-conflict", { name: "feat", source: "main" });
+    await objects.uploadObject("gen-conflict", "feat", "new.txt", undefined, undefined, undefined, false, { content: new Blob(["new"]) });
+    await commits.commit("gen-conflict", "feat", { message: "feat 1" });
+    await objects.uploadObject("gen-conflict", "feat", "new2.txt", undefined, undefined, undefined, false, { content: new Blob(["new2"]) });
+    await commits.commit("gen-conflict", "feat", { message: "feat 2" });
+    const mainHead = (await branches.getBranch("gen-conflict", "main")).commit_id;
+    const squashed = await refs.mergeIntoBranch("gen-conflict", "feat", "main", { message: "squash feat", squash_merge: true });
+    const squashCommit = await commits.getCommit("gen-conflict", squashed.reference);
+    expect([squashCommit.parents, squashCommit.message]).toEqual([[mainHead], "squash feat"]);
+    expect(await text(objects.getObject("gen-conflict", "main", "new2.txt"))).toBe("new2");
+
     const saved = lakefs.OpenAPI.PASSWORD;
     lakefs.OpenAPI.PASSWORD = "wrong";
     try {
