@@ -12,13 +12,20 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 endpoint, bucket = sys.argv[1], sys.argv[2]
-s3 = boto3.client(
-    "s3",
-    endpoint_url=endpoint,
-    aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
-    aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
-    region_name="us-east-1",
-)
+
+
+def client(signature_version="s3v4"):
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+        config=Config(signature_version=signature_version),
+    )
+
+
+s3 = client()
 
 
 def check(cond, what):
@@ -65,24 +72,17 @@ def add_metadata(params, **kwargs):
 
 
 for version in ("s3v4", "s3"):
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
-        region_name="us-east-1",
-        config=Config(signature_version=version),
-    )
-    client.meta.events.register("before-call.s3.PutObject", add_metadata)
+    signed = client(version)
+    signed.meta.events.register("before-call.s3.PutObject", add_metadata)
     key = "main/boto/unicode-%s.txt" % version
-    client.put_object(Bucket=bucket, Key=key, Body=b"x", ContentDisposition='attachment; filename="café.txt"')
-    head = client.head_object(Bucket=bucket, Key=key)
+    signed.put_object(Bucket=bucket, Key=key, Body=b"x", ContentDisposition='attachment; filename="café.txt"')
+    head = signed.head_object(Bucket=bucket, Key=key)
     meta = {k: str(make_header(decode_header(v))) for k, v in head["Metadata"].items()}
     check(meta == {"greeting": "Hello Worldé", "empty": ""}, "utf-8 metadata (%s): %r" % (version, head["Metadata"]))
     # botocore reads header bytes as Latin-1: the UTF-8 bytes sent come back unchanged
     disposition = head["ContentDisposition"].encode("latin1").decode("utf8")
     check(disposition == 'attachment; filename="café.txt"', "utf-8 content-disposition (%s)" % version)
-    client.delete_object(Bucket=bucket, Key=key)
+    signed.delete_object(Bucket=bucket, Key=key)
 
 with tempfile.TemporaryDirectory() as tmp:
     src = os.path.join(tmp, "src.bin")
