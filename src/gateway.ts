@@ -92,6 +92,9 @@ export function createGateway(options: GatewayOptions): Handler {
         routed = toS3Error(err);
       }
 
+      // A browser form upload (POST Object) carries its signature inside the form, which lakes3
+      // does not read: say that it is not supported rather than that credentials are missing.
+      if (routed instanceof S3Error && parsed.method === "POST" && /^multipart\/form-data/i.test(requestHeader(req, "content-type") ?? "")) throw routed;
       let auth: AuthResult;
       try {
         auth = authenticate(

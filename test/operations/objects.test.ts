@@ -276,3 +276,15 @@ describe("virtual-host style", () => {
     expect(await got2.Body!.transformToString()).toBe("via host");
   });
 });
+
+describe("browser form uploads (POST Object)", () => {
+  it("answer that they are not supported, not that credentials are missing", async () => {
+    const form = new FormData();
+    form.append("key", "main/form.txt");
+    form.append("file", new Blob(["x"]), "form.txt");
+    const res = await fetch(`${t.url}/${Bucket}`, { method: "POST", body: form });
+    expect([res.status, errorCode(await res.text())]).toEqual([405, "ERRLakeFSNotSupported"]);
+    const plain = await fetch(`${t.url}/${Bucket}`, { method: "POST", body: "x" });
+    expect([plain.status, errorCode(await plain.text())]).toEqual([403, "AccessDenied"]);
+  });
+});
