@@ -5,15 +5,15 @@
  * 10 GiB costs what completing 10 MiB does, and the publish + upload removal is one batch.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { combineCrcs, isCombinable } from "../protocol/checksum-combine.js";
-import { CHECKSUM_ALGORITHMS, checksumHeaderName, compositeChecksum, parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
+import { parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
 import { pageLimit } from "../protocol/request.js";
 import { contentTypeFor, flatHeaders, header, readStoredHeaders, readUserMetadata, writeCondition, xmlDate } from "../protocol/headers.js";
 import { asArray, text, urlEncodeKey } from "../protocol/xml.js";
-import { NoSuchUploadError, type ObjectRecord, type PartRecord, type StoredChecksum, type UploadRecord } from "../storage/metadata-store.js";
+import { NoSuchUploadError, type ObjectRecord, type PartRecord, type UploadRecord } from "../storage/metadata-store.js";
 import { checkKeyLength, clientKey, OWNER, writeTarget } from "./address.js";
 import { checkBodyLength, readXmlBody } from "./body.js";
+import { checkObjectChecksum, claimedChecksum, objectChecksum, uploadChecksum, type ClaimedChecksum } from "./multipart-checksum.js";
 import { copySource } from "./objects.js";
 import { writeBlob, type WrittenBlob } from "./store-object.js";
 import { objectOperation, type ObjectContext, type Operation } from "./types.js";
@@ -22,7 +22,6 @@ const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_PART_NUMBER = 10_000;
 const MAX_LIST = 1000;
 
-/** The upload named by `?uploadId=`, which must belong to this repository, ref and path. */
 /** The upload named by `uploadId`, if it is in progress for this very address. */
 async function findUpload(ctx: ObjectContext): Promise<UploadRecord | undefined> {
   const id = ctx.req.query.get("uploadId") ?? "";
@@ -46,30 +45,6 @@ function parsePartNumber(value: string | null | undefined): number {
 }
 
 const checksumField = (alg: ChecksumAlgorithm) => `Checksum${alg}`;
-
-/**
- * The checksum algorithm and type an upload is created with. FULL_OBJECT (the checksum of the
- * whole object) is for the CRCs only; COMPOSITE (a checksum of the part checksums, "-N") is not
- * for CRC64NVME, which defaults to FULL_OBJECT; the others default to COMPOSITE.
- */
-function uploadChecksum(h: ObjectContext["req"]["headers"]): Pick<UploadRecord, "checksumAlgorithm" | "checksumType"> {
-  const name = header(h, "x-amz-checksum-algorithm")?.toUpperCase();
-  const typeName = header(h, "x-amz-checksum-type")?.toUpperCase();
-  if (name === undefined) {
-    if (typeName !== undefined) throw new S3Error("InvalidRequest", "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.");
-    return {};
-  }
-  if (!(CHECKSUM_ALGORITHMS as readonly string[]).includes(name)) {
-    throw new S3Error("InvalidRequest", `Checksum algorithm provided is unsupported. Please try again with any of the valid types: [${CHECKSUM_ALGORITHMS.join(", ")}]`);
-  }
-  const algorithm = name as ChecksumAlgorithm;
-  if (typeName !== undefined && typeName !== "COMPOSITE" && typeName !== "FULL_OBJECT") throw new S3Error("InvalidRequest", "Value for x-amz-checksum-type header is invalid.");
-  const type = typeName ?? (algorithm === "CRC64NVME" ? "FULL_OBJECT" : "COMPOSITE");
-  if ((type === "FULL_OBJECT" && !isCombinable(algorithm)) || (type === "COMPOSITE" && algorithm === "CRC64NVME")) {
-    throw new S3Error("InvalidRequest", `The ${type} checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
-  }
-  return { checksumAlgorithm: algorithm, checksumType: type };
-}
 
 const CreateMultipartUpload = objectOperation(async (ctx) => {
   const h = ctx.req.headers;
@@ -184,49 +159,6 @@ async function readPartList(ctx: ObjectContext): Promise<RequestedPart[]> {
   });
   if (parts.length === 0) throw new S3Error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema: you must specify at least one part");
   return parts;
-}
-
-/** The object's checksum from its parts' (each in the upload's algorithm), if every part has one. */
-function objectChecksum(upload: UploadRecord, parts: readonly PartRecord[]): StoredChecksum | undefined {
-  const alg = upload.checksumAlgorithm;
-  if (!alg || !parts.every((p) => p.checksum)) return undefined;
-  const digests = parts.map((p) => Buffer.from(p.checksum!, "base64"));
-  if (upload.checksumType === "FULL_OBJECT" && isCombinable(alg)) {
-    const whole = combineCrcs(alg, digests.map((digest, i) => ({ digest, length: parts[i]!.blob.size })));
-    return { algorithm: alg, value: whole.toString("base64"), type: "FULL_OBJECT" };
-  }
-  return { algorithm: alg, value: compositeChecksum(alg, digests), type: "COMPOSITE" };
-}
-
-/** What a Complete request says the object's checksum is: x-amz-checksum-<alg> and -type. */
-interface ClaimedChecksum {
-  algorithm?: ChecksumAlgorithm;
-  value?: string;
-  type?: string;
-}
-
-function claimedChecksum(h: ObjectContext["req"]["headers"]): ClaimedChecksum {
-  const type = header(h, "x-amz-checksum-type")?.toUpperCase();
-  for (const algorithm of CHECKSUM_ALGORITHMS) {
-    const value = header(h, checksumHeaderName(algorithm));
-    if (value !== undefined) return { algorithm, value: value.trim(), type };
-  }
-  return { type };
-}
-
-/** A claimed whole-object checksum must be the upload's type and match (a COMPOSITE one with or without "-N"). */
-function checkObjectChecksum(upload: UploadRecord, actual: StoredChecksum | undefined, claimed: ClaimedChecksum): void {
-  const type = upload.checksumType ?? "COMPOSITE";
-  if (claimed.type !== undefined && upload.checksumAlgorithm && claimed.type !== type) {
-    throw new S3Error("InvalidRequest", `The upload was created using the ${type} checksum mode. The complete request must use the same checksum mode.`);
-  }
-  if (claimed.value === undefined || !actual) return;
-  if (claimed.algorithm !== actual.algorithm) {
-    throw new S3Error("InvalidRequest", `The upload was created using the ${actual.algorithm.toLowerCase()} checksum algorithm; the complete request named another.`);
-  }
-  if (claimed.value !== actual.value && claimed.value !== actual.value.replace(/-\d+$/, "")) {
-    throw new S3Error("BadDigest", `The ${actual.algorithm.toLowerCase()} you specified did not match the calculated checksum.`);
-  }
 }
 
 /** Validate the client's part list against the stored parts (S3's rules) and build the object. */
