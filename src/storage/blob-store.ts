@@ -76,6 +76,8 @@ const BLOB_ID_RE = /^[0-9a-f]{32}$/;
 const INLINE_ID_RE = /^s[0-9a-f]{31}$/;
 /** Bytes gathered before a write(v) is issued; one write is in flight while the next batch fills. */
 const WRITE_BATCH = 1 << 20;
+/** Bytes written between background flushes of a large blob (see writeFile). */
+const FLUSH_EVERY = 16 << 20;
 /** Chunk size (and readable high-water mark) of blob reads. */
 const READ_CHUNK = 1 << 20;
 const DELETE_CONCURRENCY = 16;
@@ -204,6 +206,8 @@ export class FsBlobStore implements BlobStore {
     let fh: FileHandle | undefined;
     let renamed = false;
     let inflightWrite: Promise<void> | undefined;
+    let flushing: Promise<void> | undefined;
+    let flushedAt = 0;
     try {
       fh = await open(tmpPath, "wx");
       let size = 0;
@@ -226,11 +230,19 @@ export class FsBlobStore implements BlobStore {
           inflightWrite.catch(() => {});
           batch = [];
           batchBytes = 0;
+          // A large body is flushed to disk while the rest arrives, so the final fsync is short.
+          if (size - flushedAt >= FLUSH_EVERY && !flushing) {
+            flushedAt = size;
+            const file = fh;
+            flushing = inflightWrite.then(() => file.datasync()).finally(() => (flushing = undefined));
+            flushing.catch(() => {});
+          }
         }
       }
       if (inflightWrite) await inflightWrite;
       inflightWrite = undefined;
       if (batch.length > 0) await writeAll(fh, batch);
+      if (flushing) await flushing;
       signal?.throwIfAborted();
       await fh.sync();
       await fh.close();
@@ -253,6 +265,7 @@ export class FsBlobStore implements BlobStore {
       return { blobId, size };
     } catch (err) {
       if (inflightWrite) await inflightWrite.catch(() => {});
+      if (flushing) await flushing.catch(() => {});
       if (fh) await fh.close().catch(() => {});
       await unlink(renamed ? finalPath : tmpPath).catch(() => {});
       throw err;
