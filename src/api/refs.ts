@@ -4,10 +4,19 @@
  * blobs that a reset or a branch deletion hands back are reclaimed here.
  */
 import { compareKeys } from "../storage/keys.js";
-import type { DiffEntry, MergeStrategy } from "../versioning/catalog.js";
+import type { CommitOverrides, DiffEntry, MergeStrategy } from "../versioning/catalog.js";
 import { VersioningError } from "../versioning/errors.js";
 import { ApiError, badRequest, field, noContent, notFound, ok, pageParams, queryBool, repoRoute, USER_ID, type RepoContext, type Route } from "./router.js";
 import * as shapes from "./shapes.js";
+
+/** `commit_overrides: {message?, metadata?}` of a revert or cherry-pick body. */
+function commitOverrides(body: Record<string, unknown>): CommitOverrides {
+  const raw = body["commit_overrides"];
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== "object" || Array.isArray(raw)) throw badRequest("commit_overrides must be an object");
+  const overrides = raw as Record<string, unknown>;
+  return { message: field.optString(overrides, "message"), metadata: field.optStringMap(overrides, "metadata") };
+}
 
 async function commitIdOf(ctx: RepoContext, ref: string): Promise<string> {
   const view = await ctx.services.catalog.resolve(ctx.repo.name, ref);
@@ -85,8 +94,16 @@ const branchRoutes: Route[] = [
     const body = await ctx.json();
     const ref = field.string(body, "ref");
     const parentNumber = field.integer(body, "parent_number");
-    await ctx.services.catalog.revert(ctx.repo.name, ctx.params["branch"]!, ref, parentNumber);
+    await ctx.services.catalog.revert(ctx.repo.name, ctx.params["branch"]!, ref, parentNumber, commitOverrides(body));
     return noContent();
+  }),
+
+  repoRoute("POST", "/repositories/{repository}/branches/{branch}/cherry-pick", "cherryPick", async (ctx) => {
+    const body = await ctx.json();
+    const ref = field.string(body, "ref");
+    const parentNumber = body["parent_number"] === undefined ? 1 : field.integer(body, "parent_number");
+    const commit = await ctx.services.catalog.cherryPick(ctx.repo.name, ctx.params["branch"]!, ref, parentNumber, commitOverrides(body));
+    return ok(shapes.commit(commit), 201);
   }),
 
   repoRoute("GET", "/repositories/{repository}/branches/{branch}/diff", "diffBranch", async (ctx) => {

@@ -33,6 +33,12 @@ import { RecordCache } from "./record-cache.js";
 import { RefResolver, type RefView } from "./refs.js";
 import { EMPTY_TREE, sameObject, TreeStore, type Change } from "./tree.js";
 
+/** A revert's or cherry-pick's own message and metadata, instead of the defaults. */
+export interface CommitOverrides {
+  message?: string;
+  metadata?: Record<string, string>;
+}
+
 export interface LogOptions {
   after?: string;
   amount?: number;
@@ -683,30 +689,51 @@ export class Catalog {
   }
 
   /** Undo a commit's changes on a branch with a new commit (parentNumber picks the parent of a merge). */
-  async revert(repo: string, branchName: string, ref: string, parentNumber = 1): Promise<CommitRecord> {
+  async revert(repo: string, branchName: string, ref: string, parentNumber = 1, overrides: CommitOverrides = {}): Promise<CommitRecord> {
+    const { commit, parent } = await this.commitWithParent(repo, ref, parentNumber, "revert");
+    const info = { message: overrides.message || `Revert ${commit.id}`, metadata: overrides.metadata ?? {} };
+    return this.replay(repo, branchName, commit.tree, parent.tree, info, "reverting");
+  }
+
+  /** Apply a commit's changes (against the chosen parent) to a branch as a new commit with its message. */
+  async cherryPick(repo: string, branchName: string, ref: string, parentNumber = 1, overrides: CommitOverrides = {}): Promise<CommitRecord> {
+    const { commit, parent } = await this.commitWithParent(repo, ref, parentNumber, "cherry-pick");
+    const info = { message: overrides.message || commit.message, metadata: overrides.metadata ?? commit.metadata };
+    return this.replay(repo, branchName, parent.tree, commit.tree, info, "cherry-picking");
+  }
+
+  private async commitWithParent(repo: string, ref: string, parentNumber: number, what: string): Promise<{ commit: CommitRecord; parent: CommitRecord }> {
     const view = await this.resolve(repo, ref);
     if (!view?.commitId) throw notFound(`ref ${ref}`);
-    const target = (await this.refs.commit(repo, view.commitId))!;
-    if (target.parents.length === 0) throw badRequest("cannot revert the initial commit");
-    if (target.parents.length > 1 && parentNumber < 1) throw badRequest("parent number required to revert a merge commit");
+    const commit = (await this.refs.commit(repo, view.commitId))!;
+    if (commit.parents.length === 0) throw badRequest(`cannot ${what} the initial commit`);
+    if (commit.parents.length > 1 && parentNumber < 1) throw badRequest(`parent number required to ${what} a merge commit`);
     // As lakeFS: 0 (lakectl's default) and 1 both mean the first parent of a single-parent commit.
-    const parent = await this.refs.commit(repo, target.parents[Math.max(parentNumber, 1) - 1] ?? "");
-    if (!parent) throw badRequest(`commit ${target.id} has no parent ${parentNumber}`);
+    const parent = await this.refs.commit(repo, commit.parents[Math.max(parentNumber, 1) - 1] ?? "");
+    if (!parent) throw badRequest(`commit ${commit.id} has no parent ${parentNumber}`);
+    return { commit, parent };
+  }
+
+  /**
+   * Commit on a branch the changes that lead from tree `from` to tree `to`; each changed path must
+   * still be as it was in `from` on the branch (else 409).
+   */
+  private replay(repo: string, branchName: string, from: string, to: string, info: { message: string; metadata: Record<string, string> }, doing: string): Promise<CommitRecord> {
     return this.withBranch(repo, branchName, "exclusive", async (branch) => {
       if (await this.hasStaged(repo, branch.stagingToken)) throw badRequest(`branch ${branchName} has uncommitted changes`);
       const head = (await this.refs.commit(repo, branch.head))!;
       const changes: Change[] = [];
-      for await (const [path, before, after] of this.trees.diff(repo, target.tree, parent.tree)) {
-        if (!sameObject(await this.trees.get(repo, head.tree, path), before)) throw conflict(`conflict reverting ${path}: it changed since`);
+      for await (const [path, before, after] of this.trees.diff(repo, from, to)) {
+        if (!sameObject(await this.trees.get(repo, head.tree, path), before)) throw conflict(`conflict ${doing} ${path}: it changed since`);
         changes.push([path, after ?? null]);
       }
       const batch = this.store.batch();
       const tree = await this.trees.apply(repo, head.tree, changes, batch);
       const commit = newCommit({
         parents: [head.id],
-        message: `Revert ${target.id}`,
+        message: info.message,
         committer: COMMITTER,
-        metadata: {},
+        metadata: info.metadata,
         tree,
         generation: head.generation + 1,
         createdAt: new Date().toISOString(),

@@ -158,6 +158,22 @@ describe("a client generated from swagger.yml", () => {
     expect([squashCommit.parents, squashCommit.message]).toEqual([[mainHead], "squash feat"]);
     expect(await text(objects.getObject("gen-conflict", "main", "new2.txt"))).toBe("new2");
 
+    // cherry-pick a commit onto another branch (same message and metadata, new parent); again → 409;
+    // then revert it with a message of our own
+    await branches.createBranch("gen-conflict", { name: "rel", source: "main" });
+    await branches.createBranch("gen-conflict", { name: "hot", source: "main" });
+    await objects.uploadObject("gen-conflict", "hot", "hot.txt", undefined, undefined, undefined, false, { content: new Blob(["fix"]) });
+    const fix = await commits.commit("gen-conflict", "hot", { message: "hotfix", metadata: { ticket: "7" } });
+    const relHead = (await branches.getBranch("gen-conflict", "rel")).commit_id;
+    const picked = await branches.cherryPick("gen-conflict", "rel", { ref: fix.id });
+    expect([picked.message, picked.metadata, picked.parents]).toEqual(["hotfix", { ticket: "7" }, [relHead]]);
+    expect(picked.id).not.toBe(fix.id);
+    expect(await text(objects.getObject("gen-conflict", "rel", "hot.txt"))).toBe("fix");
+    expect(await statusOf(branches.cherryPick("gen-conflict", "rel", { ref: fix.id }))).toBe(409);
+    await branches.revertBranch("gen-conflict", "rel", { ref: "rel", parent_number: 1, commit_overrides: { message: "undo the hotfix" } });
+    expect((await refs.logCommits("gen-conflict", "rel", undefined, 1)).results[0].message).toBe("undo the hotfix");
+    expect(await statusOf(objects.statObject("gen-conflict", "rel", "hot.txt"))).toBe(404);
+
     const saved = lakefs.OpenAPI.PASSWORD;
     lakefs.OpenAPI.PASSWORD = "wrong";
     try {
