@@ -176,7 +176,6 @@ const writeRoutes: Route[] = [
     return ok({ errors: [] });
   }),
 
-  // A real copy of the bytes: a staged record owns its blobs, so two records never share one.
   repoRoute("POST", "/repositories/{repository}/branches/{branch}/objects/copy", "copyObject", async (ctx) => {
     const destPath = objectPath(ctx, "dest_path");
     const body = await ctx.json();
@@ -184,16 +183,35 @@ const writeRoutes: Route[] = [
     const srcRef = field.optString(body, "src_ref") || ctx.params["branch"]!;
     const target = await branchTarget(ctx);
     const src = await objectAt(ctx, srcRef, srcPath);
-    const release = ctx.services.reclaimer.pin(src.parts);
-    let record: ObjectRecord;
-    try {
-      const fields = { contentType: src.contentType, headers: src.headers, userMeta: src.userMeta };
-      record = await stage(ctx, target, destPath, ctx.services.blobs.read(src.parts), fields, { algorithm: src.checksum?.algorithm, size: src.size });
-    } finally {
-      release();
-    }
+    const record = await restage(ctx, target, destPath, src, src.userMeta);
     return ok(shapes.objectStats(ctx.repo.name, destPath, record), 201);
   }),
+
+  // lakeFS rewrites the entry in place; here it is restaged with the new metadata (bytes copied)
+  repoRoute("PUT", "/repositories/{repository}/branches/{branch}/objects/stat/user_metadata", "updateObjectUserMetadata", async (ctx) => {
+    const path = objectPath(ctx);
+    const set = field.optStringMap(await ctx.json(), "set");
+    if (!set) throw badRequest("set is required (an object of strings)");
+    const target = await branchTarget(ctx);
+    const current = await visibleOnBranch(ctx, target, path);
+    if (!current) throw notFound(`object ${path} not found`);
+    await restage(ctx, target, path, current, set);
+    return { status: 201 };
+  }),
 ];
+
+/**
+ * Stage a copy of an object's bytes at `path` with the given user metadata: a real copy, as a
+ * staged record owns its blobs (two records never share one, so reclaiming one is always safe).
+ */
+async function restage(ctx: RepoContext, target: BranchTarget, path: string, src: ObjectRecord, userMeta: Record<string, string>): Promise<ObjectRecord> {
+  const release = ctx.services.reclaimer.pin(src.parts);
+  try {
+    const fields = { contentType: src.contentType, headers: src.headers, userMeta };
+    return await stage(ctx, target, path, ctx.services.blobs.read(src.parts), fields, { algorithm: src.checksum?.algorithm, size: src.size });
+  } finally {
+    release();
+  }
+}
 
 export const objectRoutes: Route[] = [...readRoutes, ...writeRoutes];

@@ -174,6 +174,12 @@ describe("a client generated from swagger.yml", () => {
     expect((await refs.logCommits("gen-conflict", "rel", undefined, 1)).results[0].message).toBe("undo the hotfix");
     expect(await statusOf(objects.statObject("gen-conflict", "rel", "hot.txt"))).toBe(404);
 
+    // user metadata rewritten on a branch; the committed object keeps its own
+    await objects.updateObjectUserMetadata("gen-conflict", "main", "f.txt", { set: { owner: "data-team" } });
+    expect((await objects.statObject("gen-conflict", "main", "f.txt")).metadata).toEqual({ owner: "data-team" });
+    expect(await text(objects.getObject("gen-conflict", "main", "f.txt"))).toBe("side's");
+    expect((await objects.statObject("gen-conflict", "main@", "f.txt")).metadata ?? {}).toEqual({});
+
     const saved = lakefs.OpenAPI.PASSWORD;
     lakefs.OpenAPI.PASSWORD = "wrong";
     try {
