@@ -97,7 +97,6 @@ export interface RangeRef {
   id: string;
   first: string;
   last: string;
-  count: number;
 }
 
 /** An upload in progress; metadata and content type are captured at CreateMultipartUpload. */
@@ -259,7 +258,7 @@ export class MetadataStore {
   }
 
   /** Batch operations that drop an upload with its parts. */
-  dropUpload(batch: ReturnType<MetadataStore["batch"]>, upload: UploadRecord, parts: readonly PartRecord[]): void {
+  dropUpload(batch: Batch, upload: UploadRecord, parts: readonly PartRecord[]): void {
     batch.del(upload.uploadId, { sublevel: this.uploads });
     batch.del(uploadIndexKey(upload), { sublevel: this.uploadIndex });
     for (const p of parts) batch.del(partKey(upload.uploadId, p.partNumber), { sublevel: this.parts });
@@ -302,6 +301,9 @@ export class MetadataStore {
     }
   }
 }
+
+/** A chained batch of the metadata store (see MetadataStore.batch). */
+export type Batch = ReturnType<MetadataStore["batch"]>;
 
 export class NoSuchUploadError extends Error {}
 

@@ -17,6 +17,7 @@ import {
   isTombstone,
   NoSuchUploadError,
   SEP,
+  type Batch,
   type BranchRecord,
   type CommitRecord,
   type CompletedUpload,
@@ -28,7 +29,7 @@ import {
   type TagRecord,
   type UploadRecord,
 } from "../storage/metadata-store.js";
-import { badRequest, conflict, notFound, VersioningError } from "./errors.js";
+import { badRequest, conflict, notFound } from "./errors.js";
 import { RecordCache } from "./record-cache.js";
 import { RefResolver, type RefView } from "./refs.js";
 import { EMPTY_TREE, sameObject, TreeStore, type Change } from "./tree.js";
@@ -92,11 +93,17 @@ export interface CommitInput {
   allowEmpty?: boolean;
 }
 
-/** A key's state on a branch while a write holds it: staged record, committed record, what reads see. */
+/**
+ * A key's state on a branch while a write holds it. The staged entry is read up front; the
+ * committed record (a tree lookup) only when asked for, once.
+ */
 interface KeyState {
+  /** The staged record (undefined when nothing, or a tombstone, is staged). */
   staged?: ObjectRecord;
-  committed?: ObjectRecord;
-  visible?: ObjectRecord;
+  /** The record at the branch head. */
+  committed(): Promise<ObjectRecord | undefined>;
+  /** What reads see: the staged entry over the committed record. */
+  visible(): Promise<ObjectRecord | undefined>;
 }
 
 export type MergeStrategy = "dest-wins" | "source-wins";
@@ -121,7 +128,7 @@ export class Catalog {
   }
 
   /** Write a batch, invalidating the cached repository and branch records it changes. */
-  private async write(batch: ReturnType<MetadataStore["batch"]>, changed: { repos?: string[]; branches?: string[] }): Promise<void> {
+  private async write(batch: Batch, changed: { repos?: string[]; branches?: string[] }): Promise<void> {
     const invalidate = () => {
       for (const r of changed.repos ?? []) this.repoCache.invalidate(r);
       for (const b of changed.branches ?? []) this.branchCache.invalidate(b);
@@ -169,7 +176,12 @@ export class Catalog {
       const batch = this.store.batch();
       batch.del(name, { sublevel: this.store.repos });
       const within = rangeFor(name + SEP);
-      for (const sub of [this.store.branches, this.store.tags, this.store.commits, this.store.trees] as unknown as (typeof this.store.tags)[]) {
+      const branches: string[] = []; // their cached records are invalidated with the write
+      for await (const key of this.store.branches.keys(within)) {
+        batch.del(key, { sublevel: this.store.branches });
+        branches.push(key);
+      }
+      for (const sub of [this.store.tags, this.store.commits, this.store.trees] as unknown as (typeof this.store.tags)[]) {
         for await (const key of sub.keys(within)) batch.del(key, { sublevel: sub });
       }
       for await (const [key, entry] of this.store.staging.iterator(within)) {
@@ -187,8 +199,7 @@ export class Catalog {
         blobs.push(...parts.map((p) => p.blob));
         this.store.dropUpload(batch, upload, parts);
       }
-      await this.write(batch, { repos: [name] });
-      this.forgetCaches(); // its branches are gone too
+      await this.write(batch, { repos: [name], branches });
       return uniqueBlobs(blobs);
     });
   }
@@ -363,7 +374,7 @@ export class Catalog {
    */
   putObject(target: BranchTarget, path: string, record: ObjectRecord, condition?: WriteCondition): Promise<{ replaced?: ObjectRecord }> {
     return this.stage(target, [path], async (branch, current, batch) => {
-      condition?.(current.get(path)!.visible);
+      if (condition) condition(await current.get(path)!.visible());
       batch.put(stagingKey(target.repo, branch.stagingToken, path), record, { sublevel: this.store.staging });
     }).then(([replaced]) => ({ replaced }));
   }
@@ -374,10 +385,10 @@ export class Catalog {
    */
   async deleteObjects(target: BranchTarget, paths: readonly string[]): Promise<ObjectRecord[]> {
     return this.stage(target, paths, async (branch, current, batch) => {
-      for (const [path, { committed, staged }] of current) {
+      for (const [path, state] of current) {
         const key = stagingKey(target.repo, branch.stagingToken, path);
-        if (committed) batch.put(key, { tombstone: true }, { sublevel: this.store.staging });
-        else if (staged) batch.del(key, { sublevel: this.store.staging });
+        if (await state.committed()) batch.put(key, { tombstone: true }, { sublevel: this.store.staging });
+        else if (state.staged) batch.del(key, { sublevel: this.store.staging });
       }
     });
   }
@@ -399,7 +410,7 @@ export class Catalog {
       const { parts } = await this.store.listParts(upload.uploadId);
       const record = build(parts);
       const [replaced] = await this.stage(target, [upload.path], async (branch, current, batch) => {
-        condition?.(current.get(upload.path)!.visible);
+        if (condition) condition(await current.get(upload.path)!.visible());
         batch.put(stagingKey(target.repo, branch.stagingToken, upload.path), record, { sublevel: this.store.staging });
         this.store.dropUpload(batch, upload, parts);
         const done: CompletedUpload = { repo: upload.repo, ref: upload.ref, path: upload.path, partList, etag: record.etag, checksum: record.checksum, completedAt: record.lastModified };
@@ -411,27 +422,33 @@ export class Catalog {
   }
 
   /**
-   * The shared write path: hold the branch (shared) and the keys, read each key's staged and
-   * committed state, let `apply` fill one batch, write it synced. Returns the staged records the
-   * batch replaced or removed.
+   * The shared write path: hold the branch (shared) and the keys, read each key's staged state
+   * (its committed state on demand), let `apply` fill one batch, write it synced. Returns the
+   * staged records the batch replaced or removed.
    */
   private stage(
     target: BranchTarget,
     paths: readonly string[],
-    apply: (branch: BranchRecord, current: Map<string, KeyState>, batch: ReturnType<MetadataStore["batch"]>) => Promise<void>,
+    apply: (branch: BranchRecord, current: Map<string, KeyState>, batch: Batch) => Promise<void>,
   ): Promise<ObjectRecord[]> {
     return this.withBranch(target.repo, target.branch, "shared", async (branch) => {
       const unique = [...new Set(paths)];
       const keys = unique.map((p) => stagingKey(target.repo, branch.stagingToken, p));
       return this.store.locks.runAll(keys, async () => {
-        const head = await this.refs.commit(target.repo, branch.head);
+        let headTree: Promise<string> | undefined;
+        const tree = () => (headTree ??= this.refs.commit(target.repo, branch.head).then((head) => head?.tree ?? EMPTY_TREE));
         const entries = await this.store.staging.getMany(keys);
         const current = new Map<string, KeyState>();
         for (const [i, path] of unique.entries()) {
           const entry = entries[i];
           const staged = entry && !isTombstone(entry) ? entry : undefined;
-          const committed = await this.trees.get(target.repo, head?.tree ?? EMPTY_TREE, path);
-          current.set(path, { staged, committed, visible: entry ? staged : committed });
+          let committed: Promise<ObjectRecord | undefined> | undefined;
+          const state: KeyState = {
+            staged,
+            committed: () => (committed ??= tree().then((t) => this.trees.get(target.repo, t, path))),
+            visible: () => (entry ? Promise.resolve(staged) : state.committed()),
+          };
+          current.set(path, state);
         }
         const batch = this.store.batch();
         await apply(branch, current, batch);
@@ -456,19 +473,8 @@ export class Catalog {
       }
       const tree = await this.trees.apply(repo, head.tree, changes, batch);
       if (tree === head.tree && !input.allowEmpty) throw badRequest("commit: no changes");
-      const commit = newCommit({
-        parents: [head.id],
-        message: input.message,
-        committer: input.committer ?? COMMITTER,
-        metadata: input.metadata ?? {},
-        tree,
-        generation: head.generation + 1,
-        createdAt: new Date().toISOString(),
-      });
-      batch.put(repo + SEP + commit.id, commit, { sublevel: this.store.commits });
-      this.putBranch(batch, repo, { ...branch, head: commit.id, stagingToken: newToken() }, branch.stagingToken);
-      await this.write(batch, { branches: [repo + SEP + branchName] });
-      return commit;
+      const fields = { parents: [head.id], message: input.message, committer: input.committer ?? COMMITTER, metadata: input.metadata ?? {}, tree, generation: head.generation + 1 };
+      return this.advance(repo, branch, batch, fields, newToken());
     });
   }
 
@@ -493,13 +499,12 @@ export class Catalog {
     const amount = options.amount ?? 100;
     const out: CommitRecord[] = [];
     let passed = options.after === undefined;
-    const seen = new Set<string>();
-    const queue: CommitRecord[] = [(await this.refs.commit(repo, view.commitId))!];
+    // Commits to visit, the next one last (see enqueue); every id queued so far, visited or not.
+    const queue: CommitRecord[] = [];
+    const queued = new Set<string>([view.commitId]);
+    enqueue(queue, (await this.refs.commit(repo, view.commitId))!);
     while (queue.length > 0) {
-      queue.sort((a, b) => (a.createdAt === b.createdAt ? b.generation - a.generation : a.createdAt < b.createdAt ? 1 : -1));
-      const c = queue.shift()!;
-      if (seen.has(c.id)) continue;
-      seen.add(c.id);
+      const c = queue.pop()!;
       if (options.since && Date.parse(c.createdAt) < options.since.getTime()) break;
       if (passed) {
         if (await this.touches(repo, c, options)) {
@@ -509,7 +514,9 @@ export class Catalog {
       } else if (c.id === options.after) passed = true;
       if (c.id === stopAt) break;
       for (const p of options.firstParent ? c.parents.slice(0, 1) : c.parents) {
-        if (!seen.has(p)) queue.push((await this.refs.commit(repo, p))!);
+        if (queued.has(p)) continue;
+        queued.add(p);
+        enqueue(queue, (await this.refs.commit(repo, p))!);
       }
     }
     return { commits: out, hasMore: false };
@@ -606,8 +613,8 @@ export class Catalog {
     let best: CommitRecord | undefined;
     const seen = new Set<string>();
     const queue = [b];
-    while (queue.length > 0) {
-      const id = queue.shift()!;
+    for (let next = 0; next < queue.length; next++) {
+      const id = queue[next]!;
       if (seen.has(id)) continue;
       seen.add(id);
       const c = await this.refs.commit(repo, id);
@@ -621,12 +628,6 @@ export class Catalog {
     return best;
   }
 
-  /**
-   * Merge a ref into a branch. Fast-forward when the branch head is an ancestor of the source;
-   * otherwise a three-way merge commit with parents [dest, source]. A path changed differently
-   * on both sides is a conflict unless a strategy picks a side. The destination must have no
-   * uncommitted changes. Returns the resulting head commit id.
-   */
   /**
    * Merge a ref into a branch: a fast-forward when the branch head is an ancestor of the source,
    * else a three-way merge commit (conflicts fail unless a strategy picks a side). `squash`: always
@@ -672,18 +673,14 @@ export class Catalog {
       if (conflicts.length > 0) throw conflict(`conflict found: ${conflicts.slice(0, 10).join(", ")}${conflicts.length > 10 ? ", …" : ""}`);
       const batch = this.store.batch();
       const tree = await this.trees.apply(repo, destHead.tree, changes, batch);
-      const commit = newCommit({
+      const commit = await this.advance(repo, dest, batch, {
         parents: options.squash ? [destHead.id] : [destHead.id, srcCommit.id],
         message: options.message || `Merge '${source}' into '${destName}'`,
         committer: options.committer ?? COMMITTER,
         metadata: options.metadata ?? {},
         tree,
         generation: (options.squash ? destHead.generation : Math.max(destHead.generation, srcCommit.generation)) + 1,
-        createdAt: new Date().toISOString(),
       });
-      batch.put(repo + SEP + commit.id, commit, { sublevel: this.store.commits });
-      this.putBranch(batch, repo, { ...dest, head: commit.id }, dest.stagingToken);
-      await this.write(batch, { branches: [repo + SEP + destName] });
       return commit.id;
     });
   }
@@ -729,20 +726,27 @@ export class Catalog {
       }
       const batch = this.store.batch();
       const tree = await this.trees.apply(repo, head.tree, changes, batch);
-      const commit = newCommit({
-        parents: [head.id],
-        message: info.message,
-        committer: COMMITTER,
-        metadata: info.metadata,
-        tree,
-        generation: head.generation + 1,
-        createdAt: new Date().toISOString(),
-      });
-      batch.put(repo + SEP + commit.id, commit, { sublevel: this.store.commits });
-      this.putBranch(batch, repo, { ...branch, head: commit.id }, branch.stagingToken);
-      await this.write(batch, { branches: [repo + SEP + branchName] });
-      return commit;
+      return this.advance(repo, branch, batch, { parents: [head.id], message: info.message, committer: COMMITTER, metadata: info.metadata, tree, generation: head.generation + 1 });
     });
+  }
+
+  /**
+   * Finish a commit, merge or replay: a new commit (created now) with `fields`, put into `batch`
+   * with the branch moved to it (and to `stagingToken`, when a new one is given); write it.
+   */
+  private async advance(
+    repo: string,
+    branch: BranchRecord,
+    batch: Batch,
+    fields: Omit<CommitRecord, "id" | "createdAt">,
+    stagingToken = branch.stagingToken,
+  ): Promise<CommitRecord> {
+    const { parents, message, committer, metadata, tree, generation } = fields;
+    const commit = newCommit({ parents, message, committer, metadata, tree, generation, createdAt: new Date().toISOString() });
+    batch.put(repo + SEP + commit.id, commit, { sublevel: this.store.commits });
+    this.putBranch(batch, repo, { ...branch, head: commit.id, stagingToken }, branch.stagingToken);
+    await this.write(batch, { branches: [repo + SEP + branch.name] });
+    return commit;
   }
 
   // ---- housekeeping -------------------------------------------------------------------------
@@ -757,7 +761,7 @@ export class Catalog {
   }
 
   private async requireRepo(repo: string): Promise<RepositoryRecord> {
-    const r = await this.store.repos.get(repo);
+    const r = await this.getRepository(repo);
     if (!r) throw notFound(`repository ${repo}`);
     return r;
   }
@@ -768,7 +772,7 @@ export class Catalog {
    * that reaches the end of this range would crawl through every tombstone a big commit left in
    * the next range (another branch's retired token) before it could stop.
    */
-  private putBranch(batch: ReturnType<MetadataStore["batch"]>, repo: string, branch: BranchRecord, previousToken?: string): void {
+  private putBranch(batch: Batch, repo: string, branch: BranchRecord, previousToken?: string): void {
     batch.put(repo + SEP + branch.name, branch, { sublevel: this.store.branches });
     if (branch.stagingToken === previousToken) return;
     batch.put(endMarker(repo, branch.stagingToken), END_MARKER, { sublevel: this.store.staging });
@@ -790,7 +794,7 @@ export class Catalog {
   }
 
   /** Queue deletion of staged entries under a prefix; returns their blobs. */
-  private async dropStaging(repo: string, token: string, prefix: string, batch: ReturnType<MetadataStore["batch"]>): Promise<BlobRef[]> {
+  private async dropStaging(repo: string, token: string, prefix: string, batch: Batch): Promise<BlobRef[]> {
     const blobs: BlobRef[] = [];
     for await (const [key, entry] of this.store.staging.iterator(rangeFor(stagingKey(repo, token, prefix)))) {
       if (!isTombstone(entry)) blobs.push(...entry.parts);
@@ -798,10 +802,6 @@ export class Catalog {
     }
     return blobs;
   }
-}
-
-export function isVersioningError(err: unknown): err is VersioningError {
-  return err instanceof VersioningError;
 }
 
 function stagingKey(repo: string, token: string, path: string): string {
@@ -829,6 +829,27 @@ function newCommit(fields: Omit<CommitRecord, "id">): CommitRecord {
   return { id, ...fields };
 }
 
+/** Whether the log shows `a` before `b`: newer first, then the higher generation. */
+function showsBefore(a: CommitRecord, b: CommitRecord): boolean {
+  return a.createdAt === b.createdAt ? a.generation > b.generation : a.createdAt > b.createdAt;
+}
+
+/**
+ * Insert into the log's queue, kept so that the next commit to show is last: after every commit
+ * that shows after it, before every commit that shows before it or ties with it (a tie goes to
+ * the one queued first).
+ */
+function enqueue(queue: CommitRecord[], c: CommitRecord): void {
+  let lo = 0;
+  let hi = queue.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (showsBefore(c, queue[mid]!)) lo = mid + 1;
+    else hi = mid;
+  }
+  queue.splice(lo, 0, c);
+}
+
 function uniqueBlobs(blobs: BlobRef[]): BlobRef[] {
   const seen = new Map<string, BlobRef>();
   for (const b of blobs) seen.set(b.blobId, b);
@@ -849,5 +870,3 @@ async function page<T>(values: AsyncIterable<T>, limit = 1000): Promise<{ items:
   }
   return { items, hasMore: false };
 }
-
-export type { RefView, StagedEntry };

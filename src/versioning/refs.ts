@@ -6,7 +6,7 @@
 import { BRANCH_NAME } from "../config.js";
 import { rangeFor } from "../storage/keys.js";
 import { SEP, type BranchRecord, type CommitRecord, type MetadataStore } from "../storage/metadata-store.js";
-import { EMPTY_TREE } from "./tree.js";
+import { EMPTY_TREE, remember } from "./tree.js";
 
 /** What a ref reads: staged changes (a branch) over a committed tree. */
 export interface RefView {
@@ -23,6 +23,7 @@ export interface RefView {
 
 const FULL_COMMIT = /^[0-9a-f]{64}$/;
 const HEX = /^[0-9a-f]{1,64}$/;
+const COMMIT_CACHE_SIZE = 10_000;
 
 export class RefResolver {
   private readonly commitCache = new Map<string, CommitRecord>();
@@ -37,10 +38,7 @@ export class RefResolver {
     let c = this.commitCache.get(key);
     if (!c) {
       c = await this.store.commits.get(key);
-      if (c) {
-        this.commitCache.set(key, c);
-        if (this.commitCache.size > 10_000) this.commitCache.delete(this.commitCache.keys().next().value!);
-      }
+      if (c) remember(this.commitCache, key, c, COMMIT_CACHE_SIZE);
     }
     return c;
   }

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { compareKeys } from "../storage/keys.js";
-import { SEP, type MetadataStore, type ObjectRecord, type RangeEntry, type RangeRef } from "../storage/metadata-store.js";
+import { SEP, type Batch, type MetadataStore, type ObjectRecord, type RangeEntry, type RangeRef } from "../storage/metadata-store.js";
 
 export const EMPTY_TREE = "";
 const RANGE_MAX = 1000;
@@ -18,8 +18,6 @@ const CACHE_SIZE = 512;
 
 /** A change to apply: a record, or null to delete the path. */
 export type Change = [path: string, record: ObjectRecord | null];
-
-type Batch = ReturnType<MetadataStore["batch"]>;
 
 export class TreeStore {
   private readonly rangeCache = new Map<string, RangeEntry[]>();
@@ -83,7 +81,7 @@ export class TreeStore {
         const id = newId();
         batch.put(repo + SEP + id, chunk, { sublevel: this.store.ranges });
         remember(this.rangeCache, repo + SEP + id, chunk);
-        out.push({ id, first: chunk[0]![0], last: chunk.at(-1)![0], count: chunk.length });
+        out.push({ id, first: chunk[0]![0], last: chunk.at(-1)![0] });
       }
     };
     for (let i = 0; i < refs.length; i++) {
@@ -189,7 +187,8 @@ function newId(): string {
   return randomBytes(12).toString("hex");
 }
 
-function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+/** Cache a value, dropping the oldest entry once the cache holds more than `max`. */
+export function remember<V>(cache: Map<string, V>, key: string, value: V, max = CACHE_SIZE): void {
   cache.set(key, value);
-  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  if (cache.size > max) cache.delete(cache.keys().next().value!);
 }
