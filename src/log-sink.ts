@@ -17,10 +17,25 @@ export function attachLogSink(log: RequestLog, out: Writable, options: { format:
 
 export function textLine(e: RequestEvent): string {
   const time = new Date(e.startedAt).toISOString().slice(11, 23);
-  const target = [e.repo, e.ref, e.path].filter((s) => s !== undefined && s !== "").join("/") || "/";
-  const bytes = e.bytesIn || e.bytesOut ? ` ${formatBytes(e.bytesIn || e.bytesOut)}` : "";
+  const transferred = transferBytes(e);
+  const bytes = transferred ? ` ${formatBytes(transferred)}` : "";
   const error = e.errorCode ? ` ${e.errorCode}` : "";
-  return `${time} ${e.status ?? "---"} ${e.method.padEnd(6)} ${(e.operation ?? (e.source === "s3" ? "-" : e.source)).padEnd(22)} ${target}${bytes} ${Math.round(e.durationMs ?? 0)}ms${error}`;
+  return `${time} ${e.status ?? "---"} ${e.method.padEnd(6)} ${operationLabel(e).padEnd(22)} ${targetOf(e)}${bytes} ${Math.round(e.durationMs ?? 0)}ms${error}`;
+}
+
+/** `repo/ref/path` (empty parts left out), `/` when there is none. */
+export function targetOf(e: RequestEvent): string {
+  return [e.repo, e.ref, e.path].filter((s) => s !== undefined && s !== "").join("/") || "/";
+}
+
+/** The S3 operation; `-` for an unrecognised S3 request, the source for fixture and admin requests. */
+export function operationLabel(e: RequestEvent): string {
+  return e.operation ?? (e.source === "s3" ? "-" : e.source);
+}
+
+/** The bytes a request moved: the body received, else the body sent (0 when neither). */
+export function transferBytes(e: RequestEvent): number {
+  return e.bytesIn || e.bytesOut;
 }
 
 function jsonLine(e: RequestEvent): string {

@@ -3,10 +3,10 @@
  * filter/help line; keyboard for selection, details, filter, pause, clear and quit. Knows only the
  * RequestLog (through useRequests) and never exits the process itself: `q`/Ctrl-C call onQuit.
  */
-import { useMemo, useRef, useState } from "react";
+import { useCallback, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Box, useInput, useStdin, type Key } from "ink";
 import type { RequestEvent, RequestLog } from "../events.js";
-import { DetailPane, detailHeight } from "./detail-pane.js";
+import { DetailPane, detailLines } from "./detail-pane.js";
 import { filterEvents } from "./filter.js";
 import { FilterBar } from "./filter-bar.js";
 import { Header, type ServerInfo } from "./header.js";
@@ -48,8 +48,10 @@ export function App({ log, info, onQuit }: AppProps) {
   const selectedIndex = selectedId === undefined ? -1 : rows.findIndex((e) => e.id === selectedId);
   const selected = selectedIndex >= 0 ? rows[selectedIndex] : undefined;
 
+  // built afresh every render (events are mutated in place while in flight), but only once per render
+  const lines = detail && selected ? detailLines(selected, columns) : undefined;
   const available = Math.max(MIN_LIST, termRows - 4); // header (2) + bottom line + one spare row
-  const detailRows = detail && selected ? Math.max(3, Math.min(detailHeight(selected, columns), available - MIN_LIST)) : 0;
+  const detailRows = lines ? Math.max(3, Math.min(lines.length + 1, available - MIN_LIST)) : 0;
   const listRows = Math.max(2, available - detailRows);
 
   const idAt = (index: number): string | undefined => rows[Math.min(Math.max(index, 0), rows.length - 1)]?.id;
@@ -109,18 +111,22 @@ export function App({ log, info, onQuit }: AppProps) {
     else if (input === "c") clear();
     else if (input === "?") setHelp((h) => !h);
   };
-  useInput(
-    (input, key) => {
-      for (const [one, oneKey] of splitKeys(input, key)) onKey(one, oneKey);
-    },
-    { isActive: isRawModeSupported },
-  );
+  // Ink re-subscribes to stdin whenever the handler changes: give it one stable handler that calls
+  // the current onKey (updated as each render commits).
+  const onKeyRef = useRef(onKey);
+  useLayoutEffect(() => {
+    onKeyRef.current = onKey;
+  });
+  const onInput = useCallback((input: string, key: Key): void => {
+    for (const [one, oneKey] of splitKeys(input, key)) onKeyRef.current(one, oneKey);
+  }, []);
+  useInput(onInput, { isActive: isRawModeSupported });
 
   return (
     <Box flexDirection="column" width={columns}>
       <Header info={info} totals={snapshot.totals} inFlight={snapshot.inFlight.length} paused={frozen !== undefined} />
-      <RequestList rows={rows} selectedId={selected?.id} height={listRows} columns={columns} now={frozen?.at ?? Date.now()} filtered={filter !== ""} />
-      {selected && detail ? <DetailPane event={selected} height={detailRows} columns={columns} /> : null}
+      <RequestList rows={rows} selectedIndex={selectedIndex} height={listRows} columns={columns} now={frozen?.at ?? Date.now()} filtered={filter !== ""} />
+      {lines ? <DetailPane lines={lines} height={detailRows} columns={columns} /> : null}
       <FilterBar editing={editing} filter={filter} shown={rows.length} total={all.length} help={help} following={selectedIndex < 0} />
     </Box>
   );

@@ -4,11 +4,11 @@
  */
 import { Box, Text } from "ink";
 import type { RequestEvent } from "../events.js";
-import { formatBytes } from "../log-sink.js";
-import { chunk, formatDuration, formatTime, statusColor, targetOf } from "./format.js";
-import { maskHeaders, maskSignatures } from "./mask.js";
+import { formatBytes, targetOf } from "../log-sink.js";
+import { chunk, formatDuration, formatTime, statusColor } from "./format.js";
+import { maskedHeaderEntries, maskSignatures } from "./mask.js";
 
-export interface DetailLine {
+interface DetailLine {
   label?: string;
   value: string;
   color?: string;
@@ -28,7 +28,8 @@ export function detailLines(e: RequestEvent, width: number): DetailLine[] {
     for (const line of maskSignatures(text).split("\n")) lines.push({ label: "", value: line });
   };
 
-  chunk(`${e.method} /${targetOf(e) === "/" ? "" : targetOf(e)}`, width).forEach((part) => lines.push({ value: part, bold: true }));
+  const target = targetOf(e);
+  chunk(`${e.method} /${target === "/" ? "" : target}`, width).forEach((part) => lines.push({ value: part, bold: true }));
   field("operation", `${e.operation ?? "-"} · source ${e.source} · id ${e.id}`);
   const status = e.done ? `${e.status ?? "---"}${e.errorCode ? ` ${e.errorCode}` : ""}` : "… in flight";
   field("status", `${status} · auth ${e.auth ?? "-"}`, e.done ? statusColor(e.status) : "gray");
@@ -39,7 +40,7 @@ export function detailLines(e: RequestEvent, width: number): DetailLine[] {
   if (e.userAgent) field("user agent", e.userAgent);
   if (e.signature?.canonicalRequest) block("canonical request (server)", e.signature.canonicalRequest);
   if (e.signature?.stringToSign) block("string to sign (server)", e.signature.stringToSign);
-  const headers = maskHeaders(e.headers ?? {});
+  const headers = maskedHeaderEntries(e.headers ?? {});
   if (headers.length > 0) {
     lines.push({ value: "request headers", bold: true });
     for (const [name, value] of headers) field("", `${name}: ${value}`);
@@ -48,13 +49,13 @@ export function detailLines(e: RequestEvent, width: number): DetailLine[] {
 }
 
 export interface DetailPaneProps {
-  event: RequestEvent;
+  /** The selected request's lines, from detailLines (App computes them once a render, for the height too). */
+  lines: readonly DetailLine[];
   height: number;
   columns: number;
 }
 
-export function DetailPane({ event, height, columns }: DetailPaneProps) {
-  const all = detailLines(event, columns);
+export function DetailPane({ lines: all, height, columns }: DetailPaneProps) {
   const room = Math.max(1, height - 1);
   const shown = all.length > room ? [...all.slice(0, room - 1), { value: `… ${all.length - room + 1} more lines (enlarge the terminal)`, color: "gray" }] : all;
   return (
@@ -68,8 +69,4 @@ export function DetailPane({ event, height, columns }: DetailPaneProps) {
       ))}
     </Box>
   );
-}
-
-export function detailHeight(event: RequestEvent, columns: number): number {
-  return detailLines(event, columns).length + 1;
 }

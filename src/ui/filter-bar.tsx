@@ -4,7 +4,7 @@
  */
 import { Text } from "ink";
 
-export const HELP = "↑/↓ k/j select · End/G follow · Enter details · / filter · Esc close/clear · p pause · c clear · q quit";
+const HELP = "↑/↓ k/j select · End/G follow · Enter details · / filter · Esc close/clear · p pause · c clear · q quit";
 
 export interface FilterBarProps {
   editing: boolean;

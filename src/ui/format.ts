@@ -1,9 +1,9 @@
 /**
- * Small text helpers shared by the UI components: times, durations, targets, truncation, colours.
+ * Small text helpers shared by the UI components: times, durations, truncation, colours. (The
+ * request target, operation label and byte count live in log-sink.ts, shared with the text log.)
  */
-import type { RequestEvent } from "../events.js";
 
-export type StatusColor = "green" | "cyan" | "yellow" | "red" | "gray";
+type StatusColor = "green" | "cyan" | "yellow" | "red" | "gray";
 
 export function statusColor(status: number | undefined): StatusColor {
   if (status === undefined) return "gray";
@@ -34,11 +34,6 @@ export function formatUptime(ms: number): string {
   const m = Math.floor((s % 3600) / 60);
   const sec = String(s % 60).padStart(2, "0");
   return h > 0 ? `${h}h${String(m).padStart(2, "0")}m${sec}s` : `${m}m${sec}s`;
-}
-
-/** `repo/ref/path`, as in the text log line. */
-export function targetOf(e: RequestEvent): string {
-  return [e.repo, e.ref, e.path].filter((s) => s !== undefined && s !== "").join("/") || "/";
 }
 
 /** Keep both ends (repo/ref and the file name are what matter): `repo/main/…/file.csv`. */

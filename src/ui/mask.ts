@@ -18,7 +18,7 @@ export function maskHeaderValue(name: string, value: string): string {
   return maskSignatures(value);
 }
 
-export function maskHeaders(headers: Readonly<Record<string, string>>): [string, string][] {
+export function maskedHeaderEntries(headers: Readonly<Record<string, string>>): [string, string][] {
   return Object.entries(headers)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, value]) => [name, maskHeaderValue(name, value)]);

@@ -9,15 +9,9 @@ import { App, type ServerInfo } from "./app.js";
 
 export interface RenderedApp {
   unmount(): void;
-  waitUntilExit(): Promise<void>;
 }
 
 export function renderApp(log: RequestLog, info: ServerInfo, onQuit: () => void): RenderedApp {
   const instance = render(createElement(App, { log, info, onQuit }), { exitOnCtrlC: false, patchConsole: false });
-  return {
-    unmount: () => instance.unmount(),
-    waitUntilExit: async () => {
-      await instance.waitUntilExit();
-    },
-  };
+  return { unmount: () => instance.unmount() };
 }

@@ -8,7 +8,7 @@ import type { RequestEvent } from "../events.js";
 import { ColumnHeader, RequestRow, rowLayout } from "./request-row.js";
 
 /** First visible index: the tail when following, else keep the selection where it was on screen. */
-export function windowStart(count: number, height: number, selectedIndex: number, previousOffset: number): number {
+function windowStart(count: number, height: number, selectedIndex: number, previousOffset: number): number {
   if (count <= height) return 0;
   if (selectedIndex < 0) return count - height;
   let start = Math.min(Math.max(selectedIndex - previousOffset, 0), count - height);
@@ -19,7 +19,8 @@ export function windowStart(count: number, height: number, selectedIndex: number
 
 export interface RequestListProps {
   rows: readonly RequestEvent[];
-  selectedId: string | undefined;
+  /** Index of the selected row in `rows`, -1 when following. */
+  selectedIndex: number;
   height: number;
   columns: number;
   /** Clock for in-flight durations (the pause time while paused). */
@@ -27,9 +28,8 @@ export interface RequestListProps {
   filtered: boolean;
 }
 
-export function RequestList({ rows, selectedId, height, columns, now, filtered }: RequestListProps) {
+export function RequestList({ rows, selectedIndex, height, columns, now, filtered }: RequestListProps) {
   const bodyHeight = Math.max(1, height - 1);
-  const selectedIndex = selectedId === undefined ? -1 : rows.findIndex((e) => e.id === selectedId);
   const offset = useRef(bodyHeight - 1);
   const start = windowStart(rows.length, bodyHeight, selectedIndex, offset.current);
   useEffect(() => {
@@ -44,7 +44,7 @@ export function RequestList({ rows, selectedId, height, columns, now, filtered }
       ) : (
         rows
           .slice(start, start + bodyHeight)
-          .map((e) => <RequestRow key={e.id} event={e} selected={e.id === selectedId} layout={layout} now={now} />)
+          .map((e, i) => <RequestRow key={e.id} event={e} selected={start + i === selectedIndex} layout={layout} now={now} />)
       )}
     </Box>
   );

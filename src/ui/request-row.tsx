@@ -4,8 +4,8 @@
  */
 import { Text } from "ink";
 import type { RequestEvent } from "../events.js";
-import { formatBytes } from "../log-sink.js";
-import { formatDuration, formatTime, statusColor, targetOf, truncateEnd, truncateMiddle } from "./format.js";
+import { formatBytes, operationLabel, targetOf, transferBytes } from "../log-sink.js";
+import { formatDuration, formatTime, statusColor, truncateEnd, truncateMiddle } from "./format.js";
 
 export interface RowLayout {
   columns: number;
@@ -38,11 +38,12 @@ export interface RequestRowProps {
 export function RequestRow({ event: e, selected, layout, now }: RequestRowProps) {
   const marker = MARKERS[e.source];
   const color = statusColor(e.status);
-  const bytes = e.bytesIn || e.bytesOut ? formatBytes(e.bytesIn || e.bytesOut) : "";
+  const transferred = transferBytes(e);
+  const bytes = transferred ? formatBytes(transferred) : "";
   const duration = formatDuration(e.done ? (e.durationMs ?? 0) : Math.max(0, now - e.startedAt));
   const error = e.errorCode ?? "";
   const targetWidth = Math.max(8, layout.columns - fixedWidth(layout) - (error ? error.length + 1 : 0));
-  const operation = e.operation ?? (e.source === "s3" ? "-" : e.source);
+  const operation = operationLabel(e);
   return (
     <Text wrap="truncate-end" inverse={selected}>
       {selected ? "›" : " "}

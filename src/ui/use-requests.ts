@@ -6,16 +6,16 @@
 import { useMemo, useSyncExternalStore } from "react";
 import type { RequestLog, RequestSnapshot } from "../events.js";
 
-export const FRAME_MS = 67;
+const FRAME_MS = 67;
 
-export interface FrameStore {
+interface FrameStore {
   subscribe(onChange: () => void): () => void;
   getSnapshot(): RequestSnapshot;
   /** Publish the log's current state now (e.g. after `log.clear()`, which does not notify). */
   refresh(): void;
 }
 
-export function createFrameStore(log: RequestLog, intervalMs = FRAME_MS): FrameStore {
+function createFrameStore(log: RequestLog, intervalMs = FRAME_MS): FrameStore {
   const listeners = new Set<() => void>();
   let current = log.getSnapshot();
   let lastFlush = 0;

@@ -4,9 +4,9 @@
  * overwrite/delete on the branch → diff → commit → merge → read old data by commit id, tag and
  * ref expressions. Every JSON body is validated against swagger.yml. Steps share state, in order.
  */
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3ServiceException } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { s3Error, startTestServer, type TestServer } from "../helpers/server.js";
 import { apiClient, expectError, expectSchema, type Api } from "./helpers.js";
 
 let t: TestServer;
@@ -24,15 +24,6 @@ afterAll(async () => {
 const put = (Key: string, Body: string) => t.client.send(new PutObjectCommand({ Bucket, Key, Body }));
 const del = (Key: string) => t.client.send(new DeleteObjectCommand({ Bucket, Key }));
 const read = async (Key: string) => (await t.client.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString();
-
-async function s3Error(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (err) {
-    return err as S3ServiceException;
-  }
-  throw new Error("expected the request to fail");
-}
 
 async function commit(branch: string, message: string, metadata?: Record<string, string>) {
   const res = await api("POST", `/repositories/${Bucket}/branches/${branch}/commits`, { json: { message, metadata } });

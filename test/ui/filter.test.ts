@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { RequestEvent } from "../../src/events.js";
 import { filterEvents, matchesFilter, parseFilter } from "../../src/ui/filter.js";
-import { maskHeaderValue, maskHeaders } from "../../src/ui/mask.js";
+import { maskedHeaderEntries, maskHeaderValue } from "../../src/ui/mask.js";
 import { truncateMiddle } from "../../src/ui/format.js";
 import { splitKeys } from "../../src/ui/split-keys.js";
 
@@ -68,7 +68,7 @@ describe("mask", () => {
     expect(maskHeaderValue("cookie", "a=b")).toBe("****");
     expect(maskHeaderValue("x-amz-signature", "abc")).toBe("****");
     expect(maskHeaderValue("referer", "http://h/b/k?X-Amz-Signature=abc&x=1")).toBe("http://h/b/k?X-Amz-Signature=****&x=1");
-    expect(maskHeaders({ b: "2", a: "1" })).toEqual([["a", "1"], ["b", "2"]]);
+    expect(maskedHeaderEntries({ b: "2", a: "1" })).toEqual([["a", "1"], ["b", "2"]]);
   });
 });
 

@@ -4,22 +4,15 @@
  * each chunk is signed over the previous signature. Frames can be reordered, duplicated or
  * tampered with before encoding, to test what the server refuses.
  */
-import { createHash, createHmac } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Sha256 } from "../../helpers/sha256.js";
+import { hmac, sha256, signingKey, type Endpoint } from "./s3raw.js";
 
 export const STREAMING_SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
 export const STREAMING_SIGNED_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
 export const STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
-const EMPTY_SHA256 = createHash("sha256").digest("hex");
+const EMPTY_SHA256 = sha256("");
 const SIG_LEN = 64;
-
-export interface Endpoint {
-  port: number;
-  region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-}
 
 export interface Frame {
   data: Buffer;
@@ -36,17 +29,6 @@ export interface ChunkedRequest {
   /** Trailer lines (without the trailer signature) and, for signed-trailer, its signature. */
   trailers: Record<string, string>;
   trailerSignature?: string;
-  /** The request signature every chunk chain starts from. */
-  seedSignature: string;
-  /** Recompute the chunk signatures of (re-arranged) frames, as an honest signer would. */
-  sign(frames: Frame[]): Frame[];
-}
-
-const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
-const hmac = (key: Buffer | string, data: string) => createHmac("sha256", key).update(data, "utf8").digest();
-
-export function signingKey(secret: string, date: string, region: string): Buffer {
-  return hmac(hmac(hmac(hmac("AWS4" + secret, date), region), "s3"), "aws4_request");
 }
 
 function trailerBlock(mode: ChunkedMode, trailers: Record<string, string>, trailerSignature?: string): string {
@@ -116,14 +98,7 @@ export async function chunkedRequest(
     const sts = `AWS4-HMAC-SHA256-TRAILER\n${amzDate}\n${scope}\n${chain.last}\n${sha256(canonical)}`;
     trailerSignature = hmac(key, sts).toString("hex");
   }
-  return {
-    headers: out,
-    frames: chain.frames,
-    trailers,
-    trailerSignature,
-    seedSignature,
-    sign: (frames) => (mode === "unsigned-trailer" ? frames : chainFrom(frames).frames),
-  };
+  return { headers: out, frames: chain.frames, trailers, trailerSignature };
 }
 
 /** The wire body: frames in the given order, then the trailer block and the final CRLF. */

@@ -53,8 +53,13 @@ function decodeBytes(s: string): Buffer {
   return Buffer.from(out);
 }
 
-const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
-const hmac = (key: Buffer | string, data: string) => createHmac("sha256", key).update(data, "utf8").digest();
+export const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
+export const hmac = (key: Buffer | string, data: string) => createHmac("sha256", key).update(data, "utf8").digest();
+
+/** The AWS4 signing key for S3 in `region` on `date` (YYYYMMDD). */
+export function signingKey(secret: string, date: string, region: string): Buffer {
+  return hmac(hmac(hmac(hmac("AWS4" + secret, date), region), "s3"), "aws4_request");
+}
 
 export function amzDate(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
@@ -99,7 +104,7 @@ export function signV4(ep: Endpoint, method: string, pathAndQuery: string, heade
   const creq = [method, canonicalUri, canonicalQuery, canonicalHeaders, signedHeaders, payload ?? "UNSIGNED-PAYLOAD"].join("\n");
   const scope = `${date.slice(0, 8)}/${region}/s3/aws4_request`;
   const sts = `AWS4-HMAC-SHA256\n${date}\n${scope}\n${sha256(creq)}`;
-  const key = hmac(hmac(hmac(hmac("AWS4" + (options.secret ?? ep.secretAccessKey), date.slice(0, 8)), region), "s3"), "aws4_request");
+  const key = signingKey(options.secret ?? ep.secretAccessKey, date.slice(0, 8), region);
   const signature = hmac(key, sts).toString("hex");
   out["authorization"] = `AWS4-HMAC-SHA256 Credential=${options.accessKeyId ?? ep.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
   return out;
@@ -129,7 +134,7 @@ export function presignV4(ep: Endpoint, method: string, pathAndQuery: string, op
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
   const creq = [method, encodeBytes(decodeBytes(rawPath), false), pairs.map(([k, v]) => `${k}=${v}`).join("&"), `host:127.0.0.1:${ep.port}\n`, "host", "UNSIGNED-PAYLOAD"].join("\n");
   const sts = `AWS4-HMAC-SHA256\n${date}\n${scope}\n${sha256(creq)}`;
-  const key = hmac(hmac(hmac(hmac("AWS4" + (options.secret ?? ep.secretAccessKey), date.slice(0, 8)), ep.region), "s3"), "aws4_request");
+  const key = signingKey(options.secret ?? ep.secretAccessKey, date.slice(0, 8), ep.region);
   return `${rawPath}?${query}&X-Amz-Signature=${hmac(key, sts).toString("hex")}`;
 }
 
@@ -199,8 +204,4 @@ export function multipartEtag(parts: Buffer[]): string {
   const h = createHash("md5");
   for (const p of parts) h.update(createHash("md5").update(p).digest());
   return `${h.digest("hex")}-${parts.length}`;
-}
-
-export function destroyAgent(): void {
-  agent.destroy();
 }
