@@ -3,12 +3,12 @@
  * readiness probe for CI). Failures are one clear line on stderr and a non-zero exit; never a
  * stack trace.
  */
-import { rename, rm, writeFile } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigError, DEFAULTS } from "./config.js";
 import { RequestLog } from "./events.js";
 import { attachLogSink, type LogFormat } from "./log-sink.js";
-import { ListenError, startServer, type LakeS3Server } from "./server.js";
+import { ListenError, startServer, writeFileAtomic, type LakeS3Server } from "./server.js";
 import { CliExit, registerInspect } from "./inspect/command.js";
 import { registerRepoCommands } from "./repo-commands.js";
 import { StoreLockedError } from "./storage/metadata-store.js";
@@ -142,7 +142,12 @@ async function serve(flags: ServeFlags): Promise<void> {
       attachLogSink(log, out, { format: flags.logFormat, quiet: flags.quiet ?? false });
     },
   });
-  if (flags.readyFile) await writeAtomically(flags.readyFile, server.endpoint);
+  if (flags.readyFile) {
+    const file = flags.readyFile;
+    await writeFileAtomic(file, server.endpoint).catch((err: Error) => {
+      throw new Error(`cannot write ready file ${file}: ${err.message}`);
+    });
+  }
   if (useTui) {
     // The terminal UI is loaded only when used: CI and pipes never pay for React and Ink.
     const { renderApp } = await loadViewer();
@@ -169,18 +174,6 @@ async function loadViewer(): Promise<typeof import("./ui/render.js")> {
     return await import("./ui/render.js");
   } finally {
     for (const [name, value] of hidden) if (value !== undefined) process.env[name] = value;
-  }
-}
-
-/** Write a file so that a reader never sees it half-written: temp file, then rename. */
-async function writeAtomically(file: string, content: string): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  try {
-    await writeFile(temp, content);
-    await rename(temp, file);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw new Error(`cannot write ready file ${file}: ${(err as Error).message}`);
   }
 }
 

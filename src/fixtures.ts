@@ -17,13 +17,14 @@ import path from "node:path";
 import mime from "mime-types";
 import { BRANCH_NAME, REPOSITORY_NAME } from "./config.js";
 import type { RequestLog } from "./events.js";
-import { publishObject, writeBlob } from "./operations/store-object.js";
+import { MAX_KEY_BYTES } from "./operations/address.js";
+import { objectRecord, publishObject, writeBlob } from "./operations/store-object.js";
 import type { Services } from "./operations/types.js";
 import { S3Error } from "./protocol/errors.js";
 import { VersioningError } from "./versioning/errors.js";
 
 /** Commit a branch's fixture changes, recorded in the request log; "no changes" is not an error. */
-export async function commitFixtures(services: Services, log: RequestLog, repo: string, branch: string): Promise<void> {
+async function commitFixtures(services: Services, log: RequestLog, repo: string, branch: string): Promise<void> {
   const event = log.start({ id: randomUUID(), source: "fixture", method: "POST", operation: "FixtureCommit", repo, ref: branch });
   try {
     const commit = await services.catalog.commit(repo, branch, { message: "Load fixtures", metadata: { source: "lakes3 fixtures" } });
@@ -39,18 +40,20 @@ export async function commitFixtures(services: Services, log: RequestLog, repo: 
 }
 
 /** One change to apply: load a file's current bytes as an object, or remove the object. */
-export type FixtureChange =
+type FixtureChange =
   | { kind: "load"; repo: string; branch: string; path: string; file: string }
   | { kind: "remove"; repo: string; branch: string; path: string };
 
-const MAX_KEY_BYTES = 1024;
 const LOAD_CONCURRENCY = 8;
+
+/** Hidden files and editor backups are never fixtures. */
+const ignoredName = (name: string) => name.startsWith(".") || name.endsWith("~");
 
 /**
  * Apply one fixture change and record it in the request log. Resolves false (nothing published)
  * when the file changed while it was being read; the caller retries once it has settled.
  */
-export async function applyFixtureChange(services: Services, log: RequestLog, change: FixtureChange): Promise<boolean> {
+async function applyFixtureChange(services: Services, log: RequestLog, change: FixtureChange): Promise<boolean> {
   const load = change.kind === "load";
   const event = log.start({
     id: randomUUID(),
@@ -84,16 +87,8 @@ export async function applyFixtureChange(services: Services, log: RequestLog, ch
     } finally {
       await fh.close();
     }
-    await publishObject(services, target, change.path, {
-      size: written.blob.size,
-      etag: written.md5Hex,
-      lastModified: new Date().toISOString(),
-      contentType: mime.lookup(change.path) || "application/octet-stream",
-      headers: {},
-      userMeta: {},
-      checksum: written.checksum && { ...written.checksum, type: "FULL_OBJECT" },
-      parts: [written.blob],
-    });
+    const contentType = mime.lookup(change.path) || "application/octet-stream";
+    await publishObject(services, target, change.path, objectRecord(written, { contentType, headers: {}, userMeta: {} }));
     log.end(event, { status: 200, bytesIn: written.blob.size });
     return true;
   } catch (err) {
@@ -107,7 +102,7 @@ export async function applyFixtureChange(services: Services, log: RequestLog, ch
 /** Create the repository (default branch `main`) and the branch (from the default branch) if missing. */
 async function ensureBranch(services: Services, repo: string, branch: string): Promise<void> {
   const { catalog } = services;
-  await catalog.createRepository(repo);
+  if (!(await catalog.getRepository(repo))) await catalog.createRepository(repo);
   if (await catalog.getBranch(repo, branch)) return;
   const { defaultBranch } = (await catalog.getRepository(repo))!;
   await catalog.createBranch(repo, branch, defaultBranch).catch(async (err: unknown) => {
@@ -167,7 +162,7 @@ export async function startFixtures(options: FixtureOptions): Promise<FixtureWat
   /** A file's place, or undefined when it is ignored (hidden, editor backup) or bad (warned once). */
   function locate(file: string): Omit<FixtureChange, "kind" | "file"> | undefined {
     const parts = path.relative(dir, file).split(path.sep);
-    if (parts.some((p) => p.startsWith(".") || p.endsWith("~"))) return undefined;
+    if (parts.some(ignoredName)) return undefined;
     const warn = (key: string, message: string) => {
       if (!warned.has(key)) onWarning(`fixtures: skipping ${key}: ${message}`);
       warned.add(key);
@@ -273,7 +268,7 @@ export async function startFixtures(options: FixtureOptions): Promise<FixtureWat
   const { watch } = await import("chokidar");
   const watcher = watch(dir, {
     ignoreInitial: true,
-    ignored: (p: string) => p !== dir && /^\.|~$/.test(path.basename(p)),
+    ignored: (p: string) => p !== dir && ignoredName(path.basename(p)),
   });
   watcher.on("add", touched).on("change", touched).on("unlink", touched);
   watcher.on("error", (err) => onWarning(`fixtures: watcher: ${(err as Error).message}`));
@@ -324,7 +319,7 @@ async function walk(root: string): Promise<string[]> {
   const out: string[] = [];
   const visit = async (d: string) => {
     for (const entry of await readdir(d, { withFileTypes: true })) {
-      if (entry.name.startsWith(".") || entry.name.endsWith("~")) continue;
+      if (ignoredName(entry.name)) continue;
       const full = path.join(d, entry.name);
       const st = entry.isSymbolicLink() ? await stat(full).catch(() => undefined) : entry;
       if (st?.isDirectory()) await visit(full);

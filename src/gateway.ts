@@ -7,7 +7,8 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
-import { createApiHandler } from "./api/index.js";
+import { API_PREFIX, createApiHandler } from "./api/index.js";
+import { applyCors, preflightHeaders } from "./cors.js";
 import { ADMIN_PREFIX, createAdminHandler } from "./inspect/admin-route.js";
 import { authenticate, signatureDetails } from "./auth/authenticate.js";
 import { decodeBody } from "./auth/payload.js";
@@ -15,10 +16,9 @@ import type { AuthResult } from "./auth/types.js";
 import { maskHeaders, type RequestEvent, type RequestLog } from "./events.js";
 import { S3Error, toS3Error } from "./protocol/errors.js";
 import { VersioningError } from "./versioning/errors.js";
-import { flatHeaders } from "./protocol/headers.js";
-import { parseRequest, requestHeader, type S3Request } from "./protocol/request.js";
+import { isVirtualHostRequest, parseRequest, requestHeader, type S3Request } from "./protocol/request.js";
 import { writeError, writeResult, type ErrorContext } from "./protocol/respond.js";
-import { route, type Route } from "./protocol/route.js";
+import { isFormUpload, route, type Route } from "./protocol/route.js";
 import { objectErrorContext } from "./operations/address.js";
 import { OPERATIONS } from "./operations/index.js";
 import type { ObjectContext, OperationContext, Services } from "./operations/types.js";
@@ -39,8 +39,14 @@ export function createGateway(options: GatewayOptions): Handler {
   const adminHandler = createAdminHandler({ catalog: services.catalog, blobs: services.blobs, dataDir: config.dataDir });
 
   return (req, res, expectContinue = false) => {
-    if (req.url?.startsWith("/api/v1")) return void apiHandler(req, res);
-    if (req.url?.startsWith(ADMIN_PREFIX)) return void adminHandler(req, res);
+    res.once("finish", () => discardUnreadBody(req));
+    // The REST API and the admin route live beside S3's path-style addresses; a virtual-host
+    // request is always S3 (its path is a key, whatever it looks like).
+    const url = req.url ?? "/";
+    if (!isVirtualHostRequest(req, config.domains)) {
+      if (url === API_PREFIX || url.startsWith(API_PREFIX + "/") || url.startsWith(API_PREFIX + "?")) return void apiHandler(req, res, expectContinue);
+      if (url.startsWith(ADMIN_PREFIX)) return void adminHandler(req, res);
+    }
     const started = performance.now();
     const event = log.start({
       id: randomUUID(),
@@ -51,8 +57,7 @@ export function createGateway(options: GatewayOptions): Handler {
       headers: maskHeaders(req.headers),
     });
     const closed = new Promise((resolve) => res.once("close", resolve));
-    applyCors(req, res);
-    res.once("finish", () => discardUnreadBody(req));
+    applyCors(req, res, S3_EXPOSED_HEADERS);
     // The request ends (for the log) when the handler is done and the response is closed.
     void Promise.all([serve(req, res, event, expectContinue), closed]).then(([result]) => {
       log.end(event, {
@@ -81,7 +86,7 @@ export function createGateway(options: GatewayOptions): Handler {
         return health(res, options.isReady(), head);
       }
 
-      parsed = parseRequest(req, config.mode, config.domains, event.id);
+      parsed = parseRequest(req, config.mode, config.domains);
       Object.assign(event, { repo: parsed.bucket, ref: parsed.ref ?? undefined, path: parsed.path });
 
       let routed: Route | S3Error;
@@ -92,9 +97,8 @@ export function createGateway(options: GatewayOptions): Handler {
         routed = toS3Error(err);
       }
 
-      // A browser form upload (POST Object) carries its signature inside the form, which lakes3
-      // does not read: say that it is not supported rather than that credentials are missing.
-      if (routed instanceof S3Error && parsed.method === "POST" && /^multipart\/form-data/i.test(requestHeader(req, "content-type") ?? "")) throw routed;
+      if (routed instanceof S3Error && isFormUpload(parsed)) throw routed;
+
       let auth: AuthResult;
       try {
         auth = authenticate(
@@ -119,7 +123,7 @@ export function createGateway(options: GatewayOptions): Handler {
       }
       if (routed.level === "object") Object.assign(errorContext, objectErrorContext(ctx as ObjectContext));
       const outcome = await operation.handle(ctx);
-      await writeResult(res, outcome, parsed.id, head);
+      await writeResult(res, outcome, event.id, head);
       return { status: outcome.status ?? 200, bytesOut: outcome.bytesOut ?? 0, bytesIn: outcome.bytesIn ?? 0 };
     } catch (err) {
       const s3err = err instanceof VersioningError ? versioningToS3(err) : toS3Error(err);
@@ -141,7 +145,7 @@ export function createGateway(options: GatewayOptions): Handler {
     const body = () => {
       if (!decoded) {
         if (expectContinue) res.writeContinue();
-        decoded = decodeBody(req, auth, flatHeaders(req.headers));
+        decoded = decodeBody(req, auth, req.headers);
       }
       return decoded.stream;
     };
@@ -174,29 +178,17 @@ export function createGateway(options: GatewayOptions): Handler {
   }
 }
 
-/** Permissive CORS for browser clients on localhost: echo the origin, expose S3's headers. */
-function applyCors(req: IncomingMessage, res: ServerResponse): void {
-  const origin = requestHeader(req, "origin");
-  if (!origin) return;
-  res.setHeader("Access-Control-Allow-Origin", origin);
-  res.setHeader("Vary", "Origin");
-  res.setHeader("Access-Control-Allow-Credentials", "true");
-  res.setHeader(
-    "Access-Control-Expose-Headers",
-    "ETag, x-amz-request-id, x-amz-version-id, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-crc64nvme, x-amz-checksum-sha1, x-amz-checksum-sha256, Content-Range, Content-Length, Last-Modified",
-  );
-}
+/** The headers an S3 client in a browser reads. */
+const S3_EXPOSED_HEADERS =
+  "ETag, x-amz-request-id, x-amz-version-id, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-crc64nvme, x-amz-checksum-sha1, x-amz-checksum-sha256, Content-Range, Content-Length, Last-Modified";
 
 function preflight(req: IncomingMessage, res: ServerResponse) {
   res.statusCode = 200;
-  res.setHeader("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, DELETE");
-  res.setHeader("Access-Control-Allow-Headers", requestHeader(req, "access-control-request-headers") ?? "*");
-  res.setHeader("Access-Control-Max-Age", "3600");
+  preflightHeaders(req, res);
   res.setHeader("Content-Length", 0);
   res.end();
   return { status: 200, bytesOut: 0, bytesIn: 0 };
 }
-
 
 /**
  * Once a response is sent, discard whatever is left of the request body: Node only drains bodies
@@ -206,6 +198,7 @@ function preflight(req: IncomingMessage, res: ServerResponse) {
 function discardUnreadBody(req: IncomingMessage): void {
   if (req.complete || req.destroyed) return;
   req.unpipe();
+  req.removeAllListeners("readable"); // an abandoned async iterator's listener would hold the flow
   req.resume();
 }
 

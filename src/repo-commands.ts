@@ -5,13 +5,11 @@
  * its lakeFS REST API (/api/v1, Basic auth with the configured key pair), found through
  * <dataDir>/server.json.
  */
-import { existsSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, Option } from "commander";
-import { DEFAULTS, REPOSITORY_NAME, SERVER_FILE } from "./config.js";
-import { CliExit } from "./inspect/command.js";
-import { MetadataStore, StoreLockedError } from "./storage/metadata-store.js";
+import { DEFAULTS, REPOSITORY_NAME } from "./config.js";
+import { USER_ID } from "./api/router.js";
+import { CliExit, openDataDir, recordedServerUrl } from "./inspect/command.js";
 import { Catalog } from "./versioning/catalog.js";
 import { VersioningError } from "./versioning/errors.js";
 
@@ -54,17 +52,10 @@ interface CommonFlags {
 const iso = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
 
 async function directBackend(dir: string, create: boolean): Promise<Backend | "locked"> {
-  if (!create && !existsSync(path.join(dir, "metadata"))) throw new CliExit(1, `no lakes3 data in ${dir}`);
-  await mkdir(dir, { recursive: true });
-  const store = new MetadataStore(path.join(dir, "metadata"), dir);
-  try {
-    await store.open();
-  } catch (err) {
-    if (err instanceof StoreLockedError) return "locked";
-    throw err;
-  }
+  const store = await openDataDir(dir, { create });
+  if (store === "locked") return "locked";
   const catalog = new Catalog(store);
-  const toCommit = (c: { id: string; message: string; committer: string; createdAt: string; metadata: Record<string, string>; parents: string[] }): Commit => ({
+  const toCommit = (c: Commit): Commit => ({
     id: c.id,
     message: c.message,
     committer: c.committer,
@@ -92,7 +83,7 @@ async function directBackend(dir: string, create: boolean): Promise<Backend | "l
     },
     async commit(repo, branch, message, metadata) {
       await requireRepo(catalog, repo);
-      return toCommit(await catalog.commit(repo, branch, { message, metadata, committer: "lakes3" }));
+      return toCommit(await catalog.commit(repo, branch, { message, metadata, committer: USER_ID }));
     },
     async log(repo, ref, amount) {
       await requireRepo(catalog, repo);
@@ -107,12 +98,7 @@ async function requireRepo(catalog: Catalog, repo: string): Promise<void> {
 }
 
 async function apiBackend(dir: string, flags: CommonFlags): Promise<Backend> {
-  let url: string;
-  try {
-    url = (JSON.parse(await readFile(path.join(dir, SERVER_FILE), "utf8")) as { url: string }).url;
-  } catch {
-    throw new CliExit(1, `data dir ${dir} is locked by another process, but it left no ${SERVER_FILE}`);
-  }
+  const url = await recordedServerUrl(dir);
   const auth = "Basic " + Buffer.from(`${flags.accessKeyId}:${flags.secretAccessKey}`).toString("base64");
   const call = async (method: string, p: string, body?: unknown): Promise<unknown> => {
     let res: Response;

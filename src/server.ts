@@ -92,8 +92,8 @@ export async function startServer(options: StartOptions = {}): Promise<LakeS3Ser
     repos: options.repos,
     mode: options.mode,
   };
-  resolveConfig(input); // validate before creating an ephemeral dir, so a mistake leaves nothing behind
-  const config = resolveConfig({ ...input, dataDir: options.ephemeral ? await mkdtemp(path.join(os.tmpdir(), "lakes3-")) : options.dataDir });
+  const resolved = resolveConfig(input); // before creating an ephemeral dir, so a mistake leaves nothing behind
+  const config = options.ephemeral ? { ...resolved, dataDir: await mkdtemp(path.join(os.tmpdir(), "lakes3-")) } : resolved;
   try {
     return await start(config, options.log ?? new RequestLog(), { ...options, fixtures });
   } catch (err) {
@@ -109,10 +109,16 @@ async function fixturesDir(dir: string): Promise<string> {
   return absolute;
 }
 
-async function writeFileAtomic(file: string, text: string): Promise<void> {
+/** Write a file so that a reader never sees it half-written: a temp file, then a rename. */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 const warnToStderr = (message: string) => void process.stderr.write(`lakes3: ${message}\n`);
@@ -125,6 +131,7 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
   const blobs = new FsBlobStore(config.dataDir, store.inlineBlobs);
   let server: http.Server | undefined;
   let fixtures: FixtureWatcher | undefined;
+  let requestStore: RequestStore | undefined;
   try {
     await blobs.init();
     const catalog = new Catalog(store);
@@ -142,8 +149,9 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
     const endpoint = `http://${publicHost(config.host)}:${port}`;
     // How `lakes3 inspect` finds this server while it holds the data dir's lock.
     await writeFileAtomic(path.join(config.dataDir, SERVER_FILE), JSON.stringify({ url: endpoint, pid: process.pid }));
-    const requestStore = new RequestStore(config.dataDir);
-    await requestStore.attach(log);
+    const requests = new RequestStore(config.dataDir);
+    requestStore = requests;
+    await requests.attach(log);
     options.onListening?.({ endpoint, port, dataDir: config.dataDir });
     if (options.fixtures) {
       fixtures = await startFixtures({ dir: options.fixtures, services, log, onWarning: options.onWarning ?? warnToStderr });
@@ -180,7 +188,7 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
             srv.closeAllConnections();
           });
           await services.reclaimer.flush();
-          await requestStore.close();
+          await requests.close();
           await rm(path.join(config.dataDir, SERVER_FILE), { force: true });
           await store.close();
           if (ephemeral) await rm(config.dataDir, { recursive: true, force: true });
@@ -198,6 +206,8 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
     await fixtures?.close();
     server?.close();
     server?.closeAllConnections();
+    await requestStore?.close();
+    await rm(path.join(config.dataDir, SERVER_FILE), { force: true });
     await store.close();
     throw err;
   }

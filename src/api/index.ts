@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import { maskHeaders, type RequestEvent, type RequestLog } from "../events.js";
+import { applyCors, preflightHeaders } from "../cors.js";
 import type { Services } from "../operations/types.js";
 import { objectRoutes } from "./objects.js";
 import { refRoutes } from "./refs.js";
@@ -14,7 +15,6 @@ import { repositoryRoutes } from "./repositories.js";
 import {
   ApiError,
   authenticate,
-  continueIfExpected,
   notFound,
   pathSegments,
   readJson,
@@ -29,12 +29,12 @@ import { systemRoutes } from "./system.js";
 
 export { API_PREFIX } from "./router.js";
 
-export type ApiHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+export type ApiHandler = (req: IncomingMessage, res: ServerResponse, expectContinue?: boolean) => Promise<void>;
 
 export function createApiHandler(services: Services, log: RequestLog): ApiHandler {
   const router = new Router([...systemRoutes, ...repositoryRoutes, ...refRoutes, ...objectRoutes]);
 
-  return async (req, res) => {
+  return async (req, res, expectContinue = false) => {
     const started = performance.now();
     const url = new URL(req.url ?? "/", "http://localhost");
     const event = log.start({
@@ -46,9 +46,15 @@ export function createApiHandler(services: Services, log: RequestLog): ApiHandle
       headers: maskHeaders(req.headers),
     });
     res.setHeader("X-Request-ID", event.id);
-    applyCors(req, res);
+    applyCors(req, res, "ETag, Content-Range, Content-Length, Last-Modified, X-Request-ID");
     const closed = new Promise((resolve) => res.once("close", resolve));
-    const outcome = await serve(req, res, url, event);
+    // `100 Continue` once, when the client waits for it and the body is first read
+    let awaitingContinue = expectContinue;
+    const sendContinue = () => {
+      if (awaitingContinue && !res.headersSent) res.writeContinue();
+      awaitingContinue = false;
+    };
+    const outcome = await serve(req, res, url, event, sendContinue);
     await closed;
     log.end(event, {
       status: outcome.error?.status ?? outcome.result?.status ?? res.statusCode,
@@ -60,14 +66,12 @@ export function createApiHandler(services: Services, log: RequestLog): ApiHandle
     });
   };
 
-  async function serve(req: IncomingMessage, res: ServerResponse, url: URL, event: RequestEvent): Promise<{ result?: ApiResult; error?: ApiError; bytesOut: number }> {
+  async function serve(req: IncomingMessage, res: ServerResponse, url: URL, event: RequestEvent, sendContinue: () => void): Promise<{ result?: ApiResult; error?: ApiError; bytesOut: number }> {
     const head = req.method === "HEAD";
     try {
       if (req.method === "OPTIONS") {
         event.operation = "api:preflight";
-        res.setHeader("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, DELETE");
-        res.setHeader("Access-Control-Allow-Headers", req.headers["access-control-request-headers"] ?? "*");
-        res.setHeader("Access-Control-Max-Age", "3600");
+        preflightHeaders(req, res);
         const result = { status: 204 };
         return { result, bytesOut: await writeResult(res, result, true) };
       }
@@ -93,9 +97,12 @@ export function createApiHandler(services: Services, log: RequestLog): ApiHandle
         params,
         query: url.searchParams,
         event,
-        json: () => readJson(req, res),
+        json: () => {
+          sendContinue();
+          return readJson(req);
+        },
         body: () => {
-          continueIfExpected(req, res);
+          sendContinue();
           return req;
         },
       };
@@ -116,16 +123,6 @@ export function createApiHandler(services: Services, log: RequestLog): ApiHandle
       return { error, bytesOut: 0 };
     }
   }
-}
-
-/** Permissive CORS for browser clients on localhost (as the S3 gateway): echo the origin. */
-function applyCors(req: IncomingMessage, res: ServerResponse): void {
-  const origin = req.headers.origin;
-  if (!origin) return;
-  res.setHeader("Access-Control-Allow-Origin", origin);
-  res.setHeader("Vary", "Origin");
-  res.setHeader("Access-Control-Allow-Credentials", "true");
-  res.setHeader("Access-Control-Expose-Headers", "ETag, Content-Range, Content-Length, Last-Modified, X-Request-ID");
 }
 
 /** A short error code for the request log, e.g. 404 → NotFound. */

@@ -5,10 +5,9 @@
  * safety are the same; staged blobs a delete hands back are reclaimed.
  */
 import type { Readable } from "node:stream";
-import type { ChecksumAlgorithm } from "../protocol/checksums.js";
 import { etagMatches, httpDate, parseRange, readUserMetadata, writeCondition } from "../protocol/headers.js";
 import { checkKeyLength } from "../operations/address.js";
-import { publishObject, writeBlob } from "../operations/store-object.js";
+import { copyBlob, objectRecord, publishObject, writeBlob, type WrittenBlob } from "../operations/store-object.js";
 import type { ObjectRecord } from "../storage/metadata-store.js";
 import type { BranchTarget } from "../versioning/catalog.js";
 import type { RefView } from "../versioning/refs.js";
@@ -122,25 +121,17 @@ async function uploadSource(ctx: RepoContext): Promise<{ stream: Readable; conte
   return { stream: file.body, contentType: file.contentType || "application/octet-stream" };
 }
 
-/** Stream bytes into a new blob and stage them at `path` (the one write path, as PutObject). */
+/** Stage a freshly written blob at `path` (the one write path, as PutObject). */
 async function stage(
   ctx: RepoContext,
   target: BranchTarget,
   path: string,
-  source: Readable,
+  written: WrittenBlob,
   fields: Pick<ObjectRecord, "contentType" | "headers" | "userMeta">,
-  options: { condition?: (current: ObjectRecord | undefined) => void; algorithm?: ChecksumAlgorithm; size?: number } = {},
+  condition?: (current: ObjectRecord | undefined) => void,
 ): Promise<ObjectRecord> {
-  const written = await writeBlob(ctx.services, source, options.algorithm ? { checksum: { algorithm: options.algorithm } } : {}, undefined, options.size);
-  const record: ObjectRecord = {
-    size: written.blob.size,
-    etag: written.md5Hex,
-    lastModified: new Date().toISOString(),
-    ...fields,
-    checksum: written.checksum && { ...written.checksum, type: "FULL_OBJECT" },
-    parts: [written.blob],
-  };
-  await publishObject(ctx.services, target, path, record, options.condition);
+  const record = objectRecord(written, fields);
+  await publishObject(ctx.services, target, path, record, condition);
   return record;
 }
 
@@ -153,7 +144,7 @@ const writeRoutes: Route[] = [
     if (condition) condition(await visibleOnBranch(ctx, target, path));
     const userMeta = readUserMetadata(ctx.req.headers, META_PREFIX);
     const { stream, contentType, size } = await uploadSource(ctx);
-    const record = await stage(ctx, target, path, stream, { contentType, headers: {}, userMeta }, { condition, size });
+    const record = await stage(ctx, target, path, await writeBlob(ctx.services, stream, {}, undefined, size), { contentType, headers: {}, userMeta }, condition);
     return { ...ok(shapes.objectStats(ctx.repo.name, path, record), 201), bytesIn: record.size };
   }),
 
@@ -205,13 +196,8 @@ const writeRoutes: Route[] = [
  * staged record owns its blobs (two records never share one, so reclaiming one is always safe).
  */
 async function restage(ctx: RepoContext, target: BranchTarget, path: string, src: ObjectRecord, userMeta: Record<string, string>): Promise<ObjectRecord> {
-  const release = ctx.services.reclaimer.pin(src.parts);
-  try {
-    const fields = { contentType: src.contentType, headers: src.headers, userMeta };
-    return await stage(ctx, target, path, ctx.services.blobs.read(src.parts), fields, { algorithm: src.checksum?.algorithm, size: src.size });
-  } finally {
-    release();
-  }
+  const written = await copyBlob(ctx.services, src, src.checksum?.algorithm);
+  return stage(ctx, target, path, written, { contentType: src.contentType, headers: src.headers, userMeta });
 }
 
 export const objectRoutes: Route[] = [...readRoutes, ...writeRoutes];

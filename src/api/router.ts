@@ -169,26 +169,15 @@ const digest = (s: string) => createHash("sha256").update(s).digest();
 
 // ---- request bodies and parameters ---------------------------------------------------------------
 
-/** Send `100 Continue` once when the client waits for it, before reading the body. */
-export function continueIfExpected(req: IncomingMessage, res: ServerResponse): void {
-  const marker = res as ServerResponse & { lakes3Continued?: boolean };
-  if (marker.lakes3Continued || res.headersSent || !/100-continue/i.test(String(req.headers.expect ?? ""))) return;
-  marker.lakes3Continued = true;
-  res.writeContinue();
-}
-
-export async function readJson(req: IncomingMessage, res: ServerResponse): Promise<Record<string, unknown>> {
+/** A JSON object body of at most MAX_JSON_BODY bytes (a larger one is 413; the rest is drained). */
+export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const declared = Number(req.headers["content-length"] ?? NaN);
   if (declared > MAX_JSON_BODY) throw new ApiError(413, `request body larger than ${MAX_JSON_BODY} bytes`);
-  continueIfExpected(req, res);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_JSON_BODY) {
-      req.destroy();
-      throw new ApiError(413, `request body larger than ${MAX_JSON_BODY} bytes`);
-    }
+    if (size > MAX_JSON_BODY) throw new ApiError(413, `request body larger than ${MAX_JSON_BODY} bytes`);
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString("utf8").trim();

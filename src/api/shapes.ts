@@ -31,7 +31,7 @@ export function commit(c: CommitRecord) {
 }
 
 /** Where lakeFS's local blockstore would keep the bytes (informational: lakes3 has no presign). */
-export function physicalAddress(repo: string, record: ObjectRecord): string {
+function physicalAddress(repo: string, record: ObjectRecord): string {
   return `local://${repo}/data/${record.parts[0]?.blobId ?? ""}`;
 }
 

@@ -43,8 +43,9 @@ export class Sha256VerifyStream extends Transform {
 }
 
 /** `x-amz-decoded-content-length` as a number; absent → undefined; empty → 411; not a number → 400. */
-export function decodedContentLength(headers: Record<string, string | undefined>): number | undefined {
-  const raw = headers["x-amz-decoded-content-length"];
+export function decodedContentLength(headers: Record<string, string | string[] | undefined>): number | undefined {
+  const value = headers["x-amz-decoded-content-length"];
+  const raw = Array.isArray(value) ? value.join(",") : value;
   if (raw === undefined) return undefined;
   const text = raw.trim();
   if (text === "") throw new S3Error("MissingContentLength");
@@ -86,7 +87,7 @@ function isStreaming(mode: string): mode is StreamingPayloadMode {
  * (a stray `Content-Encoding: aws-chunked` on an UNSIGNED-PAYLOAD request is left raw). Header
  * problems (bad `x-amz-decoded-content-length`) throw synchronously.
  */
-export function decodeBody(body: Readable, auth: AuthResult, headers: Record<string, string | undefined>): DecodedBody {
+export function decodeBody(body: Readable, auth: AuthResult, headers: Record<string, string | string[] | undefined>): DecodedBody {
   const { mode } = auth.payload;
   if (isStreaming(mode)) {
     const length = decodedContentLength(headers);

@@ -4,7 +4,7 @@
  * loopback admin route, found through <dataDir>/server.json. Human tables by default, --json for
  * scripts. Exit codes: 0 found, 1 not found (or unreachable), 2 usage.
  */
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
@@ -31,17 +31,37 @@ interface InspectFlags {
   json?: boolean;
 }
 
-/** Ask a query of the data dir: directly, or through the server that holds it. */
-export async function ask(dataDir: string, query: string, params: Record<string, string | undefined>): Promise<unknown> {
-  const dir = path.resolve(dataDir);
-  if (!existsSync(path.join(dir, "metadata"))) throw new CliExit(1, `no lakes3 data in ${dir}`);
+/**
+ * A CLI command's way into a data dir: its store opened directly, or "locked" when a server holds
+ * it (the command then goes through that server). Without `create`, a dir with no data is exit 1.
+ */
+export async function openDataDir(dir: string, options: { create?: boolean } = {}): Promise<MetadataStore | "locked"> {
+  if (options.create) await mkdir(dir, { recursive: true });
+  else if (!existsSync(path.join(dir, "metadata"))) throw new CliExit(1, `no lakes3 data in ${dir}`);
   const store = new MetadataStore(path.join(dir, "metadata"), dir);
   try {
     await store.open();
   } catch (err) {
-    if (err instanceof StoreLockedError) return askServer(dir, query, params);
+    if (err instanceof StoreLockedError) return "locked";
     throw err;
   }
+  return store;
+}
+
+/** The URL of the server holding a locked data dir, as it recorded it. */
+export async function recordedServerUrl(dir: string): Promise<string> {
+  try {
+    return (JSON.parse(await readFile(path.join(dir, SERVER_FILE), "utf8")) as { url: string }).url;
+  } catch {
+    throw new CliExit(1, `data dir ${dir} is locked by another process, but it left no ${SERVER_FILE}: is an older lakes3 or another tool using it?`);
+  }
+}
+
+/** Ask a query of the data dir: directly, or through the server that holds it. */
+export async function ask(dataDir: string, query: string, params: Record<string, string | undefined>): Promise<unknown> {
+  const dir = path.resolve(dataDir);
+  const store = await openDataDir(dir);
+  if (store === "locked") return askServer(dir, query, params);
   try {
     return await answer({ catalog: new Catalog(store), blobs: new FsBlobStore(dir, store.inlineBlobs), dataDir: dir }, query, params);
   } catch (err) {
@@ -53,12 +73,7 @@ export async function ask(dataDir: string, query: string, params: Record<string,
 }
 
 async function askServer(dir: string, query: string, params: Record<string, string | undefined>): Promise<unknown> {
-  let url: string;
-  try {
-    url = (JSON.parse(await readFile(path.join(dir, SERVER_FILE), "utf8")) as { url: string }).url;
-  } catch {
-    throw new CliExit(1, `data dir ${dir} is locked by another process, but it left no ${SERVER_FILE}: is an older lakes3 or another tool using it?`);
-  }
+  const url = await recordedServerUrl(dir);
   const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
   let res: Response;
   try {

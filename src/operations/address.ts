@@ -53,7 +53,7 @@ export async function writeTarget(ctx: ObjectContext): Promise<BranchTarget> {
   return target;
 }
 
-const MAX_KEY_BYTES = 1024;
+export const MAX_KEY_BYTES = 1024;
 
 export function checkKeyLength(path: string): void {
   if (Buffer.byteLength(path) > MAX_KEY_BYTES) throw new S3Error("KeyTooLongError");

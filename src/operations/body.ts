@@ -5,7 +5,7 @@
  */
 import { Digester, parseIntegrityHeaders, type IntegrityRequest } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
-import { flatHeaders, header } from "../protocol/headers.js";
+import { header } from "../protocol/headers.js";
 import { pump } from "../protocol/streams.js";
 import { readXml } from "../protocol/xml.js";
 import { MAX_OBJECT_SIZE, streamError } from "./store-object.js";
@@ -41,7 +41,7 @@ export async function readXmlBody(ctx: OperationContext, limit: number, integrit
   if (declared !== undefined && declared > limit) {
     throw new S3Error("MalformedXML", `The XML you provided was larger than the maximum of ${limit} bytes allowed.`);
   }
-  const digester = new Digester(integrity ?? parseIntegrityHeaders(flatHeaders(ctx.req.headers)), () => ctx.trailers());
+  const digester = new Digester(integrity ?? parseIntegrityHeaders(ctx.req.headers), () => ctx.trailers());
   const [doc] = await Promise.all([readXml(digester, limit), pump(ctx.body(), digester)]).catch((err) => {
     throw streamError(err);
   });

@@ -5,7 +5,7 @@
  * whole-object checksum a Complete request may claim.
  */
 import { combineCrcs, isCombinable } from "../protocol/checksum-combine.js";
-import { CHECKSUM_ALGORITHMS, checksumHeaderName, compositeChecksum, type ChecksumAlgorithm } from "../protocol/checksums.js";
+import { CHECKSUM_ALGORITHMS, checksumHeaderName, compositeChecksum, toChecksumAlgorithm, unsupportedAlgorithm, type ChecksumAlgorithm } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
 import { header } from "../protocol/headers.js";
 import type { PartRecord, StoredChecksum, UploadRecord } from "../storage/metadata-store.js";
@@ -23,10 +23,8 @@ export function uploadChecksum(h: ObjectContext["req"]["headers"]): Pick<UploadR
     if (typeName !== undefined) throw new S3Error("InvalidRequest", "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.");
     return {};
   }
-  if (!(CHECKSUM_ALGORITHMS as readonly string[]).includes(name)) {
-    throw new S3Error("InvalidRequest", `Checksum algorithm provided is unsupported. Please try again with any of the valid types: [${CHECKSUM_ALGORITHMS.join(", ")}]`);
-  }
-  const algorithm = name as ChecksumAlgorithm;
+  const algorithm = toChecksumAlgorithm(name);
+  if (!algorithm) throw unsupportedAlgorithm();
   if (typeName !== undefined && typeName !== "COMPOSITE" && typeName !== "FULL_OBJECT") throw new S3Error("InvalidRequest", "Value for x-amz-checksum-type header is invalid.");
   const type = typeName ?? (algorithm === "CRC64NVME" ? "FULL_OBJECT" : "COMPOSITE");
   if ((type === "FULL_OBJECT" && !isCombinable(algorithm)) || (type === "COMPOSITE" && algorithm === "CRC64NVME")) {
@@ -34,6 +32,9 @@ export function uploadChecksum(h: ObjectContext["req"]["headers"]): Pick<UploadR
   }
   return { checksumAlgorithm: algorithm, checksumType: type };
 }
+
+/** An upload's checksum type (records from before checksum types were stored are COMPOSITE). */
+export const uploadChecksumType = (u: UploadRecord) => u.checksumType ?? "COMPOSITE";
 
 /** The object's checksum from its parts' (each in the upload's algorithm), if every part has one. */
 export function objectChecksum(upload: UploadRecord, parts: readonly PartRecord[]): StoredChecksum | undefined {
@@ -65,7 +66,7 @@ export function claimedChecksum(h: ObjectContext["req"]["headers"]): ClaimedChec
 
 /** A claimed whole-object checksum must be the upload's type and match (a COMPOSITE one with or without "-N"). */
 export function checkObjectChecksum(upload: UploadRecord, actual: StoredChecksum | undefined, claimed: ClaimedChecksum): void {
-  const type = upload.checksumType ?? "COMPOSITE";
+  const type = uploadChecksumType(upload);
   if (claimed.type !== undefined && upload.checksumAlgorithm && claimed.type !== type) {
     throw new S3Error("InvalidRequest", `The upload was created using the ${type} checksum mode. The complete request must use the same checksum mode.`);
   }

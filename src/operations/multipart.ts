@@ -5,17 +5,17 @@
  * 10 GiB costs what completing 10 MiB does, and the publish + upload removal is one batch.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
+import { checksumHeaderName, parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
 import { pageLimit } from "../protocol/request.js";
-import { contentTypeFor, flatHeaders, header, readStoredHeaders, readUserMetadata, writeCondition, xmlDate } from "../protocol/headers.js";
+import { contentTypeFor, header, readStoredHeaders, readUserMetadata, writeCondition, xmlDate } from "../protocol/headers.js";
 import { asArray, text, urlEncodeKey } from "../protocol/xml.js";
 import { NoSuchUploadError, type ObjectRecord, type PartRecord, type UploadRecord } from "../storage/metadata-store.js";
 import { checkKeyLength, clientKey, OWNER, writeTarget } from "./address.js";
 import { checkBodyLength, readXmlBody } from "./body.js";
-import { checkObjectChecksum, claimedChecksum, objectChecksum, uploadChecksum, type ClaimedChecksum } from "./multipart-checksum.js";
+import { checkObjectChecksum, claimedChecksum, objectChecksum, uploadChecksum, uploadChecksumType, type ClaimedChecksum } from "./multipart-checksum.js";
 import { copySource } from "./objects.js";
-import { writeBlob, type WrittenBlob } from "./store-object.js";
+import { copyBlob, writeBlob, type WrittenBlob } from "./store-object.js";
 import { objectOperation, type ObjectContext, type Operation } from "./types.js";
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -24,10 +24,13 @@ const MAX_LIST = 1000;
 
 /** The upload named by `uploadId`, if it is in progress for this very address. */
 async function findUpload(ctx: ObjectContext): Promise<UploadRecord | undefined> {
-  const id = ctx.req.query.get("uploadId") ?? "";
+  const id = ctx.req.query.get("uploadId");
   const upload = id ? await ctx.services.store.getUpload(id) : undefined;
-  return upload && upload.repo === ctx.repo.name && upload.ref === ctx.ref && upload.path === ctx.path ? upload : undefined;
+  return upload && atAddress(ctx, upload) ? upload : undefined;
 }
+
+/** Whether an upload (or its completion) belongs to the repository, ref and path addressed. */
+const atAddress = (ctx: ObjectContext, u: { repo: string; ref: string; path: string }) => u.repo === ctx.repo.name && u.ref === ctx.ref && u.path === ctx.path;
 
 async function uploadOf(ctx: ObjectContext): Promise<UploadRecord> {
   const upload = await findUpload(ctx);
@@ -99,11 +102,11 @@ const UploadPart = objectOperation(async (ctx) => {
   const partNumber = parsePartNumber(ctx.req.query.get("partNumber"));
   const upload = await uploadOf(ctx);
   const declared = checkBodyLength(ctx);
-  const integrity = parseIntegrityHeaders(flatHeaders(h));
+  const integrity = parseIntegrityHeaders(h);
   if (upload.checksumAlgorithm && !integrity.checksum) integrity.checksum = { algorithm: upload.checksumAlgorithm };
   const written = await writeBlob(ctx.services, ctx.body(), integrity, () => ctx.trailers(), declared);
   const part = await recordPart(ctx, upload, partNumber, written);
-  const echo = written.checksum ? { [`x-amz-checksum-${written.checksum.algorithm.toLowerCase()}`]: written.checksum.value } : {};
+  const echo = written.checksum ? { [checksumHeaderName(written.checksum.algorithm)]: written.checksum.value } : {};
   return { headers: { ETag: `"${part.etag}"`, ...echo }, bytesIn: part.blob.size };
 });
 
@@ -127,14 +130,7 @@ const UploadPartCopy = objectOperation(async (ctx) => {
   const upload = await uploadOf(ctx);
   const src = await copySource(ctx);
   const range = copyRange(header(ctx.req.headers, "x-amz-copy-source-range"), src.record.size);
-  const release = ctx.services.reclaimer.pin(src.record.parts);
-  let written: WrittenBlob;
-  try {
-    const integrity = upload.checksumAlgorithm ? { checksum: { algorithm: upload.checksumAlgorithm } } : {};
-    written = await writeBlob(ctx.services, ctx.services.blobs.read(src.record.parts, range), integrity, undefined, range ? range.end - range.start + 1 : src.record.size);
-  } finally {
-    release();
-  }
+  const written = await copyBlob(ctx.services, src.record, upload.checksumAlgorithm, range);
   const part = await recordPart(ctx, upload, partNumber, written);
   const checksum = upload.checksumAlgorithm && part.checksum ? { [checksumField(upload.checksumAlgorithm)]: part.checksum } : {};
   return { xml: { root: "CopyPartResult", namespace: true, content: { LastModified: xmlDate(part.lastModified), ETag: `"${part.etag}"`, ...checksum } } };
@@ -197,9 +193,9 @@ function buildObject(upload: UploadRecord, requested: RequestedPart[], stored: P
  * client is retrying (it lost the first answer) and gets that answer again, as from S3.
  */
 async function repeatedCompletion(ctx: ObjectContext, partList: string): Promise<StoredCompletion> {
-  const id = ctx.req.query.get("uploadId") ?? "";
+  const id = ctx.req.query.get("uploadId");
   const done = id ? await ctx.services.store.completedUploads.get(id) : undefined;
-  if (!done || done.repo !== ctx.repo.name || done.ref !== ctx.ref || done.path !== ctx.path || done.partList !== partList) {
+  if (!done || !atAddress(ctx, done) || done.partList !== partList) {
     throw new S3Error("NoSuchUpload");
   }
   return done;
@@ -282,7 +278,7 @@ const ListParts = objectOperation(async (ctx) => {
         Initiator: OWNER,
         Owner: OWNER,
         StorageClass: "STANDARD",
-        ...(alg ? { ChecksumAlgorithm: alg, ChecksumType: upload.checksumType ?? "COMPOSITE" } : {}),
+        ...(alg ? { ChecksumAlgorithm: alg, ChecksumType: uploadChecksumType(upload) } : {}),
       },
     },
   };
@@ -351,7 +347,7 @@ const ListMultipartUploads: Operation = {
             Owner: OWNER,
             StorageClass: "STANDARD",
             Initiated: xmlDate(u.initiated),
-            ...(u.checksumAlgorithm ? { ChecksumAlgorithm: u.checksumAlgorithm, ChecksumType: "COMPOSITE" } : {}),
+            ...(u.checksumAlgorithm ? { ChecksumAlgorithm: u.checksumAlgorithm, ChecksumType: uploadChecksumType(u) } : {}),
           })),
           CommonPrefixes: prefixes.map((Prefix) => ({ Prefix: enc(Prefix) })),
         },

@@ -3,12 +3,11 @@
  * GetObjectTagging. Bodies stream from the request into a blob and from blobs to the response.
  */
 import { Readable } from "node:stream";
-import { parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
+import { checksumHeaderName, parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
 import {
   checkConditions,
   contentTypeFor,
-  flatHeaders,
   header,
   httpDate,
   parseRange,
@@ -26,7 +25,7 @@ import type { ByteRange } from "../storage/blob-store.js";
 import type { ObjectRecord } from "../storage/metadata-store.js";
 import { checkKeyLength, findObject, isLakefs, readObject, writeTarget } from "./address.js";
 import { checkBodyLength } from "./body.js";
-import { publishObject, writeBlob } from "./store-object.js";
+import { copyBlob, objectRecord, publishObject, writeBlob } from "./store-object.js";
 import { objectOperation, type ObjectContext } from "./types.js";
 
 /** Headers describing a stored object (GET and HEAD). */
@@ -44,7 +43,7 @@ function objectHeaders(record: ObjectRecord): Record<string, string | number | u
 function checksumHeaders(record: ObjectRecord): Record<string, string> {
   const c = record.checksum;
   if (!c) return {};
-  return { [`x-amz-checksum-${c.algorithm.toLowerCase()}`]: c.value, "x-amz-checksum-type": c.type };
+  return { [checksumHeaderName(c.algorithm)]: c.value, "x-amz-checksum-type": c.type };
 }
 
 /** The number of parts of a completed multipart object ("…-N" ETag), or undefined for any other. */
@@ -112,23 +111,14 @@ const PutObject = objectOperation(async (ctx) => {
   checkKeyLength(ctx.path);
   const target = await writeTarget(ctx);
   const declared = checkBodyLength(ctx);
-  const integrity = parseIntegrityHeaders(flatHeaders(h));
+  const integrity = parseIntegrityHeaders(h);
   const userMeta = readUserMetadata(h);
   const condition = writeCondition(h);
   // Fail a doomed conditional write before reading the body; checked again atomically on publish.
   if (condition) condition(await findObject(ctx));
 
   const written = await writeBlob(ctx.services, ctx.body(), integrity, () => ctx.trailers(), declared);
-  const record: ObjectRecord = {
-    size: written.blob.size,
-    etag: written.md5Hex,
-    lastModified: new Date().toISOString(),
-    contentType: contentTypeFor(h, ctx.path),
-    headers: readStoredHeaders(h),
-    userMeta,
-    checksum: written.checksum && { ...written.checksum, type: "FULL_OBJECT" },
-    parts: [written.blob],
-  };
+  const record = objectRecord(written, { contentType: contentTypeFor(h, ctx.path), headers: readStoredHeaders(h), userMeta });
   await publishObject(ctx.services, target, ctx.path, record, condition);
   return {
     headers: { ETag: `"${record.etag}"`, ...checksumHeaders(record) },
@@ -167,9 +157,8 @@ export async function copySource(ctx: ObjectContext): Promise<{ record: ObjectRe
   // lakeFS answers a missing source repository with NoSuchKey; S3 with NoSuchBucket
   if (!repo) throw new S3Error(isLakefs(ctx) ? "NoSuchKey" : "NoSuchBucket", { key: src.path, bucket: src.repo, resource: src.repo });
   const ref = isLakefs(ctx) ? src.ref : repo.defaultBranch;
-  const record = await readObject(ctx, src.repo, ref, src.path).catch((err) => {
-    throw err instanceof S3Error ? new S3Error(err.code, { key: src.path, bucket: src.repo, resource: `${ref}@${src.repo}` }) : err;
-  });
+  const record = await findObject(ctx, src.repo, ref, src.path);
+  if (!record) throw new S3Error("NoSuchKey", { key: src.path, bucket: src.repo, resource: `${ref}@${src.repo}` });
   checkConditions(readConditions(ctx.req.headers, "x-amz-copy-source-"), record, "412");
   return { record, ...src, ref };
 }
@@ -189,24 +178,13 @@ const CopyObject = objectOperation(async (ctx) => {
   if (condition) condition(await findObject(ctx));
 
   const algorithm = (header(h, "x-amz-checksum-algorithm")?.toUpperCase() ?? src.record.checksum?.algorithm) as ChecksumAlgorithm | undefined;
-  const release = ctx.services.reclaimer.pin(src.record.parts);
-  let written;
-  try {
-    written = await writeBlob(ctx.services, ctx.services.blobs.read(src.record.parts), algorithm ? { checksum: { algorithm } } : {}, undefined, src.record.size);
-  } finally {
-    release();
-  }
+  const written = await copyBlob(ctx.services, src.record, algorithm);
   const replace = directive === "REPLACE";
-  const record: ObjectRecord = {
-    size: written.blob.size,
-    etag: written.md5Hex,
-    lastModified: new Date().toISOString(),
+  const record = objectRecord(written, {
     contentType: replace ? contentTypeFor(h, ctx.path) : src.record.contentType,
     headers: replace ? readStoredHeaders(h) : src.record.headers,
     userMeta: replace ? readUserMetadata(h) : src.record.userMeta,
-    checksum: written.checksum && { ...written.checksum, type: "FULL_OBJECT" },
-    parts: [written.blob],
-  };
+  });
   await publishObject(ctx.services, target, ctx.path, record, condition);
   const checksum = record.checksum ? { [`Checksum${record.checksum.algorithm}`]: record.checksum.value } : {};
   return {

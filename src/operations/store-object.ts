@@ -6,10 +6,10 @@
  * blob; a crash in between leaves only an orphan for the startup sweep.
  */
 import type { Readable } from "node:stream";
-import { Digester, type ChecksumValue, type IntegrityRequest } from "../protocol/checksums.js";
+import { Digester, type ChecksumAlgorithm, type ChecksumValue, type IntegrityRequest } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
 import { pump } from "../protocol/streams.js";
-import type { BlobRef } from "../storage/blob-store.js";
+import type { BlobRef, ByteRange } from "../storage/blob-store.js";
 import type { ObjectRecord } from "../storage/metadata-store.js";
 import type { BranchTarget, WriteCondition } from "../versioning/catalog.js";
 import type { Services } from "./types.js";
@@ -43,6 +43,29 @@ export async function writeBlob(
     throw streamError(err);
   }
   return { blob: blob!, md5Hex: digester.md5Hex, checksum: digester.checksum };
+}
+
+/** Copy an object's bytes (or a range of them) into a new blob; the source is pinned meanwhile. */
+export async function copyBlob(services: Services, src: ObjectRecord, algorithm?: ChecksumAlgorithm, range?: ByteRange): Promise<WrittenBlob> {
+  const release = services.reclaimer.pin(src.parts);
+  try {
+    const size = range ? range.end - range.start + 1 : src.size;
+    return await writeBlob(services, services.blobs.read(src.parts, range), algorithm ? { checksum: { algorithm } } : {}, undefined, size);
+  } finally {
+    release();
+  }
+}
+
+/** The record of an object stored as one freshly written blob. */
+export function objectRecord(written: WrittenBlob, fields: Pick<ObjectRecord, "contentType" | "headers" | "userMeta">): ObjectRecord {
+  return {
+    size: written.blob.size,
+    etag: written.md5Hex,
+    lastModified: new Date().toISOString(),
+    ...fields,
+    checksum: written.checksum && { ...written.checksum, type: "FULL_OBJECT" },
+    parts: [written.blob],
+  };
 }
 
 /** Publish a record pointing at freshly written blobs; on failure the new blobs are reclaimed. */

@@ -307,7 +307,7 @@ const CHECKSUM_PREFIX = "x-amz-checksum-";
 /** `x-amz-checksum-*` headers that carry settings, not checksum values. */
 const NON_VALUE_CHECKSUM_HEADERS = new Set(["x-amz-checksum-mode", "x-amz-checksum-type", "x-amz-checksum-algorithm"]);
 
-function unsupportedAlgorithm(): S3Error {
+export function unsupportedAlgorithm(): S3Error {
   return new S3Error("InvalidRequest", {
     message: `Checksum algorithm provided is unsupported. Please try again with any of the valid types: [${CHECKSUM_ALGORITHMS.join(", ")}]`,
   });
@@ -323,9 +323,9 @@ function multipleChecksums(): S3Error {
  * Validates the integrity headers of a request with a body (PutObject, UploadPart, …). Header names
  * are matched case-insensitively; empty-string values count as present.
  */
-export function parseIntegrityHeaders(headers: Record<string, string | undefined>): IntegrityRequest {
+export function parseIntegrityHeaders(headers: Record<string, string | string[] | undefined>): IntegrityRequest {
   const h = new Map<string, string>();
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) h.set(k.toLowerCase(), v);
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) h.set(k.toLowerCase(), Array.isArray(v) ? v.join(",") : v);
 
   const result: IntegrityRequest = {};
 

@@ -10,10 +10,6 @@ import type { ByteRange } from "../storage/blob-store.js";
 type Headers = Record<string, string | string[] | undefined>;
 
 /** Request headers with repeated values joined by "," (what checksum and body parsing want). */
-export function flatHeaders(headers: Headers): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
-}
-
 export function header(headers: Headers, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v.join(",") : v;

@@ -4,12 +4,10 @@
  * percent-decoded, never normalised (`//`, `..`, trailing `/` are kept).
  */
 import type { IncomingMessage } from "node:http";
-import { randomUUID } from "node:crypto";
 import type { Mode } from "../config.js";
 import { S3Error } from "./errors.js";
 
 export interface S3Request {
-  id: string;
   method: string;
   /** Raw path and query as received (for signatures). */
   rawPath: string;
@@ -47,14 +45,13 @@ export function pageLimit(query: URLSearchParams, name: string, max: number): nu
   return Math.min(n, max);
 }
 
-export function parseRequest(req: IncomingMessage, mode: Mode, domains: readonly string[], id: string = randomUUID()): S3Request {
+export function parseRequest(req: IncomingMessage, mode: Mode, domains: readonly string[]): S3Request {
   const url = req.url ?? "/";
   const q = url.indexOf("?");
   const rawPath = q >= 0 ? url.slice(0, q) : url;
   const rawQuery = q >= 0 ? url.slice(q + 1) : "";
   const host = requestHeader(req, "host") ?? "";
   const parsed: S3Request = {
-    id,
     method: (req.method ?? "GET").toUpperCase(),
     rawPath,
     rawQuery,
@@ -71,8 +68,7 @@ export function parseRequest(req: IncomingMessage, mode: Mode, domains: readonly
   }
   let rest = decoded.startsWith("/") ? decoded.slice(1) : decoded;
 
-  const hostname = host.replace(/:\d+$/, "").toLowerCase();
-  const vhost = bucketFromHost(hostname, domains);
+  const vhost = bucketFromHost(hostnameOf(host), domains);
   if (vhost !== undefined) {
     parsed.bucket = vhost;
     parsed.bucketFromHost = vhost;
@@ -98,6 +94,13 @@ export function parseRequest(req: IncomingMessage, mode: Mode, domains: readonly
   parsed.path = rest.slice(slash + 1);
   return parsed;
 }
+
+/** Whether a request addresses a bucket through its Host header (virtual-host style). */
+export function isVirtualHostRequest(req: { headers: IncomingMessage["headers"] }, domains: readonly string[]): boolean {
+  return bucketFromHost(hostnameOf(requestHeader(req, "host") ?? ""), domains) !== undefined;
+}
+
+const hostnameOf = (host: string) => host.replace(/:\d+$/, "").toLowerCase();
 
 /** `repo.s3.local.lakefs.io` → `repo` (exactly one label in front of a bare domain). */
 function bucketFromHost(hostname: string, domains: readonly string[]): string | undefined {

@@ -8,7 +8,7 @@
  * where lakeFS sends an empty-body 404.
  */
 import { S3Error } from "./errors.js";
-import type { S3Request } from "./request.js";
+import { requestHeader, type S3Request } from "./request.js";
 
 export const OPERATION_IDS = [
   "ListBuckets",
@@ -53,6 +53,14 @@ const UNSUPPORTED = {
 export interface Route {
   operation: OperationId;
   level: Level;
+}
+
+/**
+ * A browser form upload (POST Object): its signature travels inside the form, which lakes3 does
+ * not read, so its routing error (not supported) is the answer rather than missing credentials.
+ */
+export function isFormUpload(req: S3Request): boolean {
+  return req.method === "POST" && /^multipart\/form-data/i.test(requestHeader(req, "content-type") ?? "");
 }
 
 export function route(req: S3Request, mode: "lakefs" | "s3"): Route {

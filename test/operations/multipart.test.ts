@@ -134,6 +134,8 @@ describe("multipart checksum types", () => {
   it("CRC64NVME defaults to FULL_OBJECT; SHA256 is COMPOSITE and a claim matches with or without -N", async () => {
     const nvme = await uploadAll("main/ck/nvme.bin", "CRC64NVME");
     expect(nvme.created.ChecksumType).toBe("FULL_OBJECT");
+    const listed = await t.client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: "main/ck/nvme.bin" }));
+    expect(listed.Uploads?.map((u) => [u.ChecksumAlgorithm, u.ChecksumType])).toEqual([["CRC64NVME", "FULL_OBJECT"]]);
     const nvmeDone = await t.client.send(new CompleteMultipartUploadCommand({ Bucket, Key: "main/ck/nvme.bin", UploadId: nvme.UploadId, MultipartUpload: { Parts: nvme.Parts } }));
     expect([nvmeDone.ChecksumCRC64NVME, nvmeDone.ChecksumType]).toEqual([b64("CRC64NVME", whole), "FULL_OBJECT"]);
 
