@@ -16,6 +16,7 @@ import type { AuthResult } from "./auth/types.js";
 import { maskHeaders, type RequestEvent, type RequestLog } from "./events.js";
 import { S3Error, toS3Error } from "./protocol/errors.js";
 import { VersioningError } from "./versioning/errors.js";
+import { StorageError } from "./storage/errors.js";
 import { isVirtualHostRequest, parseRequest, requestHeader, type S3Request } from "./protocol/request.js";
 import { writeError, writeResult, type ErrorContext } from "./protocol/respond.js";
 import { isFormUpload, route, type Route } from "./protocol/route.js";
@@ -83,7 +84,7 @@ export function createGateway(options: GatewayOptions): Handler {
     try {
       if (req.method === "OPTIONS") return preflight(req, res);
       if ((req.url === "/_health" || req.url?.startsWith("/_health?")) && (req.method === "GET" || head)) {
-        return health(res, options.isReady(), head);
+        return await health(res, options.isReady(), head);
       }
 
       parsed = parseRequest(req, config.mode, config.domains);
@@ -126,8 +127,9 @@ export function createGateway(options: GatewayOptions): Handler {
       await writeResult(res, outcome, event.id, head);
       return { status: outcome.status ?? 200, bytesOut: outcome.bytesOut ?? 0, bytesIn: outcome.bytesIn ?? 0 };
     } catch (err) {
-      const s3err = err instanceof VersioningError ? versioningToS3(err) : toS3Error(err);
-      if (s3err.code === "InternalError" && !(err instanceof S3Error)) reportInternal(err);
+      const explained = services.store.explain(err);
+      const s3err = explained instanceof VersioningError ? versioningToS3(explained) : toS3Error(explained);
+      if (s3err.code === "InternalError" && !(explained instanceof S3Error) && !(explained instanceof StorageError)) reportInternal(err);
       writeError(res, s3err, errorContext, head);
       return { status: s3err.status, bytesOut: 0, bytesIn: 0, error: s3err };
     }
@@ -168,9 +170,11 @@ export function createGateway(options: GatewayOptions): Handler {
     return objectCtx;
   }
 
-  function health(res: ServerResponse, ready: boolean, head: boolean) {
-    const text = JSON.stringify({ status: ready ? "ok" : "starting" });
-    res.statusCode = ready ? 200 : 503;
+  /** 200 once ready and while the store takes writes; else 503 saying why (disk full, data dir gone…). */
+  async function health(res: ServerResponse, ready: boolean, head: boolean) {
+    const store = ready ? await services.store.health() : { ok: true };
+    const text = JSON.stringify(!ready ? { status: "starting" } : store.ok ? { status: "ok" } : { status: "failing", problem: store.problem, message: store.message });
+    res.statusCode = ready && store.ok ? 200 : 503;
     res.setHeader("Content-Type", "application/json");
     res.setHeader("Content-Length", Buffer.byteLength(text));
     res.end(head ? undefined : text);

@@ -19,7 +19,9 @@ export function textLine(e: RequestEvent): string {
   const time = new Date(e.startedAt).toISOString().slice(11, 23);
   const transferred = transferBytes(e);
   const bytes = transferred ? ` ${formatBytes(transferred)}` : "";
-  const error = e.errorCode ? ` ${e.errorCode}` : "";
+  // A server-side failure says why (disk full, a missing data file…); client errors keep to the code.
+  const why = (e.status ?? 0) >= 500 && e.errorMessage ? `: ${e.errorMessage}` : "";
+  const error = e.errorCode ? ` ${e.errorCode}${why}` : "";
   return `${time} ${e.status ?? "---"} ${e.method.padEnd(6)} ${operationLabel(e).padEnd(22)} ${targetOf(e)}${bytes} ${Math.round(e.durationMs ?? 0)}ms${error}`;
 }
 

@@ -118,7 +118,7 @@ export function createApiHandler(services: Services, log: RequestLog): ApiHandle
       const bytesOut = await writeResult(res, result, head);
       return { result, bytesOut };
     } catch (err) {
-      const error = toApiError(err);
+      const error = toApiError(services.store.explain(err));
       writeError(res, error, head);
       return { error, bytesOut: 0 };
     }

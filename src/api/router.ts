@@ -13,7 +13,8 @@ import type { Readable } from "node:stream";
 import type { Config } from "../config.js";
 import type { RequestEvent } from "../events.js";
 import type { Services } from "../operations/types.js";
-import { S3Error } from "../protocol/errors.js";
+import { StorageError } from "../storage/errors.js";
+import { S3Error, toS3Error } from "../protocol/errors.js";
 import { sendBody } from "../protocol/streams.js";
 import type { RepositoryRecord } from "../storage/metadata-store.js";
 import { VersioningError } from "../versioning/errors.js";
@@ -46,6 +47,11 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof VersioningError) return new ApiError(VERSIONING_STATUS[err.kind], err.message);
   if (err instanceof S3Error && err.code !== "InternalError") return new ApiError(err.status, err.message, { headers: err.options.headers });
+  // A storage failure says what happened to the data dir and what to do (see storage/errors.ts).
+  if (err instanceof StorageError) {
+    const s3 = toS3Error(err);
+    return new ApiError(s3.status === 400 ? 413 : s3.status, err.message);
+  }
   if (process.env["LAKES3_DEBUG"]) console.error(err);
   return new ApiError(500, "internal server error");
 }

@@ -4,6 +4,7 @@
  * InternalError without leaking its text. Codes follow lakeFS's gateway (pkg/gateway/errors) where
  * lakeFS emits them, and S3 where lakeFS is lax (see README "Compatibility").
  */
+import { StorageError } from "../storage/errors.js";
 
 interface ErrorSpec {
   status: number;
@@ -55,6 +56,7 @@ const TABLE = {
   RequestTimeTooSkewed: { status: 403, message: "The difference between the request time and the server's time is too large." },
   RequestHeaderSectionTooLarge: { status: 400, message: "Your request header section exceeds the maximum allowed size." },
   SignatureDoesNotMatch: { status: 403, message: "The request signature we calculated does not match the signature you provided. Check your key and signing method." },
+  ServiceUnavailable: { status: 503, message: "Service is unable to handle request." },
   SlowDown: { status: 503, message: "Please reduce your request rate." },
   XAmzContentSHA256Mismatch: { status: 400, message: "The provided 'x-amz-content-sha256' header does not match what was computed." },
 } satisfies Record<string, ErrorSpec>;
@@ -106,9 +108,17 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Any thrown value as an S3Error; unknown errors become InternalError (text never leaks). */
+/**
+ * Any thrown value as an S3Error. A storage failure keeps its message, which names the cause and
+ * what to do (disk full, read-only, a missing data file); a store that is reopening after a failed
+ * write is 503 (clients retry); unknown errors become InternalError (their text never leaks).
+ */
 export function toS3Error(err: unknown): S3Error {
   if (err instanceof S3Error) return err;
+  if (err instanceof StorageError) {
+    if (err.problem === "too-large") return new S3Error("EntityTooLarge");
+    return new S3Error(err.problem === "unavailable" ? "ServiceUnavailable" : "InternalError", err.message);
+  }
   const cause = (err as { cause?: unknown } | null)?.cause;
   if (cause instanceof S3Error) return cause;
   return new S3Error("InternalError");

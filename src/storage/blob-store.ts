@@ -15,7 +15,7 @@ import { constants as fsConstants } from "node:fs";
 import { mkdir, open, opendir, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { S3Error } from "../protocol/errors.js";
+import { classifyFsError, StorageError } from "./errors.js";
 
 export interface BlobRef {
   blobId: string;
@@ -32,7 +32,7 @@ export interface BlobStore {
   /**
    * Stream source into a new blob: tmp file in <root>/tmp → write → fsync → rename to
    * <root>/blobs/<id[0..2]>/<id> → fsync that dir. On any error (source error, disk error,
-   * maxSize exceeded → S3Error EntityTooLarge) the temp file is removed and the error rethrown
+   * maxSize exceeded → StorageError "too-large"; a disk failure → a StorageError naming it) the temp file is removed and the error rethrown
    * unchanged. Resolves once durable.
    */
   write(source: Readable, options?: WriteOptions): Promise<BlobRef>;
@@ -216,7 +216,7 @@ export class FsBlobStore implements BlobStore {
         const buf = toBuffer(chunk);
         if (buf.length === 0) continue;
         size += buf.length;
-        if (maxSize !== undefined && size > maxSize) throw new S3Error("EntityTooLarge");
+        if (maxSize !== undefined && size > maxSize) throw new StorageError("too-large", `the body is larger than ${maxSize} bytes`);
         batch.push(buf);
         batchBytes += buf.length;
         if (batchBytes >= WRITE_BATCH) {
@@ -270,7 +270,7 @@ export class FsBlobStore implements BlobStore {
       if (flushing) await flushing;
       if (fh) await fh.close().catch(() => {});
       await unlink(renamed ? finalPath : tmpPath).catch(() => {});
-      throw err;
+      throw classifyFsError(err, this.root);
     } finally {
       signal?.removeEventListener("abort", onAbort);
       this.inFlight.delete(tmpName);

@@ -20,8 +20,10 @@
 import { Level } from "level";
 import type { ChecksumAlgorithm } from "../protocol/checksums.js";
 import type { BlobRef, InlineBlobs } from "./blob-store.js";
+import { StorageError } from "./errors.js";
 import { KeyedMutex, KeyedRwLock } from "./keyed-mutex.js";
 import { rangeFor } from "./keys.js";
+import { WriteGuard, type StoreHealth } from "./write-guard.js";
 
 export interface RepositoryRecord {
   name: string;
@@ -167,9 +169,13 @@ export class MetadataStore {
   readonly locks = new KeyedMutex();
   /** Per-branch: S3 writes share it, commits/merges/resets take it exclusively. */
   readonly branchLocks = new KeyedRwLock();
+  /** Refuses writes after a failed one until the store has reopened cleanly (write-guard.ts). */
+  private readonly guard: WriteGuard;
+  private readonly sublevels: { open(): Promise<void> }[];
 
   constructor(readonly location: string, private readonly dataDir = location) {
     this.db = new Level<string, unknown>(location, { valueEncoding: "json" });
+    this.guard = new WriteGuard(this.db as never, location, dataDir, () => this.reopenSublevels());
     const json = { valueEncoding: "json" } as const;
     this.repos = this.db.sublevel<string, RepositoryRecord>("repos", json);
     this.branches = this.db.sublevel<string, BranchRecord>("branches", json);
@@ -183,6 +189,7 @@ export class MetadataStore {
     this.parts = this.db.sublevel<string, PartRecord>("parts", json);
     this.completedUploads = this.db.sublevel<string, CompletedUpload>("completed-uploads", json);
     const inline = this.db.sublevel<string, Buffer>("inline-blobs", { valueEncoding: "buffer" });
+    this.sublevels = [this.repos, this.branches, this.tags, this.commits, this.staging, this.ranges, this.trees, this.uploads, this.uploadIndex, this.parts, this.completedUploads, inline];
     this.inlineBlobs = {
       get: (blobId) => inline.get(blobId),
       // Synced: the bytes must be durable before a record may point at them.
@@ -204,12 +211,28 @@ export class MetadataStore {
       await this.db.open();
     } catch (err) {
       if (isLockError(err)) throw new StoreLockedError(this.dataDir);
-      throw err;
+      throw this.guard.explain(err);
     }
+    await this.guard.opened();
   }
 
   close(): Promise<void> {
+    this.guard.stop();
     return this.db.close();
+  }
+
+  /** Whether the store takes writes; checks that the data dir is still there and writable. */
+  health(): Promise<StoreHealth> {
+    return this.guard.check();
+  }
+
+  /** A store failure as the StorageError it stands for (disk full, unavailable, …); others unchanged. */
+  explain(err: unknown): unknown {
+    return err instanceof StorageError ? err : this.guard.explain(err);
+  }
+
+  private async reopenSublevels(): Promise<void> {
+    await Promise.all(this.sublevels.map((s) => s.open()));
   }
 
   /** A chained batch; `write()` it with `{ sync: true }`. */

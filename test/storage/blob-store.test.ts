@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { S3Error } from "../../src/protocol/errors.js";
+import { toS3Error } from "../../src/protocol/errors.js";
+import { StorageError } from "../../src/storage/errors.js";
 import { type BlobRef, FsBlobStore, newBlobId } from "../../src/storage/blob-store.js";
 
 let root: string;
@@ -139,11 +140,12 @@ describe("FsBlobStore", () => {
     expect(await filesUnder(root)).toEqual([]);
   });
 
-  it("maxSize exceeded → EntityTooLarge, nothing left behind, source not destroyed", async () => {
+  it("maxSize exceeded → a too-large StorageError (EntityTooLarge above), nothing left behind, source not destroyed", async () => {
     const src = chunked(randomBytes(5000), 1000);
     const err = await store.write(src, { maxSize: 4999 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(S3Error);
-    expect((err as S3Error).code).toBe("EntityTooLarge");
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).problem).toBe("too-large");
+    expect(toS3Error(err).code).toBe("EntityTooLarge");
     expect(src.destroyed).toBe(false);
     expect(await filesUnder(root)).toEqual([]);
     const ok = await store.write(chunked(randomBytes(5000), 1000), { maxSize: 5000 });
