@@ -14,21 +14,36 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REQUIRE_CLIENTS } from "./helpers/tools.js";
+import { waitFor } from "./helpers/wait.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const run = promisify(execFile);
 const npmVersion = spawnSync("npm", ["--version"], { encoding: "utf8" });
 const npmMissing = npmVersion.status !== 0 ? `npm is not available (${npmVersion.error?.message ?? npmVersion.stderr.trim()})` : undefined;
+if (npmMissing && REQUIRE_CLIENTS) throw new Error(`package.test.ts: npm is required (LAKES3_REQUIRE_CLIENTS=1): ${npmMissing}`);
 if (npmMissing) console.warn(`package.test.ts skipped: ${npmMissing}`);
 
 let tmp: string;
 let app: string;
 const children: ChildProcess[] = [];
 
+let packedFiles: string[] = [];
+
+// Pack and install once for the whole file, so every test below runs alone and in any order.
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), "lakes3-package-"));
   app = path.join(tmp, "app");
-});
+  if (npmMissing) return;
+  expect(existsSync(path.join(ROOT, "dist/index.js")), "build first (npm test does)").toBe(true);
+  // --ignore-scripts: never rebuild dist/ under the other test files that import it
+  const { stdout } = await run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", tmp], { cwd: ROOT });
+  const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
+  packedFiles = packed!.files.map((f) => f.path);
+  await mkdir(app);
+  await writeFile(path.join(app, "package.json"), JSON.stringify({ name: "lakes3-consumer", private: true, type: "module" }));
+  await run("npm", ["install", path.join(tmp, packed!.filename), "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], { cwd: app, timeout: 230_000 });
+}, 240_000);
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) killGroup(c, "SIGKILL");
   await rm(tmp, { recursive: true, force: true });
@@ -43,22 +58,13 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
 }
 
 describe.skipIf(npmMissing !== undefined)("npm package", () => {
-  it("packs the right files and installs into a fresh project", async () => {
-    expect(existsSync(path.join(ROOT, "dist/index.js")), "build first (npm test does)").toBe(true);
-    // --ignore-scripts: never rebuild dist/ under the other test files that import it
-    const { stdout } = await run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", tmp], { cwd: ROOT });
-    const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
-    const files = packed!.files.map((f) => f.path);
+  it("packs the right files and installs into a fresh project", () => {
     for (const f of ["package.json", "README.md", "bin/lakes3.js", "dist/index.js", "dist/index.d.ts", "dist/cli.js", "dist/server.js", "dist/fixtures.js"]) {
-      expect(files, f).toContain(f);
+      expect(packedFiles, f).toContain(f);
     }
-    expect(files.filter((f) => /^(src|test|fixtures|node_modules)\//.test(f))).toEqual([]);
-
-    await mkdir(app);
-    await writeFile(path.join(app, "package.json"), JSON.stringify({ name: "lakes3-consumer", private: true, type: "module" }));
-    await run("npm", ["install", path.join(tmp, packed!.filename), "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], { cwd: app, timeout: 230_000 });
+    expect(packedFiles.filter((f) => /^(src|test|fixtures|node_modules)\//.test(f))).toEqual([]);
     expect(existsSync(path.join(app, "node_modules/lakes3/dist/index.js"))).toBe(true);
-  }, 240_000);
+  });
 
   it("imports lakes3 from an ESM script: start on port 0, put/get an object, close", async () => {
     const s3Client = createRequire(path.join(ROOT, "package.json")).resolve("@aws-sdk/client-s3");
@@ -123,7 +129,7 @@ void [config, new RequestLog(), server.reset, server.close];
     expect(existsSync(dataDir)).toBe(true);
     killGroup(child, "SIGTERM");
     await exited;
-    for (let i = 0; i < 100 && existsSync(dataDir); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(existsSync(dataDir)).toBe(false);
+    // the wrapper shell may exit before lakes3 has removed its ephemeral dir
+    await waitFor(() => !existsSync(dataDir), { timeoutMs: 5000, message: `the ephemeral data dir ${dataDir} to be removed` });
   }, 60_000);
 });

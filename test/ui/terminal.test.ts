@@ -1,25 +1,19 @@
 /**
  * The real CLI in a real terminal (tmux): start `lakes3 serve`, make requests (one failing),
  * read the screen, open a detail pane, filter, and quit with `q`. Skipped, with a printed
- * reason, where tmux is not installed.
+ * reason, where tmux is not installed (a failure under LAKES3_REQUIRE_CLIENTS=1, as in .ci/run).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { itWithTool, runs } from "../helpers/tools.js";
 
 const BIN = path.resolve(import.meta.dirname, "../../bin/lakes3.js");
-const hasTmux = (() => {
-  try {
-    execFileSync("tmux", ["-V"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasTmux) console.log("skipping the terminal UI test: tmux is not installed");
+const hasTmux = runs("tmux", ["-V"]);
+const withTmux = itWithTool(hasTmux, "the terminal UI test: tmux is not installed (apt-get install tmux)");
 
 const session = `lakes3-ui-${process.pid}`;
 let dir: string;
@@ -65,8 +59,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!hasTmux)("lakes3 serve in a terminal", () => {
-  it("shows requests live, details with masked headers, a filter, and quits on q", async () => {
+describe("lakes3 serve in a terminal", () => {
+  withTmux("shows requests live, details with masked headers, a filter, and quits on q", async () => {
     // CI=true as on a CI runner: Ink alone would then draw only its last frame; the viewer stays live.
     tmux("new-session", "-d", "-s", session, "-x", "140", "-y", "35", `env CI=true ${process.execPath} ${BIN} serve --port 0 --data-dir ${path.join(dir, "data")} --repo ui-repo`);
     await until((t) => t.includes("lakes3 http://127.0.0.1:"));
