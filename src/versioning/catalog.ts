@@ -277,12 +277,33 @@ export class Catalog {
 
   // ---- reading objects -----------------------------------------------------------------------
 
+  /**
+   * A branch read races the writes that move the branch: a commit, merge, revert, cherry-pick or
+   * full reset moves it to a new tree and staging token and drops the old staging entries in one
+   * batch, so a view resolved before that batch and read after it sees neither the dropped staged
+   * entry nor the new tree. lakeFS never shows that gap (graveler reads a branch's staging and
+   * commit as one state), and neither do we: a read that reached the committed tree, and every
+   * listing page, checks in the store itself (never the cache) that the branch is still where the
+   * view says, and reads again from where it is now if it moved.
+   */
+  private async moved(view: RefView): Promise<RefView | undefined> {
+    if (view.branchName === undefined) return undefined;
+    const branch = await this.store.branches.get(view.repo + SEP + view.branchName);
+    if (!branch || (branch.head === view.commitId && branch.stagingToken === view.staging)) return undefined;
+    return this.refs.rebase(view, branch);
+  }
+
   async getObject(view: RefView, path: string): Promise<ObjectRecord | undefined> {
-    if (view.staging !== undefined) {
-      const staged = await this.store.staging.get(stagingKey(view.repo, view.staging, path));
-      if (staged) return isTombstone(staged) ? undefined : staged;
+    for (let current: RefView | undefined = view; ; ) {
+      if (current.staging !== undefined) {
+        const staged = await this.store.staging.get(stagingKey(current.repo, current.staging, path));
+        if (staged) return isTombstone(staged) ? undefined : staged;
+      }
+      const record = await this.trees.get(current.repo, current.tree, path);
+      const next = await this.moved(current);
+      if (!next) return record;
+      current = next;
     }
-    return this.trees.get(view.repo, view.tree, path);
   }
 
   /** Visible objects of a view from `from` on, in key order: staged changes over the tree. */
@@ -316,6 +337,15 @@ export class Catalog {
 
   /** One page of a listing, grouped into common prefixes at `delimiter` (skipping past each). */
   async listObjects(view: RefView, options: ListOptions): Promise<ListPage> {
+    for (let current: RefView | undefined = view; ; ) {
+      const page = await this.listPage(current, options);
+      const next = await this.moved(current);
+      if (!next) return page;
+      current = next;
+    }
+  }
+
+  private async listPage(view: RefView, options: ListOptions): Promise<ListPage> {
     const { prefix, delimiter, limit } = options;
     let from = prefix;
     let exclusive = false;

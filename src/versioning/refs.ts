@@ -19,6 +19,8 @@ export interface RefView {
   tree: string;
   /** The commit the view is based on. */
   commitId?: string;
+  /** The branch whose staging the view reads (a plain branch name, or `branch$`). */
+  branchName?: string;
 }
 
 const FULL_COMMIT = /^[0-9a-f]{64}$/;
@@ -52,6 +54,21 @@ export class RefResolver {
     return found.length === 1 ? found[0] : undefined;
   }
 
+  /**
+   * The same view of a branch at another state of it: what a read re-reads from once it found the
+   * branch moved under it (see Catalog.getObject). Undefined when the view reads no staging.
+   */
+  async rebase(view: RefView, branch: BranchRecord): Promise<RefView | undefined> {
+    if (view.branchName === undefined) return undefined;
+    const commit = await this.commit(view.repo, branch.head);
+    return commit && this.branchView(view.repo, branch, commit, view.tree === EMPTY_TREE && view.branch === undefined);
+  }
+
+  private branchView(repo: string, branch: BranchRecord, commit: CommitRecord, stagingOnly: boolean): RefView {
+    if (stagingOnly) return { repo, staging: branch.stagingToken, tree: EMPTY_TREE, commitId: commit.id, branchName: branch.name };
+    return { repo, branch, staging: branch.stagingToken, tree: commit.tree, commitId: commit.id, branchName: branch.name };
+  }
+
   async resolve(repo: string, ref: string): Promise<RefView | undefined> {
     const at = ref.search(/[~^@$]/);
     const base = at < 0 ? ref : ref.slice(0, at);
@@ -69,13 +86,9 @@ export class RefResolver {
     }
     if (!commit) return undefined;
 
-    if (modifiers === "") {
-      return branch
-        ? { repo, branch, staging: branch.stagingToken, tree: commit.tree, commitId: commit.id }
-        : { repo, tree: commit.tree, commitId: commit.id };
-    }
+    if (modifiers === "") return branch ? this.branchView(repo, branch, commit, false) : { repo, tree: commit.tree, commitId: commit.id };
     if (modifiers === "@") return branch ? { repo, tree: commit.tree, commitId: commit.id } : undefined;
-    if (modifiers === "$") return branch ? { repo, staging: branch.stagingToken, tree: EMPTY_TREE, commitId: commit.id } : undefined;
+    if (modifiers === "$") return branch ? this.branchView(repo, branch, commit, true) : undefined;
 
     for (const m of modifiers.matchAll(/([~^])(\d*)|(.)/g)) {
       if (m[3] !== undefined) return undefined;
