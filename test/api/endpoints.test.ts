@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { apiClient, basicAuth, expectError, expectSchema, type Api } from "./helpers.js";
 
@@ -21,6 +21,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t.close();
+});
+// Every test starts from an empty store (only test-repo, on an empty main): tests run alone and in any order.
+beforeEach(async () => {
+  await t.server.reset();
 });
 
 async function upload(path: string, body: string | Buffer, headers: Record<string, string> = {}, branch = "main") {
@@ -154,7 +158,8 @@ describe("repositories", () => {
 });
 
 describe("branches and tags", () => {
-  it("creates branches from a branch, a tag or a commit; refuses bad names, duplicates and missing sources", async () => {
+  /** A commit on main, tag seed-tag on it, and branches from-{branch,tag,commit,prefix} created from it. */
+  async function seedBranches(): Promise<string> {
     await upload("seed.txt", "seed");
     const c = await commit();
     const tag = await api("POST", `/repositories/${repo}/tags`, { json: { id: "seed-tag", ref: c } });
@@ -164,6 +169,11 @@ describe("branches and tags", () => {
       expect(res.status, res.text).toBe(201);
       expect(res.text).toBe(c);
     }
+    return c;
+  }
+
+  it("creates branches from a branch, a tag or a commit; refuses bad names, duplicates and missing sources", async () => {
+    await seedBranches();
     expectError(await api("POST", `/repositories/${repo}/branches`, { json: { name: "from-branch", source: "main" } }), 409);
     expectError(await api("POST", `/repositories/${repo}/branches`, { json: { name: "bad~name", source: "main" } }), 400);
     expectError(await api("POST", `/repositories/${repo}/branches`, { json: { name: "orphan", source: "no-such-ref" } }), 404);
@@ -172,6 +182,7 @@ describe("branches and tags", () => {
   });
 
   it("pages branches and deletes them (204; the default branch is refused)", async () => {
+    await seedBranches();
     const page = await api("GET", `/repositories/${repo}/branches?prefix=from-&amount=2`);
     expectSchema(page.json, "RefList");
     expect(page.json.results.map((r: { id: string }) => r.id)).toEqual(["from-branch", "from-commit"]);
@@ -187,6 +198,7 @@ describe("branches and tags", () => {
   });
 
   it("creates (201), lists, gets and deletes tags; 409 on a duplicate unless forced", async () => {
+    await seedBranches();
     const c = (await api("GET", `/repositories/${repo}/branches/main`)).json.commit_id;
     const created = await api("POST", `/repositories/${repo}/tags`, { json: { id: "t1", ref: "main" } });
     expectSchema(created.json, "Ref");
@@ -214,6 +226,8 @@ describe("branches and tags", () => {
   });
 
   it("gets a commit by id, prefix or ref; 404 for an unknown one", async () => {
+    await upload("c.txt", "c");
+    await commit();
     const head = (await api("GET", `/repositories/${repo}/branches/main`)).json.commit_id;
     for (const id of [head, head.slice(0, 8), "main"]) {
       const res = await api("GET", `/repositories/${repo}/commits/${id}`);
@@ -231,6 +245,7 @@ describe("branches and tags", () => {
   });
 
   it("refuses a commit with uncommitted changes on the destination of a merge, and empty messages", async () => {
+    await seedBranches();
     expectError(await api("POST", `/repositories/${repo}/branches/main/commits`, { json: {} }), 400, /message/);
     await upload("dirty.txt", "dirty");
     expectError(await api("POST", `/repositories/${repo}/refs/from-tag/merge/main`, { json: {} }), 400, /uncommitted/);
@@ -406,6 +421,8 @@ describe("objects", () => {
   });
 
   it("copies an object (201), from the same branch or another ref; the copy owns its bytes", async () => {
+    await upload("versions/v.txt", "one");
+    await api("POST", `/repositories/${repo}/tags`, { json: { id: "objects-v1", ref: await commit() } });
     await upload("copy/src.txt", "source bytes", { "content-type": "text/x-src", "x-lakefs-meta-k": "v" });
     const res = await api("POST", `/repositories/${repo}/branches/main/objects/copy?dest_path=copy/dst.txt`, { json: { src_path: "copy/src.txt" } });
     expect(res.status, res.text).toBe(201);

@@ -45,7 +45,8 @@ describe("buckets are repositories", () => {
     expect(bad.$metadata.httpStatusCode).toBe(400);
   });
   it("DeleteBucket is not supported in lakefs mode", async () => {
-    const e = await s3Error(t.client.send(new DeleteBucketCommand({ Bucket: "new-repo" })));
+    await t.client.send(new CreateBucketCommand({ Bucket: "undeletable-repo" }));
+    const e = await s3Error(t.client.send(new DeleteBucketCommand({ Bucket: "undeletable-repo" })));
     expect(e.$metadata.httpStatusCode).toBe(405);
     expect(e.name).toBe("ERRLakeFSNotSupported");
   });
@@ -134,6 +135,11 @@ describe("ListObjects v1", () => {
 });
 
 describe("DeleteObjects", () => {
+  // A repository of its own: the listings above enumerate test-repo's main.
+  const Bucket = "delete-repo";
+  beforeAll(async () => {
+    await t.client.send(new CreateBucketCommand({ Bucket }));
+  });
   it("deletes many keys, reports missing ones as deleted and bad refs as errors", async () => {
     for (const k of ["x/1", "x/2", "x/3"]) await t.client.send(new PutObjectCommand({ Bucket, Key: `main/${k}`, Body: k }));
     const res = await t.client.send(
@@ -148,8 +154,10 @@ describe("DeleteObjects", () => {
     expect(left.Contents?.map((c) => c.Key)).toEqual(["main/x/3"]);
   });
   it("quiet mode omits Deleted entries", async () => {
+    await t.client.send(new PutObjectCommand({ Bucket, Key: "main/x/3", Body: "x/3" }));
     const res = await t.client.send(new DeleteObjectsCommand({ Bucket, Delete: { Quiet: true, Objects: [{ Key: "main/x/3" }] } }));
     expect(res.Deleted ?? []).toEqual([]);
+    expect((await t.client.send(new ListObjectsV2Command({ Bucket, Prefix: "main/x/" }))).KeyCount).toBe(0);
   });
   it("refuses more than 1000 keys and malformed XML", async () => {
     const many = Array.from({ length: 1001 }, (_, i) => `<Object><Key>main/k${i}</Key></Object>`).join("");

@@ -163,8 +163,13 @@ describe("ranges", () => {
     expect(head.ContentRange).toBe("bytes 2-5/20");
   });
   it("never returns a checksum on a ranged read", async () => {
-    const got = await t.client.send(new GetObjectCommand({ Bucket, Key: "main/data/upload.bin", Range: "bytes=0-9", ChecksumMode: "ENABLED" }));
-    expect(got.ChecksumCRC32).toBeUndefined();
+    const put = await t.client.send(new PutObjectCommand({ Bucket, Key: "main/data/checksummed.bin", Body: "0123456789abcdef", ChecksumAlgorithm: "CRC32" }));
+    expect(put.ChecksumCRC32).toBeDefined();
+    const whole = await t.client.send(new GetObjectCommand({ Bucket, Key: "main/data/checksummed.bin", ChecksumMode: "ENABLED" }));
+    expect(whole.ChecksumCRC32).toBe(put.ChecksumCRC32); // the object has one …
+    await whole.Body!.transformToByteArray();
+    const got = await t.client.send(new GetObjectCommand({ Bucket, Key: "main/data/checksummed.bin", Range: "bytes=0-9", ChecksumMode: "ENABLED" }));
+    expect(got.ChecksumCRC32).toBeUndefined(); // … that a range does not get
     expect((await got.Body!.transformToByteArray()).length).toBe(10);
   });
 });
@@ -209,15 +214,19 @@ describe("conditional requests", () => {
     expect(await got.Body!.transformToString()).toBe("first");
   });
   it("If-Match on PutObject replaces only the expected version", async () => {
-    const e = await s3Error(t.client.send(new PutObjectCommand({ Bucket, Key: "main/cond.txt", Body: "x", IfMatch: '"0000"' })));
+    // its own key: the other tests here read main/cond.txt as written in beforeAll
+    const etag = (await t.client.send(new PutObjectCommand({ Bucket, Key: "main/cond-put.txt", Body: "cond" }))).ETag!;
+    const e = await s3Error(t.client.send(new PutObjectCommand({ Bucket, Key: "main/cond-put.txt", Body: "x", IfMatch: '"0000"' })));
     expect(e.$metadata.httpStatusCode).toBe(412);
-    await t.client.send(new PutObjectCommand({ Bucket, Key: "main/cond.txt", Body: "new", IfMatch: etag }));
+    await t.client.send(new PutObjectCommand({ Bucket, Key: "main/cond-put.txt", Body: "new", IfMatch: etag }));
+    const got = await t.client.send(new GetObjectCommand({ Bucket, Key: "main/cond-put.txt" }));
+    expect(await got.Body!.transformToString()).toBe("new");
     const missing = await s3Error(t.client.send(new PutObjectCommand({ Bucket, Key: "main/absent.txt", Body: "x", IfMatch: etag })));
     expect(missing.$metadata.httpStatusCode).toBe(404);
   });
   it("response-* overrides", async () => {
     const got = await t.client.send(
-      new GetObjectCommand({ Bucket, Key: "main/range.txt", ResponseContentType: "application/x-test", ResponseContentDisposition: "inline", ResponseCacheControl: "no-cache" }),
+      new GetObjectCommand({ Bucket, Key: "main/cond.txt", ResponseContentType: "application/x-test", ResponseContentDisposition: "inline", ResponseCacheControl: "no-cache" }),
     );
     expect(got.ContentType).toBe("application/x-test");
     expect(got.ContentDisposition).toBe("inline");
@@ -243,6 +252,7 @@ describe("CopyObject", () => {
     expect(got2.Metadata).toEqual({ other: "1" });
   });
   it("copy-source conditionals, missing sources and self-copy", async () => {
+    await t.client.send(new PutObjectCommand({ Bucket, Key: "main/src/a b+c.txt", Body: "copy me" }));
     const src = `${Bucket}/main/src/${encodeURIComponent("a b+c.txt")}`;
     const e1 = await s3Error(t.client.send(new CopyObjectCommand({ Bucket, Key: "main/dst/c1", CopySource: src, CopySourceIfMatch: '"bad"' })));
     expect(e1.$metadata.httpStatusCode).toBe(412);

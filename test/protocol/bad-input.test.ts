@@ -2,6 +2,7 @@
  * The bad-input table (S3-COMPAT.md §4.6) as raw requests: each row asserts the exact S3 code and
  * status, and that the object written before is unchanged afterwards.
  */
+import http from "node:http";
 import net from "node:net";
 import zlib from "node:zlib";
 import { createHash } from "node:crypto";
@@ -316,7 +317,8 @@ describe("bad input: aws-chunked bodies, multipart, ranges, conditionals, bucket
     const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created.body)![1]!;
     const path = `${KEY}?partNumber=1&uploadId=${uploadId}`;
     const started = Date.now();
-    const res = await send(ep(), { method: "PUT", path, headers: { "content-length": String(6 * GIB) }, body: undefined, timeoutMs: 10_000 }).catch((e: Error) => e);
+    // A connection of its own: the 6 GiB body never comes, so that connection is not reusable (see below).
+    const res = await send(ep(), { method: "PUT", path, headers: { "content-length": String(6 * GIB) }, body: undefined, timeoutMs: 10_000, agent: false }).catch((e: Error) => e);
     expect(res).not.toBeInstanceOf(Error);
     const r = res as Awaited<ReturnType<typeof send>>;
     expect(r.status).toBe(400);
@@ -324,6 +326,26 @@ describe("bad input: aws-chunked bodies, multipart, ranges, conditionals, bucket
     expect(Date.now() - started).toBeLessThan(5000);
     await t.raw({ method: "DELETE", path: `${KEY}?uploadId=${uploadId}` });
     await stateIntact();
+  });
+
+  // KNOWN BUG, in src/gateway.ts: a body refused before it is read (a declared size over 5 GiB) is
+  // answered with `Connection: keep-alive`, and the server then waits for the 6 GiB to discard
+  // them, so the next request on that connection is swallowed as body bytes. S3 closes the
+  // connection. `it.fails` until the gateway sends `Connection: close` there; then make it `it`.
+  it.fails("14 a body refused unread (declared over 5 GiB) closes the connection; the next request is not swallowed", async () => {
+    const created = await t.raw({ method: "POST", path: `${KEY}?uploads` });
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created.body)![1]!;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const refused = await send(ep(), { method: "PUT", path: `${KEY}?partNumber=1&uploadId=${uploadId}`, headers: { "content-length": String(6 * GIB) }, agent, timeoutMs: 5000 });
+      expect(errorCode(refused.text)).toBe("EntityTooLarge");
+      const next = await send(ep(), { method: "GET", path: KEY, agent, timeoutMs: 3000 }).catch((e: Error) => e);
+      expect(next).not.toBeInstanceOf(Error);
+      expect((next as Awaited<ReturnType<typeof send>>).status).toBe(200);
+    } finally {
+      agent.destroy();
+      await t.raw({ method: "DELETE", path: `${KEY}?uploadId=${uploadId}` });
+    }
   });
 
   describe("CompleteMultipartUpload (23, 24, 25, 20, 30)", () => {

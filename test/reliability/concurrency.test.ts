@@ -19,6 +19,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeClient, startTestServer, type TestServer } from "../helpers/server.js";
+import { waitFor } from "../helpers/wait.js";
 import { blobFiles, missingOrTruncated, orphans, referencedBlobs } from "./lib/datadir.js";
 import { Rng } from "./lib/random.js";
 import { encodeKey, md5Hex, multipartEtag, send, signV4, type Endpoint } from "./lib/s3raw.js";
@@ -32,8 +33,18 @@ beforeAll(async () => {
   t = await startTestServer();
   ep = { port: t.server.port, region: t.server.region, accessKeyId: t.server.accessKeyId, secretAccessKey: t.server.secretAccessKey };
 });
+// Last, after every test here (whichever ran, in whatever order): once the server has shut down,
+// no blob is orphaned or missing. An assertion in afterAll fails the file.
 afterAll(async () => {
-  await t.close();
+  try {
+    await t.server.close(); // the Reclaimer flushes what is no longer pinned
+    const refs = await referencedBlobs(t.dataDir);
+    const files = await blobFiles(t.dataDir);
+    expect(missingOrTruncated(refs, files), "referenced blobs missing or truncated").toEqual([]);
+    expect(orphans(refs, files), "orphaned blobs").toEqual([]);
+  } finally {
+    await t.close();
+  }
 });
 
 const status = (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -202,6 +213,7 @@ describe("concurrency", () => {
      * the server can only buffer a few MiB into the socket, so it opens the later part blobs only
      * after the object has been overwritten and deleted (and its blobs reclaimed, unless pinned).
      */
+    let firstChunks = 0;
     const stalledRead = (range?: string) =>
       new Promise<{ status: number; body: Buffer; complete: boolean }>((resolve, reject) => {
         const path = `/${BUCKET}/${key}`;
@@ -210,6 +222,7 @@ describe("concurrency", () => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => {
             if (chunks.length === 0) {
+              firstChunks++;
               res.pause();
               setTimeout(() => res.resume(), 1800);
             }
@@ -222,7 +235,7 @@ describe("concurrency", () => {
       });
 
     const reads = [stalledRead(), stalledRead(), stalledRead("bytes=4194304-16777215"), stalledRead("bytes=-3000000")];
-    await new Promise((r) => setTimeout(r, 150));
+    await waitFor(() => firstChunks === reads.length, { message: "every read to get its first chunk" }); // the reads have pinned their blobs
     // Overwrite (PUT), overwrite again (multipart), then delete, while the reads are stalled.
     await t.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: "replaced" }));
     const again = await prepareUpload(t.client, key, [randomBytes(5 * MIB), Buffer.from("tail")]);
@@ -241,14 +254,5 @@ describe("concurrency", () => {
     expect(d!.status).toBe(206);
     expect(d!.body.equals(whole.subarray(whole.length - 3000000))).toBe(true);
     expect((await send(ep, { method: "GET", path: `/${BUCKET}/${key}` })).status).toBe(404);
-  });
-
-  it("afterwards: no blob is orphaned or missing once the server has shut down", async () => {
-    await new Promise((r) => setTimeout(r, 1200)); // let released pins be reclaimed
-    await t.server.close();
-    const refs = await referencedBlobs(t.dataDir);
-    const files = await blobFiles(t.dataDir);
-    expect(missingOrTruncated(refs, files)).toEqual([]);
-    expect(orphans(refs, files)).toEqual([]);
   });
 });

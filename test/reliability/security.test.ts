@@ -23,6 +23,8 @@ import { blobFiles } from "./lib/datadir.js";
 import { errorCode, presignV4, rawSocket, rawStatus, send, signingKey, signV4, type Endpoint } from "./lib/s3raw.js";
 
 const REPO = "sec-repo";
+/** The traversal test's own repository: it lists everything, so no other test may write there. */
+const TRAV_REPO = "traversal-repo";
 let sandbox: string;
 let server: LakeS3Server;
 let ep: Endpoint;
@@ -31,7 +33,7 @@ const events: RequestEvent[] = [];
 beforeAll(async () => {
   sandbox = await mkdtemp(path.join(os.tmpdir(), "lakes3-sec-"));
   await writeFile(path.join(sandbox, "decoy.txt"), "must not change");
-  server = await startServer({ port: 0, dataDir: path.join(sandbox, "data"), repos: [REPO] });
+  server = await startServer({ port: 0, dataDir: path.join(sandbox, "data"), repos: [REPO, TRAV_REPO] });
   server.log.subscribe((e, phase) => {
     if (phase === "end") events.push(structuredClone(e));
   });
@@ -99,20 +101,20 @@ describe("keys never touch the filesystem", () => {
     for (const [wire, key] of cases) {
       const body = randomBytes(80 * 1024); // above the inline limit: these bytes go to blob files
       bodies.set(key, body);
-      const res = await send(ep, { method: "PUT", path: `/${REPO}/main/${wire}`, body });
+      const res = await send(ep, { method: "PUT", path: `/${TRAV_REPO}/main/${wire}`, body });
       expect(res.status, `${wire}: ${res.text}`).toBe(200);
     }
     // The SDK spelling of the same keys reads the same bytes back.
     const client = makeClient(server);
     for (const [key, body] of bodies) {
-      const out = await client.send(new GetObjectCommand({ Bucket: REPO, Key: `main/${key}` }));
+      const out = await client.send(new GetObjectCommand({ Bucket: TRAV_REPO, Key: `main/${key}` }));
       expect(Buffer.from(await out.Body!.transformToByteArray()).equals(body), JSON.stringify(key)).toBe(true);
     }
-    await client.send(new PutObjectCommand({ Bucket: REPO, Key: `main/../../sdk-${marker}`, Body: "via sdk" }));
+    await client.send(new PutObjectCommand({ Bucket: TRAV_REPO, Key: `main/../../sdk-${marker}`, Body: "via sdk" }));
     const listed = new Set<string>();
     let token: string | undefined;
     do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: REPO, Prefix: "main/", ContinuationToken: token }));
+      const page = await client.send(new ListObjectsV2Command({ Bucket: TRAV_REPO, Prefix: "main/", ContinuationToken: token }));
       for (const o of page.Contents ?? []) listed.add(o.Key!.slice("main/".length));
       token = page.NextContinuationToken;
     } while (token);
@@ -329,8 +331,7 @@ describe("secrets stay out of logs, error bodies and request events", () => {
       const sent: string[] = [];
       const expected: string[] = [];
       await exercise(e, sent, expected);
-      await new Promise((r) => setTimeout(r, 100));
-      expect(await s.stop()).toBe(0);
+      expect(await s.stop()).toBe(0); // resolves once stdout and stderr are closed: every line is in
       const out = s.stdout() + s.stderr();
       const requestLines = out.split("\n").filter((l) => (format === "json" ? l.startsWith("{") : /^\d\d:\d\d:\d\d\.\d{3} /.test(l)));
       expect(requestLines.length).toBeGreaterThanOrEqual(7);
@@ -343,8 +344,8 @@ describe("secrets stay out of logs, error bodies and request events", () => {
   // The banner shows the secret only when it is the public quickstart default.
   it("lakes3 serve never prints a custom secret key, banner included", async () => {
     const s = await spawnServer(["--data-dir", path.join(sandbox, "banner"), "--repo", REPO, "--secret-access-key", SECRET]);
-    await new Promise((r) => setTimeout(r, 100));
-    await s.stop();
+    expect(await s.stop()).toBe(0);
+    expect(s.stdout()).toMatch(/^lakes3 listening on /); // the output was read (not an empty capture)
     expect(s.stdout() + s.stderr()).not.toContain(SECRET);
   });
 });

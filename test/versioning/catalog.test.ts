@@ -2,19 +2,21 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MetadataStore, type ObjectRecord } from "../../src/storage/metadata-store.js";
 import { Catalog, type DiffEntry } from "../../src/versioning/catalog.js";
 
 let dir: string;
 let store: MetadataStore;
 let catalog: Catalog;
-const REPO = "model-repo";
+/** A fresh repository per test (see beforeEach): tests run alone and in any order. */
+let REPO = "";
+let repoCount = 0;
 
 function record(etag: string, blobId = etag.padEnd(32, "0")): ObjectRecord {
   return { size: etag.length, etag, lastModified: new Date().toISOString(), contentType: "text/plain", headers: {}, userMeta: {}, parts: [{ blobId, size: etag.length }] };
 }
-const main = { repo: REPO, branch: "main" };
+let main = { repo: REPO, branch: "main" };
 
 async function read(ref: string, p: string): Promise<string | undefined> {
   const view = await catalog.resolve(REPO, ref);
@@ -37,6 +39,10 @@ beforeAll(async () => {
   store = new MetadataStore(path.join(dir, "metadata"));
   await store.open();
   catalog = new Catalog(store);
+});
+beforeEach(async () => {
+  REPO = `model-repo-${++repoCount}`;
+  main = { repo: REPO, branch: "main" };
   await catalog.createRepository(REPO);
 });
 afterAll(async () => {
@@ -92,7 +98,17 @@ describe("catalog", () => {
     expect(await collect(catalog.diffBranch(REPO, "main"))).toEqual([]);
   });
 
+  /** main with a.txt committed as "a2", and branch dev created from it. */
+  async function withDev(): Promise<string> {
+    await catalog.putObject(main, "a.txt", record("a2"));
+    const c = await catalog.commit(REPO, "main", { message: "a2" });
+    await catalog.createBranch(REPO, "dev", "main");
+    return c.id;
+  }
+
   it("tags and branches are read-only views or zero-copy pointers", async () => {
+    await catalog.putObject(main, "a.txt", record("a2"));
+    await catalog.commit(REPO, "main", { message: "a2" });
     const tag = await catalog.createTag(REPO, "v1", "main");
     expect(await read("v1", "a.txt")).toBe("a2");
     await expect(catalog.createTag(REPO, "v1", "main")).rejects.toThrow(/exists/);
@@ -104,11 +120,14 @@ describe("catalog", () => {
   });
 
   it("merges fast-forward, three-way, and reports conflicts unless a strategy picks a side", async () => {
+    await withDev();
     const dev = { repo: REPO, branch: "dev" };
     await catalog.putObject(dev, "dev-only.txt", record("d1"));
-    await catalog.commit(REPO, "dev", { message: "dev work" });
+    const devWork = await catalog.commit(REPO, "dev", { message: "dev work" });
     const ff = await catalog.merge(REPO, "dev", "main");
-    expect((await catalog.getBranch(REPO, "main"))?.head).toBe(ff); // fast-forward
+    // fast-forward: main now points at dev's own commit (no merge commit was made)
+    expect(ff).toBe(devWork.id);
+    expect((await catalog.getBranch(REPO, "main"))?.head).toBe(devWork.id);
     expect(await read("main", "dev-only.txt")).toBe("d1");
 
     await catalog.putObject(dev, "shared.txt", record("from-dev"));
@@ -134,8 +153,12 @@ describe("catalog", () => {
   });
 
   it("refuses to merge into a branch with uncommitted changes", async () => {
+    await withDev();
+    await catalog.putObject({ repo: REPO, branch: "dev" }, "dev.txt", record("dev"));
+    await catalog.commit(REPO, "dev", { message: "dev" });
     await catalog.putObject(main, "dirty.txt", record("x"));
-    await expect(catalog.merge(REPO, "dev", "main", { strategy: "source-wins" })).rejects.toThrow();
+    await expect(catalog.merge(REPO, "dev", "main", { strategy: "source-wins" })).rejects.toThrow(/uncommitted changes/);
+    expect(await read("main", "dev.txt")).toBeUndefined();
     const blobs = await catalog.resetBranch(REPO, "main", { type: "reset" });
     expect(blobs.map((b) => b.blobId)).toEqual([record("x").parts[0]!.blobId]);
     expect(await read("main", "dirty.txt")).toBeUndefined();
@@ -150,12 +173,37 @@ describe("catalog", () => {
   });
 
   it("log paginates newest first", async () => {
+    for (let i = 0; i < 4; i++) {
+      await catalog.putObject(main, "log.txt", record(`log${i}`));
+      await catalog.commit(REPO, "main", { message: `log ${i}` });
+    }
     const all = (await catalog.log(REPO, "main", { amount: 1000 })).commits;
     const first = await catalog.log(REPO, "main", { amount: 2 });
     expect(first.hasMore).toBe(true);
     const second = await catalog.log(REPO, "main", { amount: 2, after: first.commits[1]!.id });
     expect([...first.commits, ...second.commits].map((c) => c.id)).toEqual(all.slice(0, 4).map((c) => c.id));
     expect(all.at(-1)?.message).toBe("Repository created");
+  });
+
+  it("merges cleanly when both sides made the same change (same bytes written, same path deleted)", async () => {
+    await catalog.putObject(main, "gone.txt", record("g"));
+    await catalog.putObject(main, "keep.txt", record("k"));
+    await catalog.commit(REPO, "main", { message: "base" });
+    await catalog.createBranch(REPO, "dev", "main");
+    const dev = { repo: REPO, branch: "dev" };
+    // the same record (same blob) staged on both sides, and the same path deleted on both sides
+    const same = record("same", "5".padEnd(32, "0"));
+    for (const side of [main, dev]) {
+      await catalog.putObject(side, "both.txt", same);
+      await catalog.deleteObjects(side, ["gone.txt"]);
+      await catalog.commit(REPO, side.branch, { message: `same change on ${side.branch}` });
+    }
+    await catalog.putObject(dev, "dev-only.txt", record("d"));
+    await catalog.commit(REPO, "dev", { message: "dev only" });
+    const merged = await catalog.merge(REPO, "dev", "main"); // no strategy: must not conflict
+    expect((await catalog.getCommit(REPO, merged))?.parents).toHaveLength(2);
+    expect(await list("main")).toEqual(["both.txt", "dev-only.txt", "keep.txt"]);
+    expect(await read("main", "both.txt")).toBe("same");
   });
 
   it("a commit rewrites only the ranges its changes touch (trees are shared)", async () => {

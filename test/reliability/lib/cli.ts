@@ -13,7 +13,7 @@ export interface SpawnedServer {
   pid: number;
   url: string;
   port: number;
-  /** Everything written to stdout and stderr so far. */
+  /** Everything written to stdout and stderr so far (all of it once `exited` has resolved). */
   stdout(): string;
   stderr(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -31,18 +31,21 @@ export function killAll(): void {
   live.clear();
 }
 
-export async function spawnServer(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<SpawnedServer> {
+export async function spawnServer(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; uid?: number; gid?: number } = {}): Promise<SpawnedServer> {
   const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--no-tui", ...args], {
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
+    uid: options.uid,
+    gid: options.gid,
   });
   live.add(child);
   let out = "";
   let err = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  // "close", not "exit": it comes once stdout and stderr are drained, so stdout()/stderr() are complete.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => {
+    child.once("close", (code, signal) => {
       live.delete(child);
       resolve({ code, signal });
     }),

@@ -149,6 +149,8 @@ export interface SendOptions {
   sign?: boolean;
   signOptions?: SignOptions;
   timeoutMs?: number;
+  /** Another agent, or false for a connection of its own (default: the shared keep-alive agent). */
+  agent?: http.Agent | false;
 }
 
 /** One HTTP request over a keep-alive agent; Content-Length is set from the body (never signed). */
@@ -159,7 +161,7 @@ export function send(ep: Endpoint, o: SendOptions): Promise<Response> {
     headers["content-length"] = String(body.length);
   }
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port: ep.port, method: o.method, path: o.path, headers, agent }, (res) => {
+    const req = http.request({ host: "127.0.0.1", port: ep.port, method: o.method, path: o.path, headers, agent: o.agent ?? agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
