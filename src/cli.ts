@@ -8,8 +8,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { ConfigError, DEFAULTS } from "./config.js";
 import { RequestLog } from "./events.js";
 import { attachLogSink, type LogFormat } from "./log-sink.js";
-import { ListenError, startServer, writeFileAtomic, type LakeS3Server } from "./server.js";
-import { CliExit, registerInspect } from "./inspect/command.js";
+import { ListenError, startServer, type LakeS3Server } from "./server.js";
+import { writeFileDurably } from "./storage/durable-file.js";
+import { CliExit, registerDoctor, registerInspect } from "./inspect/command.js";
 import { registerRepoCommands } from "./repo-commands.js";
 import { StoreLockedError } from "./storage/metadata-store.js";
 
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
     .addOption(new Option("--log-format <format>", "request log format").choices(["text", "json"]).env("LAKES3_LOG_FORMAT").default("text"))
     .addOption(new Option("-q, --quiet", "print only the startup line and errors").env("LAKES3_QUIET"))
     .addOption(new Option("--no-tui", "plain log lines even on a terminal").env("LAKES3_NO_TUI"))
+    .addOption(new Option("--accept-damage", "start even on damaged metadata: serve what is left, move unreferenced object files to <data-dir>/lost+found/"))
     .action(serve);
 
   program
@@ -59,6 +61,7 @@ export function buildProgram(): Command {
     .action(health);
 
   registerInspect(program);
+  registerDoctor(program);
   registerRepoCommands(program);
   return program;
 }
@@ -79,6 +82,7 @@ interface ServeFlags {
   logFormat: LogFormat;
   quiet?: boolean;
   tui: boolean;
+  acceptDamage?: boolean;
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
@@ -115,6 +119,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     domains: flags.domain.split(","),
     mode: flags.mode,
     fixtures: flags.fixtures,
+    acceptDamage: flags.acceptDamage,
     log,
     // As soon as the port is bound, before fixtures load: the first line, then (no TUI) the
     // details and the request log, so fixture loads are printed too.
@@ -144,7 +149,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   });
   if (flags.readyFile) {
     const file = flags.readyFile;
-    await writeFileAtomic(file, server.endpoint).catch((err: Error) => {
+    await writeFileDurably(file, server.endpoint).catch((err: Error) => {
       throw new Error(`cannot write ready file ${file}: ${err.message}`);
     });
   }

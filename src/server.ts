@@ -17,7 +17,9 @@ import { createGateway } from "./gateway.js";
 import { S3Error } from "./protocol/errors.js";
 import { errorXml } from "./protocol/respond.js";
 import type { Services } from "./operations/types.js";
-import { FsBlobStore } from "./storage/blob-store.js";
+import { FsBlobStore, QUARANTINE_DIR } from "./storage/blob-store.js";
+import { writeFileDurably } from "./storage/durable-file.js";
+import { clearDamage, lastCleanState, readDamage, recordCleanState, recordDamage, storeExists } from "./storage/recovery.js";
 import { MetadataStore } from "./storage/metadata-store.js";
 import { Catalog } from "./versioning/catalog.js";
 import { RequestStore } from "./request-store.js";
@@ -46,6 +48,11 @@ export interface StartOptions {
   onListening?: (info: { endpoint: string; port: number; dataDir: string }) => void;
   /** Share a request log (the CLI attaches its sinks before start). */
   log?: RequestLog;
+  /**
+   * Start even though the metadata store is damaged (LevelDB dropped records, or it is missing
+   * beside existing blobs): serve what is left, and move every unreferenced blob to lost+found/.
+   */
+  acceptDamage?: boolean;
 }
 
 export interface LakeS3Server {
@@ -109,24 +116,15 @@ async function fixturesDir(dir: string): Promise<string> {
   return absolute;
 }
 
-/** Write a file so that a reader never sees it half-written: a temp file, then a rename. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
 const warnToStderr = (message: string) => void process.stderr.write(`lakes3: ${message}\n`);
 
 async function start(config: Config, log: RequestLog, options: StartOptions): Promise<LakeS3Server> {
   const ephemeral = options.ephemeral ?? false;
-  await mkdir(config.dataDir, { recursive: true });
-  const store = new MetadataStore(path.join(config.dataDir, "metadata"), config.dataDir);
+  const warn = options.onWarning ?? warnToStderr;
+  await prepareDataDir(config.dataDir);
+  const location = path.join(config.dataDir, "metadata");
+  const hadStore = storeExists(location);
+  const store = new MetadataStore(location, config.dataDir);
   await store.open();
   const blobs = new FsBlobStore(config.dataDir, store.inlineBlobs);
   let server: http.Server | undefined;
@@ -135,8 +133,7 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
   try {
     await blobs.init();
     const catalog = new Catalog(store);
-    const live = await catalog.liveBlobIds();
-    await blobs.sweep((id) => live.has(id));
+    await sweepAtStart({ dataDir: config.dataDir, location, hadStore, store, blobs, catalog, acceptDamage: options.acceptDamage ?? false, warn });
     await store.pruneCompletedUploads(24 * 60 * 60 * 1000);
     await ensureRepos(catalog, config.repos);
     const services: Services = { config, store, catalog, blobs, reclaimer: new Reclaimer(blobs) };
@@ -148,13 +145,13 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
     const port = await listen(server, config);
     const endpoint = `http://${publicHost(config.host)}:${port}`;
     // How `lakes3 inspect` finds this server while it holds the data dir's lock.
-    await writeFileAtomic(path.join(config.dataDir, SERVER_FILE), JSON.stringify({ url: endpoint, pid: process.pid }));
+    await writeFileDurably(path.join(config.dataDir, SERVER_FILE), JSON.stringify({ url: endpoint, pid: process.pid }));
     const requests = new RequestStore(config.dataDir);
     requestStore = requests;
     await requests.attach(log);
     options.onListening?.({ endpoint, port, dataDir: config.dataDir });
     if (options.fixtures) {
-      fixtures = await startFixtures({ dir: options.fixtures, services, log, onWarning: options.onWarning ?? warnToStderr });
+      fixtures = await startFixtures({ dir: options.fixtures, services, log, onWarning: warn });
     }
     ready = true;
     const watcher = fixtures;
@@ -190,8 +187,11 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
           await services.reclaimer.flush();
           await requests.close();
           await rm(path.join(config.dataDir, SERVER_FILE), { force: true });
+          const healthy = (await store.health()).ok;
           await store.close();
           if (ephemeral) await rm(config.dataDir, { recursive: true, force: true });
+          // Every blob written so far is now accounted for by a record or was reclaimed.
+          else if (healthy) await recordCleanState(config.dataDir);
         })();
         return closing;
       },
@@ -212,6 +212,73 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
     throw err;
   }
 }
+
+/** The data dir exists and is a directory, or one clear line says why not. */
+async function prepareDataDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "EEXIST" || code === "ENOTDIR"
+        ? "it (or a folder on its path) is a file, not a directory"
+        : code === "EACCES" || code === "EPERM"
+          ? "permission denied"
+          : code === "EROFS"
+            ? "the file system is read-only"
+            : (err as Error).message;
+    throw new ConfigError(`cannot use data dir ${path.resolve(dir)}: ${why} (pass another --data-dir)`);
+  }
+}
+
+/**
+ * The startup sweep, made safe: blobs that no record references are deleted only when the store
+ * can account for them (written since its last clean close: unfinished writes, or replaced blobs
+ * whose reclaim a crash cut short). Older unreferenced blobs go to lost+found/, and none at all is
+ * deleted while the metadata is damaged (LevelDB dropped records while opening it), missing or
+ * empty beside existing blobs: lakes3 then refuses to start until told --accept-damage, and with
+ * it moves every unreferenced blob to lost+found/.
+ */
+async function sweepAtStart(s: {
+  dataDir: string;
+  location: string;
+  hadStore: boolean;
+  store: MetadataStore;
+  blobs: FsBlobStore;
+  catalog: Catalog;
+  acceptDamage: boolean;
+  warn: (message: string) => void;
+}): Promise<void> {
+  const lostFound = path.join(s.dataDir, QUARANTINE_DIR) + path.sep;
+  // What LevelDB dropped while opening is recorded by the store itself (MetadataStore.open).
+  let found: string | undefined;
+  const files = await s.blobs.countFiles();
+  if (files > 0 && !s.hadStore) found = `the metadata store ${s.location} is missing but ${path.join(s.dataDir, "blobs")} holds ${files} object files`;
+  else if (files > 0 && (await s.catalog.listRepositories({ limit: 1 })).repos.length === 0 && !(await s.store.hasUploads())) {
+    found = `the metadata store ${s.location} holds no repositories but ${path.join(s.dataDir, "blobs")} holds ${files} object files`;
+  }
+  const damage = found ? await recordDamage(s.dataDir, found) : await readDamage(s.dataDir);
+  const live = await s.catalog.liveBlobIds();
+  if (damage) {
+    if (!s.acceptDamage) {
+      throw new DamagedStoreError(
+        `${damage.reason}. lakes3 will not start on it, so that nothing is deleted: see what is left with \`lakes3 doctor --data-dir ${s.dataDir}\`, then start with --accept-damage to serve it (object files no record references are moved to ${lostFound}, never deleted)`,
+      );
+    }
+    const { quarantined } = await s.blobs.sweep((id) => live.has(id), { quarantineBefore: Infinity });
+    await clearDamage(s.dataDir);
+    s.warn(`started on damaged metadata (--accept-damage): ${damage.reason}; moved ${quarantined} object files no record references to ${lostFound}`);
+    return;
+  }
+  const { quarantined } = await s.blobs.sweep((id) => live.has(id), { quarantineBefore: await lastCleanState(s.dataDir) });
+  if (quarantined > 0) {
+    s.warn(`moved ${quarantined} object files that no record references and that predate the last clean shutdown to ${lostFound} (nothing was deleted; \`lakes3 doctor\` lists them)`);
+  }
+}
+
+/** The metadata store is damaged and lakes3 was not told to start on it anyway. */
+export class DamagedStoreError extends Error {}
 
 async function ensureRepos(catalog: Catalog, repos: readonly string[]): Promise<void> {
   for (const repo of repos) await catalog.createRepository(repo);

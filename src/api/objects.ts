@@ -7,7 +7,8 @@
 import type { Readable } from "node:stream";
 import { etagMatches, httpDate, parseRange, readUserMetadata, writeCondition } from "../protocol/headers.js";
 import { checkKeyLength } from "../operations/address.js";
-import { copyBlob, objectRecord, publishObject, writeBlob, type WrittenBlob } from "../operations/store-object.js";
+import { copyBlob, objectRecord, openPinned, publishObject, writeBlob, type WrittenBlob } from "../operations/store-object.js";
+import { StorageError } from "../storage/errors.js";
 import type { ObjectRecord } from "../storage/metadata-store.js";
 import type { BranchTarget } from "../versioning/catalog.js";
 import type { RefView } from "../versioning/refs.js";
@@ -72,14 +73,14 @@ async function getOrHead(ctx: RepoContext, head: boolean): Promise<ApiResult> {
   };
   const status = range ? 206 : 200;
   if (head) return { status, headers };
-  const { blobs, reclaimer } = ctx.services;
-  const release = reclaimer.pin(record.parts);
-  if (!(await Promise.all(record.parts.map((p) => blobs.exists(p.blobId)))).every(Boolean)) {
-    release();
-    throw new ApiError(410, `object ${path}: its data is gone`);
+  let body: Readable;
+  try {
+    body = await openPinned(ctx.services, record, range);
+  } catch (err) {
+    // lakeFS answers 410 Gone for an object whose data is no longer in the store.
+    if (err instanceof StorageError && (err.problem === "blob-missing" || err.problem === "blob-damaged")) throw new ApiError(410, `object ${path}: ${err.message}`);
+    throw err;
   }
-  const body = blobs.read(record.parts, range);
-  body.once("close", release);
   return { status, headers, body, bytesOut: length };
 }
 

@@ -15,6 +15,7 @@ import { FsBlobStore } from "../storage/blob-store.js";
 import { MetadataStore, StoreLockedError } from "../storage/metadata-store.js";
 import { Catalog } from "../versioning/catalog.js";
 import { answer, NotFound, type ListedObject, type Summary } from "./queries.js";
+import { hasProblems, type DoctorReport } from "./doctor.js";
 
 /** A CLI failure: one line on stderr, then this exit code (1 not found, 2 usage). */
 export class CliExit extends Error {
@@ -217,6 +218,35 @@ export function registerInspect(program: Command): void {
       const since = o.since === undefined ? undefined : String(parseSince(o.since));
       const events = (await ask(flags.dataDir, "requests", { errors: String(Boolean(o.errors)), since })) as RequestEvent[];
       print(flags, events, () => (events.length === 0 ? "(no requests)" : events.map(textLine).join("\n")));
+    });
+}
+
+/** `lakes3 doctor`: exit 0 when every record has its bytes, 1 with the list of what is wrong. */
+export function registerDoctor(program: Command): void {
+  program
+    .command("doctor")
+    .description("check that every object's data is in the data dir with its recorded size (and MD5 with --verify); list damage and lost+found/")
+    .addOption(new Option("-d, --data-dir <dir>", "the data dir").env("LAKES3_DATA_DIR").default(DEFAULTS.dataDir))
+    .option("--verify", "also read every blob and check its MD5 against the ETag")
+    .option("--json", "JSON output for scripts")
+    .action(async (flags: InspectFlags & { verify?: boolean }) => {
+      const r = (await ask(flags.dataDir, "doctor", { verify: String(Boolean(flags.verify)) })) as DoctorReport;
+      print(flags, r, () => {
+        const lines = [
+          table([
+            ["data dir", r.dataDir],
+            ["checked", `${r.records} records, ${r.blobs} blobs (${r.verified ? "sizes and MD5" : "sizes; --verify also checks MD5"})`],
+            ...(r.damage ? [["damage", r.damage]] : []),
+          ]),
+        ];
+        if (r.problems.length > 0) lines.push(`\n${r.problems.length} object(s) without their data:`, ...r.problems.map((p) => `  ${p.where}: ${p.problem}`));
+        if (r.quarantined.length > 0) {
+          lines.push(`\n${r.quarantined.length} file(s) in lost+found/ (object data no record referenced at start; look, then remove them):`, ...r.quarantined.map((q) => `  ${q.file}  ${formatBytes(q.size)}`));
+        }
+        if (!hasProblems(r)) lines.push("ok: every record has its data");
+        return lines.join("\n");
+      });
+      if (hasProblems(r)) throw new CliExit(1, `doctor: problems found in ${r.dataDir}`);
     });
 }
 

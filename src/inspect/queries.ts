@@ -9,6 +9,7 @@ import { rangeFor } from "../storage/keys.js";
 import type { Catalog } from "../versioning/catalog.js";
 import { readRequests } from "../request-store.js";
 import type { RequestEvent } from "../events.js";
+import { doctor } from "./doctor.js";
 
 export interface InspectSources {
   catalog: Catalog;
@@ -153,7 +154,7 @@ export async function requests(s: Pick<InspectSources, "dataDir">, options: { er
   return options.limit ? filtered.slice(-options.limit) : filtered;
 }
 
-export const QUERIES = ["summary", "repos", "branches", "ls", "stat", "uploads", "requests"] as const;
+export const QUERIES = ["summary", "repos", "branches", "ls", "stat", "uploads", "requests", "doctor"] as const;
 export type Query = (typeof QUERIES)[number];
 
 /** One entry point for both transports: a query name and string parameters → JSON-able data. */
@@ -173,6 +174,8 @@ export async function answer(s: InspectSources, query: string, p: Record<string,
       return uploads(s);
     case "requests":
       return requests(s, { errors: p["errors"] === "true", since: p["since"] ? Number(p["since"]) : undefined, limit: p["limit"] ? Number(p["limit"]) : undefined });
+    case "doctor":
+      return doctor(s, { verify: p["verify"] === "true" });
     default:
       throw new NotFound(`unknown inspect query ${query}`);
   }

@@ -25,7 +25,7 @@ import type { ByteRange } from "../storage/blob-store.js";
 import type { ObjectRecord } from "../storage/metadata-store.js";
 import { checkKeyLength, findObject, isLakefs, readObject, writeTarget } from "./address.js";
 import { checkBodyLength } from "./body.js";
-import { copyBlob, objectRecord, publishObject, writeBlob } from "./store-object.js";
+import { copyBlob, objectRecord, openPinned, publishObject, writeBlob } from "./store-object.js";
 import { objectOperation, type ObjectContext } from "./types.js";
 
 /** Headers describing a stored object (GET and HEAD). */
@@ -97,9 +97,7 @@ async function getOrHead(ctx: ObjectContext, head: boolean): Promise<S3Result> {
   const status = range ? 206 : 200;
   if (head) return { status, headers };
   if (length === 0) return { status, headers, body: Readable.from([]) };
-  const release = ctx.services.reclaimer.pin(record.parts);
-  const body = ctx.services.blobs.read(record.parts, range);
-  body.once("close", release);
+  const body = await openPinned(ctx.services, record, range);
   return { status, headers, body, bytesOut: length };
 }
 

@@ -45,15 +45,27 @@ export async function writeBlob(
   return { blob: blob!, md5Hex: digester.md5Hex, checksum: digester.checksum };
 }
 
+/**
+ * An object's bytes (or a range of them) as a stream, its blobs pinned until the stream closes (a
+ * blob replaced meanwhile is not reclaimed under the reader). Fails before anything is sent when a
+ * blob is missing or has another size than recorded (StorageError).
+ */
+export async function openPinned(services: Services, record: ObjectRecord, range?: ByteRange): Promise<Readable> {
+  const release = services.reclaimer.pin(record.parts);
+  try {
+    const body = await services.blobs.open(record.parts, range);
+    body.once("close", release);
+    return body;
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
 /** Copy an object's bytes (or a range of them) into a new blob; the source is pinned meanwhile. */
 export async function copyBlob(services: Services, src: ObjectRecord, algorithm?: ChecksumAlgorithm, range?: ByteRange): Promise<WrittenBlob> {
-  const release = services.reclaimer.pin(src.parts);
-  try {
-    const size = range ? range.end - range.start + 1 : src.size;
-    return await writeBlob(services, services.blobs.read(src.parts, range), algorithm ? { checksum: { algorithm } } : {}, undefined, size);
-  } finally {
-    release();
-  }
+  const size = range ? range.end - range.start + 1 : src.size;
+  return writeBlob(services, await openPinned(services, src, range), algorithm ? { checksum: { algorithm } } : {}, undefined, size);
 }
 
 /** The record of an object stored as one freshly written blob. */

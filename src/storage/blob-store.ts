@@ -38,20 +38,40 @@ export interface BlobStore {
   write(source: Readable, options?: WriteOptions): Promise<BlobRef>;
   /**
    * Stream bytes of one or several blobs concatenated (a multipart object is a list of part blobs),
-   * optionally a range over the concatenation. Opens files lazily one at a time; a missing file
-   * surfaces as a stream error with code ENOENT.
+   * optionally a range over the concatenation. Every blob the read needs is checked first: a
+   * missing one is a StorageError "blob-missing", one whose size is not the recorded size
+   * "blob-damaged", so a caller can answer an error before it sends anything (never a short body).
+   * Files are then opened lazily one at a time; one removed after the check fails the stream.
    */
-  read(parts: readonly BlobRef[], range?: ByteRange): Readable;
+  open(parts: readonly BlobRef[], range?: ByteRange): Promise<Readable>;
   /** Ignores ENOENT. */
   delete(blobIds: Iterable<string>): Promise<void>;
   exists(blobId: string): Promise<boolean>;
   /** Absolute file path of a blob (for `inspect`); inline blobs have none. */
   pathOf(blobId: string): string;
-  /** Remove everything under tmp/, and every blob whose id `isLive` rejects; returns counts. */
-  sweep(isLive: (blobId: string) => boolean | Promise<boolean>): Promise<{ removed: number; bytes: number }>;
+  /**
+   * Remove everything under tmp/ (unfinished writes), and every blob whose id `isLive` rejects,
+   * except that an unreferenced blob file last written before `quarantineBefore` (ms since the
+   * epoch; Infinity: every one) is moved to <root>/lost+found/ instead: nothing that cannot be
+   * accounted for is deleted. Inline blobs are kept when everything is quarantined. Returns counts.
+   */
+  sweep(isLive: (blobId: string) => boolean | Promise<boolean>, options?: { quarantineBefore?: number }): Promise<SweepResult>;
+  /** Files in lost+found/ (what a sweep could not account for), for `lakes3 doctor`. */
+  quarantined(): Promise<{ file: string; size: number }[]>;
+  /** How many blob files there are (stops counting at `atMost`). */
+  countFiles(atMost?: number): Promise<number>;
   /** Walk all blobs: for inspect/summary. */
   list(): AsyncIterable<{ blobId: string; size: number }>;
 }
+
+export interface SweepResult {
+  removed: number;
+  bytes: number;
+  quarantined: number;
+}
+
+/** Where the sweep moves blob files it cannot account for. */
+export const QUARANTINE_DIR = "lost+found";
 
 export interface WriteOptions {
   maxSize?: number;
@@ -285,10 +305,17 @@ export class FsBlobStore implements BlobStore {
     this.knownDirs.add(dir);
   }
 
-  read(parts: readonly BlobRef[], range?: ByteRange): Readable {
+  async open(parts: readonly BlobRef[], range?: ByteRange): Promise<Readable> {
     const segments: Segment[] = [];
+    const checked = new Map<string, Promise<Buffer | undefined>>();
+    const add = async (p: BlobRef, start: number, length: number) => {
+      let bytes = checked.get(p.blobId);
+      if (!bytes) checked.set(p.blobId, (bytes = this.check(p)));
+      const inline = await bytes;
+      segments.push(inline ? { inline, start, length } : { path: this.pathOf(p.blobId), start, length });
+    };
     if (range === undefined) {
-      for (const p of parts) segments.push({ ...this.source(p.blobId), start: 0, length: p.size });
+      for (const p of parts) await add(p, 0, p.size);
     } else {
       let offset = 0;
       for (const p of parts) {
@@ -299,14 +326,30 @@ export class FsBlobStore implements BlobStore {
         if (partStart > range.end) break;
         const s = Math.max(range.start, partStart);
         const e = Math.min(range.end, partEnd);
-        segments.push({ ...this.source(p.blobId), start: s - partStart, length: e - s + 1 });
+        await add(p, s - partStart, e - s + 1);
       }
     }
-    return new BlobReadStream(segments, this.inline);
+    return new BlobReadStream(segments);
   }
 
-  private source(blobId: string): { path?: string; inlineId?: string } {
-    return isInlineBlob(blobId) ? { inlineId: blobId } : { path: this.pathOf(blobId) };
+  /** A blob is there with its recorded size; resolves an inline blob's bytes. */
+  private async check(p: BlobRef): Promise<Buffer | undefined> {
+    if (isInlineBlob(p.blobId)) {
+      const bytes = await this.inline?.get(p.blobId);
+      if (!bytes) throw new StorageError("blob-missing", `the data of this object (small blob ${p.blobId}, ${p.size} bytes, kept in the metadata store) is missing: run \`lakes3 doctor\` to list the damaged objects`);
+      if (bytes.length !== p.size) throw damaged(p, `the metadata store holds ${bytes.length} bytes`);
+      return bytes;
+    }
+    const file = this.pathOf(p.blobId);
+    let size: number;
+    try {
+      size = (await stat(file)).size;
+    } catch (err) {
+      if (errCode(err) === "ENOENT") throw new StorageError("blob-missing", `the data file of this object (${file}, ${p.size} bytes) is missing: it was removed outside lakes3; run \`lakes3 doctor\` to list the damaged objects`, { path: file });
+      throw classifyFsError(err, this.root);
+    }
+    if (size !== p.size) throw damaged(p, `its file ${file} has ${size}`);
+    return undefined;
   }
 
   async delete(blobIds: Iterable<string>): Promise<void> {
@@ -336,9 +379,11 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async sweep(isLive: (blobId: string) => boolean | Promise<boolean>): Promise<{ removed: number; bytes: number }> {
+  async sweep(isLive: (blobId: string) => boolean | Promise<boolean>, options: { quarantineBefore?: number } = {}): Promise<SweepResult> {
+    const quarantineBefore = options.quarantineBefore ?? -Infinity;
     let removed = 0;
     let bytes = 0;
+    let quarantined = 0;
     const committed = new Set<string>();
     this.committedDuringSweep = committed;
     try {
@@ -356,10 +401,17 @@ export class FsBlobStore implements BlobStore {
       }
       // Liveness is decided from the name; only orphans are stat'ed (a restart over 100k blobs
       // must not stat them all).
+      const lostFound = join(this.root, QUARANTINE_DIR);
       for await (const { blobId, path } of this.walk()) {
         if (committed.has(blobId) || (await isLive(blobId))) continue;
         try {
-          const { size } = await stat(path);
+          const { size, mtimeMs } = await stat(path);
+          if (mtimeMs < quarantineBefore) {
+            await mkdir(lostFound, { recursive: true });
+            await rename(path, join(lostFound, blobId));
+            quarantined++;
+            continue;
+          }
           await unlink(path);
           removed++;
           bytes += size;
@@ -367,7 +419,8 @@ export class FsBlobStore implements BlobStore {
           if (errCode(err) !== "ENOENT") throw err;
         }
       }
-      if (this.inline) {
+      if (quarantined > 0) await fsyncDir(lostFound);
+      if (this.inline && quarantineBefore !== Infinity) {
         const dead: string[] = [];
         for await (const { blobId, size } of this.inline.entries()) {
           if (committed.has(blobId) || (await isLive(blobId))) continue;
@@ -380,7 +433,30 @@ export class FsBlobStore implements BlobStore {
     } finally {
       if (this.committedDuringSweep === committed) this.committedDuringSweep = undefined;
     }
-    return { removed, bytes };
+    return { removed, bytes, quarantined };
+  }
+
+  /** Files in lost+found/ (for `lakes3 doctor`). */
+  async quarantined(): Promise<{ file: string; size: number }[]> {
+    const dir = join(this.root, QUARANTINE_DIR);
+    const out: { file: string; size: number }[] = [];
+    try {
+      for await (const entry of await opendir(dir)) {
+        const file = join(dir, entry.name);
+        const st = await stat(file).catch(() => undefined);
+        if (st?.isFile()) out.push({ file, size: st.size });
+      }
+    } catch (err) {
+      if (errCode(err) !== "ENOENT") throw err;
+    }
+    return out.sort((a, b) => (a.file < b.file ? -1 : 1));
+  }
+
+  /** How many blob files there are (stops counting at `atMost`). */
+  async countFiles(atMost = Infinity): Promise<number> {
+    let n = 0;
+    for await (const _ of this.walk()) if (++n >= atMost) break;
+    return n;
   }
 
   async *list(): AsyncIterable<{ blobId: string; size: number }> {
@@ -417,11 +493,15 @@ export class FsBlobStore implements BlobStore {
 interface Segment {
   /** A blob file, or … */
   path?: string;
-  /** … an inline blob in the metadata store. */
-  inlineId?: string;
-  /** Offset inside the file. */
+  /** … the bytes of an inline blob. */
+  inline?: Buffer;
+  /** Offset inside the blob. */
   start: number;
   length: number;
+}
+
+function damaged(p: BlobRef, actual: string): StorageError {
+  return new StorageError("blob-damaged", `the data of this object (blob ${p.blobId}) should be ${p.size} bytes but ${actual}: it was changed outside lakes3; run \`lakes3 doctor\` to list the damaged objects`);
 }
 
 /** Reads segments in order, one open file at a time, one chunk per `_read`. */
@@ -432,10 +512,7 @@ class BlobReadStream extends Readable {
   private position = 0;
   private remaining = 0;
 
-  constructor(
-    segments: Segment[],
-    private readonly inline?: InlineBlobs,
-  ) {
+  constructor(segments: Segment[]) {
     super({ highWaterMark: READ_CHUNK });
     this.segments = segments;
   }
@@ -455,13 +532,10 @@ class BlobReadStream extends Readable {
       if (!this.fh) {
         const seg = this.segments[this.index];
         if (!seg) return null;
-        if (seg.inlineId !== undefined) {
+        if (seg.inline !== undefined) {
           this.index++;
-          const bytes = await this.inline?.get(seg.inlineId);
-          if (!bytes) throw Object.assign(new Error(`inline blob missing: ${seg.inlineId}`), { code: "ENOENT" });
-          if (bytes.length < seg.start + seg.length) throw Object.assign(new Error(`inline blob shorter than recorded size: ${seg.inlineId}`), { code: "ERR_BLOB_TRUNCATED" });
           if (seg.length === 0) continue;
-          return bytes.subarray(seg.start, seg.start + seg.length);
+          return seg.inline.subarray(seg.start, seg.start + seg.length);
         }
         const fh = await open(seg.path!, "r");
         if (this.destroyed) {

@@ -1,6 +1,6 @@
 // Tests for src/storage/blob-store.ts: durability path, ranged multi-blob reads, cleanup on error, sweep.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
@@ -50,21 +50,21 @@ describe("FsBlobStore", () => {
     expect(store.pathOf(ref.blobId)).toBe(join(root, "blobs", ref.blobId.slice(0, 2), ref.blobId));
     expect((await stat(store.pathOf(ref.blobId))).size).toBe(data.length);
     expect(await readdir(join(root, "tmp"))).toEqual([]);
-    expect((await collect(store.read([ref]))).equals(data)).toBe(true);
+    expect((await collect(await store.open([ref]))).equals(data)).toBe(true);
     expect(await store.exists(ref.blobId)).toBe(true);
   });
 
   it("writes empty and tiny blobs", async () => {
     const empty = await store.write(Readable.from([]));
     expect(empty.size).toBe(0);
-    expect((await collect(store.read([empty]))).length).toBe(0);
+    expect((await collect(await store.open([empty]))).length).toBe(0);
     const tiny = await store.write(Readable.from([Buffer.from("hi")]));
-    expect((await collect(store.read([tiny]))).toString()).toBe("hi");
+    expect((await collect(await store.open([tiny]))).toString()).toBe("hi");
   });
 
   it("accepts string chunks", async () => {
     const ref = await store.write(Readable.from(["ab", "cd"], { objectMode: true }));
-    expect((await collect(store.read([ref]))).toString()).toBe("abcd");
+    expect((await collect(await store.open([ref]))).toString()).toBe("abcd");
   });
 
   it("pathOf rejects anything that is not a blob id", () => {
@@ -82,7 +82,7 @@ describe("FsBlobStore", () => {
       [4999, 4999],
       [1234, 4321],
     ] as const) {
-      expect((await collect(store.read([ref], { start: s, end: e }))).equals(data.subarray(s, e + 1))).toBe(true);
+      expect((await collect(await store.open([ref], { start: s, end: e }))).equals(data.subarray(s, e + 1))).toBe(true);
     }
   });
 
@@ -91,7 +91,7 @@ describe("FsBlobStore", () => {
     const refs: BlobRef[] = [];
     for (const d of datas) refs.push(await store.write(Readable.from(d.length ? [d] : [])));
     const all = Buffer.concat(datas);
-    expect((await collect(store.read(refs))).equals(all)).toBe(true);
+    expect((await collect(await store.open(refs))).equals(all)).toBe(true);
     const cases: Array<[number, number]> = [
       [0, all.length - 1],
       [999, 1000], // last byte of blob 0 to the 1-byte blob 2
@@ -103,27 +103,31 @@ describe("FsBlobStore", () => {
       [2_500_000, 2_500_010], // crosses from blob 3 into blob 5
     ];
     for (const [s, e] of cases) {
-      const got = await collect(store.read(refs, { start: s, end: e }));
+      const got = await collect(await store.open(refs, { start: s, end: e }));
       expect(got.equals(all.subarray(s, e + 1)), `${s}-${e}`).toBe(true);
     }
   });
 
-  it("a missing blob surfaces as a stream error with code ENOENT", async () => {
+  it("a missing blob fails open() (blob-missing, naming the file) before any byte is read", async () => {
     const a = await store.write(Readable.from([Buffer.from("abc")]));
     const missing = { blobId: newBlobId(), size: 10 };
-    const err = await collect(store.read([a, missing])).catch((e: unknown) => e);
-    expect((err as NodeJS.ErrnoException).code).toBe("ENOENT");
+    const err = await store.open([a, missing]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).problem).toBe("blob-missing");
+    expect((err as StorageError).message).toContain(missing.blobId);
   });
 
-  it("a blob shorter than its recorded size is an error, not a short body", async () => {
+  it("a blob with another size than recorded fails open() (blob-damaged), never a short or long body", async () => {
     const a = await store.write(Readable.from([Buffer.from("abc")]));
-    const err = await collect(store.read([{ blobId: a.blobId, size: 10 }])).catch((e: unknown) => e);
-    expect((err as NodeJS.ErrnoException).code).toBe("ERR_BLOB_TRUNCATED");
+    for (const size of [10, 2]) {
+      const err = await store.open([{ blobId: a.blobId, size }]).catch((e: unknown) => e);
+      expect((err as StorageError).problem).toBe("blob-damaged");
+    }
   });
 
   it("destroying a read stream early closes it cleanly", async () => {
     const ref = await store.write(Readable.from([randomBytes(5 << 20)]));
-    const r = store.read([ref]);
+    const r = await store.open([ref]);
     for await (const _ of r) break;
     expect(r.destroyed).toBe(true);
   });
@@ -178,13 +182,31 @@ describe("FsBlobStore", () => {
     const orphan = await store.write(Readable.from([Buffer.from("orphan!")]));
     await writeFile(join(root, "tmp", "leftover.tmp"), "12345");
     const res = await store.sweep(async (id) => id === live.blobId);
-    expect(res).toEqual({ removed: 2, bytes: 12 });
+    expect(res).toEqual({ removed: 2, bytes: 12, quarantined: 0 });
     expect(await store.exists(live.blobId)).toBe(true);
     expect(await store.exists(orphan.blobId)).toBe(false);
     expect(await readdir(join(root, "tmp"))).toEqual([]);
     const listed: Array<{ blobId: string; size: number }> = [];
     for await (const b of store.list()) listed.push(b);
     expect(listed).toEqual([{ blobId: live.blobId, size: 4 }]);
+  });
+
+  it("sweep moves unreferenced blobs written before `quarantineBefore` to lost+found/ instead of deleting them", async () => {
+    const live = await store.write(Readable.from([Buffer.from("live")]));
+    const old = await store.write(Readable.from([Buffer.from("old orphan")]));
+    const past = new Date(Date.now() - 60_000);
+    await utimes(store.pathOf(old.blobId), past, past);
+    const fresh = await store.write(Readable.from([Buffer.from("fresh orphan")]));
+    const res = await store.sweep((id) => id === live.blobId, { quarantineBefore: Date.now() - 30_000 });
+    expect(res).toEqual({ removed: 1, bytes: 12, quarantined: 1 });
+    expect(await store.exists(fresh.blobId)).toBe(false);
+    expect(await readdir(join(root, "lost+found"))).toEqual([old.blobId]);
+    expect(await store.quarantined()).toEqual([{ file: join(root, "lost+found", old.blobId), size: 10 }]);
+    // Infinity: nothing unreferenced is deleted at all.
+    const another = await store.write(Readable.from([Buffer.from("x")]));
+    expect(await store.sweep((id) => id === live.blobId, { quarantineBefore: Infinity })).toEqual({ removed: 0, bytes: 0, quarantined: 1 });
+    expect((await readdir(join(root, "lost+found"))).sort()).toEqual([old.blobId, another.blobId].sort());
+    expect(await store.exists(live.blobId)).toBe(true);
   });
 
   it("list walks every blob with its size", async () => {
@@ -229,7 +251,7 @@ describe("FsBlobStore", () => {
     const t1 = performance.now();
     let readBytes = 0;
     await pipeline(
-      store.read([ref]),
+      await store.open([ref]),
       new Writable({
         highWaterMark: 64 << 10,
         write(c: Buffer, _e, cb) {

@@ -1,0 +1,31 @@
+/**
+ * A small file written so that a reader never sees it half-written and a crash keeps either the
+ * old or the new one: a temp file beside it → write → fsync → rename → fsync the directory.
+ */
+import { constants as fsConstants } from "node:fs";
+import { open, rename, rm } from "node:fs/promises";
+import path from "node:path";
+
+export async function writeFileDurably(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    const fh = await open(tmp, "w");
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  if (process.platform === "win32") return;
+  const dir = await open(path.dirname(file), fsConstants.O_RDONLY);
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
