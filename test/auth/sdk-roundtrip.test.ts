@@ -237,8 +237,12 @@ describe("S3Client end to end", () => {
 
   test("an unknown access key gets InvalidAccessKeyId", async () => {
     const s3 = new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "AKIANOBODY", secretAccessKey: SECRET }, maxAttempts: 1 });
-    const err = await s3.send(new HeadObjectCommand({ Bucket: "repo", Key: "k" })).catch((e: unknown) => e);
+    // GET, not HEAD: a HEAD error has no body, so the SDK could not tell the code
+    const err = await s3.send(new GetObjectCommand({ Bucket: "repo", Key: "k" })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(S3ServiceException);
+    expect((err as S3ServiceException).name).toBe("InvalidAccessKeyId");
     expect((err as S3ServiceException).$metadata.httpStatusCode).toBe(403);
+    s3.destroy();
   });
 
   test("a presigned URL (smithy presign) works with plain fetch; tampering fails", async () => {
