@@ -1,115 +1,376 @@
 /**
- * The write path every object-writing operation shares (PutObject, CopyObject, UploadPart,
- * CompleteMultipartUpload, fixture loads): stream the bytes through the Digester into a new blob
- * (durable before anything points at it), then publish the record in one synced batch under the
- * key's lock, then reclaim the staged record it replaced (committed blobs are never reclaimed). A failed check or write deletes the new
- * blob; a crash in between leaves only an orphan for the startup sweep.
+ * All metadata in one LevelDB (through `level`), as typed sublevels:
+ *
+ *   repos      repo                   → RepositoryRecord
+ *   branches   repo!branch            → BranchRecord (head commit + staging token)
+ *   tags       repo!tag               → TagRecord
+ *   commits    repo!commitId          → CommitRecord
+ *   staging    repo!token!path        → StagedEntry (an object record, or a tombstone)
+ *   ranges     repo!rangeId           → RangeEntry[] (an immutable sorted run of committed objects)
+ *   trees      repo!treeId            → RangeRef[]   (an immutable committed tree: its ranges)
+ *   uploads    uploadId               → UploadRecord;  upload-index repo!clientKey\0… → uploadId
+ *   parts      uploadId!00001         → PartRecord
+ *   completed-uploads  uploadId       → CompletedUpload (for a retried Complete; kept a day)
+ *   inline-blobs  blobId              → bytes of a small blob (ids "s…")
+ *
+ * This layer knows records and atomic batches; what they mean (refs, staging over commits,
+ * merges) lives in src/versioning. Every mutation is one synced batch, so a crash leaves either
+ * the old state or the new one.
  */
-import type { Readable } from "node:stream";
-import { Digester, type ChecksumAlgorithm, type ChecksumValue, type IntegrityRequest } from "../protocol/checksums.js";
-import { S3Error } from "../protocol/errors.js";
-import { pump } from "../protocol/streams.js";
-import type { BlobRef, ByteRange } from "../storage/blob-store.js";
-import type { ObjectRecord } from "../storage/metadata-store.js";
-import type { BranchTarget, WriteCondition } from "../versioning/catalog.js";
-import type { Services } from "./types.js";
+import { Level } from "level";
+import type { ChecksumAlgorithm } from "../protocol/checksums.js";
+import type { BlobRef, InlineBlobs } from "./blob-store.js";
+import { StorageError } from "./errors.js";
+import { droppedByLevelDb, recordDamage, type Damage } from "./recovery.js";
+import { KeyedMutex, KeyedRwLock } from "./keyed-mutex.js";
+import { rangeFor } from "./keys.js";
+import { WriteGuard, type StoreHealth } from "./write-guard.js";
 
-/** S3's single-PUT (and part) size limit. */
-export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
-
-export interface WrittenBlob {
-  blob: BlobRef;
-  md5Hex: string;
-  checksum?: ChecksumValue;
+export interface RepositoryRecord {
+  name: string;
+  defaultBranch: string;
+  createdAt: string; // ISO
+  storageNamespace: string;
 }
 
-/** Stream `source` into a new blob, verifying Content-MD5 / checksums on the way. */
-export async function writeBlob(
-  services: Services,
-  source: Readable,
-  integrity: IntegrityRequest = {},
-  trailers?: () => Record<string, string>,
-  /** The size the body declares (small bodies are stored inline in the metadata store). */
-  sizeHint?: number,
-): Promise<WrittenBlob> {
-  const digester = new Digester(integrity, trailers);
-  let blob: BlobRef | undefined;
-  try {
-    const written = services.blobs.write(digester, { maxSize: MAX_OBJECT_SIZE, sizeHint });
-    await Promise.all([pump(source, digester), written.then((b) => (blob = b))]);
-  } catch (err) {
-    source.destroy();
-    if (blob) services.reclaimer.reclaim([blob]);
-    throw streamError(err);
-  }
-  return { blob: blob!, md5Hex: digester.md5Hex, checksum: digester.checksum };
+export interface BranchRecord {
+  name: string;
+  createdAt: string; // ISO
+  /** The commit the branch points at. */
+  head: string;
+  /** Uncommitted changes live under this token; a commit or reset starts a new one. */
+  stagingToken: string;
+}
+
+export interface TagRecord {
+  id: string;
+  commitId: string;
+  createdAt: string;
+}
+
+export interface CommitRecord {
+  id: string;
+  parents: string[];
+  message: string;
+  committer: string;
+  metadata: Record<string, string>;
+  createdAt: string; // ISO
+  /** The committed tree ("" = empty). */
+  tree: string;
+  generation: number;
+}
+
+/** Standard HTTP headers stored with an object and returned on GET/HEAD. */
+export interface StoredHeaders {
+  cacheControl?: string;
+  contentDisposition?: string;
+  contentEncoding?: string;
+  contentLanguage?: string;
+  expires?: string;
+}
+
+export interface StoredChecksum {
+  algorithm: ChecksumAlgorithm;
+  value: string; // base64, "-N" suffixed for COMPOSITE
+  type: "FULL_OBJECT" | "COMPOSITE";
+}
+
+export interface ObjectRecord {
+  size: number;
+  /** Hex MD5 for a single PUT; "md5-of-md5s-N" for multipart. Rendered quoted. */
+  etag: string;
+  lastModified: string; // ISO
+  contentType: string;
+  headers: StoredHeaders;
+  /** User metadata: lower-case names without the x-amz-meta- prefix. */
+  userMeta: Record<string, string>;
+  checksum?: StoredChecksum;
+  /** The bytes, in order: one blob for a PUT, the part blobs for a completed multipart upload. */
+  parts: BlobRef[];
+}
+
+/** A staged change: a new object record, or the deletion of a committed one. */
+export type StagedEntry = ObjectRecord | { tombstone: true };
+
+export const isTombstone = (e: StagedEntry): e is { tombstone: true } => "tombstone" in e;
+
+export type RangeEntry = [path: string, record: ObjectRecord];
+
+export interface RangeRef {
+  id: string;
+  first: string;
+  last: string;
+}
+
+/** An upload in progress; metadata and content type are captured at CreateMultipartUpload. */
+export interface UploadRecord {
+  uploadId: string;
+  repo: string;
+  /** The ref as addressed (a branch) and the path; a part or Complete must name the same. */
+  ref: string;
+  path: string;
+  /** The key as the client sees it (ListMultipartUploads order). */
+  clientKey: string;
+  initiated: string; // ISO
+  contentType: string;
+  headers: StoredHeaders;
+  userMeta: Record<string, string>;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  /** With an algorithm: how the object's checksum is made (absent in older records: COMPOSITE). */
+  checksumType?: StoredChecksum["type"];
+}
+
+export interface PartRecord {
+  partNumber: number;
+  blob: BlobRef;
+  etag: string; // hex md5
+  lastModified: string;
+  checksum?: string; // base64, in the upload's algorithm
 }
 
 /**
- * An object's bytes (or a range of them) as a stream, its blobs pinned until the stream closes (a
- * blob replaced meanwhile is not reclaimed under the reader). Fails before anything is sent when a
- * blob is missing or has another size than recorded (StorageError).
+ * What a completed upload answered, so that a retried CompleteMultipartUpload (a client that lost
+ * the first response) gets the same 200 instead of NoSuchUpload, as on S3.
  */
-export async function openPinned(services: Services, record: ObjectRecord, range?: ByteRange): Promise<Readable> {
-  const release = services.reclaimer.pin(record.parts);
-  try {
-    const body = await services.blobs.open(record.parts, range);
-    body.once("close", release);
-    return body;
-  } catch (err) {
-    release();
-    throw err;
+export interface CompletedUpload {
+  repo: string;
+  ref: string;
+  path: string;
+  /** The part list the client completed with: "1:etag,2:etag…". */
+  partList: string;
+  etag: string;
+  checksum?: StoredChecksum;
+  completedAt: string; // ISO
+}
+
+export const SEP = "!"; // repository and branch names cannot contain it
+
+export class StoreLockedError extends Error {
+  constructor(readonly dataDir: string) {
+    super(`data dir ${dataDir} is in use by another lakes3 process (LevelDB lock held)`);
   }
 }
 
-/** Copy an object's bytes (or a range of them) into a new blob; the source is pinned meanwhile. */
-export async function copyBlob(services: Services, src: ObjectRecord, algorithm?: ChecksumAlgorithm, range?: ByteRange): Promise<WrittenBlob> {
-  const size = range ? range.end - range.start + 1 : src.size;
-  return writeBlob(services, await openPinned(services, src, range), algorithm ? { checksum: { algorithm } } : {}, undefined, size);
-}
-
-/** The record of an object stored as one freshly written blob. */
-export function objectRecord(written: WrittenBlob, fields: Pick<ObjectRecord, "contentType" | "headers" | "userMeta">): ObjectRecord {
-  return {
-    size: written.blob.size,
-    etag: written.md5Hex,
-    lastModified: new Date().toISOString(),
-    ...fields,
-    checksum: written.checksum && { ...written.checksum, type: "FULL_OBJECT" },
-    parts: [written.blob],
-  };
-}
-
-/** Publish a record pointing at freshly written blobs; on failure the new blobs are reclaimed. */
-export async function publishObject(
-  services: Services,
-  target: BranchTarget,
-  path: string,
-  record: ObjectRecord,
-  condition?: WriteCondition,
-): Promise<{ replaced?: ObjectRecord }> {
-  let result: { replaced?: ObjectRecord };
-  try {
-    result = await services.catalog.putObject(target, path, record, condition);
-  } catch (err) {
-    services.reclaimer.reclaim(record.parts);
-    throw err;
+/** LevelDB would not open: one line naming the store, LevelDB's own cause, and what to do. */
+export class StoreOpenError extends Error {
+  constructor(location: string, err: unknown) {
+    let cause = err as { message?: string; cause?: unknown };
+    while (cause.cause && typeof cause.cause === "object") cause = cause.cause as typeof cause;
+    const text = cause.message ?? String(err);
+    const hint = /read-only file system/i.test(text)
+      ? ": the data dir is on a read-only file system and lakes3 must write it (pass another --data-dir)"
+      : /permission denied|operation not permitted/i.test(text)
+        ? ": give the user running lakes3 write access to the data dir, or pass another --data-dir"
+        : /corruption/i.test(text)
+          ? ": LevelDB cannot read it (keep a copy of the data dir before trying anything else)"
+          : "";
+    super(`cannot open the metadata store in ${location}: ${text}${hint}`, { cause: err });
   }
-  if (result.replaced) services.reclaimer.reclaim(unshared(result.replaced.parts, record.parts));
-  return result;
 }
 
-function unshared(old: readonly BlobRef[], current: readonly BlobRef[]): BlobRef[] {
-  const keep = new Set(current.map((p) => p.blobId));
-  return old.filter((p) => !keep.has(p.blobId));
-}
+export class MetadataStore {
+  readonly db: Level<string, unknown>;
+  readonly repos;
+  readonly branches;
+  readonly tags;
+  readonly commits;
+  readonly staging;
+  readonly ranges;
+  readonly trees;
+  readonly uploads;
+  readonly uploadIndex;
+  readonly parts;
+  readonly completedUploads;
+  /** Small blobs' bytes (see InlineBlobs in blob-store.ts). */
+  readonly inlineBlobs: InlineBlobs;
+  /** Per-key serialisation of conditional writes (object keys, uploads). */
+  readonly locks = new KeyedMutex();
+  /** Per-branch: S3 writes share it, commits/merges/resets take it exclusively. */
+  readonly branchLocks = new KeyedRwLock();
+  /** Refuses writes after a failed one until the store has reopened cleanly (write-guard.ts). */
+  private readonly guard: WriteGuard;
+  private readonly sublevels: { open(): Promise<void> }[];
+  /** What LevelDB dropped when this process opened the store, if anything. */
+  damage: Damage | undefined;
 
-/** Errors from a body stream: S3 errors pass through; a client that went away is IncompleteBody. */
-export function streamError(err: unknown): unknown {
-  if (err instanceof S3Error) return err;
-  const code = (err as { code?: string } | null)?.code;
-  if (code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ECONNABORTED") {
-    return new S3Error("IncompleteBody");
+  constructor(readonly location: string, private readonly dataDir = location) {
+    this.db = new Level<string, unknown>(location, { valueEncoding: "json" });
+    this.guard = new WriteGuard(this.db as never, location, dataDir, () => this.reopenSublevels());
+    const json = { valueEncoding: "json" } as const;
+    this.repos = this.db.sublevel<string, RepositoryRecord>("repos", json);
+    this.branches = this.db.sublevel<string, BranchRecord>("branches", json);
+    this.tags = this.db.sublevel<string, TagRecord>("tags", json);
+    this.commits = this.db.sublevel<string, CommitRecord>("commits", json);
+    this.staging = this.db.sublevel<string, StagedEntry>("staging", json);
+    this.ranges = this.db.sublevel<string, RangeEntry[]>("ranges", json);
+    this.trees = this.db.sublevel<string, RangeRef[]>("trees", json);
+    this.uploads = this.db.sublevel<string, UploadRecord>("uploads", json);
+    this.uploadIndex = this.db.sublevel<string, string>("upload-index", { valueEncoding: "utf8" });
+    this.parts = this.db.sublevel<string, PartRecord>("parts", json);
+    this.completedUploads = this.db.sublevel<string, CompletedUpload>("completed-uploads", json);
+    const inline = this.db.sublevel<string, Buffer>("inline-blobs", { valueEncoding: "buffer" });
+    this.sublevels = [this.repos, this.branches, this.tags, this.commits, this.staging, this.ranges, this.trees, this.uploads, this.uploadIndex, this.parts, this.completedUploads, inline];
+    this.inlineBlobs = {
+      get: (blobId) => inline.get(blobId),
+      // Synced: the bytes must be durable before a record may point at them.
+      put: (blobId, bytes) => inline.put(blobId, bytes, { sync: true } as object),
+      delete: async (blobIds) => {
+        if (blobIds.length === 0) return;
+        const batch = inline.batch();
+        for (const id of blobIds) batch.del(id);
+        await batch.write();
+      },
+      entries: async function* () {
+        for await (const [blobId, bytes] of inline.iterator()) yield { blobId, size: bytes.length };
+      },
+    };
   }
-  return err;
+
+  async open(): Promise<void> {
+    try {
+      await this.db.open();
+    } catch (err) {
+      if (isLockError(err)) throw new StoreLockedError(this.dataDir);
+      throw new StoreOpenError(this.location, err);
+    }
+    await this.guard.opened();
+    // LevelDB repairs a damaged log silently and says so only in its LOG: keep that on record
+    // (damage.json) so that no later start or sweep takes the repaired store for a healthy one.
+    const dropped = await droppedByLevelDb(this.location);
+    if (dropped) this.damage = await recordDamage(this.dataDir, dropped);
+  }
+
+  close(): Promise<void> {
+    this.guard.stop();
+    return this.db.close();
+  }
+
+  /** Whether the store takes writes; checks that the data dir is still there and writable. */
+  health(): Promise<StoreHealth> {
+    return this.guard.check();
+  }
+
+  /** A store failure as the StorageError it stands for (disk full, unavailable, …); others unchanged. */
+  explain(err: unknown): unknown {
+    return err instanceof StorageError ? err : this.guard.explain(err);
+  }
+
+  private async reopenSublevels(): Promise<void> {
+    await Promise.all(this.sublevels.map((s) => s.open()));
+  }
+
+  /** A chained batch; `write()` it with `{ sync: true }`. */
+  batch() {
+    return this.db.batch();
+  }
+
+  /** Delete every record (programmatic reset). */
+  async clear(): Promise<void> {
+    await this.db.clear();
+  }
+
+  // ---- multipart uploads (not versioned: they become objects at Complete) -------------------
+
+  async createUpload(upload: UploadRecord): Promise<void> {
+    await this.batch()
+      .put(upload.uploadId, upload, { sublevel: this.uploads })
+      .put(uploadIndexKey(upload), upload.uploadId, { sublevel: this.uploadIndex })
+      .write({ sync: true });
+  }
+
+  async hasUploads(): Promise<boolean> {
+    for await (const _ of this.uploads.keys({ limit: 1 })) return true;
+    return false;
+  }
+
+  getUpload(uploadId: string): Promise<UploadRecord | undefined> {
+    return this.uploads.get(uploadId);
+  }
+
+  /** Record a part (replacing one with the same number); returns the replaced part. */
+  putPart(uploadId: string, part: PartRecord): Promise<PartRecord | undefined> {
+    return this.locks.run(`upload:${uploadId}`, async () => {
+      if (!(await this.uploads.get(uploadId))) throw new NoSuchUploadError(uploadId);
+      const key = partKey(uploadId, part.partNumber);
+      const replaced = await this.parts.get(key);
+      await this.batch().put(key, part, { sublevel: this.parts }).write({ sync: true });
+      return replaced;
+    });
+  }
+
+  /** Parts in part-number order, strictly after `after`, at most `limit`. */
+  async listParts(uploadId: string, options: { after?: number; limit?: number } = {}): Promise<{ parts: PartRecord[]; isTruncated: boolean }> {
+    const range = rangeFor(uploadId + SEP);
+    const start = options.after !== undefined ? { gt: partKey(uploadId, options.after) } : { gte: range.gte };
+    const limit = options.limit ?? Infinity;
+    const parts: PartRecord[] = [];
+    for await (const part of this.parts.values({ ...start, lt: range.lt, limit: Number.isFinite(limit) ? limit + 1 : -1 })) parts.push(part);
+    const isTruncated = parts.length > limit;
+    return { parts: isTruncated ? parts.slice(0, limit) : parts, isTruncated };
+  }
+
+  /** Batch operations that drop an upload with its parts. */
+  dropUpload(batch: Batch, upload: UploadRecord, parts: readonly PartRecord[]): void {
+    batch.del(upload.uploadId, { sublevel: this.uploads });
+    batch.del(uploadIndexKey(upload), { sublevel: this.uploadIndex });
+    for (const p of parts) batch.del(partKey(upload.uploadId, p.partNumber), { sublevel: this.parts });
+  }
+
+  /** Completion markers older than `maxAgeMs` are dropped (at startup). */
+  async pruneCompletedUploads(maxAgeMs: number, now = Date.now()): Promise<void> {
+    const batch = this.batch();
+    for await (const [id, done] of this.completedUploads.iterator()) {
+      if (now - Date.parse(done.completedAt) > maxAgeMs) batch.del(id, { sublevel: this.completedUploads });
+    }
+    await batch.write({ sync: true });
+  }
+
+  /** Abort an upload: drop it and its parts; returns the part blobs. */
+  abortUpload(uploadId: string): Promise<BlobRef[]> {
+    return this.locks.run(`upload:${uploadId}`, async () => {
+      const upload = await this.uploads.get(uploadId);
+      if (!upload) throw new NoSuchUploadError(uploadId);
+      const { parts } = await this.listParts(uploadId);
+      const batch = this.batch();
+      this.dropUpload(batch, upload, parts);
+      await batch.write({ sync: true });
+      return parts.map((p) => p.blob);
+    });
+  }
+
+  /** Uploads of a repository in (client key, initiation) order, starting after a marker. */
+  async *listUploads(repo: string, options: { prefix: string; keyMarker?: string; uploadIdMarker?: string }): AsyncGenerator<UploadRecord> {
+    for await (const uploadId of this.uploadIndex.values(rangeFor(repo + SEP + options.prefix))) {
+      const upload = await this.uploads.get(uploadId);
+      if (!upload) continue;
+      if (options.keyMarker !== undefined) {
+        if (upload.clientKey < options.keyMarker) continue;
+        if (upload.clientKey === options.keyMarker) {
+          if (options.uploadIdMarker === undefined || upload.initiated + upload.uploadId <= options.uploadIdMarker) continue;
+        }
+      }
+      yield upload;
+    }
+  }
+}
+
+/** A chained batch of the metadata store (see MetadataStore.batch). */
+export type Batch = ReturnType<MetadataStore["batch"]>;
+
+export class NoSuchUploadError extends Error {}
+
+/** Uploads sort by client key, then initiation time (S3's ListMultipartUploads order). */
+function uploadIndexKey(u: UploadRecord): string {
+  return u.repo + SEP + u.clientKey + "\u0000" + u.initiated + u.uploadId;
+}
+
+function partKey(uploadId: string, partNumber: number): string {
+  return uploadId + SEP + String(partNumber).padStart(5, "0");
+}
+
+function isLockError(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === "LEVEL_LOCKED") return true;
+  }
+  return false;
 }
