@@ -4,9 +4,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { CreateMultipartUploadCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../src/server.js";
+import { waitFor } from "./helpers/wait.js";
 
 const exec = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, "../bin/lakes3.js");
@@ -107,11 +108,30 @@ describe("lakes3 inspect", () => {
       });
       const client = new S3Client({ endpoint: url, region: "us-east-1", forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: "AKIAIOSFOLQUICKSTART", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" } });
       await populate(client);
-      client.destroy();
       await checks(dataDir)();
-      await new Promise((r) => setTimeout(r, 300)); // the request log is flushed in batches
-      const errors = await inspect(dataDir, "requests", "--errors", "--since", "10m", "--json");
-      expect(JSON.parse(errors.stdout).every((e: { status: number }) => e.status >= 400)).toBe(true);
+      // two failed GETs with a moment between them, and successes around them
+      const missing = (key: string) => client.send(new GetObjectCommand({ Bucket: "inspect-repo", Key: `main/${key}` })).then(() => expect.unreachable(), () => undefined);
+      await missing("before-mark.txt");
+      const beforeEnded = Date.now();
+      await waitFor(() => Date.now() > beforeEnded + 2); // the mark is a later millisecond than every request so far
+      const mark = new Date().toISOString();
+      await waitFor(() => Date.now() > Date.parse(mark) + 2);
+      await missing("after-mark.txt");
+      await client.send(new PutObjectCommand({ Bucket: "inspect-repo", Key: "main/after-mark-ok.txt", Body: "ok" }));
+      client.destroy();
+      type Logged = { status: number; path?: string; operation: string };
+      const query = async (...args: string[]) => JSON.parse((await inspect(dataDir, "requests", ...args, "--json")).stdout) as Logged[];
+      // the request log is flushed in batches: wait until the last request is in
+      await waitFor(async () => (await query()).some((e) => e.path === "after-mark-ok.txt"), { message: "the request log to be flushed" });
+      const errors = await query("--errors");
+      expect(errors.length).toBeGreaterThanOrEqual(2);
+      expect(errors.every((e) => e.status >= 400)).toBe(true);
+      expect(errors.map((e) => e.path)).toEqual(expect.arrayContaining(["before-mark.txt", "after-mark.txt"]));
+      const since = await query("--errors", "--since", mark);
+      expect(since.map((e) => [e.path, e.status])).toEqual([["after-mark.txt", 404]]);
+      const recent = await query("--since", "10m");
+      expect(recent.some((e) => e.operation === "PutObject" && e.status === 200)).toBe(true);
+      expect((await query("--since", "2000-01-01T00:00:00Z")).length).toBe((await query()).length);
     } finally {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));

@@ -371,6 +371,7 @@ describe("bad input: aws-chunked bodies, multipart, ranges, conditionals, bucket
       ["24 a part that was never uploaded", () => complete([[3, etags[0]!]]), 400, "InvalidPart"],
       ["24 a part with the wrong ETag", () => complete([[1, '"00000000000000000000000000000000"']]), 400, "InvalidPart"],
       ["25 parts not in ascending order", () => complete([[2, etags[1]!], [1, etags[0]!]]), 400, "InvalidPartOrder"],
+      ["25 the same part number twice", () => complete([[1, etags[0]!], [1, etags[0]!]]), 400, "InvalidPartOrder"],
       ["20 unparseable part list", () => complete([], {}, "<CompleteMultipartUpload><Part>"), 400, "MalformedXML"],
       ["20 no parts at all", () => complete([], {}, "<CompleteMultipartUpload></CompleteMultipartUpload>"), 400, "MalformedXML"],
       ["26 part number 0 in the part list", () => complete([[0, etags[0]!]]), 400, "InvalidArgument"],

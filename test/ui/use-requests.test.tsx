@@ -4,6 +4,7 @@ import { render } from "ink-testing-library";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { RequestLog } from "../../src/events.js";
 import { useRequests } from "../../src/ui/use-requests.js";
+import { waitFor } from "../helpers/wait.js";
 import { nextFrame, startRequest } from "./helpers.js";
 
 let renders = 0;
@@ -24,11 +25,9 @@ describe("useRequests", () => {
     const { lastFrame, unmount } = render(<Probe log={log} />);
     expect(lastFrame()).toBe('{"inFlight":0,"finished":0,"requests":0}');
     const e = startRequest(log);
-    await nextFrame();
-    expect(lastFrame()).toBe('{"inFlight":1,"finished":0,"requests":0}');
+    await waitFor(() => lastFrame() === '{"inFlight":1,"finished":0,"requests":0}', { timeoutMs: 1000, message: "the start on a frame" });
     log.end(e, { status: 200 });
-    await nextFrame();
-    expect(lastFrame()).toBe('{"inFlight":0,"finished":1,"requests":1}');
+    await waitFor(() => lastFrame() === '{"inFlight":0,"finished":1,"requests":1}', { timeoutMs: 1000, message: "the end on a frame" });
     unmount();
   });
 
@@ -62,13 +61,34 @@ describe("useRequests", () => {
     unmount();
   });
 
-  it("stops listening on unmount", async () => {
+  it("stops listening on unmount (the log subscription is released, no listener is called afterwards)", async () => {
     const log = new RequestLog();
-    const { unmount } = render(<Probe log={log} />);
-    unmount();
-    const before = renders;
+    const subscribe = log.subscribe.bind(log);
+    let active = 0;
+    let callsAfterUnmount = 0;
+    let unmounted = false;
+    vi.spyOn(log, "subscribe").mockImplementation((listener) => {
+      active++;
+      const off = subscribe((...args) => {
+        if (unmounted) callsAfterUnmount++;
+        listener(...args);
+      });
+      return () => {
+        active--;
+        off();
+      };
+    });
+    const { lastFrame, unmount } = render(<Probe log={log} />);
     startRequest(log);
+    await waitFor(() => lastFrame() === '{"inFlight":1,"finished":0,"requests":0}', { message: "the first frame" });
+    expect(active).toBe(1);
+    unmount();
+    unmounted = true;
+    expect(active).toBe(0);
+    const before = renders;
+    log.end(startRequest(log), { status: 200 });
     await nextFrame();
+    expect(callsAfterUnmount).toBe(0);
     expect(renders).toBe(before);
   });
 });
