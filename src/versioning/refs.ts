@@ -1,11 +1,20 @@
 /**
- * Ref expressions as lakeFS resolves them: a full commit id, then a branch, then a tag, then a
- * unique commit-id prefix; followed by modifiers `~N` (N-th first parent), `^N` (N-th parent),
- * `@` (a branch's committed state only) and `$` (a branch's staging only).
+ * Refs, as graveler's RefManager keeps them: repositories (with a default branch and an initial
+ * commit), branches (a head commit and a staging token), tags, and commit records; the cached
+ * repository and branch records, the batch write that invalidates them, and the branch lock.
+ *
+ * Ref expressions as lakeFS resolves them (RefResolver): a full commit id, then a branch, then a
+ * tag, then a unique commit-id prefix; followed by modifiers `~N` (N-th first parent), `^N` (N-th
+ * parent), `@` (a branch's committed state only) and `$` (a branch's staging only).
  */
+import { createHash, randomBytes } from "node:crypto";
 import { BRANCH_NAME } from "../config.js";
+import type { BlobRef } from "../storage/blob-store.js";
 import { rangeFor } from "../storage/keys.js";
-import { SEP, type BranchRecord, type CommitRecord, type MetadataStore } from "../storage/metadata-store.js";
+import { isTombstone, SEP, type Batch, type BranchRecord, type CommitRecord, type MetadataStore, type RepositoryRecord, type TagRecord } from "../storage/metadata-store.js";
+import { badRequest, conflict, notFound } from "./errors.js";
+import { RecordCache } from "./record-cache.js";
+import { dropStaging, END_MARKER, endMarker, newToken } from "./staging-keys.js";
 import { EMPTY_TREE, remember } from "./tree.js";
 
 /** What a ref reads: staged changes (a branch) over a committed tree. */
@@ -56,7 +65,7 @@ export class RefResolver {
 
   /**
    * The same view of a branch at another state of it: what a read re-reads from once it found the
-   * branch moved under it (see Catalog.getObject). Undefined when the view reads no staging.
+   * branch moved under it (see BranchStaging.getObject). Undefined when the view reads no staging.
    */
   async rebase(view: RefView, branch: BranchRecord): Promise<RefView | undefined> {
     if (view.branchName === undefined) return undefined;
@@ -103,4 +112,228 @@ export class RefResolver {
     }
     return { repo, tree: commit!.tree, commitId: commit!.id };
   }
+}
+
+export class RefManager {
+  readonly resolver: RefResolver;
+  private readonly repoCache = new RecordCache<RepositoryRecord>();
+  private readonly branchCache = new RecordCache<BranchRecord>();
+
+  constructor(private readonly store: MetadataStore) {
+    this.resolver = new RefResolver(store, (repo, name) => this.getBranch(repo, name));
+  }
+
+  /** Forget cached records (after the store was cleared underneath). */
+  forgetCaches(): void {
+    this.repoCache.clear();
+    this.branchCache.clear();
+  }
+
+  /** Write a batch, invalidating the cached repository and branch records it changes. */
+  async write(batch: Batch, changed: { repos?: string[]; branches?: string[] }): Promise<void> {
+    const invalidate = () => {
+      for (const r of changed.repos ?? []) this.repoCache.invalidate(r);
+      for (const b of changed.branches ?? []) this.branchCache.invalidate(b);
+    };
+    invalidate();
+    try {
+      await batch.write({ sync: true });
+    } finally {
+      invalidate();
+    }
+  }
+
+  // ---- repositories --------------------------------------------------------------------------
+
+  getRepository(name: string): Promise<RepositoryRecord | undefined> {
+    return this.repoCache.get(name, () => this.store.repos.get(name));
+  }
+
+  async listRepositories(options: { prefix?: string; after?: string; limit?: number } = {}): Promise<{ repos: RepositoryRecord[]; hasMore: boolean }> {
+    const { items: repos, hasMore } = await page(this.store.repos.values(startAfter(options.prefix ?? "", options.after)), options.limit);
+    return { repos, hasMore };
+  }
+
+  /** Create a repository with its default branch and an initial commit; false if it exists. */
+  async createRepository(name: string, options: { defaultBranch?: string; storageNamespace?: string } = {}): Promise<boolean> {
+    const defaultBranch = options.defaultBranch ?? "main";
+    if (!BRANCH_NAME.test(defaultBranch)) throw badRequest(`invalid branch name "${defaultBranch}"`);
+    return this.store.locks.run(`repo:${name}`, async () => {
+      if (await this.store.repos.get(name)) return false;
+      const now = new Date().toISOString();
+      const commit = newCommit({ parents: [], message: "Repository created", committer: "", metadata: {}, tree: EMPTY_TREE, generation: 1, createdAt: now });
+      const repo: RepositoryRecord = { name, defaultBranch, createdAt: now, storageNamespace: options.storageNamespace ?? `local://${name}` };
+      const batch = this.store.batch().put(name, repo, { sublevel: this.store.repos }).put(name + SEP + commit.id, commit, { sublevel: this.store.commits });
+      this.putBranch(batch, name, newBranch(defaultBranch, commit.id));
+      await this.write(batch, { repos: [name], branches: [name + SEP + defaultBranch] });
+      return true;
+    });
+  }
+
+  /** Delete a repository and everything in it; returns every blob it referenced. */
+  async deleteRepository(name: string): Promise<BlobRef[]> {
+    return this.store.locks.run(`repo:${name}`, async () => {
+      if (!(await this.store.repos.get(name))) throw notFound(`repository ${name}`);
+      const blobs: BlobRef[] = [];
+      const batch = this.store.batch();
+      batch.del(name, { sublevel: this.store.repos });
+      const within = rangeFor(name + SEP);
+      const branches: string[] = []; // their cached records are invalidated with the write
+      for await (const key of this.store.branches.keys(within)) {
+        batch.del(key, { sublevel: this.store.branches });
+        branches.push(key);
+      }
+      for (const sub of [this.store.tags, this.store.commits, this.store.trees] as unknown as (typeof this.store.tags)[]) {
+        for await (const key of sub.keys(within)) batch.del(key, { sublevel: sub });
+      }
+      for await (const [key, entry] of this.store.staging.iterator(within)) {
+        if (!isTombstone(entry)) blobs.push(...entry.parts);
+        batch.del(key, { sublevel: this.store.staging });
+      }
+      for await (const [key, entries] of this.store.ranges.iterator(within)) {
+        for (const [, record] of entries) blobs.push(...record.parts);
+        batch.del(key, { sublevel: this.store.ranges });
+      }
+      for await (const uploadId of this.store.uploadIndex.values(within)) {
+        const upload = await this.store.uploads.get(uploadId);
+        if (!upload) continue;
+        const { parts } = await this.store.listParts(uploadId);
+        blobs.push(...parts.map((p) => p.blob));
+        this.store.dropUpload(batch, upload, parts);
+      }
+      await this.write(batch, { repos: [name], branches });
+      return uniqueBlobs(blobs);
+    });
+  }
+
+  private async requireRepo(repo: string): Promise<RepositoryRecord> {
+    const r = await this.getRepository(repo);
+    if (!r) throw notFound(`repository ${repo}`);
+    return r;
+  }
+
+  // ---- refs and branches ---------------------------------------------------------------------
+
+  resolve(repo: string, ref: string): Promise<RefView | undefined> {
+    return this.resolver.resolve(repo, ref);
+  }
+
+  getBranch(repo: string, branch: string): Promise<BranchRecord | undefined> {
+    if (!BRANCH_NAME.test(branch)) return Promise.resolve(undefined);
+    const key = repo + SEP + branch;
+    return this.branchCache.get(key, () => this.store.branches.get(key));
+  }
+
+  async listBranches(repo: string, options: { prefix?: string; after?: string; limit?: number } = {}): Promise<{ branches: BranchRecord[]; hasMore: boolean }> {
+    const { items: branches, hasMore } = await page(this.store.branches.values(startAfter(repo + SEP + (options.prefix ?? ""), options.after && repo + SEP + options.after)), options.limit);
+    return { branches, hasMore };
+  }
+
+  /** Create a branch at the commit `source` resolves to (O(1): a pointer and a staging token). */
+  async createBranch(repo: string, name: string, source: string): Promise<BranchRecord> {
+    if (!BRANCH_NAME.test(name)) throw badRequest(`invalid branch name "${name}"`);
+    const view = await this.resolve(repo, source);
+    if (!view?.commitId) throw notFound(`source ref ${source}`);
+    return this.store.locks.run(`branch:${repo}${SEP}${name}`, async () => {
+      if (await this.store.branches.get(repo + SEP + name)) throw conflict(`branch ${name} already exists`);
+      const branch = newBranch(name, view.commitId!);
+      const batch = this.store.batch();
+      this.putBranch(batch, repo, branch);
+      await this.write(batch, { branches: [repo + SEP + name] });
+      return branch;
+    });
+  }
+
+  /** Delete a branch and its uncommitted changes; returns the staged blobs to reclaim. */
+  async deleteBranch(repo: string, name: string): Promise<BlobRef[]> {
+    const r = await this.requireRepo(repo);
+    if (r.defaultBranch === name) throw badRequest(`cannot delete the default branch ${name}`);
+    return this.withBranch(repo, name, "exclusive", async (branch) => {
+      const batch = this.store.batch().del(repo + SEP + name, { sublevel: this.store.branches });
+      batch.del(endMarker(repo, branch.stagingToken), { sublevel: this.store.staging });
+      const blobs = await dropStaging(this.store, repo, branch.stagingToken, "", batch);
+      await this.write(batch, { branches: [repo + SEP + name] });
+      return blobs;
+    });
+  }
+
+  /**
+   * Write a branch record, keeping a live end marker right after its staging range (moved along
+   * when the token changes). LevelDB skips deleted keys one at a time, so without the marker a scan
+   * that reaches the end of this range would crawl through every tombstone a big commit left in
+   * the next range (another branch's retired token) before it could stop.
+   */
+  putBranch(batch: Batch, repo: string, branch: BranchRecord, previousToken?: string): void {
+    batch.put(repo + SEP + branch.name, branch, { sublevel: this.store.branches });
+    if (branch.stagingToken === previousToken) return;
+    batch.put(endMarker(repo, branch.stagingToken), END_MARKER, { sublevel: this.store.staging });
+    if (previousToken !== undefined) batch.del(endMarker(repo, previousToken), { sublevel: this.store.staging });
+  }
+
+  /** Run `fn` holding the branch lock, with the branch record read under it. */
+  withBranch<T>(repo: string, name: string, mode: "shared" | "exclusive", fn: (branch: BranchRecord) => Promise<T>): Promise<T> {
+    return this.store.branchLocks[mode](repo + SEP + name, async () => {
+      const branch = await this.getBranch(repo, name);
+      if (!branch) throw notFound(`branch ${name}`);
+      return fn(branch);
+    });
+  }
+
+  // ---- tags ---------------------------------------------------------------------------------
+
+  async createTag(repo: string, id: string, ref: string): Promise<TagRecord> {
+    if (!/^[^\s~^@$:]+$/.test(id)) throw badRequest(`invalid tag id "${id}"`);
+    const view = await this.resolve(repo, ref);
+    if (!view?.commitId) throw notFound(`ref ${ref}`);
+    return this.store.locks.run(`tag:${repo}${SEP}${id}`, async () => {
+      if (await this.store.tags.get(repo + SEP + id)) throw conflict(`tag ${id} already exists`);
+      const tag: TagRecord = { id, commitId: view.commitId!, createdAt: new Date().toISOString() };
+      await this.store.batch().put(repo + SEP + id, tag, { sublevel: this.store.tags }).write({ sync: true });
+      return tag;
+    });
+  }
+
+  getTag(repo: string, id: string): Promise<TagRecord | undefined> {
+    return this.store.tags.get(repo + SEP + id);
+  }
+
+  async listTags(repo: string, options: { prefix?: string; after?: string; limit?: number } = {}): Promise<{ tags: TagRecord[]; hasMore: boolean }> {
+    const { items: tags, hasMore } = await page(this.store.tags.values(startAfter(repo + SEP + (options.prefix ?? ""), options.after && repo + SEP + options.after)), options.limit);
+    return { tags, hasMore };
+  }
+
+  async deleteTag(repo: string, id: string): Promise<void> {
+    if (!(await this.getTag(repo, id))) throw notFound(`tag ${id}`);
+    await this.store.batch().del(repo + SEP + id, { sublevel: this.store.tags }).write({ sync: true });
+  }
+}
+
+function newBranch(name: string, head: string): BranchRecord {
+  return { name, head, stagingToken: newToken(), createdAt: new Date().toISOString() };
+}
+
+export function newCommit(fields: Omit<CommitRecord, "id">): CommitRecord {
+  const id = createHash("sha256").update(JSON.stringify(fields)).update(randomBytes(8)).digest("hex");
+  return { id, ...fields };
+}
+
+function uniqueBlobs(blobs: BlobRef[]): BlobRef[] {
+  const seen = new Map<string, BlobRef>();
+  for (const b of blobs) seen.set(b.blobId, b);
+  return [...seen.values()];
+}
+
+/** Iterator options for keys under `prefix`, strictly after `after` when given. */
+function startAfter(prefix: string, after?: string): { gt?: string; gte?: string; lt: string } {
+  const range = rangeFor(prefix);
+  return after !== undefined && after >= range.gte ? { gt: after, lt: range.lt } : range;
+}
+
+async function page<T>(values: AsyncIterable<T>, limit = 1000): Promise<{ items: T[]; hasMore: boolean }> {
+  const items: T[] = [];
+  for await (const v of values) {
+    if (items.length === limit) return { items, hasMore: true };
+    items.push(v);
+  }
+  return { items, hasMore: false };
 }

@@ -1,0 +1,41 @@
+/**
+ * Where a branch's uncommitted changes live in the store: the `staging` sublevel, keyed
+ * repo!token!path, one token per branch state (a commit or full reset starts a new one). The key
+ * layout, the end marker kept after each live range, new tokens, and the two scans every part of
+ * the catalog needs over a range (is anything staged; drop what is).
+ */
+import { randomBytes } from "node:crypto";
+import type { BlobRef } from "../storage/blob-store.js";
+import { rangeFor } from "../storage/keys.js";
+import { isTombstone, SEP, type Batch, type MetadataStore, type StagedEntry } from "../storage/metadata-store.js";
+
+export function stagingKey(repo: string, token: string, path: string): string {
+  return repo + SEP + token + SEP + path;
+}
+
+/** Sorts right after every key of the token's range (it is rangeFor(base).lt, so scans exclude it). */
+export function endMarker(repo: string, token: string): string {
+  return stagingKey(repo, token, "\u{10FFFF}");
+}
+
+/** A tombstone value: whole-store scans (liveBlobIds, deleteRepository) treat it as nothing staged. */
+export const END_MARKER: StagedEntry = { tombstone: true };
+
+export function newToken(): string {
+  return randomBytes(8).toString("hex");
+}
+
+export async function hasStaged(store: MetadataStore, repo: string, token: string): Promise<boolean> {
+  for await (const _ of store.staging.keys({ ...rangeFor(stagingKey(repo, token, "")), limit: 1 })) return true;
+  return false;
+}
+
+/** Queue deletion of staged entries under a prefix; returns their blobs. */
+export async function dropStaging(store: MetadataStore, repo: string, token: string, prefix: string, batch: Batch): Promise<BlobRef[]> {
+  const blobs: BlobRef[] = [];
+  for await (const [key, entry] of store.staging.iterator(rangeFor(stagingKey(repo, token, prefix)))) {
+    if (!isTombstone(entry)) blobs.push(...entry.parts);
+    batch.del(key, { sublevel: store.staging });
+  }
+  return blobs;
+}

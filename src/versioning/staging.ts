@@ -1,0 +1,331 @@
+/**
+ * The branch view, as graveler's StagingManager over its committed trees: reads at a ref (staged
+ * changes over the committed tree: one object, all objects in order, a listing page), staged
+ * writes to a branch (put, delete, complete a multipart upload: one shared stage()), and a
+ * branch's uncommitted changes (diff, reset).
+ *
+ * Blob ownership: a staged record owns its blobs until it is committed; committed blobs are never
+ * reclaimed. So overwriting or deleting a *staged* record hands its blobs back to the caller
+ * (to reclaim), while replacing a committed one only stages a change.
+ */
+import type { BlobRef } from "../storage/blob-store.js";
+import { compareKeys, rangeFor, skipPast } from "../storage/keys.js";
+import {
+  isTombstone,
+  NoSuchUploadError,
+  SEP,
+  type Batch,
+  type BranchRecord,
+  type CompletedUpload,
+  type MetadataStore,
+  type ObjectRecord,
+  type PartRecord,
+  type UploadRecord,
+} from "../storage/metadata-store.js";
+import type { DiffEntry } from "./compare.js";
+import { notFound } from "./errors.js";
+import type { RefManager, RefView } from "./refs.js";
+import { dropStaging, newToken, stagingKey } from "./staging-keys.js";
+import { EMPTY_TREE, type TreeStore } from "./tree.js";
+
+export interface BranchTarget {
+  repo: string;
+  branch: string;
+}
+
+export interface ListOptions {
+  prefix: string;
+  delimiter?: string;
+  /** List strictly after this key. */
+  startAfter?: string;
+  limit: number;
+}
+
+export type ListItem = { key: string; record: ObjectRecord } | { prefix: string };
+
+export interface ListPage {
+  items: ListItem[];
+  isTruncated: boolean;
+  /** The last key or common prefix returned (the next page starts after it). */
+  last?: string;
+}
+
+/** A write precondition checked atomically with the write (under the key's lock). */
+export type WriteCondition = (current: ObjectRecord | undefined) => void;
+
+/**
+ * A key's state on a branch while a write holds it. The staged entry is read up front; the
+ * committed record (a tree lookup) only when asked for, once.
+ */
+interface KeyState {
+  /** The staged record (undefined when nothing, or a tombstone, is staged). */
+  staged?: ObjectRecord;
+  /** The record at the branch head. */
+  committed(): Promise<ObjectRecord | undefined>;
+  /** What reads see: the staged entry over the committed record. */
+  visible(): Promise<ObjectRecord | undefined>;
+}
+
+export class BranchStaging {
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly trees: TreeStore,
+    private readonly refs: RefManager,
+  ) {}
+
+  // ---- reading objects -----------------------------------------------------------------------
+
+  /**
+   * A branch read races the writes that move the branch: a commit, merge, revert, cherry-pick or
+   * full reset moves it to a new tree and staging token and drops the old staging entries in one
+   * batch, so a view resolved before that batch and read after it sees neither the dropped staged
+   * entry nor the new tree. lakeFS never shows that gap (graveler reads a branch's staging and
+   * commit as one state), and neither do we: a read that reached the committed tree, and every
+   * listing page, checks in the store itself (never the cache) that the branch is still where the
+   * view says, and reads again from where it is now if it moved.
+   */
+  private async moved(view: RefView): Promise<RefView | undefined> {
+    if (view.branchName === undefined) return undefined;
+    const branch = await this.store.branches.get(view.repo + SEP + view.branchName);
+    if (!branch || (branch.head === view.commitId && branch.stagingToken === view.staging)) return undefined;
+    return this.refs.resolver.rebase(view, branch);
+  }
+
+  async getObject(view: RefView, path: string): Promise<ObjectRecord | undefined> {
+    for (let current: RefView | undefined = view; ; ) {
+      if (current.staging !== undefined) {
+        const staged = await this.store.staging.get(stagingKey(current.repo, current.staging, path));
+        if (staged) return isTombstone(staged) ? undefined : staged;
+      }
+      const record = await this.trees.get(current.repo, current.tree, path);
+      const next = await this.moved(current);
+      if (!next) return record;
+      current = next;
+    }
+  }
+
+  /** Visible objects of a view from `from` on, in key order: staged changes over the tree. */
+  async *objects(view: RefView, from = "", exclusive = false): AsyncGenerator<[string, ObjectRecord]> {
+    const committed = this.trees.entries(view.repo, view.tree, from, exclusive);
+    if (view.staging === undefined) {
+      yield* committed;
+      return;
+    }
+    const base = stagingKey(view.repo, view.staging, "");
+    const staged = this.store.staging.iterator({ [exclusive ? "gt" : "gte"]: base + from, lt: rangeFor(base).lt });
+    try {
+      let s = await staged.next();
+      let c = await committed.next();
+      while (s !== undefined || !c.done) {
+        const cmp = s === undefined ? 1 : c.done ? -1 : compareKeys(s[0].slice(base.length), c.value[0]);
+        if (cmp <= 0) {
+          if (!isTombstone(s![1])) yield [s![0].slice(base.length), s![1]];
+          if (cmp === 0) c = await committed.next();
+          s = await staged.next();
+        } else {
+          yield c.value!;
+          c = await committed.next();
+        }
+      }
+    } finally {
+      await staged.close();
+      await committed.return(undefined);
+    }
+  }
+
+  /** One page of a listing, grouped into common prefixes at `delimiter` (skipping past each). */
+  async listObjects(view: RefView, options: ListOptions): Promise<ListPage> {
+    for (let current: RefView | undefined = view; ; ) {
+      const page = await this.listPage(current, options);
+      const next = await this.moved(current);
+      if (!next) return page;
+      current = next;
+    }
+  }
+
+  private async listPage(view: RefView, options: ListOptions): Promise<ListPage> {
+    const { prefix, delimiter, limit } = options;
+    let from = prefix;
+    let exclusive = false;
+    if (options.startAfter !== undefined && compareKeys(options.startAfter, prefix) >= 0) {
+      from = options.startAfter;
+      exclusive = true;
+      // A start-after that is itself a common prefix skips everything under it.
+      if (delimiter && options.startAfter.startsWith(prefix) && options.startAfter.endsWith(delimiter)) {
+        const rest = options.startAfter.slice(prefix.length);
+        if (rest.indexOf(delimiter) === rest.length - delimiter.length) {
+          from = skipPast(options.startAfter);
+          exclusive = false;
+        }
+      }
+    }
+    const items: ListItem[] = [];
+    let isTruncated = false;
+    let it = this.objects(view, from, exclusive);
+    try {
+      for (;;) {
+        const next = await it.next();
+        if (next.done || !next.value[0].startsWith(prefix)) break;
+        if (items.length >= limit) {
+          isTruncated = true;
+          break;
+        }
+        const [key, record] = next.value;
+        const at = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+        if (at < 0) {
+          items.push({ key, record });
+          continue;
+        }
+        const common = key.slice(0, at + delimiter!.length);
+        items.push({ prefix: common });
+        await it.return(undefined);
+        it = this.objects(view, skipPast(common));
+      }
+    } finally {
+      await it.return(undefined);
+    }
+    const lastItem = items.at(-1);
+    const last = lastItem === undefined ? undefined : "key" in lastItem ? lastItem.key : lastItem.prefix;
+    return { items, isTruncated, last };
+  }
+
+  // ---- writing objects (branch staging) ------------------------------------------------------
+
+  /** The branch behind a write; lakeFS-style errors are the caller's (S3 or REST) to render. */
+  async branchTarget(repo: string, ref: string): Promise<BranchTarget | undefined> {
+    return (await this.refs.getBranch(repo, ref)) ? { repo, branch: ref } : undefined;
+  }
+
+  /**
+   * Stage an object. The condition sees the visible object (staged over committed) and runs under
+   * the key's lock. Returns the replaced *staged* record, whose blobs the caller reclaims.
+   */
+  putObject(target: BranchTarget, path: string, record: ObjectRecord, condition?: WriteCondition): Promise<{ replaced?: ObjectRecord }> {
+    return this.stage(target, [path], async (branch, current, batch) => {
+      if (condition) condition(await current.get(path)!.visible());
+      batch.put(stagingKey(target.repo, branch.stagingToken, path), record, { sublevel: this.store.staging });
+    }).then(([replaced]) => ({ replaced }));
+  }
+
+  /**
+   * Delete objects from a branch: a staged record is dropped, a committed one gets a tombstone.
+   * Returns the staged records removed (their blobs are the caller's to reclaim).
+   */
+  async deleteObjects(target: BranchTarget, paths: readonly string[]): Promise<ObjectRecord[]> {
+    return this.stage(target, paths, async (branch, current, batch) => {
+      for (const [path, state] of current) {
+        const key = stagingKey(target.repo, branch.stagingToken, path);
+        if (await state.committed()) batch.put(key, { tombstone: true }, { sublevel: this.store.staging });
+        else if (state.staged) batch.del(key, { sublevel: this.store.staging });
+      }
+    });
+  }
+
+  /**
+   * Complete a multipart upload atomically: `build` validates the stored parts and returns the
+   * record; then ONE synced batch stages the object and drops the upload and its parts. Returns
+   * the record, the replaced staged record and the part blobs the object does not use.
+   */
+  async completeUpload(
+    upload: UploadRecord,
+    target: BranchTarget,
+    build: (parts: PartRecord[]) => ObjectRecord,
+    condition: WriteCondition | undefined,
+    partList: string,
+  ): Promise<{ record: ObjectRecord; replaced?: ObjectRecord; unused: BlobRef[] }> {
+    return this.store.locks.run(`upload:${upload.uploadId}`, async () => {
+      if (!(await this.store.uploads.get(upload.uploadId))) throw new NoSuchUploadError(upload.uploadId);
+      const { parts } = await this.store.listParts(upload.uploadId);
+      const record = build(parts);
+      const [replaced] = await this.stage(target, [upload.path], async (branch, current, batch) => {
+        if (condition) condition(await current.get(upload.path)!.visible());
+        batch.put(stagingKey(target.repo, branch.stagingToken, upload.path), record, { sublevel: this.store.staging });
+        this.store.dropUpload(batch, upload, parts);
+        const done: CompletedUpload = { repo: upload.repo, ref: upload.ref, path: upload.path, partList, etag: record.etag, checksum: record.checksum, completedAt: record.lastModified };
+        batch.put(upload.uploadId, done, { sublevel: this.store.completedUploads });
+      });
+      const used = new Set(record.parts.map((p) => p.blobId));
+      return { record, replaced, unused: parts.map((p) => p.blob).filter((b) => !used.has(b.blobId)) };
+    });
+  }
+
+  /**
+   * The shared write path: hold the branch (shared) and the keys, read each key's staged state
+   * (its committed state on demand), let `apply` fill one batch, write it synced. Returns the
+   * staged records the batch replaced or removed.
+   */
+  private stage(
+    target: BranchTarget,
+    paths: readonly string[],
+    apply: (branch: BranchRecord, current: Map<string, KeyState>, batch: Batch) => Promise<void>,
+  ): Promise<ObjectRecord[]> {
+    return this.refs.withBranch(target.repo, target.branch, "shared", async (branch) => {
+      const unique = [...new Set(paths)];
+      const keys = unique.map((p) => stagingKey(target.repo, branch.stagingToken, p));
+      return this.store.locks.runAll(keys, async () => {
+        let headTree: Promise<string> | undefined;
+        const tree = () => (headTree ??= this.refs.resolver.commit(target.repo, branch.head).then((head) => head?.tree ?? EMPTY_TREE));
+        const entries = await this.store.staging.getMany(keys);
+        const current = new Map<string, KeyState>();
+        for (const [i, path] of unique.entries()) {
+          const entry = entries[i];
+          const staged = entry && !isTombstone(entry) ? entry : undefined;
+          let committed: Promise<ObjectRecord | undefined> | undefined;
+          const state: KeyState = {
+            staged,
+            committed: () => (committed ??= tree().then((t) => this.trees.get(target.repo, t, path))),
+            visible: () => (entry ? Promise.resolve(staged) : state.committed()),
+          };
+          current.set(path, state);
+        }
+        const batch = this.store.batch();
+        await apply(branch, current, batch);
+        await batch.write({ sync: true });
+        return [...current.values()].flatMap((c) => (c.staged ? [c.staged] : []));
+      });
+    });
+  }
+
+  // ---- uncommitted changes ------------------------------------------------------------------
+
+  /** A branch's uncommitted changes against its head commit. */
+  async *diffBranch(repo: string, branchName: string, prefix = ""): AsyncGenerator<DiffEntry> {
+    const branch = await this.refs.getBranch(repo, branchName);
+    if (!branch) throw notFound(`branch ${branchName}`);
+    const head = (await this.refs.resolver.commit(repo, branch.head))!;
+    const base = stagingKey(repo, branch.stagingToken, "");
+    for await (const [key, entry] of this.store.staging.iterator(rangeFor(base + prefix))) {
+      const path = key.slice(base.length);
+      const committed = await this.trees.get(repo, head.tree, path);
+      if (isTombstone(entry)) {
+        if (committed) yield { type: "removed", path, record: committed };
+      } else yield { type: committed ? "changed" : "added", path, record: entry };
+    }
+  }
+
+  /**
+   * Discard uncommitted changes: all of them (`reset`), one object, or everything under a prefix.
+   * Returns the staged blobs to reclaim.
+   */
+  async resetBranch(repo: string, name: string, scope: { type: "reset" } | { type: "object" | "common_prefix"; path: string }): Promise<BlobRef[]> {
+    return this.refs.withBranch(repo, name, "exclusive", async (branch) => {
+      const batch = this.store.batch();
+      let blobs: BlobRef[];
+      if (scope.type === "object") {
+        const key = stagingKey(repo, branch.stagingToken, scope.path);
+        const entry = await this.store.staging.get(key);
+        blobs = entry && !isTombstone(entry) ? entry.parts : [];
+        if (entry) batch.del(key, { sublevel: this.store.staging });
+      } else if (scope.type === "common_prefix") {
+        blobs = await dropStaging(this.store, repo, branch.stagingToken, scope.path, batch);
+      } else {
+        // A full reset starts a fresh staging range, as a commit does: scans of the branch never
+        // walk the deleted keys of the old one.
+        blobs = await dropStaging(this.store, repo, branch.stagingToken, "", batch);
+        this.refs.putBranch(batch, repo, { ...branch, stagingToken: newToken() }, branch.stagingToken);
+      }
+      await this.refs.write(batch, { branches: [repo + SEP + name] });
+      return blobs;
+    });
+  }
+}
