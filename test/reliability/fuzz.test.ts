@@ -344,6 +344,11 @@ function judge(c: Case, res: Response | undefined, raw: string | undefined): str
  * asserted empty by their own test.
  */
 const knownXmlParserBug: Finding[] = [];
+/** HEADs the HTTP parser refuses get a raw 400 *with* a body (src/server.ts clientError): a known bug. */
+const knownHeadBodyBug: Finding[] = [];
+/** Requests Node's own HTTP client refuses to send (bad header bytes, unescaped path): not sent, not judged. */
+let unsendable = 0;
+const UNSENDABLE = new Set(["ERR_INVALID_CHAR", "ERR_UNESCAPED_CHARACTERS", "ERR_INVALID_HTTP_TOKEN", "ERR_HTTP_INVALID_HEADER_VALUE"]);
 /** Category → answered status (or S3 code for errors) → count: shows how deep the fuzz reaches. */
 const outcomes: Record<string, Record<string, number>> = {};
 
@@ -373,48 +378,62 @@ async function runCase(c: Case, iteration: number, findings: Finding[]): Promise
     const problem = judge(c, res, undefined);
     if (problem) record(problem);
   } catch (err) {
-    // The server may legitimately close a connection on a broken request; it must not hang.
-    const msg = (err as Error).message;
-    if (/timeout/.test(msg)) record(msg);
+    // The server must answer every request the client could send: neither hang (timeout) nor
+    // drop the connection (reset, hang up) nor send what HTTP cannot parse.
+    const e = err as NodeJS.ErrnoException;
+    if (e.code !== undefined && UNSENDABLE.has(e.code)) unsendable++;
+    else if (c.kind !== "raw" && c.method === "HEAD" && /Data after `Connection: close`/.test(e.message)) knownHeadBodyBug.push({ iteration, category: c.category, request: describeCase(c), problem: e.message });
+    else record(`no answer: ${e.code ?? ""} ${e.message}`);
   }
 }
 
+/** What the run (in beforeAll below) found; each test asserts one part of it, in any order. */
+const findings: Finding[] = [];
+const counts: Record<string, number> = {};
+
 describe(`fuzz (seed ${SEED}, ${ITERATIONS} requests)`, () => {
-  it(
-    "never crashes, never answers 500 for a client mistake, keeps serving",
-    async () => {
-      const findings: Finding[] = [];
-      const counts: Record<string, number> = {};
-      const first = ONLY ?? 0;
-      const end = ONLY === undefined ? ITERATIONS : ONLY + 1;
-      for (let start = first; start < end; start += BATCH) {
-        const cases = Array.from({ length: Math.min(BATCH, end - start) }, (_, i) => ({ c: generate(new Rng(SEED * 1_000_003 + start + i)), i: start + i }));
-        for (const { c } of cases) counts[c.category] = (counts[c.category] ?? 0) + 1;
-        let next = 0;
-        await Promise.all(
-          Array.from({ length: CONCURRENCY }, async () => {
-            while (next < cases.length) {
-              const { c, i } = cases[next++]!;
-              await runCase(c, i, findings);
-            }
-          }),
-        );
-        expect(server.child.exitCode, `server exited after batch at ${start}: ${server.stderr()}`).toBeNull();
-        const health = await fetch(`${server.url}/_health`);
-        expect(health.status, `health after batch at ${start}`).toBe(200);
-        const sentinel = await send(ep, { method: "GET", path: SENTINEL });
-        expect(sentinel.text, `sentinel after batch at ${start}`).toBe(SENTINEL_BODY);
-        if (findings.length >= 20) break;
-      }
-      console.log(`fuzz: seed ${SEED}, requests by category ${JSON.stringify(counts)}, findings ${findings.length}`);
-      if (process.env["LAKES3_FUZZ_VERBOSE"]) console.log(JSON.stringify(outcomes, null, 1));
-      const stacks = server.stderr().slice(0, 4000);
-      expect(findings, `seed ${SEED}; server stderr:\n${stacks}`).toEqual([]);
-    },
-    180_000,
-  );
+  // The requests go out once, before the tests; a dead or wedged server fails the hook.
+  beforeAll(async () => {
+    const first = ONLY ?? 0;
+    const end = ONLY === undefined ? ITERATIONS : ONLY + 1;
+    for (let start = first; start < end; start += BATCH) {
+      const cases = Array.from({ length: Math.min(BATCH, end - start) }, (_, i) => ({ c: generate(new Rng(SEED * 1_000_003 + start + i)), i: start + i }));
+      for (const { c } of cases) counts[c.category] = (counts[c.category] ?? 0) + 1;
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < cases.length) {
+            const { c, i } = cases[next++]!;
+            await runCase(c, i, findings);
+          }
+        }),
+      );
+      expect(server.child.exitCode, `server exited after batch at ${start}: ${server.stderr()}`).toBeNull();
+      const health = await fetch(`${server.url}/_health`);
+      expect(health.status, `health after batch at ${start}`).toBe(200);
+      const sentinel = await send(ep, { method: "GET", path: SENTINEL });
+      expect(sentinel.text, `sentinel after batch at ${start}`).toBe(SENTINEL_BODY);
+      if (findings.length >= 20) break;
+    }
+    console.log(`fuzz: seed ${SEED}, requests by category ${JSON.stringify(counts)}, not sendable by Node's client ${unsendable}, findings ${findings.length}`);
+    if (process.env["LAKES3_FUZZ_VERBOSE"]) console.log(JSON.stringify(outcomes, null, 1));
+  }, 180_000);
+
+  it("never crashes, never answers 500 for a client mistake, keeps serving", () => {
+    const stacks = server.stderr().slice(0, 4000);
+    expect(findings, `seed ${SEED}; server stderr:\n${stacks}`).toEqual([]);
+    expect(Object.values(counts).reduce((a, b) => a + b, 0), "requests sent").toBe(ONLY === undefined ? ITERATIONS : 1);
+  });
 
   it("XML bodies the parser rejects are MalformedXML, never 500", () => {
     expect(knownXmlParserBug.map((f) => `${f.iteration}: ${f.request}`)).toEqual([]);
+  });
+
+  // KNOWN BUG, in src/server.ts: a HEAD whose request line Node's parser refuses (e.g. raw
+  // non-ASCII bytes in the query) is answered with a 400 that carries an XML body, which a HEAD
+  // response must not have; the client then fails with "Data after Connection: close".
+  // `it.fails` until the raw clientError answer omits the body for HEAD; then make it `it`.
+  it.fails("a HEAD refused by the HTTP parser gets a 400 without a body", () => {
+    expect(knownHeadBodyBug.map((f) => `${f.iteration}: ${f.request}`)).toEqual([]);
   });
 });
