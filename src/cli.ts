@@ -50,6 +50,7 @@ export function buildProgram(): Command {
     .addOption(new Option("--log-format <format>", "request log format").choices(["text", "json"]).env("LAKES3_LOG_FORMAT").default("text"))
     .addOption(new Option("-q, --quiet", "print only the startup line and errors").env("LAKES3_QUIET"))
     .addOption(new Option("--no-tui", "plain log lines even on a terminal").env("LAKES3_NO_TUI"))
+    .addOption(new Option("--cors-origin <origin>", "also let web pages from this origin call lakes3 from a browser (repeatable; * for any, without credentials); loopback origins always may").env("LAKES3_CORS_ORIGIN").argParser(collect).default([]))
     .addOption(new Option("--accept-damage", "start even on damaged metadata: serve what is left, move unreferenced object files to <data-dir>/lost+found/"))
     .action(serve);
 
@@ -83,6 +84,7 @@ interface ServeFlags {
   quiet?: boolean;
   tui: boolean;
   acceptDamage?: boolean;
+  corsOrigin: string[] | string;
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
@@ -120,6 +122,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     mode: flags.mode,
     fixtures: flags.fixtures,
     acceptDamage: flags.acceptDamage,
+    corsOrigins: typeof flags.corsOrigin === "string" ? collect(flags.corsOrigin, []) : flags.corsOrigin,
     log,
     // As soon as the port is bound, before fixtures load: the first line, then (no TUI) the
     // details and the request log, so fixture loads are printed too.

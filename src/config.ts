@@ -3,6 +3,7 @@
  * and validation. The CLI and the programmatic API both end up with one `Config`.
  */
 import path from "node:path";
+import { isValidOrigin } from "./cors.js";
 
 export type Mode = "lakefs" | "s3";
 
@@ -18,6 +19,8 @@ export interface Config {
   /** Repositories to ensure at start. */
   repos: string[];
   mode: Mode;
+  /** Browser origins allowed besides loopback ones (`*`: any, without credentials). */
+  corsOrigins: string[];
 }
 
 export const DEFAULTS: Config = {
@@ -30,6 +33,7 @@ export const DEFAULTS: Config = {
   domains: ["s3.local.lakefs.io"],
   repos: [],
   mode: "lakefs",
+  corsOrigins: [],
 };
 
 /** lakeFS repository ids: `^[a-z0-9][a-z0-9-]{2,62}$` (pkg/validator). */
@@ -57,6 +61,9 @@ export function resolveConfig(input: Partial<Config>): Config {
     }
   }
   if (!config.accessKeyId || !config.secretAccessKey) throw new ConfigError("access key id and secret access key must not be empty");
+  for (const origin of config.corsOrigins) {
+    if (!isValidOrigin(origin)) throw new ConfigError(`invalid CORS origin ${JSON.stringify(origin)}: expected * or scheme://host[:port], e.g. http://localhost:5173`);
+  }
   config.domains = config.domains.map((d) => d.trim().toLowerCase()).filter(Boolean);
   config.dataDir = path.resolve(config.dataDir);
   return config;

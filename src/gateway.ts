@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
 import { API_PREFIX, createApiHandler } from "./api/index.js";
-import { applyCors, preflightHeaders } from "./cors.js";
+import { corsPolicy } from "./cors.js";
 import { ADMIN_PREFIX, createAdminHandler } from "./inspect/admin-route.js";
 import { authenticate, signatureDetails } from "./auth/authenticate.js";
 import { decodeBody } from "./auth/payload.js";
@@ -37,6 +37,7 @@ export function createGateway(options: GatewayOptions): Handler {
   const { services, log } = options;
   const config = services.config;
   const apiHandler = createApiHandler(services, log);
+  const cors = corsPolicy(config.corsOrigins);
   const adminHandler = createAdminHandler({ catalog: services.catalog, blobs: services.blobs, dataDir: config.dataDir });
 
   return (req, res, expectContinue = false) => {
@@ -58,15 +59,18 @@ export function createGateway(options: GatewayOptions): Handler {
       headers: maskHeaders(req.headers),
     });
     const closed = new Promise((resolve) => res.once("close", resolve));
-    applyCors(req, res, S3_EXPOSED_HEADERS);
+    cors.apply(req, res, S3_EXPOSED_HEADERS);
     // The request ends (for the log) when the handler is done and the response is closed.
     void Promise.all([serve(req, res, event, expectContinue), closed]).then(([result]) => {
+      // A response cut short because the client went away is logged as such (nginx's 499), with
+      // what the server would have answered.
+      const disconnected = !res.writableFinished;
       log.end(event, {
-        status: result.status || res.statusCode,
+        status: disconnected ? CLIENT_DISCONNECTED : result.status || res.statusCode,
         bytesIn: result.bytesIn,
         bytesOut: result.bytesOut,
-        errorCode: result.error?.code,
-        errorMessage: result.error?.message,
+        errorCode: disconnected ? "ClientDisconnected" : result.error?.code,
+        errorMessage: disconnected ? `the client closed the connection before the response was sent${result.error ? ` (it would have been ${result.error.code}: ${result.error.message})` : ""}` : result.error?.message,
         durationMs: performance.now() - started,
       });
     });
@@ -82,7 +86,11 @@ export function createGateway(options: GatewayOptions): Handler {
     const errorContext: ErrorContext = { requestId: event.id, region: config.region };
     let parsed: S3Request | undefined;
     try {
-      if (req.method === "OPTIONS") return preflight(req, res);
+      if (req.method === "OPTIONS") {
+        // A preflight from an origin that may not call lakes3 (see cors.ts) is refused, as S3 does.
+        if (!cors.preflight(req, res)) throw new S3Error("AccessForbidden");
+        return preflight(res);
+      }
       if ((req.url === "/_health" || req.url?.startsWith("/_health?")) && (req.method === "GET" || head)) {
         return await health(res, options.isReady(), head);
       }
@@ -182,13 +190,15 @@ export function createGateway(options: GatewayOptions): Handler {
   }
 }
 
+/** The status logged for a request whose client disconnected before its response was sent. */
+export const CLIENT_DISCONNECTED = 499;
+
 /** The headers an S3 client in a browser reads. */
 const S3_EXPOSED_HEADERS =
   "ETag, x-amz-request-id, x-amz-version-id, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-crc64nvme, x-amz-checksum-sha1, x-amz-checksum-sha256, Content-Range, Content-Length, Last-Modified";
 
-function preflight(req: IncomingMessage, res: ServerResponse) {
+function preflight(res: ServerResponse) {
   res.statusCode = 200;
-  preflightHeaders(req, res);
   res.setHeader("Content-Length", 0);
   res.end();
   return { status: 200, bytesOut: 0, bytesIn: 0 };

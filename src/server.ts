@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Duplex } from "node:stream";
-import { ConfigError, resolveConfig, SERVER_FILE, type Config, type Mode } from "./config.js";
+import { ConfigError, DEFAULTS, resolveConfig, SERVER_FILE, type Config, type Mode } from "./config.js";
 import { RequestLog } from "./events.js";
 import { startFixtures, type FixtureWatcher } from "./fixtures.js";
 import { createGateway } from "./gateway.js";
@@ -37,6 +37,8 @@ export interface StartOptions {
   region?: string;
   domains?: string[];
   mode?: Mode;
+  /** Browser origins allowed besides loopback ones; `*` allows any (without credentials). */
+  corsOrigins?: string[];
   /**
    * A directory laid out as `<repo>/<branch>/<path...>`: loaded as objects before the server is
    * ready, then watched (changes show up within a second). Also re-loaded by `reset()`.
@@ -98,6 +100,7 @@ export async function startServer(options: StartOptions = {}): Promise<LakeS3Ser
     domains: options.domains,
     repos: options.repos,
     mode: options.mode,
+    corsOrigins: options.corsOrigins,
   };
   const resolved = resolveConfig(input); // before creating an ephemeral dir, so a mistake leaves nothing behind
   const config = options.ephemeral ? { ...resolved, dataDir: await mkdtemp(path.join(os.tmpdir(), "lakes3-")) } : resolved;
@@ -139,9 +142,15 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
     const services: Services = { config, store, catalog, blobs, reclaimer: new Reclaimer(blobs) };
     let ready = false;
     const handler = createGateway({ services, log, isReady: () => ready });
-    server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 }, (req, res) => handler(req, res));
+    // A missing Host is answered by the gateway as S3 error XML (and logged), not by Node's bare 400.
+    server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000, requireHostHeader: false }, (req, res) => handler(req, res));
     server.on("checkContinue", (req, res) => handler(req, res, true));
+    // S3 ignores an expectation it does not know (`Expect: 200`, an empty `Expect:`); Node would
+    // answer 417 before lakes3 sees the request.
+    server.on("checkExpectation", (req, res) => handler(req, res));
     server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, config.region));
+    const exposed = exposureWarning(config);
+    if (exposed) warn(exposed);
     const port = await listen(server, config);
     const endpoint = `http://${publicHost(config.host)}:${port}`;
     // How `lakes3 inspect` finds this server while it holds the data dir's lock.
@@ -303,6 +312,17 @@ function listen(server: http.Server, config: Config): Promise<number> {
   });
 }
 
+/** A warning when the server is reachable beyond this machine with the public quickstart keys. */
+export function exposureWarning(config: Pick<Config, "host" | "port" | "accessKeyId" | "secretAccessKey">): string | undefined {
+  if (isLoopbackHost(config.host) || config.accessKeyId !== DEFAULTS.accessKeyId || config.secretAccessKey !== DEFAULTS.secretAccessKey) return undefined;
+  return `binding ${config.host}, beyond this machine, with the public lakeFS quickstart keys: anyone who can reach this port can read and write every repository. Set --access-key-id and --secret-access-key (or bind 127.0.0.1)`;
+}
+
+/** Whether a bind address is reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** The host to put in URLs: never the wildcard bind address. */
 function publicHost(host: string): string {
   if (host === "0.0.0.0" || host === "") return "127.0.0.1";
@@ -316,9 +336,18 @@ function publicHost(host: string): string {
  * (400; Node's own answer would be 431), anything else BadRequest (400).
  */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, region: string): void {
-  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (err.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent) {
+  const inFlight = (socket as { _httpMessage?: http.ServerResponse })._httpMessage;
+  // A client that closed (mid-body, too) leaves nobody to answer: the socket goes, which fails
+  // the request's body so its handler ends.
+  if (err.code === "ECONNRESET" || err.code === "HPE_INVALID_EOF_STATE" || !socket.writable || inFlight?.headersSent) {
     socket.destroy();
+    return;
+  }
+  // Bytes after a request's body (a body longer than its Content-Length) fail to parse while that
+  // request is still being answered: its answer (e.g. BadDigest) goes out first, then the
+  // connection closes.
+  if (inFlight) {
+    inFlight.shouldKeepAlive = false;
     return;
   }
   const s3err = new S3Error(err.code === "HPE_HEADER_OVERFLOW" ? "RequestHeaderSectionTooLarge" : "BadRequest");

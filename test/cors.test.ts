@@ -1,10 +1,13 @@
 /**
- * Permissive CORS for browser clients on localhost: preflights are answered without credentials,
- * the origin is echoed, and every response (errors included) carries the CORS headers so a browser
- * can read S3 error XML and the ETag.
+ * CORS for browser clients on this machine: preflights are answered without credentials, a
+ * loopback origin is echoed, and every response (errors included) carries the CORS headers so a
+ * browser can read S3 error XML and the ETag. Any other website gets no CORS headers (issue 12:
+ * with the public quickstart keys it could otherwise read and write the data), unless allowed with
+ * --cors-origin; the loopback admin route never answers CORS and only loopback Host headers.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCode, startTestServer, type TestServer } from "./helpers/server.js";
+import { apiClient } from "./api/helpers.js";
 
 const ORIGIN = "http://localhost:5173";
 let t: TestServer;
@@ -58,5 +61,78 @@ describe("CORS", () => {
   it("adds no CORS headers without an Origin", async () => {
     const res = await t.raw({ method: "GET", path: "/test-repo/main/cors.txt" });
     expect(res.headers["access-control-allow-origin"]).toBeUndefined();
+  });
+});
+
+describe("CORS for origins that are not this machine", () => {
+  const EVIL = "https://evil.example";
+
+  it("every loopback origin is allowed (localhost, 127.0.0.1, [::1], any port, http or https)", async () => {
+    for (const origin of ["http://localhost:3000", "http://127.0.0.1:8080", "http://[::1]:5173", "https://localhost"]) {
+      const res = await t.raw({ method: "GET", path: "/test-repo/main/cors.txt", headers: { origin } });
+      expect(res.headers["access-control-allow-origin"], origin).toBe(origin);
+    }
+  });
+
+  it("another website's request carries no CORS headers, and its preflight is refused (S3 and REST)", async () => {
+    const get = await t.raw({ method: "GET", path: "/test-repo/main/cors.txt", headers: { origin: EVIL } });
+    expect(get.status).toBe(200); // the signature is good; the browser just may not read it
+    expect(get.headers["access-control-allow-origin"]).toBeUndefined();
+    expect(get.headers["access-control-allow-credentials"]).toBeUndefined();
+    const pre = await fetch(`${t.url}/test-repo/main/cors.txt`, { method: "OPTIONS", headers: { Origin: EVIL, "Access-Control-Request-Method": "GET" } });
+    expect(pre.status).toBe(403);
+    expect(pre.headers.get("access-control-allow-origin")).toBeNull();
+    expect(errorCode(await pre.text())).toBe("AccessForbidden");
+
+    const api = apiClient(t);
+    const rest = await api("GET", "/repositories", { headers: { origin: EVIL } });
+    expect(rest.status).toBe(200);
+    expect(rest.headers.get("access-control-allow-origin")).toBeNull();
+    const restPre = await fetch(`${t.url}/api/v1/repositories`, { method: "OPTIONS", headers: { Origin: EVIL, "Access-Control-Request-Method": "GET" } });
+    expect(restPre.status).toBe(403);
+    expect(restPre.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("the admin route never answers CORS, and refuses a Host that is not loopback (DNS rebinding)", async () => {
+    const ok = await fetch(`${t.url}/_lakes3/inspect/repos`, { headers: { Origin: "http://localhost:3000" } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("access-control-allow-origin")).toBeNull();
+    const port = new URL(t.url).port;
+    const rebound = await t.raw({ method: "GET", path: "/_lakes3/inspect/summary", sign: false, headers: { host: `evil.example:${port}` } });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).not.toContain(t.dataDir);
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) {
+      const res = await t.raw({ method: "GET", path: "/_lakes3/inspect/repos", sign: false, headers: { host } });
+      expect(res.status, host).toBe(200);
+    }
+  });
+});
+
+describe("--cors-origin", () => {
+  it("opens one more origin (with credentials), or every origin with * (without)", async () => {
+    const one = await startTestServer({ corsOrigins: ["https://app.example:8443"] });
+    try {
+      const allowed = await one.raw({ method: "GET", path: "/test-repo/main/x", headers: { origin: "https://app.example:8443" } });
+      expect(allowed.headers["access-control-allow-origin"]).toBe("https://app.example:8443");
+      expect(allowed.headers["access-control-allow-credentials"]).toBe("true");
+      const other = await one.raw({ method: "GET", path: "/test-repo/main/x", headers: { origin: "https://other.example" } });
+      expect(other.headers["access-control-allow-origin"]).toBeUndefined();
+    } finally {
+      await one.close();
+    }
+    const any = await startTestServer({ corsOrigins: ["*"] });
+    try {
+      const res = await any.raw({ method: "GET", path: "/test-repo/main/x", headers: { origin: "https://anything.example" } });
+      expect(res.headers["access-control-allow-origin"]).toBe("*");
+      expect(res.headers["access-control-allow-credentials"]).toBeUndefined();
+      const local = await any.raw({ method: "GET", path: "/test-repo/main/x", headers: { origin: "http://localhost:1234" } });
+      expect(local.headers["access-control-allow-origin"]).toBe("http://localhost:1234");
+    } finally {
+      await any.close();
+    }
+  });
+
+  it("an origin that is not * or scheme://host[:port] is refused at start", async () => {
+    await expect(startTestServer({ corsOrigins: ["evil.example/path"] })).rejects.toThrow(/invalid CORS origin "evil.example\/path"/);
   });
 });

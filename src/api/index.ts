@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import { maskHeaders, type RequestEvent, type RequestLog } from "../events.js";
-import { applyCors, preflightHeaders } from "../cors.js";
+import { corsPolicy } from "../cors.js";
 import type { Services } from "../operations/types.js";
 import { objectRoutes } from "./objects.js";
 import { refRoutes } from "./refs.js";
@@ -33,6 +33,7 @@ export type ApiHandler = (req: IncomingMessage, res: ServerResponse, expectConti
 
 export function createApiHandler(services: Services, log: RequestLog): ApiHandler {
   const router = new Router([...systemRoutes, ...repositoryRoutes, ...refRoutes, ...objectRoutes]);
+  const cors = corsPolicy(services.config.corsOrigins);
 
   return async (req, res, expectContinue = false) => {
     const started = performance.now();
@@ -46,7 +47,7 @@ export function createApiHandler(services: Services, log: RequestLog): ApiHandle
       headers: maskHeaders(req.headers),
     });
     res.setHeader("X-Request-ID", event.id);
-    applyCors(req, res, "ETag, Content-Range, Content-Length, Last-Modified, X-Request-ID");
+    cors.apply(req, res, "ETag, Content-Range, Content-Length, Last-Modified, X-Request-ID");
     const closed = new Promise((resolve) => res.once("close", resolve));
     // `100 Continue` once, when the client waits for it and the body is first read
     let awaitingContinue = expectContinue;
@@ -71,7 +72,7 @@ export function createApiHandler(services: Services, log: RequestLog): ApiHandle
     try {
       if (req.method === "OPTIONS") {
         event.operation = "api:preflight";
-        preflightHeaders(req, res);
+        if (!cors.preflight(req, res)) throw new ApiError(403, `CORS: origin ${req.headers.origin ?? "(none)"} may not call this server (start lakes3 with --cors-origin to allow it)`);
         const result = { status: 204 };
         return { result, bytesOut: await writeResult(res, result, true) };
       }

@@ -8,7 +8,7 @@
 import type { Readable } from "node:stream";
 import { Digester, type ChecksumAlgorithm, type ChecksumValue, type IntegrityRequest } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
-import { pump } from "../protocol/streams.js";
+import { pump, release } from "../protocol/streams.js";
 import type { BlobRef, ByteRange } from "../storage/blob-store.js";
 import type { ObjectRecord } from "../storage/metadata-store.js";
 import type { BranchTarget, WriteCondition } from "../versioning/catalog.js";
@@ -38,7 +38,7 @@ export async function writeBlob(
     const written = services.blobs.write(digester, { maxSize: MAX_OBJECT_SIZE, sizeHint });
     await Promise.all([pump(source, digester), written.then((b) => (blob = b))]);
   } catch (err) {
-    source.destroy();
+    release(source);
     if (blob) services.reclaimer.reclaim([blob]);
     throw streamError(err);
   }

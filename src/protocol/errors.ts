@@ -13,6 +13,7 @@ interface ErrorSpec {
 
 const TABLE = {
   AccessDenied: { status: 403, message: "Access Denied." },
+  AccessForbidden: { status: 403, message: "CORSResponse: This CORS request is not allowed: lakes3 answers browsers on loopback origins only (start it with --cors-origin to allow another origin)." },
   AuthorizationHeaderMalformed: { status: 400, message: "The authorization header is malformed." },
   AuthorizationQueryParametersError: { status: 400, message: "Error parsing the query parameters." },
   BadDigest: { status: 400, message: "The Content-MD5 or checksum value that you specified did not match what the server received." },

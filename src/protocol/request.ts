@@ -50,14 +50,16 @@ export function parseRequest(req: IncomingMessage, mode: Mode, domains: readonly
   const q = url.indexOf("?");
   const rawPath = q >= 0 ? url.slice(0, q) : url;
   const rawQuery = q >= 0 ? url.slice(q + 1) : "";
-  const host = requestHeader(req, "host") ?? "";
+  const host = requestHeader(req, "host");
+  // HTTP/1.1 requires Host (RFC 9112 §3.2); S3 answers its absence with an error of its own.
+  if (host === undefined && req.httpVersion === "1.1") throw new S3Error("InvalidRequest", "Missing required header for this request: Host");
   const parsed: S3Request = {
     method: (req.method ?? "GET").toUpperCase(),
     rawPath,
     rawQuery,
     query: new URLSearchParams(rawQuery),
     headers: req.headers,
-    host,
+    host: host ?? "",
   };
 
   let decoded: string;
@@ -68,7 +70,7 @@ export function parseRequest(req: IncomingMessage, mode: Mode, domains: readonly
   }
   let rest = decoded.startsWith("/") ? decoded.slice(1) : decoded;
 
-  const vhost = bucketFromHost(hostnameOf(host), domains);
+  const vhost = bucketFromHost(hostnameOf(parsed.host), domains);
   if (vhost !== undefined) {
     parsed.bucket = vhost;
     parsed.bucketFromHost = vhost;

@@ -87,6 +87,9 @@ export function writeError(res: ServerResponse, err: S3Error, ctx: ErrorContext,
   for (const name of res.getHeaderNames()) if (!name.startsWith("access-control-")) res.removeHeader(name);
   res.statusCode = err.status;
   res.setHeader("x-amz-request-id", ctx.requestId);
+  // A body not read to its end (the write failed half-way): the answer goes out, then the
+  // connection closes, as S3 does, rather than reading the rest of a body nobody wants.
+  if (res.req && !res.req.complete) res.setHeader("Connection", "close");
   if (err.options.headers) setHeaders(res, err.options.headers);
   if (err.status === 304) {
     res.end();

@@ -14,7 +14,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { killAll, spawnServer, type SpawnedServer } from "./lib/cli.js";
-import { errorCode, send, type Endpoint } from "./lib/s3raw.js";
+import http from "node:http";
+import { errorCode, send, signV4, type Endpoint } from "./lib/s3raw.js";
 
 const REPO = "full-repo";
 const KEYS = { accessKeyId: "AKIAIOSFOLQUICKSTART", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
@@ -211,5 +212,39 @@ describe.skipIf(!canMount)("disk full on the data dir", () => {
     }
     expect(res.status, await res.clone().text()).toBe(201);
     for (let i = 0; i < 20; i++) expect((await get(ep, `staged-${i}`)).status).toBe(200);
+  });
+
+  it("a large UNSIGNED-PAYLOAD body that fails on a full disk: the client still connected receives the 500 XML, not a reset", async () => {
+    const dataDir = path.join(await mountTmpfs(20), "data");
+    const { s, ep } = await serve(dataDir);
+    const filler = await fill(path.dirname(dataDir), 1 << 20);
+    try {
+      const headers = signV4(ep, "PUT", `/${REPO}/main/too-big-for-the-disk`, { "content-length": String(8 << 20) });
+      const outcome = await new Promise<{ status?: number; text?: string; error?: string }>((resolve) => {
+        const req = http.request({ host: "127.0.0.1", port: ep.port, method: "PUT", path: `/${REPO}/main/too-big-for-the-disk`, headers }, (res) => {
+          let text = "";
+          res.on("data", (d: Buffer) => (text += d.toString()));
+          res.on("end", () => resolve({ status: res.statusCode, text }));
+          res.on("error", () => resolve({ status: res.statusCode, text }));
+        });
+        req.on("error", (err) => resolve({ error: (err as NodeJS.ErrnoException).code ?? err.message }));
+        const chunk = Buffer.alloc(64 * 1024, 7);
+        let sent = 0;
+        const pumpMore = (): void => {
+          while (sent < 8 << 20) {
+            sent += chunk.length;
+            if (!req.write(chunk)) return void req.once("drain", pumpMore);
+          }
+          req.end();
+        };
+        pumpMore();
+      });
+      expect(outcome.error, "the client got a reset instead of the error response").toBeUndefined();
+      expect(outcome.status).toBe(500);
+      expect(outcome.text).toMatch(/<Code>InternalError<\/Code><Message>the disk holding the data dir .* is full/);
+    } finally {
+      await unlink(filler);
+      await s.kill();
+    }
   });
 });

@@ -1,0 +1,156 @@
+/**
+ * Hostile and broken clients (issue 12): bodies abandoned before they start, error responses that
+ * must reach a client still connected, requests Node itself would answer without S3 XML, slow
+ * clients that must not hold the server, and memory bounded by bytes.
+ */
+import net from "node:net";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type LakeS3Server } from "../../src/server.js";
+import type { RequestEvent } from "../../src/events.js";
+import { waitFor } from "../helpers/wait.js";
+import { errorCode, rawStatus, send, signV4, type Endpoint } from "./lib/s3raw.js";
+
+const REPO = "hostile-repo";
+let dir: string;
+let server: LakeS3Server;
+let ep: Endpoint;
+const started: RequestEvent[] = [];
+const ended: RequestEvent[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "lakes3-hostile-"));
+  server = await startServer({ port: 0, dataDir: path.join(dir, "data"), repos: [REPO] });
+  server.log.subscribe((e, phase) => (phase === "end" ? ended : started).push(e));
+  ep = { port: server.port, region: server.region, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey };
+});
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const openFds = async () => (await readdir("/proc/self/fd")).length;
+
+/** Send a signed request's head (no body) on a fresh socket and close it at once. */
+function headThenClose(method: string, pathAndQuery: string, headers: Record<string, string>): Promise<void> {
+  const signed = signV4(ep, method, pathAndQuery, { "x-amz-content-sha256": "UNSIGNED-PAYLOAD", ...headers });
+  const head = `${method} ${pathAndQuery} HTTP/1.1\r\n${Object.entries(signed)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join("")}\r\n`;
+  return new Promise((resolve) => {
+    const sock = net.connect(ep.port, "127.0.0.1", () => {
+      sock.write(head, () => {
+        sock.destroy();
+        resolve();
+      });
+    });
+    sock.on("error", () => resolve());
+  });
+}
+
+/** Send raw bytes, read the whole answer (until the server closes or `waitMs`). */
+function exchange(data: string | Buffer, waitMs = 3000): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = net.connect(ep.port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    sock.on("data", (d: Buffer) => chunks.push(d));
+    sock.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
+    sock.on("error", () => undefined);
+    sock.write(data);
+    setTimeout(() => sock.destroy(), waitMs).unref();
+  });
+}
+
+describe("a client that disconnects before its body", () => {
+  it("every request is answered or logged as aborted, and frees its temp file and fds at once (500 aborted uploads)", async () => {
+    const create = await send(ep, { method: "POST", path: `/${REPO}/main/aborted/mpu?uploads` });
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(create.text)![1]!;
+    const fdsBefore = await openFds();
+    const startedBefore = started.length;
+    const endedBefore = ended.length;
+    const N = 500;
+    for (let i = 0; i < N; i += 25) {
+      await Promise.all(
+        Array.from({ length: 25 }, (_, j) =>
+          (i + j) % 2 === 0
+            ? headThenClose("PUT", `/${REPO}/main/aborted/mpu?partNumber=${((i + j) % 100) + 1}&uploadId=${uploadId}`, { "content-length": String(1 << 20) })
+            : headThenClose("PUT", `/${REPO}/main/aborted/put-${i + j}`, { "content-length": String(1 << 20), "if-none-match": "*" }),
+        ),
+      );
+    }
+    await waitFor(() => started.length - startedBefore >= N, { message: "every aborted request to reach the server" });
+    await waitFor(() => ended.length - endedBefore === started.length - startedBefore, {
+      timeoutMs: 10_000,
+      message: `every started request to end (started ${started.length - startedBefore}, ended ${ended.length - endedBefore})`,
+    });
+    const aborted = ended.slice(endedBefore);
+    const codes = new Map<string, number>();
+    for (const e of aborted) codes.set(`${e.status} ${e.errorCode}`, (codes.get(`${e.status} ${e.errorCode}`) ?? 0) + 1);
+    // Logged as what happened: the body never came (IncompleteBody), or the answer could not be
+    // delivered (499 ClientDisconnected).
+    expect([...codes.keys()].every((k) => /^(400 IncompleteBody|499 ClientDisconnected)$/.test(k)), JSON.stringify([...codes])).toBe(true);
+    await waitFor(async () => (await readdir(path.join(dir, "data", "tmp"))).length === 0, { message: "tmp/ to empty" });
+    await waitFor(async () => (await openFds()) <= fdsBefore + 2, { message: "fds to return to baseline" });
+    // Nothing half-written became an object, and the server still answers.
+    const listed = await send(ep, { method: "GET", path: `/${REPO}?list-type=2&prefix=main/aborted/` });
+    expect(listed.status).toBe(200);
+    expect(listed.text).not.toContain("<Key>main/aborted/put-");
+  });
+});
+
+describe("a client still connected always gets the S3 error XML the log records", () => {
+  const lastEnded = () => ended.at(-1)!;
+
+  it("an HTTP/1.1 request without Host: S3 error XML, logged (not Node's bare 400)", async () => {
+    const before = ended.length;
+    const out = await exchange(`GET /${REPO}/main/x HTTP/1.1\r\nConnection: close\r\n\r\n`);
+    expect(rawStatus(out)).toBe(400);
+    expect(errorCode(out)).toBe("InvalidRequest");
+    expect(out).toContain("Missing required header for this request: Host");
+    await waitFor(() => ended.length > before);
+    expect(lastEnded()).toMatchObject({ status: 400, errorCode: "InvalidRequest" });
+  });
+
+  for (const expectValue of ["200", ""]) {
+    it(`an unknown expectation (Expect: ${JSON.stringify(expectValue)}) is ignored, as S3 does`, async () => {
+      const body = "expectation ignored";
+      const headers = signV4(ep, "PUT", `/${REPO}/main/expect-${expectValue || "empty"}`, { "content-length": String(body.length), expect: expectValue });
+      const out = await exchange(`PUT /${REPO}/main/expect-${expectValue || "empty"} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}connection: close\r\n\r\n${body}`);
+      expect(rawStatus(out), out).toBe(200);
+    });
+  }
+
+  it("a body longer than its Content-Length: the client receives the BadDigest the log records, then the connection closes", async () => {
+    const full = Buffer.from("twenty bytes of body");
+    const md5 = (await import("node:crypto")).createHash("md5").update(full).digest("base64");
+    const headers = signV4(ep, "PUT", `/${REPO}/main/too-long`, { "content-length": "10", "content-md5": md5 });
+    const before = ended.length;
+    const out = await exchange(Buffer.concat([Buffer.from(`PUT /${REPO}/main/too-long HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`), full]));
+    expect(rawStatus(out), out).toBe(400);
+    expect(errorCode(out)).toBe("BadDigest");
+    expect(out.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    await waitFor(() => ended.length > before);
+    expect(ended.slice(before).map((e) => e.errorCode)).toContain("BadDigest");
+  });
+});
+
+describe("--host beyond loopback with the default keys", () => {
+  it("warns, naming the risk (decided before binding; the check itself never binds beyond loopback)", async () => {
+    const { exposureWarning } = await import("../../src/server.js");
+    const keys = { accessKeyId: "AKIAIOSFOLQUICKSTART", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", port: 8000 };
+    for (const host of ["0.0.0.0", "::", "192.168.1.10"]) expect(exposureWarning({ ...keys, host }), host).toMatch(/public lakeFS quickstart keys: anyone who can reach this port can read and write/);
+    for (const host of ["127.0.0.1", "127.0.0.2", "::1", "localhost"]) expect(exposureWarning({ ...keys, host }), host).toBeUndefined();
+    expect(exposureWarning({ ...keys, host: "0.0.0.0", secretAccessKey: "my-own-secret" })).toBeUndefined();
+  });
+
+  it("`lakes3 serve --host` prints the warning on stderr before it binds", async () => {
+    // 192.0.2.1 (TEST-NET-1) is on no interface of this machine: the bind fails locally, nothing is sent.
+    const { spawnSync } = await import("node:child_process");
+    const { BIN } = await import("./lib/cli.js");
+    const r = spawnSync(process.execPath, [BIN, "serve", "--port", "0", "--no-tui", "--ephemeral", "--host", "192.0.2.1"], { encoding: "utf8", timeout: 20_000 });
+    expect(r.stderr).toMatch(/^lakes3: binding 192\.0\.2\.1, beyond this machine, with the public lakeFS quickstart keys/m);
+    expect(r.status).not.toBe(0);
+  });
+});
