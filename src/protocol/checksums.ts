@@ -10,10 +10,10 @@ import { createHash, type Hash } from "node:crypto";
 import { endianness } from "node:os";
 import { Transform, type TransformCallback } from "node:stream";
 import * as zlib from "node:zlib";
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../storage/checksum-algorithms.js";
 import { S3Error } from "./errors.js";
 
-export const CHECKSUM_ALGORITHMS = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"] as const;
-export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
+export { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm };
 
 /** Digest length in bytes of each algorithm. */
 export const CHECKSUM_LENGTHS: Readonly<Record<ChecksumAlgorithm, number>> = {

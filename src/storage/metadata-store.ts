@@ -18,8 +18,8 @@
  * the old state or the new one.
  */
 import { Level } from "level";
-import type { ChecksumAlgorithm } from "../protocol/checksums.js";
 import type { BlobRef, InlineBlobs } from "./blob-store.js";
+import type { ChecksumAlgorithm } from "./checksum-algorithms.js";
 import { StorageError } from "./errors.js";
 import { droppedByLevelDb, recordDamage, type Damage } from "./recovery.js";
 import { KeyedMutex, KeyedRwLock } from "./keyed-mutex.js";
