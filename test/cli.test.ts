@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "./helpers/wait.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const BIN = path.join(ROOT, "bin/lakes3.js");
@@ -24,7 +25,8 @@ afterAll(async () => {
 function run(args: string[], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // "close", not "exit": stdout and stderr are complete when it resolves
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
   let stderr = "";
   let stdout = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -63,7 +65,7 @@ describe("lakes3 serve", () => {
     const s = run(["serve", "--ephemeral"], { LAKES3_PORT: "0", LAKES3_MODE: "s3" });
     const line = await s.firstLine;
     expect(line).toMatch(/^lakes3 listening on /);
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => /data dir\s+\S+/.test(s.stdout()), { message: "the banner's data dir line" });
     const out = s.stdout();
     const dataDir = /data dir\s+(\S+)/.exec(out)?.[1];
     expect(out).toContain("mode          s3");
@@ -76,11 +78,19 @@ describe("lakes3 serve", () => {
   it("fails with one clear line and a non-zero exit on bad input", async () => {
     const tmp = path.join(dir, "tmp-bad-input");
     await mkdir(tmp);
-    for (const args of [["serve", "--port", "nope"], ["serve", "--mode", "gcs"], ["serve", "--port", "0", "--repo", "Bad_Repo", "--ephemeral"]]) {
+    const cases: [string[], number, RegExp][] = [
+      [["serve", "--port", "nope"], 2, /--port.*'nope' is invalid/],
+      [["serve", "--mode", "gcs"], 2, /--mode.*'gcs' is invalid.*lakefs, s3/],
+      [["serve", "--port", "0", "--repo", "Bad_Repo", "--ephemeral"], 1, /^lakes3: invalid repository name "Bad_Repo"/],
+    ];
+    for (const [args, exitCode, says] of cases) {
       const s = run(args, { TMPDIR: tmp });
       const code = await s.exited;
-      expect(code, args.join(" ")).not.toBe(0);
-      expect(s.stderr(), args.join(" ")).not.toMatch(/\n\s+at /); // no stack trace
+      expect(code, args.join(" ")).toBe(exitCode);
+      const lines = s.stderr().trim().split("\n");
+      expect(lines, args.join(" ")).toHaveLength(1); // one line, so no stack trace either
+      expect(lines[0], args.join(" ")).toMatch(says);
+      expect(s.stdout(), args.join(" ")).not.toMatch(/listening/);
     }
     expect(await readdir(tmp)).toEqual([]); // no ephemeral dir left behind
   });
@@ -137,7 +147,9 @@ describe("lakes3 serve for CI: fixtures, ready file, health", () => {
     expect(down.stderr()).toMatch(/^lakes3: health: http:\/\/127\.0\.0\.1:\d+\/_health: ECONNREFUSED/);
 
     const waiting = run(["health", "--url", `http://127.0.0.1:${port}/`, "--timeout", "20000"]);
+    // Not a synchronisation: the scenario is a server that comes up while the waiter is already retrying.
     await new Promise((r) => setTimeout(r, 300));
+    expect(waiting.child.exitCode).toBeNull();
     const s = run(["serve", "--port", String(port), "--ephemeral", "--quiet"], { LAKES3_FIXTURES: "fixtures" });
     expect(await waiting.exited).toBe(0);
     s.child.kill("SIGTERM");
