@@ -14,6 +14,7 @@ import { randomUUID } from "node:crypto";
 import type { Stats } from "node:fs";
 import { open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
+import type { FSWatcher } from "chokidar";
 import mime from "mime-types";
 import { BRANCH_NAME, REPOSITORY_NAME } from "./config.js";
 import type { RequestLog } from "./events.js";
@@ -129,78 +130,158 @@ export interface FixtureWatcher {
 
 /** Load every fixture, then keep watching the directory. Resolves once the initial load is done. */
 export async function startFixtures(options: FixtureOptions): Promise<FixtureWatcher> {
-  const { dir, services, log, onWarning } = options;
-  const settleMs = options.settleMs ?? 200;
-  const warned = new Set<string>();
-  const loaded = new Set<string>(); // files published since start/reset (a removal of anything else is noise)
-  const timers = new Map<string, NodeJS.Timeout>();
-  const chains = new Map<string, Promise<void>>();
-  let suspended: Set<string> | undefined;
-  let closed = false;
+  const fixtures = new FixtureSync(options);
+  await fixtures.start();
+  return fixtures;
+}
+
+/**
+ * A fixtures directory kept in line with the store, in four steps: watch it; on each watcher
+ * event, debounce (per file), then sync the file once it has settled, one sync at a time per file;
+ * after each burst, commit the branches that changed; reload and close stop and drain that work.
+ */
+class FixtureSync implements FixtureWatcher {
+  private readonly dir: string;
+  private readonly services: Services;
+  private readonly log: RequestLog;
+  private readonly onWarning: (message: string) => void;
+  private readonly settleMs: number;
+  private readonly warned = new Set<string>();
+  private readonly loaded = new Set<string>(); // files published since start/reset (a removal of anything else is noise)
+  /** Per file: the debounce timer of its last watcher event. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Per file: the end of the work queued for it (one sync at a time per file). */
+  private readonly chains = new Map<string, Promise<void>>();
+  /** While a reload runs: the files touched meanwhile, synced once it is done. */
+  private suspended: Set<string> | undefined;
+  private closed = false;
   /** Branches changed since their last fixture commit ("repo\0branch"). */
-  const dirty = new Set<string>();
-  let commitTimer: NodeJS.Timeout | undefined;
+  private readonly dirty = new Set<string>();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private watcher: FSWatcher | undefined;
 
-  async function commitDirty(): Promise<void> {
-    for (const key of [...dirty]) {
-      dirty.delete(key);
-      const [repo, branch] = key.split("\0") as [string, string];
-      await commitFixtures(services, log, repo, branch).catch((err: Error) => onWarning(`fixtures: commit ${repo}/${branch}: ${err.message}`));
+  constructor(options: FixtureOptions) {
+    this.dir = options.dir;
+    this.services = options.services;
+    this.log = options.log;
+    this.onWarning = options.onWarning;
+    this.settleMs = options.settleMs ?? 200;
+  }
+
+  // ---- start, reload, close -------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    // Watch first, then walk: a change made during the initial load is not missed.
+    const { watch } = await import("chokidar");
+    const watcher = (this.watcher = watch(this.dir, {
+      ignoreInitial: true,
+      ignored: (p: string) => p !== this.dir && ignoredName(path.basename(p)),
+    }));
+    const touched = (file: string) => this.touched(file);
+    watcher.on("add", touched).on("change", touched).on("unlink", touched);
+    watcher.on("error", (err) => this.onWarning(`fixtures: watcher: ${(err as Error).message}`));
+    await new Promise<void>((resolve) => watcher.once("ready", resolve));
+    try {
+      await this.loadAll();
+      await this.commitDirty();
+    } catch (err) {
+      this.closed = true;
+      await watcher.close();
+      throw err;
     }
   }
 
-  /** Commit once the current burst of live changes has been applied. */
-  function scheduleCommit(): void {
-    clearTimeout(commitTimer);
-    commitTimer = setTimeout(() => {
-      commitTimer = undefined;
-      if (closed || suspended) return;
-      void drain().then(commitDirty);
-    }, settleMs);
+  async reload(clear: () => Promise<void>): Promise<void> {
+    const pending = (this.suspended = new Set<string>());
+    for (const [file, timer] of this.timers) {
+      clearTimeout(timer);
+      pending.add(file);
+    }
+    this.timers.clear();
+    try {
+      await this.drain();
+      await clear();
+      this.loaded.clear();
+      this.warned.clear();
+      this.dirty.clear();
+      await this.loadAll();
+      await this.commitDirty();
+    } finally {
+      this.suspended = undefined;
+      for (const file of pending) this.touched(file);
+    }
   }
 
-  /** A file's place, or undefined when it is ignored (hidden, editor backup) or bad (warned once). */
-  function locate(file: string): Omit<FixtureChange, "kind" | "file"> | undefined {
-    const parts = path.relative(dir, file).split(path.sep);
-    if (parts.some(ignoredName)) return undefined;
-    const warn = (key: string, message: string) => {
-      if (!warned.has(key)) onWarning(`fixtures: skipping ${key}: ${message}`);
-      warned.add(key);
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.commitTimer);
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await this.watcher?.close();
+    await this.drain();
+  }
+
+  // ---- loading and watching ------------------------------------------------------------------
+
+  private async loadAll(): Promise<void> {
+    const files = await walk(this.dir);
+    let next = 0;
+    const worker = async () => {
+      while (next < files.length) {
+        const file = files[next++]!;
+        await this.enqueue(file, () => this.sync(file));
+      }
     };
-    const [repo, branch, ...rest] = parts;
-    if (rest.length === 0) {
-      warn(parts.join("/"), `files go in ${path.basename(dir)}/<repository>/<branch>/<path>`);
-      return undefined;
-    }
-    if (!REPOSITORY_NAME.test(repo!)) {
-      warn(`${repo}/`, `invalid repository name (3-63 characters a-z, 0-9 and '-', starting with a letter or digit)`);
-      return undefined;
-    }
-    if (!BRANCH_NAME.test(branch!)) {
-      warn(`${repo}/${branch}/`, `invalid branch name (letters, digits, '_' and '-', not starting with '-')`);
-      return undefined;
-    }
-    const key = rest.join("/");
-    if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
-      warn(parts.join("/"), `key longer than ${MAX_KEY_BYTES} bytes`);
-      return undefined;
-    }
-    return { repo: repo!, branch: branch!, path: key };
+    await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, files.length) }, worker));
   }
+
+  /** A watcher event: debounce, then sync. */
+  private touched(file: string): void {
+    if (this.closed) return;
+    if (this.suspended) {
+      this.suspended.add(file);
+      return;
+    }
+    clearTimeout(this.timers.get(file));
+    const timer = setTimeout(() => {
+      this.timers.delete(file);
+      if (this.suspended) this.suspended.add(file);
+      else void this.enqueue(file, () => this.sync(file)).then(() => this.scheduleCommit());
+    }, this.settleMs);
+    this.timers.set(file, timer);
+  }
+
+  /** Run `task` after anything already queued for the same file. */
+  private enqueue(file: string, task: () => Promise<void>): Promise<void> {
+    const { chains } = this;
+    const next = (chains.get(file) ?? Promise.resolve()).then(task).catch((err: Error) => this.onWarning(`fixtures: ${file}: ${err.message}`));
+    chains.set(file, next);
+    void next.then(() => {
+      if (chains.get(file) === next) chains.delete(file);
+    });
+    return next;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.chains.size > 0) await Promise.all(this.chains.values());
+  }
+
+  // ---- one file ------------------------------------------------------------------------------
 
   /** Bring one file's object in line with the file, once the file has settled. */
-  async function sync(file: string): Promise<void> {
-    const where = locate(file);
+  private async sync(file: string): Promise<void> {
+    const { services, log, settleMs } = this;
+    const where = locate(this.dir, file, (key, message) => this.warnOnce(key, message));
     if (!where) return;
     let previous: string | undefined;
-    while (!closed) {
+    while (!this.closed) {
       let st: Stats;
       try {
         st = await stat(file);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== "ENOENT" && code !== "ENOTDIR") throw err;
-        if (loaded.delete(file) && (await applyFixtureChange(services, log, { kind: "remove", ...where }))) dirty.add(`${where.repo}\0${where.branch}`);
+        if (this.loaded.delete(file) && (await applyFixtureChange(services, log, { kind: "remove", ...where }))) this.dirty.add(`${where.repo}\0${where.branch}`);
         return;
       }
       if (!st.isFile()) return;
@@ -213,8 +294,8 @@ export async function startFixtures(options: FixtureOptions): Promise<FixtureWat
         continue;
       }
       if (await applyFixtureChange(services, log, { kind: "load", ...where, file })) {
-        loaded.add(file);
-        dirty.add(`${where.repo}\0${where.branch}`);
+        this.loaded.add(file);
+        this.dirty.add(`${where.repo}\0${where.branch}`);
         return;
       }
       previous = undefined;
@@ -222,96 +303,55 @@ export async function startFixtures(options: FixtureOptions): Promise<FixtureWat
     }
   }
 
-  /** Run `task` after anything already queued for the same file. */
-  function enqueue(file: string, task: () => Promise<void>): Promise<void> {
-    const next = (chains.get(file) ?? Promise.resolve()).then(task).catch((err: Error) => onWarning(`fixtures: ${file}: ${err.message}`));
-    chains.set(file, next);
-    void next.then(() => {
-      if (chains.get(file) === next) chains.delete(file);
-    });
-    return next;
+  private warnOnce(key: string, message: string): void {
+    if (!this.warned.has(key)) this.onWarning(`fixtures: skipping ${key}: ${message}`);
+    this.warned.add(key);
   }
 
-  /** A watcher event: debounce, then sync. */
-  function touched(file: string): void {
-    if (closed) return;
-    if (suspended) {
-      suspended.add(file);
-      return;
+  // ---- commits -------------------------------------------------------------------------------
+
+  private async commitDirty(): Promise<void> {
+    for (const key of [...this.dirty]) {
+      this.dirty.delete(key);
+      const [repo, branch] = key.split("\0") as [string, string];
+      await commitFixtures(this.services, this.log, repo, branch).catch((err: Error) => this.onWarning(`fixtures: commit ${repo}/${branch}: ${err.message}`));
     }
-    clearTimeout(timers.get(file));
-    const timer = setTimeout(() => {
-      timers.delete(file);
-      if (suspended) suspended.add(file);
-      else void enqueue(file, () => sync(file)).then(scheduleCommit);
-    }, settleMs);
-    timers.set(file, timer);
   }
 
-  async function loadAll(): Promise<void> {
-    const files = await walk(dir);
-    let next = 0;
-    const worker = async () => {
-      while (next < files.length) {
-        const file = files[next++]!;
-        await enqueue(file, () => sync(file));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(LOAD_CONCURRENCY, files.length) }, worker));
+  /** Commit once the current burst of live changes has been applied. */
+  private scheduleCommit(): void {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = undefined;
+      if (this.closed || this.suspended) return;
+      void this.drain().then(() => this.commitDirty());
+    }, this.settleMs);
   }
+}
 
-  async function drain(): Promise<void> {
-    while (chains.size > 0) await Promise.all(chains.values());
+/** A file's place, or undefined when it is ignored (hidden, editor backup) or bad (warned once). */
+function locate(dir: string, file: string, warn: (key: string, message: string) => void): Omit<FixtureChange, "kind" | "file"> | undefined {
+  const parts = path.relative(dir, file).split(path.sep);
+  if (parts.some(ignoredName)) return undefined;
+  const [repo, branch, ...rest] = parts;
+  if (rest.length === 0) {
+    warn(parts.join("/"), `files go in ${path.basename(dir)}/<repository>/<branch>/<path>`);
+    return undefined;
   }
-
-  // Watch first, then walk: a change made during the initial load is not missed.
-  const { watch } = await import("chokidar");
-  const watcher = watch(dir, {
-    ignoreInitial: true,
-    ignored: (p: string) => p !== dir && ignoredName(path.basename(p)),
-  });
-  watcher.on("add", touched).on("change", touched).on("unlink", touched);
-  watcher.on("error", (err) => onWarning(`fixtures: watcher: ${(err as Error).message}`));
-  await new Promise<void>((resolve) => watcher.once("ready", resolve));
-  try {
-    await loadAll();
-    await commitDirty();
-  } catch (err) {
-    closed = true;
-    await watcher.close();
-    throw err;
+  if (!REPOSITORY_NAME.test(repo!)) {
+    warn(`${repo}/`, `invalid repository name (3-63 characters a-z, 0-9 and '-', starting with a letter or digit)`);
+    return undefined;
   }
-
-  return {
-    async reload(clear) {
-      const pending = (suspended = new Set<string>());
-      for (const [file, timer] of timers) {
-        clearTimeout(timer);
-        pending.add(file);
-      }
-      timers.clear();
-      try {
-        await drain();
-        await clear();
-        loaded.clear();
-        warned.clear();
-        dirty.clear();
-        await loadAll();
-        await commitDirty();
-      } finally {
-        suspended = undefined;
-        for (const file of pending) touched(file);
-      }
-    },
-    async close() {
-      closed = true;
-      clearTimeout(commitTimer);
-      for (const timer of timers.values()) clearTimeout(timer);
-      timers.clear();
-      await watcher.close();
-      await drain();
-    },
-  };
+  if (!BRANCH_NAME.test(branch!)) {
+    warn(`${repo}/${branch}/`, `invalid branch name (letters, digits, '_' and '-', not starting with '-')`);
+    return undefined;
+  }
+  const key = rest.join("/");
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
+    warn(parts.join("/"), `key longer than ${MAX_KEY_BYTES} bytes`);
+    return undefined;
+  }
+  return { repo: repo!, branch: branch!, path: key };
 }
 
 /** Every regular file under `root` (following symlinks), hidden entries skipped. */
