@@ -40,6 +40,11 @@ export interface StartOptions {
   /** Browser origins allowed besides loopback ones; `*` allows any (without credentials). */
   corsOrigins?: string[];
   /**
+   * How long a client may take to send a request's head (default 60 s), and how long a connection
+   * may stay silent, mid-request or between requests (default 120 s).
+   */
+  timeouts?: { headersMs?: number; idleMs?: number };
+  /**
    * A directory laid out as `<repo>/<branch>/<path...>`: loaded as objects before the server is
    * ready, then watched (changes show up within a second). Also re-loaded by `reset()`.
    */
@@ -119,6 +124,8 @@ async function fixturesDir(dir: string): Promise<string> {
   return absolute;
 }
 
+const DEFAULT_TIMEOUTS = { headersMs: 60_000, idleMs: 120_000 };
+
 const warnToStderr = (message: string) => void process.stderr.write(`lakes3: ${message}\n`);
 
 async function start(config: Config, log: RequestLog, options: StartOptions): Promise<LakeS3Server> {
@@ -143,7 +150,17 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
     let ready = false;
     const handler = createGateway({ services, log, isReady: () => ready });
     // A missing Host is answered by the gateway as S3 error XML (and logged), not by Node's bare 400.
-    server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000, requireHostHeader: false }, (req, res) => handler(req, res));
+    // Slow clients cannot hold the server: the request head must arrive within `headersMs`, and a
+    // connection silent for `idleMs` is closed. There is no limit on a whole request, so a large
+    // upload streams for as long as it keeps moving.
+    const { headersMs, idleMs } = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    server = http.createServer(
+      { requestTimeout: 0, headersTimeout: headersMs, keepAliveTimeout: 65_000, connectionsCheckingInterval: Math.min(5000, Math.max(100, headersMs / 4)), requireHostHeader: false },
+      (req, res) => handler(req, res),
+    );
+    // (server.timeout is not applied to connections that never send a byte once headersTimeout
+    // is set, so each connection gets its own idle timer.)
+    server.on("connection", (socket: Duplex & { setTimeout(ms: number, cb: () => void): void }) => socket.setTimeout(idleMs, () => socket.destroy()));
     server.on("checkContinue", (req, res) => handler(req, res, true));
     // S3 ignores an expectation it does not know (`Expect: 200`, an empty `Expect:`); Node would
     // answer 417 before lakes3 sees the request.
@@ -331,9 +348,10 @@ function publicHost(host: string): string {
 }
 
 /**
- * A request Node cannot parse never reaches the gateway; answer it as S3 does, with error XML and
- * `Connection: close`: a header section over Node's limit (16 KiB) is RequestHeaderSectionTooLarge
- * (400; Node's own answer would be 431), anything else BadRequest (400).
+ * A request Node cannot parse never reaches the gateway; answer it as S3 does, with error XML, then
+ * close the connection: a header section over Node's limit (16 KiB) is RequestHeaderSectionTooLarge
+ * (400; Node's own answer would be 431), a head not received within the header timeout
+ * RequestTimeout (400), anything else BadRequest (400).
  */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, region: string): void {
   const inFlight = (socket as { _httpMessage?: http.ServerResponse })._httpMessage;
@@ -350,9 +368,12 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, region: s
     inFlight.shouldKeepAlive = false;
     return;
   }
-  const s3err = new S3Error(err.code === "HPE_HEADER_OVERFLOW" ? "RequestHeaderSectionTooLarge" : "BadRequest");
+  const code = err.code === "HPE_HEADER_OVERFLOW" ? "RequestHeaderSectionTooLarge" : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "RequestTimeout" : "BadRequest";
+  const s3err = new S3Error(code);
   const requestId = randomUUID();
   const body = errorXml(s3err, { requestId, region });
+  // The answer, then the connection goes (a client still sending would otherwise keep it open).
+  socket.once("finish", () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${s3err.status} ${http.STATUS_CODES[s3err.status]}\r\n` +
       `Content-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +

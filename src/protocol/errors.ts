@@ -54,6 +54,7 @@ const TABLE = {
   NotImplemented: { status: 501, message: "A header you provided implies functionality that is not implemented" },
   NotModified: { status: 304, message: "Not Modified" },
   PreconditionFailed: { status: 412, message: "At least one of the pre-conditions you specified did not hold" },
+  RequestTimeout: { status: 400, message: "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed." },
   RequestTimeTooSkewed: { status: 403, message: "The difference between the request time and the server's time is too large." },
   RequestHeaderSectionTooLarge: { status: 400, message: "Your request header section exceeds the maximum allowed size." },
   SignatureDoesNotMatch: { status: 403, message: "The request signature we calculated does not match the signature you provided. Check your key and signing method." },

@@ -154,3 +154,71 @@ describe("--host beyond loopback with the default keys", () => {
     expect(r.status).not.toBe(0);
   });
 });
+
+describe("slow clients", () => {
+  it("slow-loris heads and silent connections are closed, and never stop the server from answering others; a slow but steady upload still works", async () => {
+    const slow = await startServer({ port: 0, dataDir: path.join(dir, "slow"), repos: [REPO], timeouts: { headersMs: 1000, idleMs: 1500 } });
+    const sockets: net.Socket[] = [];
+    const timers: NodeJS.Timeout[] = [];
+    try {
+      const closed: Promise<void>[] = [];
+      const open = (dribble: boolean) => {
+        const sock = net.connect(slow.port, "127.0.0.1");
+        sock.on("error", () => undefined);
+        sock.resume(); // read what comes, so the server's close is seen
+        sockets.push(sock);
+        closed.push(new Promise((resolve) => sock.once("close", () => resolve())));
+        if (dribble) {
+          const head = `GET /${REPO}/main/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ${"a".repeat(1000)}`;
+          let i = 0;
+          const t = setInterval(() => {
+            if (sock.destroyed || i >= head.length) return clearInterval(t);
+            sock.write(head[i++]!);
+          }, 100);
+          timers.push(t);
+        }
+      };
+      for (let i = 0; i < 300; i++) open(true);
+      for (let i = 0; i < 50; i++) open(false);
+      const sep: Endpoint = { port: slow.port, region: slow.region, accessKeyId: slow.accessKeyId, secretAccessKey: slow.secretAccessKey };
+      // Others are answered meanwhile.
+      const t0 = Date.now();
+      expect((await send(sep, { method: "PUT", path: `/${REPO}/main/meanwhile`, body: "ok" })).status).toBe(200);
+      expect(Date.now() - t0).toBeLessThan(1000);
+      // A slow but steady upload: a byte every 300 ms for 3 s, longer than the head timeout.
+      const steady = await new Promise<string>((resolve) => {
+        const body = "steady-body";
+        const headers = signV4(sep, "PUT", `/${REPO}/main/steady`, { "content-length": String(body.length) });
+        const sock = net.connect(slow.port, "127.0.0.1");
+        let out = "";
+        sock.on("data", (d: Buffer) => (out += d.toString()));
+        sock.on("close", () => resolve(out));
+        sock.on("error", () => undefined);
+        sock.write(`PUT /${REPO}/main/steady HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}connection: close\r\n\r\n`);
+        let i = 0;
+        const t = setInterval(() => {
+          sock.write(body[i++]!);
+          if (i === body.length) clearInterval(t);
+        }, 300);
+        timers.push(t);
+      });
+      expect(rawStatus(steady), steady).toBe(200);
+      // A body that stalls half-way is cut after the idle timeout.
+      const stalledHeaders = signV4(sep, "PUT", `/${REPO}/main/stalled`, { "content-length": "100" });
+      const stalled = net.connect(slow.port, "127.0.0.1");
+      stalled.on("error", () => undefined);
+      stalled.resume();
+      sockets.push(stalled);
+      closed.push(new Promise((resolve) => stalled.once("close", () => resolve())));
+      stalled.write(`PUT /${REPO}/main/stalled HTTP/1.1\r\n${Object.entries(stalledHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n0123456789`);
+      await Promise.race([
+        Promise.all(closed),
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`slow connections still open: ${sockets.filter((s) => !s.destroyed).length}`)), 10_000)),
+      ]);
+    } finally {
+      for (const t of timers) clearInterval(t);
+      for (const s of sockets) s.destroy();
+      await slow.close();
+    }
+  });
+});
