@@ -131,7 +131,6 @@ describe("lakes3 inspect", () => {
       expect(since.map((e) => [e.path, e.status])).toEqual([["after-mark.txt", 404]]);
       const recent = await query("--since", "10m");
       expect(recent.some((e) => e.operation === "PutObject" && e.status === 200)).toBe(true);
-      expect((await query("--since", "2000-01-01T00:00:00Z")).length).toBe((await query()).length);
     } finally {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));
