@@ -31,6 +31,24 @@ export interface RequestEvent {
 const SECRET_HEADERS = new Set(["x-amz-security-token", "cookie"]);
 
 /**
+ * How much of one header value (or one line of the signature details) an event keeps: the ring,
+ * the request log and the viewer stay small whatever a client sends.
+ */
+export const MAX_EVENT_VALUE = 1024;
+
+export function clip(value: string, max = MAX_EVENT_VALUE): string {
+  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
+}
+
+/** Multi-line text (a canonical request) with each line clipped, and at most `maxLines` lines. */
+export function clipLines(text: string, maxLines = 64): string {
+  const lines = text.split("\n");
+  const kept = lines.slice(0, maxLines).map((l) => clip(l));
+  if (lines.length > maxLines) kept.push(`… (${lines.length - maxLines} more lines)`);
+  return kept.join("\n");
+}
+
+/**
  * Request headers as a request event may carry them: signatures, tokens and cookies masked
  * (SigV4 keeps its Credential and SignedHeaders; SigV2 and Basic keep only the scheme and key id).
  */
@@ -45,7 +63,7 @@ export function maskHeaders(h: Record<string, string | string[] | undefined>): R
         .replace(/^(AWS [^:]+:).*/, "$1****")
         .replace(/^(Basic|Bearer)\s+.*/i, "$1 ****");
     } else if (SECRET_HEADERS.has(k)) value = "****";
-    out[k] = value;
+    out[k] = clip(value);
   }
   return out;
 }

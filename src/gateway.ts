@@ -13,7 +13,7 @@ import { ADMIN_PREFIX, createAdminHandler } from "./inspect/admin-route.js";
 import { authenticate, signatureDetails } from "./auth/authenticate.js";
 import { decodeBody } from "./auth/payload.js";
 import type { AuthResult } from "./auth/types.js";
-import { maskHeaders, type RequestEvent, type RequestLog } from "./events.js";
+import { clipLines, maskHeaders, type RequestEvent, type RequestLog } from "./events.js";
 import { S3Error, toS3Error } from "./protocol/errors.js";
 import { VersioningError } from "./versioning/errors.js";
 import { StorageError } from "./storage/errors.js";
@@ -119,7 +119,7 @@ export function createGateway(options: GatewayOptions): Handler {
       } catch (err) {
         event.auth = "failed";
         const details = signatureDetails(err);
-        if (details) event.signature = { canonicalRequest: details.canonicalRequest, stringToSign: details.stringToSign };
+        if (details) event.signature = { canonicalRequest: details.canonicalRequest && clipLines(details.canonicalRequest), stringToSign: details.stringToSign };
         throw err;
       }
       if (routed instanceof S3Error) throw routed;

@@ -1,8 +1,9 @@
 /**
  * The request log on disk: a sink of the RequestLog that appends finished requests as JSON lines
- * to <dataDir>/requests.log, rotating to requests.1.log every `capacity` lines, so the data dir
- * keeps at least the last `capacity` requests (and at most twice that) for `lakes3 inspect
- * requests`. Events carry masked headers only; appends are batched and never block a request.
+ * to <dataDir>/requests.log, rotating to requests.1.log every `capacity` lines or `maxBytes`
+ * bytes, whichever comes first, so the data dir keeps the last requests (at most twice that) for
+ * `lakes3 inspect requests`. Events carry masked, clipped headers only; appends are batched and
+ * never block a request.
  */
 import { createReadStream } from "node:fs";
 import { appendFile, rename, stat } from "node:fs/promises";
@@ -11,11 +12,14 @@ import { createInterface } from "node:readline";
 import type { RequestEvent, RequestLog } from "./events.js";
 
 export const REQUEST_LOG_CAPACITY = 10_000;
+/** Bytes in one requests.log file before it rotates. */
+export const REQUEST_LOG_MAX_BYTES = 16 << 20;
 const FLUSH_MS = 200;
 
 export class RequestStore {
   private pending: string[] = [];
   private lines = 0;
+  private bytes = 0;
   private timer?: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
   private unsubscribe?: () => void;
@@ -23,6 +27,7 @@ export class RequestStore {
   constructor(
     private readonly dataDir: string,
     private readonly capacity = REQUEST_LOG_CAPACITY,
+    private readonly maxBytes = REQUEST_LOG_MAX_BYTES,
   ) {}
 
   get file(): string {
@@ -32,6 +37,7 @@ export class RequestStore {
   /** Start persisting the log's finished requests. */
   async attach(log: RequestLog): Promise<void> {
     this.lines = await countLines(this.file);
+    this.bytes = (await stat(this.file).catch(() => ({ size: 0 }))).size;
     this.unsubscribe = log.subscribe((event, phase) => {
       if (phase !== "end") return;
       this.pending.push(JSON.stringify(event));
@@ -56,12 +62,15 @@ export class RequestStore {
 
   private async write(batch: string[]): Promise<void> {
     if (batch.length === 0) return;
-    if (this.lines + batch.length > this.capacity) {
+    const text = batch.join("\n") + "\n";
+    if (this.lines + batch.length > this.capacity || this.bytes + text.length > this.maxBytes) {
       await rename(this.file, path.join(this.dataDir, "requests.1.log")).catch(() => undefined);
       this.lines = 0;
+      this.bytes = 0;
     }
-    await appendFile(this.file, batch.join("\n") + "\n");
+    await appendFile(this.file, text);
     this.lines += batch.length;
+    this.bytes += Buffer.byteLength(text);
   }
 }
 

@@ -46,6 +46,31 @@ function withNamespace(content: unknown): unknown {
   return { "@_xmlns": S3_NAMESPACE, ...(content as object) };
 }
 
+/**
+ * S3 request documents carry no attributes but namespace declarations; the validator and parser
+ * build objects for every attribute, so a body full of them (megabytes of `a1="" a2=""…`) would cost
+ * many times its size in memory. Such a body is refused before parsing.
+ */
+const MAX_ATTRIBUTES = 64;
+
+/** Attributes (`name=` inside a tag, outside quotes), counted in one pass; stops past the limit. */
+function attributeCount(text: string): number {
+  let count = 0;
+  let inTag = false;
+  let quote = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (quote !== 0) {
+      if (c === quote) quote = 0;
+    } else if (!inTag) {
+      if (c === 60 /* < */) inTag = true;
+    } else if (c === 62 /* > */) inTag = false;
+    else if (c === 34 || c === 39) quote = c;
+    else if (c === 61 /* = */ && ++count > MAX_ATTRIBUTES) return count;
+  }
+  return count;
+}
+
 /** Read a request body of at most `limit` bytes and parse it; malformed or oversized → MalformedXML. */
 export async function readXml(body: Readable, limit: number): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
@@ -59,7 +84,7 @@ export async function readXml(body: Readable, limit: number): Promise<Record<str
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString("utf8");
-  if (text.trim() === "" || XMLValidator.validate(text) !== true) throw new S3Error("MalformedXML");
+  if (text.trim() === "" || attributeCount(text) > MAX_ATTRIBUTES || XMLValidator.validate(text) !== true) throw new S3Error("MalformedXML");
   try {
     return parser.parse(text) as Record<string, unknown>;
   } catch {

@@ -11,6 +11,7 @@
  *   uploads    uploadId               → UploadRecord;  upload-index repo!clientKey\0… → uploadId
  *   parts      uploadId!00001         → PartRecord
  *   completed-uploads  uploadId       → CompletedUpload (for a retried Complete; kept a day)
+ *   sealed-staging  repo!token        → ISO time: a staging range a commit retired, to be dropped
  *   inline-blobs  blobId              → bytes of a small blob (ids "s…")
  *
  * This layer knows records and atomic batches; what they mean (refs, staging over commits,
@@ -181,6 +182,7 @@ export class MetadataStore {
   readonly uploadIndex;
   readonly parts;
   readonly completedUploads;
+  readonly sealedStaging;
   /** Small blobs' bytes (see InlineBlobs in blob-store.ts). */
   readonly inlineBlobs: InlineBlobs;
   /** Per-key serialisation of conditional writes (object keys, uploads). */
@@ -208,8 +210,9 @@ export class MetadataStore {
     this.uploadIndex = this.db.sublevel<string, string>("upload-index", { valueEncoding: "utf8" });
     this.parts = this.db.sublevel<string, PartRecord>("parts", json);
     this.completedUploads = this.db.sublevel<string, CompletedUpload>("completed-uploads", json);
+    this.sealedStaging = this.db.sublevel<string, string>("sealed-staging", { valueEncoding: "utf8" });
     const inline = this.db.sublevel<string, Buffer>("inline-blobs", { valueEncoding: "buffer" });
-    this.sublevels = [this.repos, this.branches, this.tags, this.commits, this.staging, this.ranges, this.trees, this.uploads, this.uploadIndex, this.parts, this.completedUploads, inline];
+    this.sublevels = [this.repos, this.branches, this.tags, this.commits, this.staging, this.ranges, this.trees, this.uploads, this.uploadIndex, this.parts, this.completedUploads, this.sealedStaging, inline];
     this.inlineBlobs = {
       get: (blobId) => inline.get(blobId),
       // Synced: the bytes must be durable before a record may point at them.

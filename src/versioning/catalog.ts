@@ -16,6 +16,7 @@
  * and keeps the housekeeping that spans them (liveBlobIds). Blob ownership: see staging.ts.
  */
 import { isTombstone, type MetadataStore, type ObjectRecord, type PartRecord, type UploadRecord } from "../storage/metadata-store.js";
+import { dropAllSealed } from "./staging-keys.js";
 import { CommitManager, type CommitInput, type CommitOverrides, type LogOptions } from "./commits.js";
 import { RefComparer, type MergeOptions } from "./compare.js";
 import { RefManager, type RefView } from "./refs.js";
@@ -175,6 +176,16 @@ export class Catalog {
   }
 
   // ---- housekeeping -------------------------------------------------------------------------
+
+  /** Drop the staging ranges that commits sealed but a stop kept from dropping (at start). */
+  dropSealedStaging(): Promise<void> {
+    return dropAllSealed(this.store);
+  }
+
+  /** Wait for work that runs after a commit answered (before the store closes or is cleared). */
+  idle(): Promise<void> {
+    return this.commits.idle();
+  }
 
   /** Every blob id some record references: staged, committed, or an upload's part. */
   async liveBlobIds(): Promise<Set<string>> {

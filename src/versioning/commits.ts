@@ -7,7 +7,7 @@ import { rangeFor } from "../storage/keys.js";
 import { isTombstone, SEP, type Batch, type BranchRecord, type CommitRecord, type MetadataStore } from "../storage/metadata-store.js";
 import { badRequest, conflict, notFound } from "./errors.js";
 import { newCommit, type RefManager } from "./refs.js";
-import { hasStaged, newToken, stagingKey } from "./staging-keys.js";
+import { dropSealed, hasStaged, newToken, sealStaging, stagingKey } from "./staging-keys.js";
 import { EMPTY_TREE, sameObject, type Change, type TreeStore } from "./tree.js";
 
 /** A revert's or cherry-pick's own message and metadata, instead of the defaults. */
@@ -50,18 +50,36 @@ export class CommitManager {
   async commit(repo: string, branchName: string, input: CommitInput): Promise<CommitRecord> {
     return this.refs.withBranch(repo, branchName, "exclusive", async (branch) => {
       const head = (await this.refs.resolver.commit(repo, branch.head))!;
-      const changes: Change[] = [];
       const batch = this.store.batch();
       const base = stagingKey(repo, branch.stagingToken, "");
-      for await (const [key, entry] of this.store.staging.iterator(rangeFor(base))) {
-        changes.push([key.slice(base.length), isTombstone(entry) ? null : entry]);
-        batch.del(key, { sublevel: this.store.staging });
+      const store = this.store;
+      // The staged changes stream from the staging range into the new tree, never all in memory.
+      async function* changes(): AsyncGenerator<Change> {
+        for await (const [key, entry] of store.staging.iterator(rangeFor(base))) yield [key.slice(base.length), isTombstone(entry) ? null : entry];
       }
-      const tree = await this.trees.apply(repo, head.tree, changes, batch);
+      const tree = await this.trees.apply(repo, head.tree, changes(), batch);
       if (tree === head.tree && !input.allowEmpty) throw badRequest("commit: no changes");
       const fields = { parents: [head.id], message: input.message, committer: input.committer ?? COMMITTER, metadata: input.metadata ?? {}, tree, generation: head.generation + 1 };
-      return this.advance(repo, branch, batch, fields, newToken());
+      // The staged entries are not deleted in the commit's batch: the range is sealed with it and
+      // dropped after (see sealStaging), so a commit writes only what it adds.
+      sealStaging(this.store, batch, repo, branch.stagingToken);
+      const commit = await this.advance(repo, branch, batch, fields, newToken());
+      this.background(dropSealed(this.store, repo, branch.stagingToken));
+      return commit;
     });
+  }
+
+  private readonly pending = new Set<Promise<void>>();
+
+  /** Run a drop after a commit; a failure leaves its sealed record for the next start. */
+  private background(work: Promise<void>): void {
+    const p = work.catch(() => undefined).finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  /** Wait for the drops in progress (before the store closes). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.pending]);
   }
 
   async getCommit(repo: string, id: string): Promise<CommitRecord | undefined> {

@@ -15,7 +15,8 @@ import { isTombstone, SEP, type Batch, type BranchRecord, type CommitRecord, typ
 import { badRequest, conflict, notFound } from "./errors.js";
 import { RecordCache } from "./record-cache.js";
 import { dropStaging, END_MARKER, endMarker, newToken } from "./staging-keys.js";
-import { EMPTY_TREE, remember } from "./tree.js";
+import { EMPTY_TREE } from "./tree.js";
+import { approxBytes, ByteCache } from "./byte-cache.js";
 
 /** What a ref reads: staged changes (a branch) over a committed tree. */
 export interface RefView {
@@ -34,10 +35,11 @@ export interface RefView {
 
 const FULL_COMMIT = /^[0-9a-f]{64}$/;
 const HEX = /^[0-9a-f]{1,64}$/;
-const COMMIT_CACHE_SIZE = 10_000;
+/** Bytes of commit records kept in memory (their metadata is the client's to size). */
+const COMMIT_CACHE_BYTES = 8 << 20;
 
 export class RefResolver {
-  private readonly commitCache = new Map<string, CommitRecord>();
+  private readonly commitCache = new ByteCache<CommitRecord>(COMMIT_CACHE_BYTES, approxBytes);
 
   constructor(
     private readonly store: MetadataStore,
@@ -49,7 +51,7 @@ export class RefResolver {
     let c = this.commitCache.get(key);
     if (!c) {
       c = await this.store.commits.get(key);
-      if (c) remember(this.commitCache, key, c, COMMIT_CACHE_SIZE);
+      if (c) this.commitCache.set(key, c);
     }
     return c;
   }

@@ -39,3 +39,37 @@ export async function dropStaging(store: MetadataStore, repo: string, token: str
   }
   return blobs;
 }
+
+/**
+ * Retire a staging range in `batch` (the batch that moves its branch to a new token): its entries
+ * stay, invisible, until dropSealed() deletes them in small batches after the commit, as lakeFS
+ * drops a sealed staging token. The commit itself then writes only what it adds, whatever the
+ * number of staged objects; a crash before the drop leaves the record, and the next start drops it.
+ */
+export function sealStaging(store: MetadataStore, batch: Batch, repo: string, token: string): void {
+  batch.put(repo + SEP + token, new Date().toISOString(), { sublevel: store.sealedStaging });
+}
+
+const DROP_CHUNK = 1000;
+
+/** Delete a sealed staging range, a chunk at a time, then its record. */
+export async function dropSealed(store: MetadataStore, repo: string, token: string): Promise<void> {
+  const range = rangeFor(stagingKey(repo, token, ""));
+  for (;;) {
+    const keys: string[] = [];
+    for await (const key of store.staging.keys({ ...range, limit: DROP_CHUNK })) keys.push(key);
+    if (keys.length === 0) break;
+    const batch = store.batch();
+    for (const key of keys) batch.del(key, { sublevel: store.staging });
+    await batch.write({ sync: true });
+  }
+  await store.sealedStaging.del(repo + SEP + token, { sync: true } as object);
+}
+
+/** Finish the drops a stop interrupted (at start). */
+export async function dropAllSealed(store: MetadataStore): Promise<void> {
+  for await (const key of store.sealedStaging.keys()) {
+    const at = key.lastIndexOf(SEP);
+    await dropSealed(store, key.slice(0, at), key.slice(at + 1));
+  }
+}

@@ -9,19 +9,22 @@
  */
 import { randomBytes } from "node:crypto";
 import { compareKeys } from "../storage/keys.js";
+import { approxBytes, ByteCache } from "./byte-cache.js";
 import { SEP, type Batch, type MetadataStore, type ObjectRecord, type RangeEntry, type RangeRef } from "../storage/metadata-store.js";
 
 export const EMPTY_TREE = "";
 const RANGE_MAX = 1000;
 const RANGE_SPLIT = 500;
-const CACHE_SIZE = 512;
+/** Bytes of committed ranges and trees kept in memory (an estimate; see byte-cache.ts). */
+const RANGE_CACHE_BYTES = 32 << 20;
+const TREE_CACHE_BYTES = 8 << 20;
 
 /** A change to apply: a record, or null to delete the path. */
 export type Change = [path: string, record: ObjectRecord | null];
 
 export class TreeStore {
-  private readonly rangeCache = new Map<string, RangeEntry[]>();
-  private readonly treeCache = new Map<string, RangeRef[]>();
+  private readonly rangeCache = new ByteCache<RangeEntry[]>(RANGE_CACHE_BYTES, approxBytes);
+  private readonly treeCache = new ByteCache<RangeRef[]>(TREE_CACHE_BYTES, approxBytes);
 
   constructor(private readonly store: MetadataStore) {}
 
@@ -31,7 +34,7 @@ export class TreeStore {
     let refs = this.treeCache.get(key);
     if (!refs) {
       refs = (await this.store.trees.get(key)) ?? [];
-      remember(this.treeCache, key, refs);
+      this.treeCache.set(key, refs);
     }
     return refs;
   }
@@ -41,7 +44,7 @@ export class TreeStore {
     let entries = this.rangeCache.get(key);
     if (!entries) {
       entries = (await this.store.ranges.get(key)) ?? [];
-      remember(this.rangeCache, key, entries);
+      this.rangeCache.set(key, entries);
     }
     return entries;
   }
@@ -68,39 +71,63 @@ export class TreeStore {
 
   /**
    * A new tree: `base` with `changes` (sorted by path, unique) applied. Only the ranges the
-   * changes touch are rewritten; new ranges and the tree go into `batch`. Returns the tree id.
+   * changes touch are rewritten; the tree goes into `batch`. Returns the tree id.
+   *
+   * Changes stream in (a commit of 100,000 staged objects never holds them all), and so do the
+   * new ranges: they go into `batch` too, unless they add up to more than RANGE_FLUSH_BYTES, in
+   * which case they are written ahead in synced batches of their own. That is safe because a range
+   * is immutable and unreferenced until the tree that names it lands with `batch`; a crash before
+   * that leaves only unreferenced ranges.
    */
-  async apply(repo: string, base: string, changes: readonly Change[], batch: Batch): Promise<string> {
-    if (changes.length === 0) return base;
+  async apply(repo: string, base: string, changes: Iterable<Change> | AsyncIterable<Change>, batch: Batch): Promise<string> {
+    const it = (Symbol.asyncIterator in changes ? changes[Symbol.asyncIterator]() : (changes as Iterable<Change>)[Symbol.iterator]()) as AsyncIterator<Change> | Iterator<Change>;
+    let next = await it.next();
+    if (next.done) return base;
     const refs = await this.refs(repo, base);
     const out: RangeRef[] = [];
-    let c = 0;
-    const write = (entries: RangeEntry[]) => {
-      for (let i = 0; i < entries.length; i += entries.length > RANGE_MAX ? RANGE_SPLIT : RANGE_MAX) {
-        const chunk = entries.slice(i, i + (entries.length > RANGE_MAX ? RANGE_SPLIT : RANGE_MAX));
-        const id = newId();
-        batch.put(repo + SEP + id, chunk, { sublevel: this.store.ranges });
-        remember(this.rangeCache, repo + SEP + id, chunk);
-        out.push({ id, first: chunk[0]![0], last: chunk.at(-1)![0] });
-      }
+    const ahead = new RangeWriter(this.store);
+    let pending: RangeEntry[] = [];
+    const emit = async (chunk: RangeEntry[]) => {
+      const id = newId();
+      await ahead.put(repo + SEP + id, chunk);
+      this.rangeCache.set(repo + SEP + id, chunk);
+      out.push({ id, first: chunk[0]![0], last: chunk.at(-1)![0] });
+    };
+    // A range that grows past RANGE_MAX is cut into RANGE_SPLIT-sized ranges, leaving room to grow.
+    const push = async (entry: RangeEntry) => {
+      pending.push(entry);
+      if (pending.length > RANGE_MAX) await emit(pending.splice(0, RANGE_SPLIT));
+    };
+    const endRange = async () => {
+      if (pending.length > 0) await emit(pending);
+      pending = [];
     };
     for (let i = 0; i < refs.length; i++) {
       const ref = refs[i]!;
       const last = i === refs.length - 1;
-      let end = c;
-      while (end < changes.length && (last || compareKeys(changes[end]![0], ref.last) <= 0)) end++;
-      if (end === c) {
+      if (next.done || (!last && compareKeys(next.value[0], ref.last) > 0)) {
         out.push(ref);
         continue;
       }
-      write(merge(await this.range(repo, ref.id), changes.slice(c, end)));
-      c = end;
+      const entries = await this.range(repo, ref.id);
+      let j = 0;
+      while (!next.done && (last || compareKeys(next.value[0], ref.last) <= 0)) {
+        const [path, record] = next.value;
+        while (j < entries.length && compareKeys(entries[j]![0], path) < 0) await push(entries[j++]!);
+        if (j < entries.length && entries[j]![0] === path) j++;
+        if (record) await push([path, record]);
+        next = await it.next();
+      }
+      while (j < entries.length) await push(entries[j++]!);
+      await endRange();
     }
-    if (c < changes.length) write(merge([], changes.slice(c)));
+    for (; !next.done; next = await it.next()) if (next.value[1]) await push([next.value[0], next.value[1]]);
+    await endRange();
+    ahead.finish(batch);
     if (out.length === 0) return EMPTY_TREE;
     const id = newId();
     batch.put(repo + SEP + id, out, { sublevel: this.store.trees });
-    remember(this.treeCache, repo + SEP + id, out);
+    this.treeCache.set(repo + SEP + id, out);
     return id;
   }
 
@@ -149,16 +176,34 @@ export function sameObject(a: ObjectRecord | undefined, b: ObjectRecord | undefi
   return a.etag === b.etag && a.size === b.size && a.parts.length === b.parts.length && a.parts.every((p, i) => p.blobId === b.parts[i]!.blobId);
 }
 
-function merge(entries: readonly RangeEntry[], changes: readonly Change[]): RangeEntry[] {
-  const out: RangeEntry[] = [];
-  let i = 0;
-  for (const [path, record] of changes) {
-    while (i < entries.length && compareKeys(entries[i]![0], path) < 0) out.push(entries[i++]!);
-    if (i < entries.length && entries[i]![0] === path) i++;
-    if (record) out.push([path, record]);
+/** New ranges' bytes (estimated) past which they are written ahead of the batch that names them. */
+const RANGE_FLUSH_BYTES = 8 << 20;
+
+/**
+ * Holds the new ranges of one apply(): in memory while they are small, so that they land with the
+ * tree in one batch; past RANGE_FLUSH_BYTES, written ahead in synced batches of their own.
+ */
+class RangeWriter {
+  private pending: [key: string, entries: RangeEntry[]][] = [];
+  private bytes = 0;
+
+  constructor(private readonly store: MetadataStore) {}
+
+  async put(key: string, entries: RangeEntry[]): Promise<void> {
+    this.pending.push([key, entries]);
+    this.bytes += approxBytes(entries);
+    if (this.bytes <= RANGE_FLUSH_BYTES) return;
+    const ahead = this.store.batch();
+    this.finish(ahead);
+    await ahead.write({ sync: true });
   }
-  while (i < entries.length) out.push(entries[i++]!);
-  return out;
+
+  /** Put what is still pending into `batch`. */
+  finish(batch: Batch): void {
+    for (const [key, entries] of this.pending) batch.put(key, entries, { sublevel: this.store.ranges });
+    this.pending = [];
+    this.bytes = 0;
+  }
 }
 
 function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string): number {
@@ -185,10 +230,4 @@ function lowerBound(entries: readonly RangeEntry[], path: string): number {
 
 function newId(): string {
   return randomBytes(12).toString("hex");
-}
-
-/** Cache a value, dropping the oldest entry once the cache holds more than `max`. */
-export function remember<V>(cache: Map<string, V>, key: string, value: V, max = CACHE_SIZE): void {
-  cache.set(key, value);
-  if (cache.size > max) cache.delete(cache.keys().next().value!);
 }

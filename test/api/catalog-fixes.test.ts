@@ -60,6 +60,7 @@ describe("staging end markers", () => {
     await catalog.commit("repo", "dev", { message: "dev" });
     await put("main", "z", "33");
     await catalog.commit("repo", "main", { message: "main" });
+    await catalog.idle(); // a commit drops its sealed staging range after it answers
     const keys = await rawStagingKeys();
     expect(keys).toHaveLength(2);
     for (const b of ["main", "dev"]) expect(keys).toContain(`repo${SEP}${(await catalog.getBranch("repo", b))!.stagingToken}${SEP}\u{10FFFF}`);
@@ -70,6 +71,24 @@ describe("staging end markers", () => {
     await catalog.deleteRepository("repo");
     expect(await rawStagingKeys()).toEqual([]);
     expect((await catalog.liveBlobIds()).size).toBe(0);
+  });
+
+  it("a commit seals its staging range and drops it after answering; a drop cut short by a stop is finished at the next start", async () => {
+    await put("main", "a", "aa");
+    const token = (await catalog.getBranch("repo", "main"))!.stagingToken;
+    await catalog.commit("repo", "main", { message: "seal" });
+    await catalog.idle();
+    expect((await rawStagingKeys(`repo${SEP}${token}${SEP}`)).filter((k) => !k.endsWith("\u{10FFFF}"))).toEqual([]);
+    const sealed: string[] = [];
+    for await (const k of store.sealedStaging.keys()) sealed.push(k);
+    expect(sealed).toEqual([]);
+    // As a stop between the commit and its drop leaves it: entries under a sealed, retired token.
+    await store.staging.put(`repo${SEP}deadbeefdeadbeef${SEP}left-over`, record("ll"));
+    await store.sealedStaging.put(`repo${SEP}deadbeefdeadbeef`, new Date().toISOString());
+    await catalog.dropSealedStaging();
+    expect(await rawStagingKeys(`repo${SEP}deadbeefdeadbeef${SEP}`)).toEqual([]);
+    for await (const k of store.sealedStaging.keys()) expect.fail(`sealed record left: ${k}`);
+    expect(await catalog.getObject((await catalog.resolve("repo", "main"))!, "a")).toMatchObject({ etag: "aa" });
   });
 
   it("never shows up in reads, listings, diffs or the has-changes checks", async () => {
