@@ -12,7 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Stats } from "node:fs";
-import { open, readdir, stat } from "node:fs/promises";
+import { open, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { FSWatcher } from "chokidar";
 import mime from "mime-types";
@@ -175,6 +175,9 @@ class FixtureSync implements FixtureWatcher {
     const { watch } = await import("chokidar");
     const watcher = (this.watcher = watch(this.dir, {
       ignoreInitial: true,
+      // Symlinked folders are walked once at load (see walk); the watcher does not follow links,
+      // so a link out of the fixtures dir or a link cycle never reaches it.
+      followSymlinks: false,
       ignored: (p: string) => p !== this.dir && ignoredName(path.basename(p)),
     }));
     const touched = (file: string) => this.touched(file);
@@ -224,7 +227,7 @@ class FixtureSync implements FixtureWatcher {
   // ---- loading and watching ------------------------------------------------------------------
 
   private async loadAll(): Promise<void> {
-    const files = await walk(this.dir);
+    const files = await walk(this.dir, (key, message) => this.warnOnce(key, message));
     let next = 0;
     const worker = async () => {
       while (next < files.length) {
@@ -273,6 +276,10 @@ class FixtureSync implements FixtureWatcher {
     const { services, log, settleMs } = this;
     const where = locate(this.dir, file, (key, message) => this.warnOnce(key, message));
     if (!where) return;
+    if (!(await insideRoot(this.dir, file))) {
+      this.warnOnce(path.relative(this.dir, file), "a symbolic link to a file outside the fixtures directory (not followed)");
+      return;
+    }
     let previous: string | undefined;
     while (!this.closed) {
       let st: Stats;
@@ -354,20 +361,46 @@ function locate(dir: string, file: string, warn: (key: string, message: string) 
   return { repo: repo!, branch: branch!, path: key };
 }
 
-/** Every regular file under `root` (following symlinks), hidden entries skipped. */
-async function walk(root: string): Promise<string[]> {
+/**
+ * Every regular file under `root`, hidden entries skipped. A symbolic link is followed only when
+ * its target is inside `root` (a link to /etc/passwd is not served); a folder already visited
+ * through another path (a link cycle, or two links to one folder) is walked once.
+ */
+async function walk(root: string, warn: (key: string, message: string) => void): Promise<string[]> {
   const out: string[] = [];
+  const realRoot = await realpath(root);
+  const visited = new Set<string>();
   const visit = async (d: string) => {
+    const real = await realpath(d).catch(() => undefined);
+    if (real === undefined || visited.has(real)) return;
+    visited.add(real);
     for (const entry of await readdir(d, { withFileTypes: true })) {
       if (ignoredName(entry.name)) continue;
       const full = path.join(d, entry.name);
-      const st = entry.isSymbolicLink() ? await stat(full).catch(() => undefined) : entry;
+      let st: { isDirectory(): boolean; isFile(): boolean } | undefined = entry;
+      if (entry.isSymbolicLink()) {
+        const target = await realpath(full).catch(() => undefined);
+        if (target === undefined) continue; // dangling
+        if (!isWithin(realRoot, target)) {
+          warn(path.relative(root, full), "a symbolic link out of the fixtures directory (not followed)");
+          continue;
+        }
+        st = await stat(full).catch(() => undefined);
+      }
       if (st?.isDirectory()) await visit(full);
       else if (st?.isFile()) out.push(full);
     }
   };
   await visit(root);
   return out.sort();
+}
+
+const isWithin = (root: string, p: string) => p === root || p.startsWith(root + path.sep);
+
+/** Whether a file, its links resolved, is inside the fixtures directory. */
+async function insideRoot(root: string, file: string): Promise<boolean> {
+  const [realRoot, real] = await Promise.all([realpath(root), realpath(file).catch(() => undefined)]);
+  return real === undefined || isWithin(realRoot, real); // a vanished file is the caller's to handle
 }
 
 function sameFile(a: Stats, b: Stats): boolean {

@@ -145,6 +145,7 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
     const catalog = new Catalog(store);
     await sweepAtStart({ dataDir: config.dataDir, location, hadStore, store, blobs, catalog, acceptDamage: options.acceptDamage ?? false, warn });
     await store.pruneCompletedUploads(24 * 60 * 60 * 1000);
+    await catalog.dropSealedStaging();
     await ensureRepos(catalog, config.repos);
     const services: Services = { config, store, catalog, blobs, reclaimer: new Reclaimer(blobs) };
     let ready = false;
@@ -182,6 +183,7 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
     ready = true;
     const watcher = fixtures;
     const clear = async () => {
+      await catalog.idle();
       await store.clear();
       catalog.forgetCaches();
       services.reclaimer.forget();
@@ -210,6 +212,7 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
             srv.close(() => resolve());
             srv.closeAllConnections();
           });
+          await catalog.idle();
           await services.reclaimer.flush();
           await requests.close();
           await rm(path.join(config.dataDir, SERVER_FILE), { force: true });
@@ -372,11 +375,13 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, region: s
   const s3err = new S3Error(code);
   const requestId = randomUUID();
   const body = errorXml(s3err, { requestId, region });
+  // A HEAD's answer has no body (the request line is all the parser left us to tell it by).
+  const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString("latin1") === "HEAD ";
   // The answer, then the connection goes (a client still sending would otherwise keep it open).
   socket.once("finish", () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${s3err.status} ${http.STATUS_CODES[s3err.status]}\r\n` +
-      `Content-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `x-amz-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+      (head ? "Content-Length: 0\r\n" : `Content-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`) +
+      `x-amz-request-id: ${requestId}\r\nConnection: close\r\n\r\n${head ? "" : body}`,
   );
 }

@@ -6,7 +6,7 @@
  * fixture events in the request log, /_health during the initial load, reset() and close().
  */
 import { createHash, randomBytes } from "node:crypto";
-import { appendFile, cp, mkdir, mkdtemp, readFile, rename, rm, utimes, writeFile } from "node:fs/promises";
+import { appendFile, cp, mkdir, mkdtemp, readFile, rename, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -272,6 +272,38 @@ describe("fixtures", () => {
       expect.stringMatching(/^fixtures: skipping UPPER\/: invalid repository name/),
       expect.stringMatching(/^fixtures: skipping stray\.txt: files go in/),
     ]);
+  });
+
+  it("follows no symbolic link out of the fixtures directory, and terminates on link cycles", async () => {
+    const dir = await fixtureCopy();
+    const outside = path.join(root, `outside-${Date.now()}.txt`);
+    await writeFile(outside, "not a fixture");
+    const main = path.join(dir, "sample-repo/main");
+    await symlink(outside, path.join(main, "escape.txt"));
+    await symlink("/etc", path.join(main, "etc-dir"));
+    await symlink(path.join(main, "raw"), path.join(main, "raw-again")); // inside: followed, walked once
+    await mkdir(path.join(main, "loop"), { recursive: true });
+    await symlink("..", path.join(main, "loop/up")); // a cycle
+    await symlink(path.join(main, "loop"), path.join(main, "loop/self")); // another
+    const warnings: string[] = [];
+    const { server, s3 } = await start({ ephemeral: true, fixtures: dir, onWarning: (m) => warnings.push(m) });
+    expect(await getBytes(s3, "sample-repo/main/escape.txt")).toBeUndefined();
+    expect(await getBytes(s3, "sample-repo/main/etc-dir/passwd")).toBeUndefined();
+    expect(await getBytes(s3, CSV)).toBeDefined();
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        "fixtures: skipping sample-repo/main/escape.txt: a symbolic link out of the fixtures directory (not followed)",
+        "fixtures: skipping sample-repo/main/etc-dir: a symbolic link out of the fixtures directory (not followed)",
+      ]),
+    );
+    // Each real folder was walked once: no key repeats a path through a cycle.
+    const loads = fixtureEvents(server).filter((e) => e.operation === "FixtureLoad").map((e) => e.path!);
+    expect(loads.filter((p) => p.includes("loop/")).length).toBe(0);
+    expect(loads.length).toBeLessThan(50);
+    // A link added while watching that leads out is not served either.
+    await symlink(outside, path.join(main, "escape-live.txt"));
+    await sleep(600);
+    expect(await getBytes(s3, "sample-repo/main/escape-live.txt")).toBeUndefined();
   });
 
   it("commits the initial load and each burst of live changes, so tests can diff against them", async () => {
