@@ -6,8 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
-import { maskHeaders, type RequestEvent, type RequestLog } from "../events.js";
-import { corsPolicy } from "../cors.js";
+import { maskHeaders, type RequestEvent, type RequestLog } from "../log/events.js";
+import { corsPolicy } from "../server/cors.js";
 import type { Services } from "../operations/types.js";
 import { objectRoutes } from "./objects.js";
 import { refRoutes } from "./refs.js";

@@ -10,8 +10,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
-import type { Config } from "../config.js";
-import type { RequestEvent } from "../events.js";
+import type { Config } from "../server/config.js";
+import type { RequestEvent } from "../log/events.js";
 import type { Services } from "../operations/types.js";
 import { StorageError } from "../storage/errors.js";
 import { S3Error, toS3Error } from "../protocol/errors.js";

@@ -7,8 +7,8 @@ import { isTombstone, SEP, type ObjectRecord } from "../storage/metadata-store.j
 import { isInlineBlob, type BlobStore } from "../storage/blob-store.js";
 import { rangeFor } from "../storage/keys.js";
 import type { Catalog } from "../versioning/catalog.js";
-import { readRequests } from "../request-store.js";
-import type { RequestEvent } from "../events.js";
+import { readRequests } from "../log/request-store.js";
+import type { RequestEvent } from "../log/events.js";
 import { doctor } from "./doctor.js";
 
 export interface InspectSources {

@@ -3,7 +3,7 @@
  * OperationContext and return an S3Result (or throw an S3Error); the gateway writes the response.
  */
 import type { Readable } from "node:stream";
-import type { Config } from "../config.js";
+import type { Config } from "../server/config.js";
 import type { S3Request } from "../protocol/request.js";
 import type { S3Result } from "../protocol/respond.js";
 import type { Level, OperationId } from "../protocol/route.js";

@@ -4,7 +4,7 @@
  * percent-decoded, never normalised (`//`, `..`, trailing `/` are kept).
  */
 import type { IncomingMessage } from "node:http";
-import type { Mode } from "../config.js";
+import type { Mode } from "../server/config.js";
 import { S3Error } from "./errors.js";
 
 export interface S3Request {

@@ -2,7 +2,7 @@
  * What a data dir says about its own state at start: whether the metadata store lost records
  * (LevelDB repairs a damaged log silently, reporting only in its LOG file what it dropped), whether
  * it is missing while object files remain, and when the store was last closed cleanly. The server
- * decides from this what the startup sweep may delete (see server.ts): never a blob on the
+ * decides from this what the startup sweep may delete (see server/lifecycle.ts): never a blob on the
  * strength of metadata that had to be repaired.
  *
  * Damage, once seen, is written to <dataDir>/damage.json and stays there until a start with

@@ -5,7 +5,7 @@
  */
 import { useCallback, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Box, useInput, useStdin, type Key } from "ink";
-import type { RequestEvent, RequestLog } from "../events.js";
+import type { RequestEvent, RequestLog } from "../log/events.js";
 import { DetailPane, detailLines } from "./detail-pane.js";
 import { filterEvents } from "./filter.js";
 import { FilterBar } from "./filter-bar.js";

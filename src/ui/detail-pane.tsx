@@ -3,8 +3,8 @@
  * defensively, and for SignatureDoesNotMatch the server's canonical request and string to sign.
  */
 import { Box, Text } from "ink";
-import type { RequestEvent } from "../events.js";
-import { formatBytes, targetOf } from "../log-sink.js";
+import type { RequestEvent } from "../log/events.js";
+import { formatBytes, targetOf } from "../log/sinks.js";
 import { chunk, formatDuration, formatTime, statusColor } from "./format.js";
 import { maskedHeaderEntries, maskSignatures } from "./mask.js";
 

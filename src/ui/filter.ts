@@ -3,7 +3,7 @@
  * Free text matches method/operation/repo/ref/path/error code/source (case-insensitive substring);
  * `status:4xx|404`, `op:`, `repo:`, `ref:`, `method:` match one field exactly. Tokens are ANDed.
  */
-import type { RequestEvent } from "../events.js";
+import type { RequestEvent } from "../log/events.js";
 
 export type FilterToken =
   | { kind: "text"; value: string }

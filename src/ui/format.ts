@@ -1,6 +1,6 @@
 /**
  * Small text helpers shared by the UI components: times, durations, truncation, colours. (The
- * request target, operation label and byte count live in log-sink.ts, shared with the text log.)
+ * request target, operation label and byte count live in log/sinks.ts, shared with the text log.)
  */
 
 type StatusColor = "green" | "cyan" | "yellow" | "red" | "gray";

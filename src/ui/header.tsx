@@ -4,8 +4,8 @@
  * once a second for the uptime.
  */
 import { Box, Text } from "ink";
-import type { RequestSnapshot } from "../events.js";
-import { formatBytes } from "../log-sink.js";
+import type { RequestSnapshot } from "../log/events.js";
+import { formatBytes } from "../log/sinks.js";
 import { formatUptime } from "./format.js";
 import { useNow } from "./use-now.js";
 

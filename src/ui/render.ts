@@ -4,7 +4,7 @@
  */
 import { createElement } from "react";
 import { render } from "ink";
-import type { RequestLog } from "../events.js";
+import type { RequestLog } from "../log/events.js";
 import { App, type ServerInfo } from "./app.js";
 
 export interface RenderedApp {

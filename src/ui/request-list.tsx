@@ -4,7 +4,7 @@
  */
 import { useEffect, useRef } from "react";
 import { Box, Text } from "ink";
-import type { RequestEvent } from "../events.js";
+import type { RequestEvent } from "../log/events.js";
 import { ColumnHeader, RequestRow, rowLayout } from "./request-row.js";
 
 /** First visible index: the tail when following, else keep the selection where it was on screen. */

@@ -3,8 +3,8 @@
  * bytes, duration, repo/ref/path (truncated in the middle to fit) and the error code.
  */
 import { Text } from "ink";
-import type { RequestEvent } from "../events.js";
-import { formatBytes, operationLabel, targetOf, transferBytes } from "../log-sink.js";
+import type { RequestEvent } from "../log/events.js";
+import { formatBytes, operationLabel, targetOf, transferBytes } from "../log/sinks.js";
 import { formatDuration, formatTime, statusColor, truncateEnd, truncateMiddle } from "./format.js";
 
 export interface RowLayout {

@@ -4,7 +4,7 @@
  * snapshot at most every `intervalMs` (~15 fps), which useSyncExternalStore then renders.
  */
 import { useMemo, useSyncExternalStore } from "react";
-import type { RequestLog, RequestSnapshot } from "../events.js";
+import type { RequestLog, RequestSnapshot } from "../log/events.js";
 
 const FRAME_MS = 67;
 

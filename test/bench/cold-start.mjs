@@ -111,7 +111,7 @@ async function measure(name, once) {
   summary(name, samples);
 }
 
-if (!existsSync(path.join(ROOT, "dist/cli.js"))) throw new Error("build first: npm run build");
+if (!existsSync(path.join(ROOT, "dist/cli/main.js"))) throw new Error("build first: npm run build");
 console.log(`cold start, spawn → first 200 from /_health (peers: first HTTP answer), node ${process.version}, ${os.cpus().length} CPUs`);
 await measure("lakes3", lakes3Once);
 

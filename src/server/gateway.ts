@@ -7,22 +7,22 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
-import { API_PREFIX, createApiHandler } from "./api/index.js";
+import { API_PREFIX, createApiHandler } from "../api/index.js";
 import { corsPolicy } from "./cors.js";
-import { ADMIN_PREFIX, createAdminHandler } from "./inspect/admin-route.js";
-import { authenticate, signatureDetails } from "./auth/authenticate.js";
-import { decodeBody } from "./auth/payload.js";
-import type { AuthResult } from "./auth/types.js";
-import { clipLines, maskHeaders, type RequestEvent, type RequestLog } from "./events.js";
-import { S3Error, toS3Error } from "./protocol/errors.js";
-import { VersioningError } from "./versioning/errors.js";
-import { StorageError } from "./storage/errors.js";
-import { isVirtualHostRequest, parseRequest, requestHeader, type S3Request } from "./protocol/request.js";
-import { writeError, writeResult, type ErrorContext } from "./protocol/respond.js";
-import { isFormUpload, route, type Route } from "./protocol/route.js";
-import { objectErrorContext } from "./operations/address.js";
-import { OPERATIONS } from "./operations/index.js";
-import type { ObjectContext, OperationContext, Services } from "./operations/types.js";
+import { ADMIN_PREFIX, createAdminHandler } from "../inspect/admin-route.js";
+import { authenticate, signatureDetails } from "../auth/authenticate.js";
+import { decodeBody } from "../auth/payload.js";
+import type { AuthResult } from "../auth/types.js";
+import { clipLines, maskHeaders, type RequestEvent, type RequestLog } from "../log/events.js";
+import { S3Error, toS3Error } from "../protocol/errors.js";
+import { VersioningError } from "../versioning/errors.js";
+import { StorageError } from "../storage/errors.js";
+import { isVirtualHostRequest, parseRequest, requestHeader, type S3Request } from "../protocol/request.js";
+import { writeError, writeResult, type ErrorContext } from "../protocol/respond.js";
+import { isFormUpload, route, type Route } from "../protocol/route.js";
+import { objectErrorContext } from "../operations/address.js";
+import { OPERATIONS } from "../operations/index.js";
+import type { ObjectContext, OperationContext, Services } from "../operations/types.js";
 
 export interface GatewayOptions {
   services: Services;

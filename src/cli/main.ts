@@ -5,14 +5,14 @@
  */
 import { rm } from "node:fs/promises";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { ConfigError, DEFAULTS } from "./config.js";
-import { RequestLog } from "./events.js";
-import { attachLogSink, type LogFormat } from "./log-sink.js";
-import { ListenError, startServer, type LakeS3Server } from "./server.js";
-import { writeFileDurably } from "./storage/durable-file.js";
-import { CliExit, registerDoctor, registerInspect } from "./inspect/command.js";
+import { ConfigError, DEFAULTS } from "../server/config.js";
+import { RequestLog } from "../log/events.js";
+import { attachLogSink, type LogFormat } from "../log/sinks.js";
+import { ListenError, startServer, type LakeS3Server } from "../server/lifecycle.js";
+import { writeFileDurably } from "../storage/durable-file.js";
+import { CliExit, registerDoctor, registerInspect } from "./inspect-commands.js";
 import { registerRepoCommands } from "./repo-commands.js";
-import { StoreLockedError } from "./storage/metadata-store.js";
+import { StoreLockedError } from "../storage/metadata-store.js";
 
 const VERSION = "0.1.0";
 
@@ -175,11 +175,11 @@ async function serve(flags: ServeFlags): Promise<void> {
  * gets the live viewer even where CI is set in the environment, so Ink is imported with those
  * variables hidden, then they are put back for everything else.
  */
-async function loadViewer(): Promise<typeof import("./ui/render.js")> {
+async function loadViewer(): Promise<typeof import("../ui/render.js")> {
   const hidden = (["CI", "CONTINUOUS_INTEGRATION"] as const).map((name) => [name, process.env[name]] as const);
   for (const [name] of hidden) delete process.env[name];
   try {
-    return await import("./ui/render.js");
+    return await import("../ui/render.js");
   } finally {
     for (const [name, value] of hidden) if (value !== undefined) process.env[name] = value;
   }

@@ -7,11 +7,11 @@
  */
 import path from "node:path";
 import { Command, Option } from "commander";
-import { DEFAULTS, REPOSITORY_NAME } from "./config.js";
-import { USER_ID } from "./api/router.js";
-import { CliExit, openDataDir, recordedServerUrl } from "./inspect/command.js";
-import { Catalog } from "./versioning/catalog.js";
-import { VersioningError } from "./versioning/errors.js";
+import { DEFAULTS, REPOSITORY_NAME } from "../server/config.js";
+import { USER_ID } from "../api/router.js";
+import { CliExit, openDataDir, recordedServerUrl } from "./inspect-commands.js";
+import { Catalog } from "../versioning/catalog.js";
+import { VersioningError } from "../versioning/errors.js";
 
 interface Repo {
   name: string;

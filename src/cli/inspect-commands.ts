@@ -8,14 +8,14 @@ import { mkdir, readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
-import { DEFAULTS, SERVER_FILE } from "../config.js";
-import { formatBytes, textLine } from "../log-sink.js";
-import type { RequestEvent } from "../events.js";
+import { DEFAULTS, SERVER_FILE } from "../server/config.js";
+import { formatBytes, textLine } from "../log/sinks.js";
+import type { RequestEvent } from "../log/events.js";
 import { FsBlobStore } from "../storage/blob-store.js";
 import { MetadataStore, StoreLockedError } from "../storage/metadata-store.js";
 import { Catalog } from "../versioning/catalog.js";
-import { answer, NotFound, type ListedObject, type Summary } from "./queries.js";
-import { hasProblems, type DoctorReport } from "./doctor.js";
+import { answer, NotFound, type ListedObject, type Summary } from "../inspect/queries.js";
+import { hasProblems, type DoctorReport } from "../inspect/doctor.js";
 
 /** A CLI failure: one line on stderr, then this exit code (1 not found, 2 usage). */
 export class CliExit extends Error {
