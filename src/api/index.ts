@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import { maskHeaders, type RequestEvent, type RequestLog } from "../log/events.js";
-import { corsPolicy } from "../server/cors.js";
+import type { CorsPolicy } from "../server/cors.js";
 import type { Services } from "../operations/types.js";
 import { objectRoutes } from "./objects.js";
 import { refRoutes } from "./refs.js";
@@ -31,9 +31,8 @@ export { API_PREFIX } from "./router.js";
 
 export type ApiHandler = (req: IncomingMessage, res: ServerResponse, expectContinue?: boolean) => Promise<void>;
 
-export function createApiHandler(services: Services, log: RequestLog): ApiHandler {
+export function createApiHandler(services: Services, log: RequestLog, cors: CorsPolicy): ApiHandler {
   const router = new Router([...systemRoutes, ...repositoryRoutes, ...refRoutes, ...objectRoutes]);
-  const cors = corsPolicy(services.config.corsOrigins);
 
   return async (req, res, expectContinue = false) => {
     const started = performance.now();

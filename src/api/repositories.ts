@@ -2,7 +2,7 @@
  * Repositories: list (prefix, after, amount, search), create (201 Repository; 400 invalid, 409
  * exists), get, delete (204; every blob the repository referenced is reclaimed).
  */
-import { REPOSITORY_NAME } from "../server/config.js";
+import { REPOSITORY_NAME } from "../versioning/names.js";
 import type { RepositoryRecord } from "../storage/metadata-store.js";
 import { ApiError, badRequest, field, noContent, ok, pageParams, repoRoute, route, type Route } from "./router.js";
 import * as shapes from "./shapes.js";

@@ -5,7 +5,7 @@
  */
 import { rm } from "node:fs/promises";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { ConfigError, DEFAULTS } from "../server/config.js";
+import { ConfigError, DEFAULTS, type Config } from "../server/config.js";
 import { RequestLog } from "../log/events.js";
 import { attachLogSink, type LogFormat } from "../log/sinks.js";
 import { ListenError, startServer, type LakeS3Server } from "../server/lifecycle.js";
@@ -67,16 +67,10 @@ export function buildProgram(): Command {
   return program;
 }
 
-interface ServeFlags {
-  port: number;
-  host: string;
-  dataDir: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  region: string;
+/** The serve flags as commander hands them over: the config's fields, lists possibly unsplit. */
+interface ServeFlags extends Pick<Config, "port" | "host" | "dataDir" | "accessKeyId" | "secretAccessKey" | "region" | "mode"> {
   domain: string;
   repo: string[] | string;
-  mode: "lakefs" | "s3";
   ephemeral?: boolean;
   fixtures?: string;
   readyFile?: string;

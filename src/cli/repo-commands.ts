@@ -7,7 +7,8 @@
  */
 import path from "node:path";
 import { Command, Option } from "commander";
-import { DEFAULTS, REPOSITORY_NAME } from "../server/config.js";
+import { REPOSITORY_NAME } from "../versioning/names.js";
+import { DEFAULTS } from "../server/config.js";
 import { USER_ID } from "../api/router.js";
 import { CliExit, openDataDir, recordedServerUrl } from "./inspect-commands.js";
 import { Catalog } from "../versioning/catalog.js";

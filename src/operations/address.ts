@@ -3,7 +3,7 @@
  * puts the ref in front of every key), what an error's Resource says, and the lookups "the object
  * at this address" (read) and "the branch behind this address" (write).
  */
-import { BRANCH_NAME } from "../server/config.js";
+import { BRANCH_NAME } from "../versioning/names.js";
 import { S3Error } from "../protocol/errors.js";
 import type { ObjectRecord } from "../storage/metadata-store.js";
 import type { BranchTarget } from "../versioning/catalog.js";

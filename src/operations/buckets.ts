@@ -4,7 +4,7 @@
  * (lakes3 extension: lakeFS answers 501 and wants the REST API); DeleteBucket is not supported
  * (405). In s3 mode they are plain S3 operations on repositories.
  */
-import { REPOSITORY_NAME } from "../server/config.js";
+import { REPOSITORY_NAME } from "../versioning/names.js";
 import { S3Error } from "../protocol/errors.js";
 import { isLakefs } from "./address.js";
 import type { Operation } from "./types.js";

@@ -3,7 +3,7 @@
  * them: a missing key (or an empty path, which Spark sends) is a success; a key whose ref cannot be
  * written gets an Error entry. Keys on the same branch are deleted in one batch.
  */
-import { BRANCH_NAME } from "../server/config.js";
+import { BRANCH_NAME } from "../versioning/names.js";
 import { S3Error } from "../protocol/errors.js";
 import { asArray, text } from "../protocol/xml.js";
 import type { BranchTarget } from "../versioning/catalog.js";

@@ -4,7 +4,6 @@
  * percent-decoded, never normalised (`//`, `..`, trailing `/` are kept).
  */
 import type { IncomingMessage } from "node:http";
-import type { Mode } from "../server/config.js";
 import { S3Error } from "./errors.js";
 
 export interface S3Request {
@@ -44,6 +43,9 @@ export function pageLimit(query: URLSearchParams, name: string, max: number): nu
   }
   return Math.min(n, max);
 }
+
+/** lakefs: bucket = repository, first key segment = ref; s3: plain S3 over the default branch. */
+export type Mode = "lakefs" | "s3";
 
 export function parseRequest(req: IncomingMessage, mode: Mode, domains: readonly string[]): S3Request {
   const url = req.url ?? "/";

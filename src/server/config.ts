@@ -5,7 +5,10 @@
 import path from "node:path";
 import { isValidOrigin } from "./cors.js";
 
-export type Mode = "lakefs" | "s3";
+import type { Mode } from "../protocol/request.js";
+import { REPOSITORY_NAME } from "../versioning/names.js";
+
+export type { Mode };
 
 export interface Config {
   port: number;
@@ -36,10 +39,6 @@ export const DEFAULTS: Config = {
   corsOrigins: [],
 };
 
-/** lakeFS repository ids: `^[a-z0-9][a-z0-9-]{2,62}$` (pkg/validator). */
-export const REPOSITORY_NAME = /^[a-z0-9][a-z0-9-]{2,62}$/;
-/** lakeFS branch ids: `^\w[-\w]*$`. */
-export const BRANCH_NAME = /^\w[-\w]*$/;
 
 /** Written into the data dir while a server holds it: `{ url, pid }` (how `inspect` finds it). */
 export const SERVER_FILE = "server.json";

@@ -36,8 +36,8 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, expectContinue
 export function createGateway(options: GatewayOptions): Handler {
   const { services, log } = options;
   const config = services.config;
-  const apiHandler = createApiHandler(services, log);
   const cors = corsPolicy(config.corsOrigins);
+  const apiHandler = createApiHandler(services, log, cors);
   const adminHandler = createAdminHandler({ catalog: services.catalog, blobs: services.blobs, dataDir: config.dataDir });
 
   return (req, res, expectContinue = false) => {

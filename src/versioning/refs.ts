@@ -8,7 +8,7 @@
  * parent), `@` (a branch's committed state only) and `$` (a branch's staging only).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { BRANCH_NAME } from "../server/config.js";
+import { BRANCH_NAME } from "./names.js";
 import type { BlobRef } from "../storage/blob-store.js";
 import { rangeFor } from "../storage/keys.js";
 import { isTombstone, SEP, type Batch, type BranchRecord, type CommitRecord, type MetadataStore, type RepositoryRecord, type TagRecord } from "../storage/metadata-store.js";
