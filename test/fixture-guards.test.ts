@@ -10,7 +10,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
-import { startServer, type LakeS3Server } from "../src/server.js";
+import { startServer, type LakeS3Server } from "../src/server/lifecycle.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -6,7 +6,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer } from "../src/server.js";
+import { startServer } from "../src/server/lifecycle.js";
 import { waitFor } from "./helpers/wait.js";
 
 const exec = promisify(execFile);

@@ -20,8 +20,8 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RequestLog } from "../src/events.js";
-import { readRequests, REQUEST_LOG_CAPACITY, RequestStore } from "../src/request-store.js";
+import { RequestLog } from "../src/log/events.js";
+import { readRequests, REQUEST_LOG_CAPACITY, RequestStore } from "../src/log/request-store.js";
 import { errorCode, startTestServer, type TestServer } from "./helpers/server.js";
 import { killAll, spawnServer, type SpawnedServer } from "./reliability/lib/cli.js";
 import { waitFor } from "./helpers/wait.js";

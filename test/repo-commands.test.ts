@@ -60,7 +60,7 @@ describe("repository commands", () => {
       throw new Error("no server");
     });
     await step(async () => {
-      const { startServer } = await import("../src/server.js");
+      const { startServer } = await import("../src/server/lifecycle.js");
       const server = await startServer({ port: 0, dataDir });
       const s3 = new S3Client({ ...server.s3ClientConfig, maxAttempts: 1 });
       await s3.send(new PutObjectCommand({ Bucket: "cli-repo", Key: "main/data.csv", Body: "x,y\n" }));

@@ -367,7 +367,7 @@ const median = (xs) => {
 
 async function main() {
   const o = options();
-  if (!fs.existsSync(path.resolve(HERE, "../../dist/cli.js"))) {
+  if (!fs.existsSync(path.resolve(HERE, "../../dist/cli/main.js"))) {
     console.error("bench: build first (npx tsc -p .)");
     process.exit(2);
   }

@@ -10,7 +10,7 @@ import { S3Client, type S3ClientConfig, type S3ServiceException } from "@aws-sdk
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Sha256 } from "./sha256.js";
-import { startServer, type LakeS3Server, type StartOptions } from "../../src/server.js";
+import { startServer, type LakeS3Server, type StartOptions } from "../../src/server/lifecycle.js";
 
 export interface TestServer {
   server: LakeS3Server;

@@ -8,8 +8,8 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type LakeS3Server } from "../../src/server.js";
-import type { RequestEvent } from "../../src/events.js";
+import { startServer, type LakeS3Server } from "../../src/server/lifecycle.js";
+import type { RequestEvent } from "../../src/log/events.js";
 import { waitFor } from "../helpers/wait.js";
 import { errorCode, rawStatus, send, signV4, type Endpoint } from "./lib/s3raw.js";
 
@@ -138,7 +138,7 @@ describe("a client still connected always gets the S3 error XML the log records"
 
 describe("--host beyond loopback with the default keys", () => {
   it("warns, naming the risk (decided before binding; the check itself never binds beyond loopback)", async () => {
-    const { exposureWarning } = await import("../../src/server.js");
+    const { exposureWarning } = await import("../../src/server/lifecycle.js");
     const keys = { accessKeyId: "AKIAIOSFOLQUICKSTART", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", port: 8000 };
     for (const host of ["0.0.0.0", "::", "192.168.1.10"]) expect(exposureWarning({ ...keys, host }), host).toMatch(/public lakeFS quickstart keys: anyone who can reach this port can read and write/);
     for (const host of ["127.0.0.1", "127.0.0.2", "::1", "localhost"]) expect(exposureWarning({ ...keys, host }), host).toBeUndefined();

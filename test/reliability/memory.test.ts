@@ -69,17 +69,19 @@ describe.skipIf(!isLinux)("memory bounded by bytes", () => {
     }
   });
 
-  it("20,000 failed requests with 15 KB headers: the request log stays bounded on disk and in memory", async () => {
+  // 12,000 rather than the report's 20,000: past the 10,000-line rotation and the 1,000-event ring,
+  // at a little over half the time.
+  it("12,000 failed requests with 15 KB headers: the request log stays bounded on disk and in memory", async () => {
     const { s, ep, dir } = await serve("requests");
     try {
       const junk = "x".repeat(15 * 1024);
-      await load(20_000, 16, (i) => send(ep, { method: "GET", path: `/${REPO}/main/k${i}`, headers: { "x-junk": junk }, signOptions: { secret: "wrong" } }));
+      await load(12_000, 16, (i) => send(ep, { method: "GET", path: `/${REPO}/main/k${i}`, headers: { "x-junk": junk }, signOptions: { secret: "wrong" } }));
       expect(s.child.exitCode, s.stderr()).toBeNull();
       expect(await peakRssMb(s.pid)).toBeLessThan(LIMIT_MB);
       expect(await s.stop()).toBe(0);
       let onDisk = 0;
       for (const name of ["requests.log", "requests.1.log"]) onDisk += (await stat(path.join(dir, name)).catch(() => ({ size: 0 }))).size;
-      expect(onDisk / 2 ** 20, "requests.log MiB").toBeLessThan(64);
+      expect(onDisk / 2 ** 20, "requests.log MiB").toBeLessThan(33);
     } finally {
       await s.kill();
     }

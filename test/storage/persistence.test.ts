@@ -4,7 +4,7 @@ import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand } from "@aws-s
 import { FsBlobStore } from "../../src/storage/blob-store.js";
 import { MetadataStore } from "../../src/storage/metadata-store.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startServer } from "../../src/server.js";
+import { startServer } from "../../src/server/lifecycle.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 // A server (and data dir) per test: they restart and close it, so none may depend on another.

@@ -1,7 +1,7 @@
 /** <App> end to end over a real RequestLog: frames after each event and key press. */
 import { render } from "ink-testing-library";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { RequestLog } from "../../src/events.js";
+import { RequestLog } from "../../src/log/events.js";
 import { App } from "../../src/ui/app.js";
 import { info, keys, nextFrame, plain, startRequest, type } from "./helpers.js";
 

@@ -1,6 +1,6 @@
 /** Unit tests for the pure helpers: filter parsing/matching, header masking, truncation, key splitting. */
 import { describe, expect, it } from "vitest";
-import type { RequestEvent } from "../../src/events.js";
+import type { RequestEvent } from "../../src/log/events.js";
 import { filterEvents, matchesFilter, parseFilter } from "../../src/ui/filter.js";
 import { maskedHeaderEntries, maskHeaderValue } from "../../src/ui/mask.js";
 import { truncateMiddle } from "../../src/ui/format.js";

@@ -1,7 +1,7 @@
 /**
  * Shared helpers for the UI tests: a real RequestLog event builder, frame waits, key codes, ANSI strip.
  */
-import type { RequestEvent, RequestLog } from "../../src/events.js";
+import type { RequestEvent, RequestLog } from "../../src/log/events.js";
 import type { ServerInfo } from "../../src/ui/app.js";
 
 let next = 0;

@@ -2,7 +2,7 @@
 import { Text } from "ink";
 import { render } from "ink-testing-library";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { RequestLog } from "../../src/events.js";
+import { RequestLog } from "../../src/log/events.js";
 import { useRequests } from "../../src/ui/use-requests.js";
 import { waitFor } from "../helpers/wait.js";
 import { nextFrame, startRequest } from "./helpers.js";
