@@ -30,21 +30,17 @@ describe("App", () => {
     expect(frame()).toContain("waiting for requests");
     log.end(startRequest(log, { method: "PUT", operation: "PutObject" }), { status: 200, bytesIn: 2048 });
     log.end(startRequest(log), { status: 404, errorCode: "NoSuchKey", bytesOut: 300 });
-    await nextFrame();
-    expect(frame()).toMatch(/requests 2 +errors 1 +in 2\.0 KiB +out 300 B +in flight 0/);
+    await expect.poll(frame).toMatch(/requests 2 +errors 1 +in 2\.0 KiB +out 300 B +in flight 0/);
   });
 
   it("shows a request as pending, then its status, bytes, duration and error code", async () => {
     const { log, frame } = mount();
     const e = startRequest(log, { repo: "lake", ref: "main", path: "data/file.csv" });
-    await nextFrame();
-    const pendingLine = frame().split("\n").find((l) => l.includes("lake/main/data/file.csv"));
-    expect(pendingLine).toMatch(/GET +GetObject +… /);
+    const rowOf = () => frame().split("\n").find((l) => l.includes("lake/main/data/file.csv")) ?? "";
+    await expect.poll(rowOf).toMatch(/GET +GetObject +… /);
     expect(frame()).toContain("in flight 1");
     log.end(e, { status: 404, errorCode: "NoSuchKey", bytesOut: 1234, durationMs: 12 });
-    await nextFrame();
-    const line = frame().split("\n").find((l) => l.includes("lake/main/data/file.csv"));
-    expect(line).toMatch(/GET +GetObject +404 +1\.2 KiB +12ms +lake\/main\/data\/file\.csv +NoSuchKey/);
+    await expect.poll(rowOf).toMatch(/GET +GetObject +404 +1\.2 KiB +12ms +lake\/main\/data\/file\.csv +NoSuchKey/);
   });
 
   it("keeps newest at the bottom and fits the terminal", async () => {
@@ -62,8 +58,7 @@ describe("App", () => {
   it("marks fixture loads", async () => {
     const { log, frame } = mount();
     log.end(startRequest(log, { source: "fixture", method: "PUT", operation: "PutObject", path: "fx.txt" }), { status: 200 });
-    await nextFrame();
-    expect(frame().split("\n").find((l) => l.includes("fx.txt"))).toMatch(/^ ◆ /);
+    await expect.poll(() => frame().split("\n").find((l) => l.includes("fx.txt")) ?? "").toMatch(/^ ◆ /);
   });
 
   it("filters with / (text and tokens), Esc clears", async () => {
@@ -95,13 +90,11 @@ describe("App", () => {
     stdin.write(keys.up);
     stdin.write(keys.up);
     stdin.write(keys.up);
-    await nextFrame(30);
-    expect(frame().split("\n").find((l) => l.startsWith("›"))).toContain("f-7.txt");
+    await expect.poll(() => frame().split("\n").find((l) => l.startsWith("›")) ?? "").toContain("f-7.txt");
     stdin.write("/");
     stdin.write("status:4xx");
     stdin.write(keys.enter);
-    await nextFrame(30);
-    expect(frame()).toContain("filter: status:4xx");
+    await expect.poll(frame).toContain("filter: status:4xx");
     expect(frame()).toContain("f-3.txt");
     expect(frame()).not.toContain("f-7.txt");
   });
@@ -209,8 +202,7 @@ describe("App", () => {
   it("clears finished requests with c", async () => {
     const { log, frame, stdin } = mount();
     log.end(startRequest(log, { path: "gone.txt" }), { status: 200 });
-    await nextFrame();
-    expect(frame()).toContain("gone.txt");
+    await expect.poll(frame).toContain("gone.txt");
     await type(stdin, "c");
     expect(frame()).not.toContain("gone.txt");
     expect(frame()).toContain("waiting for requests");

@@ -19,6 +19,11 @@ export const info: ServerInfo = {
 };
 
 /** Longer than one capped frame (~67 ms). */
+/**
+ * One frame's time (the viewer draws at most ~15 a second). Only for what must NOT change (a
+ * paused list, a render budget) and between key presses; a check that something appears polls
+ * (`expect.poll(frame)`).
+ */
 export const nextFrame = (ms = 120): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const keys = { up: "\u001B[A", down: "\u001B[B", enter: "\r", escape: "\u001B", end: "\u001B[F", ctrlC: "\u0003", backspace: "\u007F" };
