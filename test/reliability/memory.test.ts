@@ -87,13 +87,14 @@ describe.skipIf(!isLinux)("memory bounded by bytes", () => {
     }
   });
 
-  it("30,000 objects with 2 KB of metadata and ~1 KB keys, committed, then listed and read: the range cache is bounded by bytes", async () => {
+  // 15,000 objects (the report used 30,000): the same shape at half the time.
+  it("15,000 objects with 2 KB of metadata and ~1 KB keys, committed, then listed and read: the commit and the range cache are bounded by bytes", async () => {
     const { s, ep } = await serve("ranges");
     try {
       const meta: Record<string, string> = {};
       for (let i = 0; i < 8; i++) meta[`x-amz-meta-field${i}`] = "m".repeat(240);
       const keyOf = (i: number) => `main/${"d".repeat(990)}/${String(i).padStart(6, "0")}`;
-      await load(30_000, 16, async (i) => {
+      await load(15_000, 16, async (i) => {
         const res = await send(ep, { method: "PUT", path: `/${REPO}/${keyOf(i)}`, body: "x", headers: meta });
         if (res.status !== 200) throw new Error(`PUT ${i}: ${res.status} ${res.text}`);
       });
@@ -101,13 +102,13 @@ describe.skipIf(!isLinux)("memory bounded by bytes", () => {
       const commit = await fetch(`${s.url}/api/v1/repositories/${REPO}/branches/main/commits`, {
         method: "POST",
         headers: { authorization: "Basic " + Buffer.from(`${KEYS.accessKeyId}:${KEYS.secretAccessKey}`).toString("base64"), "content-type": "application/json" },
-        body: JSON.stringify({ message: "30k" }),
+        body: JSON.stringify({ message: "15k" }),
       });
       expect(commit.status).toBe(201);
       // The commit streams its changes into new ranges and writes those ahead in small batches:
-      // it adds about 100 MB to the peak here (it added ~375 MB when it held every change, every
-      // staging delete and every range in one batch).
-      expect((await peakRssMb(s.pid)) - afterPuts, "the commit's working set").toBeLessThan(160);
+      // it adds about 100 MB to the peak here (at 30,000 objects it added ~375 MB when it held
+      // every change, every staging delete and every range in one batch).
+      expect((await peakRssMb(s.pid)) - afterPuts, "the commit's working set").toBeLessThan(140);
       // Every range read (and cached) once: list everything, then read a spread of objects.
       let token = "";
       let listed = 0;
@@ -118,12 +119,12 @@ describe.skipIf(!isLinux)("memory bounded by bytes", () => {
         if (!next) break;
         token = next[1]!;
       }
-      expect(listed).toBe(30_000);
-      await load(300, 8, async (i) => expect((await send(ep, { method: "HEAD", path: `/${REPO}/${keyOf(i * 100)}` })).status).toBe(200));
+      expect(listed).toBe(15_000);
+      await load(150, 8, async (i) => expect((await send(ep, { method: "HEAD", path: `/${REPO}/${keyOf(i * 100)}` })).status).toBe(200));
       expect(s.child.exitCode, s.stderr()).toBeNull();
-      // Not yet the 200 MB of the other cases: ~160 MB is reached during the 30,000 PUTs alone
+      // Not yet the 200 MB of the other cases: ~140 MB is reached during the PUTs alone
       // (native memory, not the heap: a 100 MB heap cap changes nothing), an open item of issue 12.
-      expect(await peakRssMb(s.pid)).toBeLessThan(350);
+      expect(await peakRssMb(s.pid)).toBeLessThan(300);
     } finally {
       await s.kill();
     }
