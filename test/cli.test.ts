@@ -180,3 +180,96 @@ describe("lakes3 serve for CI: fixtures, ready file, health", () => {
     expect(missing.stderr().trim()).toMatch(/^lakes3: fixtures directory .*nope does not exist$/);
   });
 });
+
+describe("the first ten minutes (issue 15)", () => {
+  it("boolean env vars take true/false/1/0/yes/no; anything else is one clear error", async () => {
+    // LAKES3_EPHEMERAL=false with a data dir keeps the data dir (and does not delete it on exit).
+    const kept = path.join(dir, "kept");
+    const s = run(["serve", "--port", "0", "--no-tui", "--data-dir", kept], { LAKES3_EPHEMERAL: "false", LAKES3_QUIET: "0" });
+    const url = (await s.firstLine).split(" ").at(-1)!;
+    expect((await fetch(`${url}/_health`)).status).toBe(200);
+    await waitFor(() => s.stdout().includes("data dir"), { message: "the non-quiet banner" });
+    expect(s.stdout()).toContain(`data dir      ${kept}\n`);
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+    expect(existsSync(path.join(kept, "metadata"))).toBe(true);
+
+    const bad = run(["serve", "--port", "0", "--no-tui", "--data-dir", path.join(dir, "bad")], { LAKES3_EPHEMERAL: "flase" });
+    expect(await bad.exited).toBe(1);
+    expect(bad.stderr()).toBe('lakes3: LAKES3_EPHEMERAL="flase": expected true or false (or 1/0, yes/no)\n');
+  });
+
+  it("--ephemeral with --data-dir is refused with one line", async () => {
+    const r = run(["serve", "--port", "0", "--ephemeral", "--data-dir", path.join(dir, "both")]);
+    expect(await r.exited).toBe(1);
+    expect(r.stderr()).toBe("lakes3: --ephemeral uses a temporary data dir, --data-dir (or LAKES3_DATA_DIR) names one: choose one\n");
+    expect(existsSync(path.join(dir, "both"))).toBe(false);
+  });
+
+  it("a stale ready file is removed before binding; a ready file that cannot be written removes the ephemeral dir", async () => {
+    const ready = path.join(dir, "stale-ready");
+    await writeFile(ready, "http://127.0.0.1:1");
+    const s = run(["serve", "--port", "0", "--no-tui", "--quiet", "--ephemeral", "--ready-file", ready]);
+    const url = (await s.firstLine).split(" ").at(-1)!;
+    // From the first line on, the ready file is either absent or this server's URL.
+    const seen = existsSync(ready) ? await readFile(ready, "utf8") : "";
+    expect(["", url]).toContain(seen);
+    await waitFor(async () => existsSync(ready) && (await readFile(ready, "utf8")) === url, { message: "the ready file" });
+    s.child.kill("SIGTERM");
+    await s.exited;
+
+    // The server's temporary dirs go into a TMPDIR of the test's own, so nothing else running on
+    // the machine can be mistaken for a leftover.
+    const tmp = await mkdtemp(path.join(dir, "tmp-"));
+    const bad = run(["serve", "--port", "0", "--no-tui", "--quiet", "--ephemeral", "--ready-file", path.join(dir, "missing-dir", "url")], { TMPDIR: tmp });
+    expect(await bad.exited).toBe(1);
+    expect(bad.stderr()).toMatch(/^lakes3: cannot write ready file .*missing-dir\/url: /);
+    expect(await readdir(tmp), "the ephemeral data dir was left behind").toEqual([]);
+  });
+
+  it("a closed pipe is not a crash: `inspect requests | head -1` exits 0, `serve | head -1` stops cleanly", async () => {
+    const dataDir = path.join(dir, "epipe");
+    const s = run(["serve", "--port", "0", "--no-tui", "--data-dir", dataDir]);
+    const url = (await s.firstLine).split(" ").at(-1)!;
+    for (let i = 0; i < 20; i++) await fetch(`${url}/_health`);
+    s.child.kill("SIGTERM");
+    await s.exited;
+    const { spawnSync } = await import("node:child_process");
+    const piped = spawnSync("bash", ["-c", `"${process.execPath}" "${BIN}" inspect requests --data-dir "${dataDir}" | head -c 1 >/dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: "utf8" });
+    expect(piped.stdout.trim()).toBe("0");
+    expect(piped.stderr).not.toMatch(/EPIPE|Error/);
+
+    const tmp = await mkdtemp(path.join(dir, "tmp-"));
+    const served = spawnSync("bash", ["-c", `"${process.execPath}" "${BIN}" serve --port 0 --no-tui --ephemeral | head -1`], { encoding: "utf8", timeout: 20_000, env: { ...process.env, TMPDIR: tmp } });
+    expect(served.stdout).toMatch(/^lakes3 listening on http:\/\/127\.0\.0\.1:\d+\n$/);
+    expect(served.stderr).not.toMatch(/EPIPE|Error/);
+    await waitFor(async () => (await readdir(tmp)).length === 0, { message: "the ephemeral dir to go" });
+  });
+
+  it("`lakes3 health --url` takes host:port as well as a URL", async () => {
+    const s = run(["serve", "--port", "0", "--no-tui", "--quiet", "--ephemeral"]);
+    const url = (await s.firstLine).split(" ").at(-1)!;
+    const hostPort = url.replace("http://", "");
+    const h = run(["health", "--url", hostPort]);
+    expect(await h.exited, h.stderr()).toBe(0);
+    s.child.kill("SIGTERM");
+    await s.exited;
+  });
+});
+
+describe("startServer (issue 15)", () => {
+  it("defaults to a temporary data dir, refuses unknown options, and speaks the API's language", async () => {
+    const { startServer } = await import("../dist/index.js");
+    const server = await startServer({ port: 0 });
+    try {
+      expect(server.dataDir.startsWith(os.tmpdir())).toBe(true);
+      expect(existsSync(path.join(ROOT, ".lakes3"))).toBe(false);
+      const busy = await startServer({ port: server.port }).catch((e: Error) => e);
+      expect((busy as Error).message).toMatch(/port \d+ is already in use on 127\.0\.0\.1 \(pick another, or port 0 for any free one\)/);
+    } finally {
+      await server.close();
+    }
+    expect(existsSync(server.dataDir)).toBe(false);
+    await expect(startServer({ port: 0, prot: 1 } as never)).rejects.toThrow(/startServer: unknown option "prot"/);
+  });
+});

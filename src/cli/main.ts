@@ -44,14 +44,14 @@ export function buildProgram(): Command {
     .addOption(new Option("--domain <domain>", "bare domain for virtual-host style (comma-separated list)").env("LAKES3_DOMAIN").default(DEFAULTS.domains.join(",")))
     .addOption(new Option("--repo <name>", "ensure a repository exists (repeatable)").env("LAKES3_REPO").argParser(collect).default([]))
     .addOption(new Option("--mode <mode>", "lakefs: bucket=repository, first key segment=ref; s3: plain S3 over the default branch").choices(["lakefs", "s3"]).env("LAKES3_MODE").default(DEFAULTS.mode))
-    .addOption(new Option("--ephemeral", "use a temporary data dir, removed on exit").env("LAKES3_EPHEMERAL"))
+    .addOption(new Option("--ephemeral", "use a temporary data dir, removed on exit (env LAKES3_EPHEMERAL=true|false)"))
     .addOption(new Option("--fixtures <dir>", "load <dir>/<repo>/<branch>/<path> as objects and watch for changes").env("LAKES3_FIXTURES"))
     .addOption(new Option("--ready-file <path>", "write the URL to this file once ready (removed on exit)").env("LAKES3_READY_FILE"))
     .addOption(new Option("--log-format <format>", "request log format").choices(["text", "json"]).env("LAKES3_LOG_FORMAT").default("text"))
-    .addOption(new Option("-q, --quiet", "print only the startup line and errors").env("LAKES3_QUIET"))
-    .addOption(new Option("--no-tui", "plain log lines even on a terminal").env("LAKES3_NO_TUI"))
+    .addOption(new Option("-q, --quiet", "print only the startup line and errors (env LAKES3_QUIET=true|false)"))
+    .addOption(new Option("--no-tui", "plain log lines even on a terminal (env LAKES3_NO_TUI=true|false)"))
     .addOption(new Option("--cors-origin <origin>", "also let web pages from this origin call lakes3 from a browser (repeatable; * for any, without credentials); loopback origins always may").env("LAKES3_CORS_ORIGIN").argParser(collect).default([]))
-    .addOption(new Option("--accept-damage", "start even on damaged metadata: serve what is left, move unreferenced object files to <data-dir>/lost+found/"))
+    .addOption(new Option("--accept-damage", "start even on damaged metadata: serve what is left, move unreferenced object files to <data-dir>/lost+found/ (env LAKES3_ACCEPT_DAMAGE=true|false)"))
     .action(serve);
 
   program
@@ -81,7 +81,37 @@ interface ServeFlags extends Pick<Config, "port" | "host" | "dataDir" | "accessK
   corsOrigin: string[] | string;
 }
 
-async function serve(flags: ServeFlags): Promise<void> {
+/**
+ * A boolean flag: given on the command line, or from its environment variable, which must say
+ * true/false/1/0/yes/no (anything else is one clear error, never a silent "on").
+ */
+function booleanFlag(cmd: Command, option: string, env: string, negated = false): boolean | undefined {
+  if (cmd.getOptionValueSource(option) === "cli") return cmd.getOptionValue(option) as boolean;
+  const raw = process.env[env];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const v = raw.trim().toLowerCase();
+  const on = ["true", "1", "yes", "on"].includes(v);
+  if (!on && !["false", "0", "no", "off"].includes(v)) throw new ConfigError(`${env}=${JSON.stringify(raw)}: expected true or false (or 1/0, yes/no)`);
+  return negated ? !on : on;
+}
+
+/** While `serve` runs, a closed stdout stops the server instead of exiting at once. */
+let serving = false;
+
+async function serve(given: ServeFlags, cmd: Command): Promise<void> {
+  serving = true;
+  const flags: ServeFlags = {
+    ...given,
+    ephemeral: booleanFlag(cmd, "ephemeral", "LAKES3_EPHEMERAL"),
+    quiet: booleanFlag(cmd, "quiet", "LAKES3_QUIET"),
+    tui: booleanFlag(cmd, "tui", "LAKES3_NO_TUI", true) ?? true,
+    acceptDamage: booleanFlag(cmd, "acceptDamage", "LAKES3_ACCEPT_DAMAGE"),
+  };
+  if (flags.ephemeral && cmd.getOptionValueSource("dataDir") !== "default") {
+    throw new ConfigError(`--ephemeral uses a temporary data dir, --data-dir (or LAKES3_DATA_DIR) names one: choose one`);
+  }
+  // A ready file left by a server that was killed must not be read as this one's URL.
+  if (flags.readyFile) await rm(flags.readyFile, { force: true });
   const log = new RequestLog();
   const out = process.stdout;
   const repos = typeof flags.repo === "string" ? collect(flags.repo, []) : flags.repo;
@@ -95,7 +125,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     stopping = signal;
     if (!server) return; // still starting: stopped as soon as it is up
     ui?.unmount();
-    if (!flags.quiet) out.write(`lakes3: ${signal === "q" ? "quit" : signal}, shutting down\n`);
+    if (!flags.quiet && signal !== "EPIPE") out.write(`lakes3: ${signal === "q" ? "quit" : signal}, shutting down\n`);
     Promise.all([server.close(), flags.readyFile && rm(flags.readyFile, { force: true })]).then(
       () => process.exit(0),
       (err: Error) => fail(err.message),
@@ -103,12 +133,16 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // A closed pipe (`lakes3 serve | head -1`) stops the server cleanly: the ephemeral dir and the
+  // ready file go too.
+  out.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") stop("EPIPE");
+  });
 
   server = await startServer({
     port: flags.port,
     host: flags.host,
-    dataDir: flags.dataDir,
-    ephemeral: flags.ephemeral,
+    ...(flags.ephemeral ? { ephemeral: true } : { dataDir: flags.dataDir }),
     repos,
     credentials: { accessKeyId: flags.accessKeyId, secretAccessKey: flags.secretAccessKey },
     region: flags.region,
@@ -146,8 +180,9 @@ async function serve(flags: ServeFlags): Promise<void> {
   });
   if (flags.readyFile) {
     const file = flags.readyFile;
-    await writeFileDurably(file, server.endpoint).catch((err: Error) => {
-      throw new Error(`cannot write ready file ${file}: ${err.message}`);
+    await writeFileDurably(file, server.endpoint).catch(async (err: Error) => {
+      await server?.close(); // removes an ephemeral data dir
+      throw new ConfigError(`cannot write ready file ${file}: ${err.message}`);
     });
   }
   if (useTui) {
@@ -187,7 +222,8 @@ function parseMs(value: string): number {
 async function health(flags: { url: string; timeout: number }): Promise<void> {
   let url: URL;
   try {
-    url = new URL(flags.url);
+    // `127.0.0.1:9000` and `localhost:8000` mean http://
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(flags.url) ? flags.url : `http://${flags.url}`);
   } catch {
     fail(`health: invalid URL ${JSON.stringify(flags.url)}`);
   }
@@ -215,6 +251,10 @@ function fail(message: string): never {
 }
 
 export async function main(argv = process.argv): Promise<void> {
+  // `lakes3 inspect requests | head -1`: the reader went away; that is not an error.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE" && !serving) process.exit(0);
+  });
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {

@@ -28,9 +28,9 @@ import { Reclaimer } from "../storage/reclaimer.js";
 export interface StartOptions {
   port?: number;
   host?: string;
-  /** Data directory (default ./.lakes3); ignored when `ephemeral` is set. */
+  /** Data directory; without it, a fresh temporary one (see `ephemeral`). */
   dataDir?: string;
-  /** Use a fresh temporary data dir, removed on close. */
+  /** Use a fresh temporary data dir, removed on close (the default when no `dataDir` is given). */
   ephemeral?: boolean;
   repos?: string[];
   credentials?: { accessKeyId: string; secretAccessKey: string };
@@ -93,7 +93,20 @@ export interface LakeS3Server {
   reset(): Promise<void>;
 }
 
+const START_OPTIONS: readonly (keyof StartOptions)[] = [
+  "port", "host", "dataDir", "ephemeral", "repos", "credentials", "region", "domains", "mode", "corsOrigins",
+  "timeouts", "fixtures", "onWarning", "onListening", "log", "acceptDamage",
+];
+
+/**
+ * Start a server. Without `dataDir` it uses a fresh temporary data dir, removed on close (as with
+ * `ephemeral: true`), so a test never writes into its working directory by accident.
+ */
 export async function startServer(options: StartOptions = {}): Promise<LakeS3Server> {
+  const unknown = Object.keys(options).filter((k) => !START_OPTIONS.includes(k as keyof StartOptions));
+  if (unknown.length > 0) throw new ConfigError(`startServer: unknown option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")} (known: ${START_OPTIONS.join(", ")})`);
+  if (options.ephemeral && options.dataDir !== undefined) throw new ConfigError("startServer: ephemeral uses a temporary data dir and dataDir names one: pass one of them");
+  options = { ...options, ephemeral: options.ephemeral ?? options.dataDir === undefined };
   const fixtures = options.fixtures === undefined ? undefined : await fixturesDir(options.fixtures);
   const input = {
     port: options.port,
@@ -319,7 +332,7 @@ function listen(server: http.Server, config: Config): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       const where = `${config.host}:${config.port}`;
-      if (err.code === "EADDRINUSE") reject(new ListenError(`port ${config.port} is already in use on ${config.host} (try --port 0 for any free port)`));
+      if (err.code === "EADDRINUSE") reject(new ListenError(`port ${config.port} is already in use on ${config.host} (pick another, or port 0 for any free one)`));
       else if (err.code === "EACCES") reject(new ListenError(`no permission to listen on ${where}`));
       else reject(new ListenError(`cannot listen on ${where}: ${err.message}`));
     };
