@@ -20,7 +20,7 @@ import { StorageError } from "../storage/errors.js";
 import { isVirtualHostRequest, parseRequest, requestHeader, type S3Request } from "../protocol/request.js";
 import { writeError, writeResult, type ErrorContext } from "../protocol/respond.js";
 import { isFormUpload, route, type Route } from "../protocol/route.js";
-import { objectErrorContext } from "../operations/address.js";
+import { emptyKeyError, objectErrorContext } from "../operations/address.js";
 import { OPERATIONS } from "../operations/index.js";
 import type { ObjectContext, OperationContext, Services } from "../operations/types.js";
 
@@ -174,7 +174,7 @@ export function createGateway(options: GatewayOptions): Handler {
     const objectCtx = ctx as ObjectContext;
     objectCtx.ref = config.mode === "lakefs" ? parsed.ref! : repo!.defaultBranch;
     objectCtx.path = parsed.path ?? "";
-    if (objectCtx.path === "") throw new S3Error("NoSuchKey", { bucket: name, resource: `${objectCtx.ref}@${name}` });
+    if (objectCtx.path === "") throw emptyKeyError(objectCtx);
     return objectCtx;
   }
 
