@@ -273,3 +273,22 @@ describe("startServer (issue 15)", () => {
     await expect(startServer({ port: 0, prot: 1 } as never)).rejects.toThrow(/startServer: unknown option "prot"/);
   });
 });
+
+describe("`npx lakes3 serve &` in a script (issue 15)", () => {
+  it("under npm exec, the server stops cleanly when its parent is killed: port, ready file and ephemeral dir go", async () => {
+    const tmp = await mkdtemp(path.join(dir, "tmp-"));
+    const ready = path.join(dir, "npx-ready");
+    // A stand-in for npm exec: a shell that runs lakes3 and is then killed, as `kill $!` kills npm.
+    const parent = spawn("sh", ["-c", `"${process.execPath}" "${BIN}" serve --port 0 --no-tui --quiet --ephemeral --ready-file "${ready}"; sleep 60`], {
+      env: { ...process.env, npm_command: "exec", TMPDIR: tmp },
+      stdio: "ignore",
+    });
+    children.push(parent);
+    const url = await waitFor(async () => existsSync(ready) && (await readFile(ready, "utf8")), { message: "the ready file" });
+    expect((await fetch(`${url}/_health`)).status).toBe(200);
+    parent.kill("SIGKILL");
+    await waitFor(() => !existsSync(ready), { message: "the ready file to be removed" });
+    await waitFor(async () => (await readdir(tmp)).length === 0, { message: "the ephemeral dir to go" });
+    await waitFor(async () => (await fetch(`${url}/_health`).then(() => "up", () => "down")) === "down", { message: "the port to be released" });
+  });
+});

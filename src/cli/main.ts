@@ -133,6 +133,15 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
   }
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // Started through `npx lakes3 serve … &`, the job's pid is npm's: when a script kills it, npm
+  // exits without passing the signal on. So under npm exec, the server stops (cleanly) once its
+  // parent is gone, rather than outliving it with the port, the ready file and the ephemeral dir.
+  if (process.env["npm_command"] === "exec") {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) stop("parent exited");
+    }, 250).unref();
+  }
   // A closed pipe (`lakes3 serve | head -1`) stops the server cleanly: the ephemeral dir and the
   // ready file go too.
   out.on("error", (err: NodeJS.ErrnoException) => {
