@@ -4,7 +4,8 @@
  * loopback admin route, found through <dataDir>/server.json. Human tables by default, --json for
  * scripts. Exit codes: 0 found, 1 not found (or unreachable), 2 usage.
  */
-import { mkdir, readFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
@@ -12,7 +13,7 @@ import { DEFAULTS, SERVER_FILE } from "../server/config.js";
 import { formatBytes, textLine } from "../log/sinks.js";
 import type { RequestEvent } from "../log/events.js";
 import { FsBlobStore } from "../storage/blob-store.js";
-import { MetadataStore, StoreLockedError } from "../storage/metadata-store.js";
+import { MetadataStore, StoreLockedError, StoreOpenError } from "../storage/metadata-store.js";
 import { Catalog } from "../versioning/catalog.js";
 import { answer, NotFound, type ListedObject, type Summary } from "../inspect/queries.js";
 import { hasProblems, type DoctorReport } from "../inspect/doctor.js";
@@ -61,7 +62,20 @@ export async function recordedServerUrl(dir: string): Promise<string> {
 /** Ask a query of the data dir: directly, or through the server that holds it. */
 export async function ask(dataDir: string, query: string, params: Record<string, string | undefined>): Promise<unknown> {
   const dir = path.resolve(dataDir);
-  const store = await openDataDir(dir);
+  let copy: string | undefined;
+  let store: MetadataStore | "locked";
+  try {
+    store = await openDataDir(dir);
+  } catch (err) {
+    // LevelDB must write to open a store (its lock, its log): a read-only data dir (a mounted
+    // artifact, a CI cache) is inspected from a copy of its metadata instead.
+    if (!(err instanceof StoreOpenError) || !/read-only file system|permission denied/i.test(err.message)) throw err;
+    copy = await mkdtemp(path.join(os.tmpdir(), "lakes3-inspect-"));
+    process.stderr.write(`lakes3: ${dir} cannot be written, so this reads a copy of its metadata\n`);
+    await cp(path.join(dir, "metadata"), path.join(copy, "metadata"), { recursive: true });
+    store = new MetadataStore(path.join(copy, "metadata"), copy);
+    await store.open();
+  }
   if (store === "locked") return askServer(dir, query, params);
   try {
     return await answer({ catalog: new Catalog(store), blobs: new FsBlobStore(dir, store.inlineBlobs), dataDir: dir }, query, params);
@@ -70,6 +84,7 @@ export async function ask(dataDir: string, query: string, params: Record<string,
     throw err;
   } finally {
     await store.close();
+    if (copy) await rm(copy, { recursive: true, force: true });
   }
 }
 

@@ -285,6 +285,24 @@ describe("a data dir that cannot be used: one clear line", () => {
     expect(r.stderr).toBe(`lakes3: cannot use data dir ${file}: it (or a folder on its path) is a file, not a directory (pass another --data-dir)\n`);
   });
 
+  it.skipIf(!canMount)("`inspect` and `doctor` read a read-only data dir (from a copy of its metadata), saying so in one line", async () => {
+    const { dir } = await dataDirWithObjects("ro-inspect", 2);
+    const mnt = await mkdtemp(path.join(root, "ro-inspect-"));
+    execFileSync("mount", ["--bind", dir, mnt]);
+    execFileSync("mount", ["-o", "remount,ro,bind", mnt]);
+    try {
+      const summary = await run(["inspect", "--data-dir", mnt, "--json"]);
+      expect(summary.code, summary.stderr).toBe(0);
+      expect(JSON.parse(summary.stdout)).toMatchObject({ repositories: 1, objects: 2, blobFiles: 2 });
+      expect(summary.stderr).toBe(`lakes3: ${mnt} cannot be written, so this reads a copy of its metadata\n`);
+      const doctor = await run(["doctor", "--data-dir", mnt, "--verify"]);
+      expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
+      expect(doctor.stdout).toMatch(/ok: every record has its data/);
+    } finally {
+      execFileSync("umount", ["-l", mnt]);
+    }
+  });
+
   it.skipIf(!canMount)("a data dir on a read-only file system", async () => {
     const { dir } = await dataDirWithObjects("ro-start", 1);
     const mnt = await mkdtemp(path.join(root, "ro-start-"));
