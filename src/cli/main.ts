@@ -12,6 +12,7 @@ import { ListenError, startServer, type LakeS3Server } from "../server/lifecycle
 import { writeFileDurably } from "../storage/durable-file.js";
 import { CliExit, registerDoctor, registerInspect } from "./inspect-commands.js";
 import { registerRepoCommands } from "./repo-commands.js";
+import { registerVersioningCommands } from "./versioning-commands.js";
 import { StoreLockedError } from "../storage/metadata-store.js";
 
 const VERSION = "0.1.0";
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerDoctor(program);
   registerRepoCommands(program);
+  registerVersioningCommands(program);
   return program;
 }
 

@@ -1,0 +1,205 @@
+/**
+ * The rest of lakectl's versioning workflow from the shell: `tag create|list|delete`, `branch
+ * delete|reset|revert`, `merge`, `cherry-pick` and `show`. Each is one call of the lakeFS REST API
+ * (/api/v1): of the server at `--url` (LAKES3_URL), else of the server that holds the data dir, else
+ * of one started in-process on the data dir for the length of the command. One code path, and the
+ * same answers (and `--json` shapes) as lakeFS's API.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { Command, Option } from "commander";
+import { DEFAULTS } from "../server/config.js";
+import { startServer } from "../server/lifecycle.js";
+import { CliExit, recordedServerUrl } from "./inspect-commands.js";
+import { StoreLockedError } from "../storage/metadata-store.js";
+
+interface Flags {
+  dataDir: string;
+  url?: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  json?: boolean;
+}
+
+interface Session {
+  call(method: string, apiPath: string, body?: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** The REST API to talk to (see the file comment). */
+async function open(flags: Flags): Promise<Session> {
+  let url = flags.url ?? process.env["LAKES3_URL"];
+  let close = async () => {};
+  if (!url) {
+    const dir = path.resolve(flags.dataDir);
+    if (!existsSync(path.join(dir, "metadata"))) throw new CliExit(1, `no lakes3 data in ${dir} (pass --data-dir, or --url of a running server)`);
+    try {
+      const server = await startServer({ dataDir: dir, port: 0, credentials: { accessKeyId: flags.accessKeyId, secretAccessKey: flags.secretAccessKey }, onWarning: (m) => process.stderr.write(`lakes3: ${m}\n`) });
+      url = server.endpoint;
+      close = () => server.close();
+    } catch (err) {
+      if (!(err instanceof StoreLockedError)) throw err;
+      url = await recordedServerUrl(dir);
+    }
+  }
+  const base = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url.replace(/\/+$/, "") : `http://${url}`;
+  const auth = "Basic " + Buffer.from(`${flags.accessKeyId}:${flags.secretAccessKey}`).toString("base64");
+  return {
+    async call(method, apiPath, body) {
+      let res: Response;
+      try {
+        res = await fetch(`${base}/api/v1${apiPath}`, { method, headers: { authorization: auth, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+      } catch {
+        throw new CliExit(1, `no lakes3 server answers at ${base}`);
+      }
+      const text = await res.text();
+      const json: unknown = text && (res.headers.get("content-type") ?? "").includes("json") ? JSON.parse(text) : text;
+      if (!res.ok) throw new CliExit(1, `${(json as { message?: string }).message ?? text} (HTTP ${res.status})`);
+      return json;
+    },
+    close,
+  };
+}
+
+async function run(flags: Flags, fn: (s: Session) => Promise<{ data: unknown; human: string }>): Promise<void> {
+  const s = await open(flags);
+  try {
+    const { data, human } = await fn(s);
+    process.stdout.write((flags.json ? JSON.stringify(data ?? null, null, 2) : human) + "\n");
+  } finally {
+    await s.close();
+  }
+}
+
+function flagsOn(cmd: Command, example: string): Command {
+  return cmd
+    .addOption(new Option("-d, --data-dir <dir>", "the data dir").env("LAKES3_DATA_DIR").default(DEFAULTS.dataDir))
+    .addOption(new Option("--url <url>", "a running server instead of the data dir").env("LAKES3_URL"))
+    .addOption(new Option("--access-key-id <id>", "key pair for the server's API").env("LAKES3_ACCESS_KEY_ID").default(DEFAULTS.accessKeyId))
+    .addOption(new Option("--secret-access-key <secret>", "").env("LAKES3_SECRET_ACCESS_KEY").default(DEFAULTS.secretAccessKey, "the quickstart secret"))
+    .option("--json", "the API's JSON answer")
+    .addHelpText("after", `\nExample:\n  ${example}`);
+}
+
+/** `REPO/NAME` → parts. */
+function address(value: string, what = "REPO/REF"): { repo: string; name: string } {
+  const slash = value.indexOf("/");
+  if (slash <= 0 || slash === value.length - 1) throw new CliExit(2, `expected ${what}, got ${JSON.stringify(value)}`);
+  return { repo: value.slice(0, slash), name: value.slice(slash + 1) };
+}
+
+const e = encodeURIComponent;
+const parentNumber = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new CliExit(2, `--parent-number expects a whole number, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+interface ApiCommit {
+  id: string;
+  parents: string[];
+  committer: string;
+  message: string;
+  creation_date: number;
+  metadata?: Record<string, string>;
+}
+
+export function registerVersioningCommands(program: Command): void {
+  const tag = program.command("tag").description("tags (read-only names for commits)");
+  flagsOn(tag.command("create <repo/tag> <ref>").description("tag the commit a ref points at"), "lakes3 tag create my-repo/v1.0 main").action(
+    async (at: string, ref: string, o: Flags) => {
+      const { repo, name } = address(at, "REPO/TAG");
+      await run(o, async (s) => {
+        const t = (await s.call("POST", `/repositories/${e(repo)}/tags`, { id: name, ref })) as { id: string; commit_id: string };
+        return { data: t, human: `created tag ${t.id} at ${t.commit_id}` };
+      });
+    },
+  );
+  flagsOn(tag.command("list <repo>").description("list tags"), "lakes3 tag list my-repo").action(async (repo: string, o: Flags) => {
+    await run(o, async (s) => {
+      const { results } = (await s.call("GET", `/repositories/${e(repo)}/tags?amount=1000`)) as { results: { id: string; commit_id: string }[] };
+      return { data: results, human: results.length === 0 ? "(no tags)" : results.map((t) => `${t.id.padEnd(30)} ${t.commit_id}`).join("\n") };
+    });
+  });
+  flagsOn(tag.command("delete <repo/tag>").description("delete a tag"), "lakes3 tag delete my-repo/v1.0").action(async (at: string, o: Flags) => {
+    const { repo, name } = address(at, "REPO/TAG");
+    await run(o, async (s) => {
+      await s.call("DELETE", `/repositories/${e(repo)}/tags/${e(name)}`);
+      return { data: { deleted: name }, human: `deleted tag ${name}` };
+    });
+  });
+
+  const branch = program.commands.find((c) => c.name() === "branch") ?? program.command("branch").description("branches");
+  flagsOn(branch.command("delete <repo/branch>").description("delete a branch and its uncommitted changes"), "lakes3 branch delete my-repo/dev").action(
+    async (at: string, o: Flags) => {
+      const { repo, name } = address(at, "REPO/BRANCH");
+      await run(o, async (s) => {
+        await s.call("DELETE", `/repositories/${e(repo)}/branches/${e(name)}`);
+        return { data: { deleted: name }, human: `deleted branch ${name}` };
+      });
+    },
+  );
+  flagsOn(branch.command("reset <repo/branch>").description("discard uncommitted changes: all of them, one object, or a prefix"), "lakes3 branch reset my-repo/dev --prefix raw/")
+    .option("--object <path>", "only this object")
+    .option("--prefix <prefix>", "only objects under this prefix")
+    .action(async (at: string, o: Flags & { object?: string; prefix?: string }) => {
+      const { repo, name } = address(at, "REPO/BRANCH");
+      if (o.object !== undefined && o.prefix !== undefined) throw new CliExit(2, "--object and --prefix: choose one");
+      const body = o.object !== undefined ? { type: "object", path: o.object } : o.prefix !== undefined ? { type: "common_prefix", path: o.prefix } : { type: "reset" };
+      await run(o, async (s) => {
+        await s.call("PUT", `/repositories/${e(repo)}/branches/${e(name)}`, body);
+        return { data: body, human: `reset ${name}${o.object !== undefined ? ` (object ${o.object})` : o.prefix !== undefined ? ` (prefix ${o.prefix})` : ""}` };
+      });
+    });
+  flagsOn(branch.command("revert <repo/branch> <ref>").description("undo a commit's changes on a branch with a new commit"), "lakes3 branch revert my-repo/main main~1")
+    .option("--parent-number <n>", "for a merge commit: the parent to revert to", "0")
+    .action(async (at: string, ref: string, o: Flags & { parentNumber: string }) => {
+      const { repo, name } = address(at, "REPO/BRANCH");
+      await run(o, async (s) => {
+        await s.call("POST", `/repositories/${e(repo)}/branches/${e(name)}/revert`, { ref, parent_number: parentNumber(o.parentNumber) });
+        const head = (await s.call("GET", `/repositories/${e(repo)}/commits/${e(name)}`)) as ApiCommit;
+        return { data: head, human: `reverted ${ref} on ${name}: ${head.id}` };
+      });
+    });
+
+  flagsOn(program.command("merge <repo/source> <repo/destination>").description("merge a ref into a branch"), "lakes3 merge my-repo/dev my-repo/main")
+    .option("-m, --message <message>", "the merge commit's message")
+    .addOption(new Option("--strategy <strategy>", "how conflicts resolve").choices(["dest-wins", "source-wins"]))
+    .action(async (source: string, dest: string, o: Flags & { message?: string; strategy?: string }) => {
+      const src = address(source);
+      const dst = address(dest, "REPO/BRANCH");
+      if (src.repo !== dst.repo) throw new CliExit(2, `source and destination must be in one repository (${src.repo}, ${dst.repo})`);
+      await run(o, async (s) => {
+        const r = (await s.call("POST", `/repositories/${e(src.repo)}/refs/${e(src.name)}/merge/${e(dst.name)}`, { message: o.message, strategy: o.strategy })) as { reference: string };
+        return { data: r, human: `merged ${src.name} into ${dst.name}: ${r.reference}` };
+      });
+    });
+
+  flagsOn(program.command("cherry-pick <repo/ref> <repo/branch>").description("apply a commit's changes to a branch as a new commit"), "lakes3 cherry-pick my-repo/dev my-repo/main")
+    .option("--parent-number <n>", "for a merge commit: the parent to diff against", "0")
+    .action(async (from: string, onto: string, o: Flags & { parentNumber: string }) => {
+      const ref = address(from);
+      const br = address(onto, "REPO/BRANCH");
+      await run(o, async (s) => {
+        const c = (await s.call("POST", `/repositories/${e(br.repo)}/branches/${e(br.name)}/cherry-pick`, { ref: ref.name, parent_number: parentNumber(o.parentNumber) })) as ApiCommit;
+        return { data: c, human: `cherry-picked ${ref.name} onto ${br.name}: ${c.id}` };
+      });
+    });
+
+  flagsOn(program.command("show <repo/ref>").description("the commit a ref points at"), "lakes3 show my-repo/main~1").action(async (at: string, o: Flags) => {
+    const { repo, name } = address(at);
+    await run(o, async (s) => {
+      const c = (await s.call("GET", `/repositories/${e(repo)}/commits/${e(name)}`)) as ApiCommit;
+      const lines = [
+        `commit ${c.id}`,
+        ...(c.parents.length > 1 ? [`Merge:  ${c.parents.map((p) => p.slice(0, 12)).join(" ")}`] : []),
+        `Date:   ${new Date(c.creation_date * 1000).toISOString()}`,
+        ...(c.committer ? [`Author: ${c.committer}`] : []),
+        ...Object.entries(c.metadata ?? {}).map(([k, v]) => `Meta:   ${k}=${v}`),
+        "",
+        `    ${c.message}`,
+      ];
+      return { data: c, human: lines.join("\n") };
+    });
+  });
+}
