@@ -208,4 +208,21 @@ describe("the request log in the data dir", () => {
     expect(kept.at(-1)?.id).toBe(`r${total - 1}`);
     expect(kept[0]?.id).toBe(`r${total - REQUEST_LOG_CAPACITY}`);
   });
+
+  it("keeps the failures apart, so that they outlive any amount of successful traffic (inspect requests --errors)", async () => {
+    const dataDir = path.join(dir, "failures");
+    await mkdir(dataDir, { recursive: true });
+    const log = new RequestLog();
+    const store = new RequestStore(dataDir);
+    await store.attach(log);
+    for (let i = 0; i < 5; i++) log.end(log.start({ id: `bad${i}`, source: "s3", method: "GET", operation: "GetObject", path: `missing${i}` }), { status: 404, errorCode: "NoSuchKey" });
+    for (let i = 0; i < 2 * REQUEST_LOG_CAPACITY + 100; i++) {
+      log.end(log.start({ id: `ok${i}`, source: "s3", method: "GET", operation: "GetObject", path: `k${i}` }), { status: 200 });
+      if (i % 1000 === 999) await store.flush();
+    }
+    await store.close();
+    expect((await readRequests(dataDir)).some((e) => e.id.startsWith("bad"))).toBe(false);
+    const { requests } = await import("../src/inspect/queries.js");
+    expect((await requests({ dataDir }, { errors: true })).map((e) => e.id)).toEqual(["bad0", "bad1", "bad2", "bad3", "bad4"]);
+  });
 });

@@ -7,7 +7,7 @@ import { isTombstone, SEP, type ObjectRecord } from "../storage/metadata-store.j
 import { isInlineBlob, type BlobStore } from "../storage/blob-store.js";
 import { rangeFor } from "../storage/keys.js";
 import type { Catalog } from "../versioning/catalog.js";
-import { readRequests } from "../log/request-store.js";
+import { isFailure, readRequests } from "../log/request-store.js";
 import type { RequestEvent } from "../log/events.js";
 import { doctor } from "./doctor.js";
 
@@ -149,8 +149,9 @@ export async function uploads(s: InspectSources) {
 }
 
 export async function requests(s: Pick<InspectSources, "dataDir">, options: { errors?: boolean; since?: number; limit?: number } = {}): Promise<RequestEvent[]> {
-  const all = await readRequests(s.dataDir);
-  const filtered = all.filter((e) => (!options.errors || (e.status ?? 0) >= 400) && (options.since === undefined || e.startedAt >= options.since));
+  // Failures come from their own log, so that they outlive any amount of successful traffic.
+  const all = await readRequests(s.dataDir, undefined, options.errors ? "errors" : "all");
+  const filtered = all.filter((e) => (!options.errors || isFailure(e)) && (options.since === undefined || e.startedAt >= options.since));
   return options.limit ? filtered.slice(-options.limit) : filtered;
 }
 

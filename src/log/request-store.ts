@@ -1,9 +1,10 @@
 /**
  * The request log on disk: a sink of the RequestLog that appends finished requests as JSON lines
- * to <dataDir>/requests.log, rotating to requests.1.log every `capacity` lines or `maxBytes`
- * bytes, whichever comes first, so the data dir keeps the last requests (at most twice that) for
- * `lakes3 inspect requests`. Events carry masked, clipped headers only; appends are batched and
- * never block a request.
+ * to <dataDir>/requests.log, and failed ones (status 400 and up) also to requests.errors.log, so
+ * the last failures survive any amount of successful traffic. Each file rotates to a `.1` file every
+ * `capacity` lines or `maxBytes` bytes, whichever comes first, so the data dir keeps the last
+ * requests (at most twice that) for `lakes3 inspect requests [--errors]`. Events carry masked,
+ * clipped headers only; appends are batched and never block a request.
  */
 import { createReadStream } from "node:fs";
 import { appendFile, rename, stat } from "node:fs/promises";
@@ -16,55 +17,43 @@ export const REQUEST_LOG_CAPACITY = 10_000;
 export const REQUEST_LOG_MAX_BYTES = 16 << 20;
 const FLUSH_MS = 200;
 
-export class RequestStore {
-  private pending: string[] = [];
+/** The two logs: every request, and the failures alone. */
+const FILES = { all: "requests", errors: "requests.errors" } as const;
+type Which = keyof typeof FILES;
+
+/** An append-only JSON-lines file that rotates to `<name>.1.log` past a line or byte budget. */
+class RotatingLog {
   private lines = 0;
   private bytes = 0;
-  private timer?: NodeJS.Timeout;
-  private writing: Promise<void> = Promise.resolve();
-  private unsubscribe?: () => void;
+  private pending: string[] = [];
 
   constructor(
-    private readonly dataDir: string,
-    private readonly capacity = REQUEST_LOG_CAPACITY,
-    private readonly maxBytes = REQUEST_LOG_MAX_BYTES,
+    private readonly dir: string,
+    private readonly name: string,
+    private readonly capacity: number,
+    private readonly maxBytes: number,
   ) {}
 
   get file(): string {
-    return path.join(this.dataDir, "requests.log");
+    return path.join(this.dir, `${this.name}.log`);
   }
 
-  /** Start persisting the log's finished requests. */
-  async attach(log: RequestLog): Promise<void> {
+  async open(): Promise<void> {
     this.lines = await countLines(this.file);
     this.bytes = (await stat(this.file).catch(() => ({ size: 0 }))).size;
-    this.unsubscribe = log.subscribe((event, phase) => {
-      if (phase !== "end") return;
-      this.pending.push(JSON.stringify(event));
-      this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
-    });
   }
 
-  /** Write what is pending (also on close). */
-  flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+  push(line: string): void {
+    this.pending.push(line);
+  }
+
+  async write(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
-    this.writing = this.writing.then(() => this.write(batch)).catch(() => undefined);
-    return this.writing;
-  }
-
-  async close(): Promise<void> {
-    this.unsubscribe?.();
-    await this.flush();
-  }
-
-  private async write(batch: string[]): Promise<void> {
     if (batch.length === 0) return;
     const text = batch.join("\n") + "\n";
     if (this.lines + batch.length > this.capacity || this.bytes + text.length > this.maxBytes) {
-      await rename(this.file, path.join(this.dataDir, "requests.1.log")).catch(() => undefined);
+      await rename(this.file, path.join(this.dir, `${this.name}.1.log`)).catch(() => undefined);
       this.lines = 0;
       this.bytes = 0;
     }
@@ -74,10 +63,56 @@ export class RequestStore {
   }
 }
 
-/** The persisted requests, oldest first (at most the last `limit`). */
-export async function readRequests(dataDir: string, limit = REQUEST_LOG_CAPACITY): Promise<RequestEvent[]> {
+export class RequestStore {
+  private readonly logs: Record<Which, RotatingLog>;
+  private timer?: NodeJS.Timeout;
+  private writing: Promise<void> = Promise.resolve();
+  private unsubscribe?: () => void;
+
+  constructor(dataDir: string, capacity = REQUEST_LOG_CAPACITY, maxBytes = REQUEST_LOG_MAX_BYTES) {
+    this.logs = { all: new RotatingLog(dataDir, FILES.all, capacity, maxBytes), errors: new RotatingLog(dataDir, FILES.errors, capacity, maxBytes) };
+  }
+
+  get file(): string {
+    return this.logs.all.file;
+  }
+
+  /** Start persisting the log's finished requests. */
+  async attach(log: RequestLog): Promise<void> {
+    await Promise.all([this.logs.all.open(), this.logs.errors.open()]);
+    this.unsubscribe = log.subscribe((event, phase) => {
+      if (phase !== "end") return;
+      const line = JSON.stringify(event);
+      this.logs.all.push(line);
+      if (isFailure(event)) this.logs.errors.push(line);
+      this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+    });
+  }
+
+  /** Write what is pending (also on close). */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.writing = this.writing.then(() => Promise.all([this.logs.all.write(), this.logs.errors.write()])).then(
+      () => undefined,
+      () => undefined,
+    );
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    await this.flush();
+  }
+}
+
+/** A request that failed: what `--errors` lists and the failures log keeps. */
+export const isFailure = (e: RequestEvent) => (e.status ?? 0) >= 400;
+
+/** The persisted requests (or the failures alone), oldest first (at most the last `limit`). */
+export async function readRequests(dataDir: string, limit = REQUEST_LOG_CAPACITY, which: Which = "all"): Promise<RequestEvent[]> {
   const out: RequestEvent[] = [];
-  for (const name of ["requests.1.log", "requests.log"]) {
+  for (const name of [`${FILES[which]}.1.log`, `${FILES[which]}.log`]) {
     const file = path.join(dataDir, name);
     if (!(await stat(file).catch(() => undefined))) continue;
     for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
