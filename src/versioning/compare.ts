@@ -35,19 +35,28 @@ export class RefComparer {
     private readonly commits: CommitManager,
   ) {}
 
-  /** Committed differences between two refs; `three_dot` diffs from their merge base. */
+  /**
+   * Committed differences between two refs. `two_dot`: left's tree against right's (graveler
+   * Diff). `three_dot` (the default), as graveler's Compare (pkg/graveler/committed/
+   * compare_iterator.go): what merging right into left would do to left, judged through their
+   * merge base: a path changed only on the left, or identically on both sides, is not listed; a
+   * path changed differently on both sides is a `conflict`.
+   */
   async *diffRefs(repo: string, left: string, right: string, type: "two_dot" | "three_dot" = "three_dot"): AsyncGenerator<DiffEntry> {
     const l = await this.refs.resolve(repo, left);
     const r = await this.refs.resolve(repo, right);
     if (!l?.commitId) throw notFound(`ref ${left}`);
     if (!r?.commitId) throw notFound(`ref ${right}`);
-    let leftTree = l.tree;
-    if (type === "three_dot") {
-      const base = await this.mergeBase(repo, l.commitId, r.commitId);
-      leftTree = base ? base.tree : EMPTY_TREE;
-    }
-    for await (const [path, a, b] of this.trees.diff(repo, leftTree, r.tree)) {
-      yield { type: !a ? "added" : !b ? "removed" : "changed", path, record: b ?? a };
+    const baseTree = type === "three_dot" ? ((await this.mergeBase(repo, l.commitId, r.commitId))?.tree ?? EMPTY_TREE) : undefined;
+    for await (const [path, a, b] of this.trees.diff(repo, l.tree, r.tree)) {
+      const type = !a ? "added" : !b ? "removed" : "changed";
+      if (baseTree === undefined) {
+        yield { type, path, record: b ?? a };
+        continue;
+      }
+      const base = await this.trees.get(repo, baseTree, path);
+      if (sameObject(base, b)) continue; // changed (added, removed) only on the left
+      yield { type: sameObject(base, a) ? type : "conflict", path, record: b ?? a };
     }
   }
 

@@ -1,0 +1,127 @@
+/**
+ * lakeFS fidelity (issue 13): behaviours checked against lakeFS's own source (treeverse/lakeFS at
+ * 71a45eeb); each test names the file it follows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { apiClient, expectSchema, type Api } from "./helpers.js";
+
+let t: TestServer;
+let api: Api;
+let repoCount = 0;
+
+beforeAll(async () => {
+  t = await startTestServer();
+  api = apiClient(t);
+});
+afterAll(async () => {
+  await t.close();
+});
+
+/** A fresh repository (main, with an initial commit) for one test. */
+async function newRepo(): Promise<string> {
+  const name = `fidelity-${++repoCount}`;
+  const res = await api("POST", "/repositories", { json: { name, storage_namespace: `local://${name}`, default_branch: "main" } });
+  expect(res.status, res.text).toBe(201);
+  return name;
+}
+
+async function put(repo: string, key: string, body: string, headers: Record<string, string> = {}) {
+  const res = await t.raw({ method: "PUT", path: `/${repo}/${key}`, body, headers });
+  expect(res.status, res.body).toBe(200);
+  return res;
+}
+
+async function del(repo: string, key: string) {
+  expect((await t.raw({ method: "DELETE", path: `/${repo}/${key}` })).status).toBe(204);
+}
+
+async function commit(repo: string, branch: string, json: Record<string, unknown> = { message: "c" }) {
+  const res = await api("POST", `/repositories/${repo}/branches/${branch}/commits`, { json });
+  expect(res.status, res.text).toBe(201);
+  return res.json as { id: string; creation_date: number; metadata: Record<string, string> };
+}
+
+async function branch(repo: string, name: string, source: string) {
+  const res = await api("POST", `/repositories/${repo}/branches`, { json: { name, source } });
+  expect(res.status, res.text).toBe(201);
+}
+
+async function diff(repo: string, left: string, right: string, type?: string): Promise<string[]> {
+  const res = await api("GET", `/repositories/${repo}/refs/${left}/diff/${right}${type ? `?type=${type}` : ""}`);
+  expect(res.status, res.text).toBe(200);
+  expectSchema(res.json, "DiffList");
+  return (res.json.results as { type: string; path: string }[]).map((d) => `${d.type} ${d.path}`);
+}
+
+// lakeFS: pkg/api/controller.go DiffRefs (three_dot → Catalog.Compare, two_dot → Catalog.Diff);
+// pkg/graveler/graveler.go Compare; pkg/graveler/committed/compare_iterator.go (the cases);
+// pkg/catalog/entry.go EntryToValue (identity = size, ETag, user metadata, content type, so the
+// same bytes written separately on two branches are the same entry).
+describe("diff between refs (pkg/graveler/committed/compare_iterator.go)", () => {
+  it("three-dot compares both sides through the merge base: identical changes unlisted, different changes conflict", async () => {
+    const repo = await newRepo();
+    for (const k of ["both-changed", "dest-changed", "src-changed", "src-removed", "dest-removed", "dest-removed-src-changed", "same-changed"]) await put(repo, `main/${k}`, `base ${k}`);
+    await commit(repo, "main");
+    await branch(repo, "dev", "main");
+
+    await put(repo, "main/same-added", "identical bytes");
+    await put(repo, "dev/same-added", "identical bytes");
+    await put(repo, "main/same-changed", "identical change");
+    await put(repo, "dev/same-changed", "identical change");
+    await put(repo, "main/both-added", "main's");
+    await put(repo, "dev/both-added", "dev's");
+    await put(repo, "main/both-changed", "main's");
+    await put(repo, "dev/both-changed", "dev's");
+    await put(repo, "main/dest-changed", "main only");
+    await put(repo, "dev/src-changed", "dev only");
+    await put(repo, "dev/src-added", "dev only");
+    await put(repo, "main/dest-added", "main only");
+    await del(repo, "dev/src-removed");
+    await del(repo, "main/dest-removed");
+    await del(repo, "main/dest-removed-src-changed");
+    await put(repo, "dev/dest-removed-src-changed", "dev's");
+    await commit(repo, "main");
+    await commit(repo, "dev");
+
+    const threeDot = [
+      "conflict both-added",
+      "conflict both-changed",
+      "conflict dest-removed-src-changed",
+      "added src-added",
+      "changed src-changed",
+      "removed src-removed",
+    ].sort((a, b) => (a.split(" ")[1]! < b.split(" ")[1]! ? -1 : 1));
+    expect(await diff(repo, "main", "dev")).toEqual(threeDot);
+    expect(await diff(repo, "main", "dev", "three_dot")).toEqual(threeDot);
+
+    // Two-dot is the plain difference of the two trees (pkg/graveler/graveler.go Diff); an
+    // identical entry on both sides is no difference either.
+    expect(await diff(repo, "main", "dev", "two_dot")).toEqual([
+      "changed both-added",
+      "changed both-changed",
+      "removed dest-added",
+      "changed dest-changed",
+      "added dest-removed",
+      "added dest-removed-src-changed",
+      "added src-added",
+      "changed src-changed",
+      "removed src-removed",
+    ]);
+  });
+
+  it("a merge whose only overlap is an identical change on both sides succeeds", async () => {
+    const repo = await newRepo();
+    await put(repo, "main/base", "base");
+    await commit(repo, "main");
+    await branch(repo, "dev", "main");
+    await put(repo, "main/same", "identical bytes");
+    await put(repo, "dev/same", "identical bytes");
+    await put(repo, "dev/other", "dev only");
+    await commit(repo, "main");
+    await commit(repo, "dev");
+    const res = await api("POST", `/repositories/${repo}/refs/dev/merge/main`, { json: {} });
+    expect(res.status, res.text).toBe(200);
+    expect(await diff(repo, "main", "dev")).toEqual([]);
+  });
+});
