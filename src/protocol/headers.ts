@@ -105,8 +105,10 @@ export function readConditions(headers: Headers, prefix = ""): Conditions {
  * `If-Match: <etag>`. Returns a check to run atomically against the current record.
  */
 export function writeCondition(headers: Headers): ((current: ObjectRecord | undefined) => void) | undefined {
-  const ifNoneMatch = header(headers, "if-none-match");
-  const ifMatch = header(headers, "if-match");
+  // An empty header is no condition, as lakeFS reads it (Go's Header.Get; putobject.go
+  // ifNoneMatchHeader): SDK middlewares send `If-None-Match:` empty.
+  const ifNoneMatch = header(headers, "if-none-match") || undefined;
+  const ifMatch = header(headers, "if-match") || undefined;
   if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
   if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== "*") {
     throw new S3Error("NotImplemented", "If-None-Match only supports the value '*' on writes.");

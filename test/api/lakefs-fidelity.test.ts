@@ -125,3 +125,29 @@ describe("diff between refs (pkg/graveler/committed/compare_iterator.go)", () =>
     expect(await diff(repo, "main", "dev")).toEqual([]);
   });
 });
+
+// lakeFS: pkg/gateway/operations/putobject.go ifNoneMatchHeader / ifMatchHeader (an empty header,
+// as Go's Header.Get gives it, is no condition), used by PutObject and postobject.go
+// (CompleteMultipartUpload).
+describe("an empty If-None-Match or If-Match on a write is no condition (pkg/gateway/operations/putobject.go)", () => {
+  it("PutObject and CompleteMultipartUpload with empty conditional headers write as without them", async () => {
+    const repo = await newRepo();
+    await put(repo, "main/a", "first", { "if-none-match": "" });
+    await put(repo, "main/a", "second", { "if-none-match": "", "if-match": "" });
+    expect((await t.raw({ method: "GET", path: `/${repo}/main/a` })).body).toBe("second");
+
+    const created = await t.raw({ method: "POST", path: `/${repo}/main/mpu?uploads` });
+    expect(created.status, created.body).toBe(200);
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created.body)![1]!;
+    const part = await t.raw({ method: "PUT", path: `/${repo}/main/mpu?partNumber=1&uploadId=${encodeURIComponent(uploadId)}`, body: "only part" });
+    expect(part.status, part.body).toBe(200);
+    const done = await t.raw({
+      method: "POST",
+      path: `/${repo}/main/mpu?uploadId=${encodeURIComponent(uploadId)}`,
+      headers: { "if-none-match": "" },
+      body: `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${part.headers.etag}</ETag></Part></CompleteMultipartUpload>`,
+    });
+    expect(done.status, done.body).toBe(200);
+    expect((await t.raw({ method: "GET", path: `/${repo}/main/mpu` })).body).toBe("only part");
+  });
+});
