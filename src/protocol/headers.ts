@@ -185,13 +185,16 @@ function encodeRfc2047(value: string): string {
 
 // ---- Standard headers -----------------------------------------------------------------------------
 
-/** Cache-Control, Content-Disposition, Content-Encoding (minus aws-chunked), Content-Language, Expires. */
+/**
+ * Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires, kept verbatim
+ * as S3 does; only the `aws-chunked` token (the request's framing) leaves Content-Encoding.
+ */
 export function readStoredHeaders(headers: Headers): StoredHeaders {
   const encoding = header(headers, "content-encoding")
     ?.split(",")
-    .map((t) => t.trim())
-    .filter((t) => t && t.toLowerCase() !== "aws-chunked")
-    .join(",");
+    .filter((t) => t.trim().toLowerCase() !== "aws-chunked")
+    .join(",")
+    .trim();
   return stripEmpty({
     cacheControl: header(headers, "cache-control"),
     contentDisposition: header(headers, "content-disposition"),

@@ -151,3 +151,27 @@ describe("an empty If-None-Match or If-Match on a write is no condition (pkg/gat
     expect((await t.raw({ method: "GET", path: `/${repo}/main/mpu` })).body).toBe("only part");
   });
 });
+
+// S3 conformance (ceph s3-tests: stored headers come back as written). lakeFS drops
+// Content-Encoding altogether (README table); lakes3 keeps it, and then verbatim: only the
+// aws-chunked token (transfer framing, not the object's encoding) is taken out.
+describe("Content-Encoding is returned verbatim, minus the aws-chunked token", () => {
+  it("keeps the spacing of a list and strips aws-chunked wherever it is", async () => {
+    const repo = await newRepo();
+    const cases: [string, string][] = [
+      ["deflate, gzip", "deflate, gzip"],
+      ["gzip,br", "gzip,br"],
+      ["aws-chunked, gzip", "gzip"],
+      ["gzip, aws-chunked", "gzip"],
+      ["deflate, aws-chunked, gzip", "deflate, gzip"],
+    ];
+    for (const [i, [sent, stored]] of cases.entries()) {
+      await put(repo, `main/enc${i}`, "x", { "content-encoding": sent });
+      for (const method of ["GET", "HEAD"]) {
+        expect((await t.raw({ method, path: `/${repo}/main/enc${i}` })).headers["content-encoding"], `${method} ${sent}`).toBe(stored);
+      }
+    }
+    await put(repo, "main/only-chunked", "x", { "content-encoding": "aws-chunked" });
+    expect((await t.raw({ method: "HEAD", path: `/${repo}/main/only-chunked` })).headers["content-encoding"]).toBeUndefined();
+  });
+});
