@@ -175,3 +175,15 @@ describe("Content-Encoding is returned verbatim, minus the aws-chunked token", (
     expect((await t.raw({ method: "HEAD", path: `/${repo}/main/only-chunked` })).headers["content-encoding"]).toBeUndefined();
   });
 });
+
+// S3 conformance: a path that does not percent-decode is S3's `400 InvalidURI` ("Couldn't parse
+// the specified URI."). lakeFS never sees one: Go's HTTP server refuses it before the gateway.
+describe("an unparseable URI", () => {
+  it("answers 400 InvalidURI", async () => {
+    for (const path of ["/test-repo/main/%zz", "/test-repo/main/a%", "/test-repo/main/%E0%A4%A"]) {
+      const res = await t.raw({ method: "GET", path });
+      expect(res.status, path).toBe(400);
+      expect(res.body, path).toMatch(/<Code>InvalidURI<\/Code><Message>Couldn&apos;t parse the specified URI.<\/Message>/);
+    }
+  });
+});
