@@ -187,3 +187,27 @@ describe("an unparseable URI", () => {
     }
   });
 });
+
+// lakeFS: cmd/lakefs/cmd/run.go sends a request carrying an AWS signature to the S3 gateway
+// whatever its path (pkg/gateway/sig/sig.go IsAWSSignedRequest); pkg/gateway/middleware.go then
+// answers a missing repository under /api/v1 with ErrNoSuchBucketPossibleAPIEndpoint
+// (esti TestPossibleAPIEndpointError).
+describe("an AWS-signed request under /api/v1 goes to the S3 gateway (pkg/gateway/sig/sig.go IsAWSSignedRequest)", () => {
+  it("answers XML 404 ErrNoSuchBucketPossibleAPIEndpoint, while unsigned and Basic-auth requests stay REST", async () => {
+    for (const [method, path] of [["GET", "/api/v1/test-repo/main/a"], ["PUT", "/api/v1/test-repo/main/a"], ["GET", "/api/v1/test-repo?list-type=2"], ["HEAD", "/api/v1/test-repo/main/a"]] as const) {
+      const res = await t.raw({ method, path, body: method === "PUT" ? "x" : undefined });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.headers["content-type"]).toMatch(/xml/);
+      if (method !== "HEAD") expect(res.body.replaceAll("&quot;", '"')).toContain('<Code>ErrNoSuchBucketPossibleAPIEndpoint</Code><Message>Repository "api" not found; this can happen if your endpoint URL mistakenly ends in "/api/v1".</Message>');
+    }
+    // A SigV2 header and a presigned query are AWS signatures too.
+    const v2 = await t.raw({ method: "GET", path: "/api/v1/test-repo/main/a", sign: false, headers: { authorization: "AWS AKIAIOSFOLQUICKSTART:c2lnbmF0dXJl", date: new Date().toUTCString() } });
+    expect(v2.headers["content-type"]).toMatch(/xml/);
+    const presigned = await t.raw({ method: "GET", path: "/api/v1/test-repo/main/a?X-Amz-Credential=x", sign: false });
+    expect(presigned.headers["content-type"]).toMatch(/xml/);
+
+    expect((await api("GET", "/repositories/test-repo")).status).toBe(200);
+    const unsigned = await t.raw({ method: "GET", path: "/api/v1/healthcheck", sign: false });
+    expect(unsigned.status).toBe(204);
+  });
+});
