@@ -174,6 +174,8 @@ const writeRoutes: Route[] = [
     const srcPath = field.string(body, "src_path");
     const srcRef = field.optString(body, "src_ref") || ctx.params["branch"]!;
     const target = await branchTarget(ctx);
+    // As lakeFS (apiutil.BuildOptsFromParams): a shallow copy is not implemented.
+    if (field.optBool(body, "shallow")) throw new ApiError(501, "Not Implemented");
     const src = await objectAt(ctx, srcRef, srcPath);
     const record = await restage(ctx, target, destPath, src, src.userMeta);
     return ok(shapes.objectStats(ctx.repo.name, destPath, record), 201);

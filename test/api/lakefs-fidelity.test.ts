@@ -211,3 +211,20 @@ describe("an AWS-signed request under /api/v1 goes to the S3 gateway (pkg/gatewa
     expect(unsigned.status).toBe(204);
   });
 });
+
+// lakeFS: pkg/api/controller.go CopyObject → apiutil.BuildOptsFromParams (pkg/api/apiutil/
+// conditions.go): `shallow: true` is ErrNotImplemented, which handleApiErrorCallback answers 501
+// "Not Implemented" (after the destination branch is checked).
+describe("REST copyObject with shallow:true (pkg/api/apiutil/conditions.go BuildOptsFromParams)", () => {
+  it("answers 501 Not Implemented and copies nothing; shallow:false copies", async () => {
+    const repo = await newRepo();
+    await put(repo, "main/src", "bytes");
+    const copy = (json: Record<string, unknown>, branch = "main") => api("POST", `/repositories/${repo}/branches/${branch}/objects/copy?dest_path=dst`, { json });
+    const shallow = await copy({ src_path: "src", shallow: true });
+    expect(shallow.status, shallow.text).toBe(501);
+    expect(shallow.json).toMatchObject({ message: "Not Implemented" });
+    expect((await api("GET", `/repositories/${repo}/refs/main/objects/stat?path=dst`)).status).toBe(404);
+    expect((await copy({ src_path: "src", shallow: true }, "no-such-branch")).status).toBe(404);
+    expect((await copy({ src_path: "src", shallow: false })).status).toBe(201);
+  });
+});
