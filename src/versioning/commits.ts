@@ -35,6 +35,8 @@ export interface CommitInput {
   metadata?: Record<string, string>;
   committer?: string;
   allowEmpty?: boolean;
+  /** The creation date to record instead of now (lakeFS's commit `date`, Unix seconds). */
+  date?: Date;
 }
 
 export const COMMITTER = "lakes3";
@@ -59,7 +61,7 @@ export class CommitManager {
       }
       const tree = await this.trees.apply(repo, head.tree, changes(), batch);
       if (tree === head.tree && !input.allowEmpty) throw badRequest("commit: no changes");
-      const fields = { parents: [head.id], message: input.message, committer: input.committer ?? COMMITTER, metadata: input.metadata ?? {}, tree, generation: head.generation + 1 };
+      const fields = { parents: [head.id], message: input.message, committer: input.committer ?? COMMITTER, metadata: input.metadata ?? {}, tree, generation: head.generation + 1, createdAt: input.date?.toISOString() };
       // The staged entries are not deleted in the commit's batch: the range is sealed with it and
       // dropped after (see sealStaging), so a commit writes only what it adds.
       sealStaging(this.store, batch, repo, branch.stagingToken);
@@ -191,18 +193,18 @@ export class CommitManager {
   }
 
   /**
-   * Finish a commit, merge or replay: a new commit (created now) with `fields`, put into `batch`
+   * Finish a commit, merge or replay: a new commit (created now, unless `fields` dates it) with `fields`, put into `batch`
    * with the branch moved to it (and to `stagingToken`, when a new one is given); write it.
    */
   async advance(
     repo: string,
     branch: BranchRecord,
     batch: Batch,
-    fields: Omit<CommitRecord, "id" | "createdAt">,
+    fields: Omit<CommitRecord, "id" | "createdAt"> & { createdAt?: string | undefined },
     stagingToken = branch.stagingToken,
   ): Promise<CommitRecord> {
-    const { parents, message, committer, metadata, tree, generation } = fields;
-    const commit = newCommit({ parents, message, committer, metadata, tree, generation, createdAt: new Date().toISOString() });
+    const { parents, message, committer, metadata, tree, generation, createdAt } = fields;
+    const commit = newCommit({ parents, message, committer, metadata, tree, generation, createdAt: createdAt ?? new Date().toISOString() });
     batch.put(repo + SEP + commit.id, commit, { sublevel: this.store.commits });
     this.refs.putBranch(batch, repo, { ...branch, head: commit.id, stagingToken }, branch.stagingToken);
     await this.refs.write(batch, { branches: [repo + SEP + branch.name] });

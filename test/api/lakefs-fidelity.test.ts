@@ -228,3 +228,25 @@ describe("REST copyObject with shallow:true (pkg/api/apiutil/conditions.go Build
     expect((await copy({ src_path: "src", shallow: false })).status).toBe(201);
   });
 });
+
+// lakeFS: pkg/graveler/graveler.go Commit (`if params.Date != nil { commit.CreationDate =
+// time.Unix(*params.Date, 0) }`), from the CommitCreation `date` of api/swagger.yml.
+describe("REST commit `date` (pkg/graveler/graveler.go Commit)", () => {
+  it("sets the commit's creation date (Unix seconds); without it the commit is dated now", async () => {
+    const repo = await newRepo();
+    await put(repo, "main/a", "a");
+    const dated = await commit(repo, "main", { message: "backfill", date: 1700000000 });
+    expect(dated.creation_date).toBe(1700000000);
+    const got = await api("GET", `/repositories/${repo}/commits/${dated.id}`);
+    expect(got.json.creation_date).toBe(1700000000);
+
+    await put(repo, "main/b", "b");
+    const now = Math.floor(Date.now() / 1000);
+    const undated = await commit(repo, "main", { message: "now" });
+    expect(Math.abs(undated.creation_date - now)).toBeLessThan(60);
+
+    await put(repo, "main/c", "c");
+    const bad = await api("POST", `/repositories/${repo}/branches/main/commits`, { json: { message: "m", date: "yesterday" } });
+    expect(bad.status).toBe(400);
+  });
+});
