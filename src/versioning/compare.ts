@@ -19,6 +19,9 @@ export interface DiffEntry {
 
 export type MergeStrategy = "dest-wins" | "source-wins";
 
+/** The metadata key of a merge commit that records its strategy ("default" without one), as lakeFS's. */
+export const MERGE_STRATEGY_KEY = ".lakefs.merge.strategy";
+
 export interface MergeOptions {
   strategy?: MergeStrategy;
   message?: string;
@@ -137,7 +140,8 @@ export class RefComparer {
         parents: options.squash ? [destHead.id] : [destHead.id, srcCommit.id],
         message: options.message || `Merge '${source}' into '${destName}'`,
         committer: options.committer ?? COMMITTER,
-        metadata: options.metadata ?? {},
+        // Every lakeFS merge commit names its strategy (graveler.go Merge, MergeStrategyMetadataKey).
+        metadata: { ...options.metadata, [MERGE_STRATEGY_KEY]: options.strategy ?? "default" },
         tree,
         generation: (options.squash ? destHead.generation : Math.max(destHead.generation, srcCommit.generation)) + 1,
       });

@@ -250,3 +250,25 @@ describe("REST commit `date` (pkg/graveler/graveler.go Commit)", () => {
     expect(bad.status).toBe(400);
   });
 });
+
+// lakeFS: pkg/graveler/graveler.go Merge (`metadata[MergeStrategyMetadataKey] =
+// mergeStrategyString[mergeStrategy]`, key ".lakefs.merge.strategy", values "default",
+// "dest-wins", "source-wins"), on every merge commit, squashed or not.
+describe("merge commits record .lakefs.merge.strategy (pkg/graveler/graveler.go Merge)", () => {
+  it("writes default, dest-wins or source-wins next to the caller's metadata", async () => {
+    for (const [strategy, recorded, squash] of [[undefined, "default", false], ["dest-wins", "dest-wins", false], ["source-wins", "source-wins", true]] as const) {
+      const repo = await newRepo();
+      await put(repo, "main/base", "base");
+      await commit(repo, "main");
+      await branch(repo, "dev", "main");
+      await put(repo, "main/m", "main's");
+      await put(repo, "dev/d", "dev's");
+      await commit(repo, "main");
+      await commit(repo, "dev");
+      const res = await api("POST", `/repositories/${repo}/refs/dev/merge/main`, { json: { strategy, squash_merge: squash, metadata: { run: "7" } } });
+      expect(res.status, res.text).toBe(200);
+      const merged = await api("GET", `/repositories/${repo}/commits/${res.json.reference}`);
+      expect(merged.json.metadata, String(strategy)).toEqual({ run: "7", ".lakefs.merge.strategy": recorded });
+    }
+  });
+});
