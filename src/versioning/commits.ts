@@ -151,14 +151,14 @@ export class CommitManager {
   async revert(repo: string, branchName: string, ref: string, parentNumber = 1, overrides: CommitOverrides = {}): Promise<CommitRecord> {
     const { commit, parent } = await this.commitWithParent(repo, ref, parentNumber, "revert");
     const info = { message: overrides.message || `Revert ${commit.id}`, metadata: overrides.metadata ?? {} };
-    return this.replay(repo, branchName, commit.tree, parent.tree, info, "reverting");
+    return this.replay(repo, branchName, commit.tree, parent.tree, info);
   }
 
   /** Apply a commit's changes (against the chosen parent) to a branch as a new commit with its message. */
   async cherryPick(repo: string, branchName: string, ref: string, parentNumber = 1, overrides: CommitOverrides = {}): Promise<CommitRecord> {
     const { commit, parent } = await this.commitWithParent(repo, ref, parentNumber, "cherry-pick");
     const info = { message: overrides.message || commit.message, metadata: overrides.metadata ?? commit.metadata };
-    return this.replay(repo, branchName, parent.tree, commit.tree, info, "cherry-picking");
+    return this.replay(repo, branchName, parent.tree, commit.tree, info);
   }
 
   private async commitWithParent(repo: string, ref: string, parentNumber: number, what: string): Promise<{ commit: CommitRecord; parent: CommitRecord }> {
@@ -177,13 +177,13 @@ export class CommitManager {
    * Commit on a branch the changes that lead from tree `from` to tree `to`; each changed path must
    * still be as it was in `from` on the branch (else 409).
    */
-  private replay(repo: string, branchName: string, from: string, to: string, info: { message: string; metadata: Record<string, string> }, doing: string): Promise<CommitRecord> {
+  private replay(repo: string, branchName: string, from: string, to: string, info: { message: string; metadata: Record<string, string> }): Promise<CommitRecord> {
     return this.refs.withBranch(repo, branchName, "exclusive", async (branch) => {
       if (await hasStaged(this.store, repo, branch.stagingToken)) throw badRequest(`branch ${branchName} has uncommitted changes`);
       const head = (await this.refs.resolver.commit(repo, branch.head))!;
       const changes: Change[] = [];
       for await (const [path, before, after] of this.trees.diff(repo, from, to)) {
-        if (!sameObject(await this.trees.get(repo, head.tree, path), before)) throw conflict(`conflict ${doing} ${path}: it changed since`);
+        if (!sameObject(await this.trees.get(repo, head.tree, path), before)) throw conflict("update branch: conflict found"); // lakeFS Revert / CherryPick
         changes.push([path, after ?? null]);
       }
       const batch = this.store.batch();

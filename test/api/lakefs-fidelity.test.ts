@@ -272,3 +272,31 @@ describe("merge commits record .lakefs.merge.strategy (pkg/graveler/graveler.go 
     }
   });
 });
+
+// lakeFS's REST error messages, which lakectl prints: pkg/api/controller.go CreateRepository
+// ("error creating repository: not unique"), pkg/graveler/errors.go (ErrRepositoryNotFound
+// "repository not found", ErrBranchExists "branch already exists: not unique",
+// ErrTagAlreadyExists "tag already exists: not unique", ErrConflictFound "conflict found"), and
+// pkg/graveler/graveler.go Revert / CherryPick ("update branch: %w").
+describe("REST error messages as lakeFS words them (pkg/graveler/errors.go, pkg/api/controller.go)", () => {
+  it("says what lakeFS says for a duplicate repository, branch or tag, a missing repository and a revert conflict", async () => {
+    const repo = await newRepo();
+    const again = await api("POST", "/repositories", { json: { name: repo, storage_namespace: `local://${repo}` } });
+    expect([again.status, again.json.message]).toEqual([409, "error creating repository: not unique"]);
+    const missing = await api("GET", "/repositories/no-such-repo/branches");
+    expect([missing.status, missing.json.message]).toEqual([404, "repository not found"]);
+
+    await put(repo, "main/a", "1");
+    const c1 = await commit(repo, "main");
+    const dup = await api("POST", `/repositories/${repo}/branches`, { json: { name: "main", source: "main" } });
+    expect([dup.status, dup.json.message]).toEqual([409, "branch already exists: not unique"]);
+    expect((await api("POST", `/repositories/${repo}/tags`, { json: { id: "v1", ref: "main" } })).status).toBe(201);
+    const dupTag = await api("POST", `/repositories/${repo}/tags`, { json: { id: "v1", ref: "main" } });
+    expect([dupTag.status, dupTag.json.message]).toEqual([409, "tag already exists: not unique"]);
+
+    await put(repo, "main/a", "2");
+    await commit(repo, "main");
+    const revert = await api("POST", `/repositories/${repo}/branches/main/revert`, { json: { ref: c1.id, parent_number: 1 } });
+    expect([revert.status, revert.json.message]).toEqual([409, "update branch: conflict found"]);
+  });
+});
