@@ -4,6 +4,7 @@ import {
   DeleteBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  ListBucketsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
@@ -59,5 +60,42 @@ describe("mode s3: a plain S3 emulator over the same store", () => {
     await t.client.send(new CreateBucketCommand({ Bucket: "tokens" }));
     const e = await s3Error(t.client.send(new ListObjectsV2Command({ Bucket: "tokens", ContinuationToken: "%%%" })));
     expect(e.$metadata.httpStatusCode).toBe(400);
+  });
+});
+
+// S3 ListBuckets (issue 13, item 14): in --mode s3 S3 wins, so max-buckets, continuation-token and
+// prefix page and filter as AWS documents them (ContinuationToken while more remain, Prefix echoed).
+// lakeFS (pkg/gateway/operations/listbuckets.go) honours only prefix and returns every repository.
+describe("mode s3: ListBuckets pages with max-buckets and continuation-token, filters by prefix", () => {
+  it("returns pages of max-buckets with a token to the next one, and only names under prefix", async () => {
+    const names = ["lb-a1", "lb-a2", "lb-a3", "lb-b1"];
+    for (const Bucket of names) await t.client.send(new CreateBucketCommand({ Bucket }));
+    try {
+      const seen: string[] = [];
+      let ContinuationToken: string | undefined;
+      let pages = 0;
+      do {
+        const page = await t.client.send(new ListBucketsCommand({ MaxBuckets: 2, Prefix: "lb-", ContinuationToken }));
+        expect(page.Buckets!.length).toBeLessThanOrEqual(2);
+        expect(page.Prefix).toBe("lb-");
+        seen.push(...page.Buckets!.map((b) => b.Name!));
+        ContinuationToken = page.ContinuationToken;
+        pages++;
+      } while (ContinuationToken);
+      expect(seen).toEqual(names);
+      expect(pages).toBe(2);
+
+      const a = await t.client.send(new ListBucketsCommand({ Prefix: "lb-a" }));
+      expect(a.Buckets!.map((b) => b.Name)).toEqual(["lb-a1", "lb-a2", "lb-a3"]);
+      expect(a.ContinuationToken).toBeUndefined();
+
+      for (const bad of ["0", "10001", "x"]) {
+        const res = await t.raw({ method: "GET", path: `/?max-buckets=${bad}` });
+        expect(res.status, bad).toBe(400);
+        expect(res.body).toContain("<Code>InvalidArgument</Code>");
+      }
+    } finally {
+      for (const Bucket of names) await t.client.send(new DeleteBucketCommand({ Bucket }));
+    }
   });
 });
