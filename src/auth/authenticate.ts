@@ -15,6 +15,11 @@ export interface AuthenticateOptions {
   now?: Date;
   /** Bucket taken from a virtual-host `Host`; SigV2 puts `/bucket` in front of the resource. */
   bucketFromHost?: string;
+  /**
+   * Take an RFC 1123 `Date` (no x-amz-date) as a SigV4 request's date, as AWS does (mode s3);
+   * lakeFS, and lakefs mode, read every SigV4 date as ISO 8601 basic.
+   */
+  httpDate?: boolean;
 }
 
 export type AuthScheme = AuthResult["scheme"];
@@ -89,7 +94,7 @@ export function authenticate(input: AuthInput, lookup: CredentialLookup, options
   const now = options.now ?? new Date();
   switch (detectScheme(input)) {
     case "sigv4-header":
-      return verifySigV4Header(input, lookup, now);
+      return verifySigV4Header(input, lookup, now, options.httpDate);
     case "sigv4-presigned":
       return verifySigV4Presigned(input, lookup, now);
     case "sigv2-header":

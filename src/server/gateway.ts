@@ -116,7 +116,7 @@ export function createGateway(options: GatewayOptions): Handler {
         auth = authenticate(
           { method: parsed.method, rawPath: parsed.rawPath, rawQuery: parsed.rawQuery, headers: req.headersDistinct as Record<string, string[]> },
           (id) => (id === config.accessKeyId ? { accessKeyId: id, secretAccessKey: config.secretAccessKey } : undefined),
-          { bucketFromHost: parsed.bucketFromHost },
+          { bucketFromHost: parsed.bucketFromHost, httpDate: config.mode === "s3" },
         );
         event.auth = "ok";
       } catch (err) {
