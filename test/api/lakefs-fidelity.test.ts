@@ -300,3 +300,14 @@ describe("REST error messages as lakeFS words them (pkg/graveler/errors.go, pkg/
     expect([revert.status, revert.json.message]).toEqual([409, "update branch: conflict found"]);
   });
 });
+
+// README "Not supported yet": lakeFS's hard_reset (api/swagger.yml hardResetBranch) is no
+// endpoint here, and sample_data is refused.
+describe("REST features the README lists as not supported", () => {
+  it("answers hard_reset with 404 and sample_data with 400", async () => {
+    const repo = await newRepo();
+    expect((await api("PUT", `/repositories/${repo}/branches/main/hard_reset?ref=main`)).status).toBe(404);
+    const sample = await api("POST", "/repositories", { json: { name: "fidelity-sample", storage_namespace: "local://fidelity-sample", sample_data: true } });
+    expect([sample.status, sample.json.message]).toEqual([400, "sample_data is not supported by lakes3"]);
+  });
+});
