@@ -4,6 +4,7 @@
  */
 import mime from "mime-types";
 import { S3Error } from "./errors.js";
+import { decodeRfc2047, encodeRfc2047 } from "./rfc2047.js";
 import type { ObjectRecord, StoredHeaders } from "../storage/metadata-store.js";
 import type { ByteRange } from "../storage/blob-store.js";
 
@@ -145,7 +146,7 @@ export function readUserMetadata(headers: Headers, prefix = META_PREFIX): Record
   return meta;
 }
 
-/** Response headers for stored user metadata; non-ASCII values are RFC 2047 Q-encoded, as S3 returns them. */
+/** Response headers for stored user metadata; non-ASCII values are RFC 2047 Q-encoded, as lakeFS (Go's mime.QEncoding) returns them. */
 export function userMetadataHeaders(meta: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(meta)) out[META_PREFIX + k] = encodeRfc2047(v);
@@ -162,25 +163,6 @@ export function headerText(value: string): string {
   const bytes = Buffer.from(value, "latin1");
   const utf8 = bytes.toString("utf8");
   return Buffer.from(utf8, "utf8").equals(bytes) ? utf8 : value;
-}
-
-function decodeRfc2047(value: string): string {
-  return value.replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g, (whole, charset: string, enc: string, data: string) => {
-    if (!/^utf-?8$/i.test(charset)) return whole;
-    const bytes =
-      enc.toUpperCase() === "B"
-        ? Buffer.from(data, "base64")
-        : Buffer.from(data.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1");
-    return bytes.toString("utf8");
-  });
-}
-
-function encodeRfc2047(value: string): string {
-  if (/^[\x20-\x7e\t]*$/.test(value)) return value;
-  const encoded = [...Buffer.from(value, "utf8")]
-    .map((b) => (b > 0x20 && b < 0x7f && b !== 0x3d && b !== 0x3f && b !== 0x5f ? String.fromCharCode(b) : "=" + b.toString(16).toUpperCase().padStart(2, "0")))
-    .join("");
-  return `=?UTF-8?Q?${encoded}?=`;
 }
 
 // ---- Standard headers -----------------------------------------------------------------------------

@@ -311,3 +311,30 @@ describe("REST features the README lists as not supported", () => {
     expect([sample.status, sample.json.message]).toEqual([400, "sample_data is not supported by lakes3"]);
   });
 });
+
+// lakeFS: pkg/gateway/operations/operation_utils.go decodes x-amz-meta-* with Go's
+// mime.WordDecoder.DecodeHeader and writes values back with mime.QEncoding.Encode("utf-8", v)
+// (Go's src/mime/encodedword.go: whitespace between adjacent encoded words dropped; utf-8,
+// iso-8859-1 and us-ascii charsets; lowercase `=?utf-8?q?`, `_` for a space, words of at most 75
+// characters, split with a space, never inside a character).
+describe("RFC 2047 user metadata as Go's mime package (pkg/gateway/operations/operation_utils.go)", () => {
+  it("decodes as mime.WordDecoder and encodes as mime.QEncoding", async () => {
+    const repo = await newRepo();
+    const roundTrip: [sent: string, returned: string][] = [
+      ["=?UTF-8?Q?=C2=A1Hola,?= =?UTF-8?Q?_se=C3=B1or!?=", "=?utf-8?q?=C2=A1Hola,_se=C3=B1or!?="],
+      ["=?utf-8?q?=c3=a9t=C3=A9?=  \t =?utf-8?b?w6k=?=", "=?utf-8?q?=C3=A9t=C3=A9=C3=A9?="],
+      ["x =?utf-8?q?y?= and =?utf-8?q?z?=", "x y and z"],
+      ["=?iso-8859-1?q?caf=E9?=", "=?utf-8?q?caf=C3=A9?="],
+      ["a b\t=?utf-8?q?c_=C3=BC?=", "=?utf-8?q?a_b=09c_=C3=BC?="],
+      [`=?utf-8?q?${"=C3=A9".repeat(12)}?=`, `=?utf-8?q?${"=C3=A9".repeat(10)}?= =?utf-8?q?${"=C3=A9".repeat(2)}?=`],
+      [`=?utf-8?q?${"a".repeat(62)}=C3=A9?=`, `=?utf-8?q?${"a".repeat(62)}?= =?utf-8?q?=C3=A9?=`],
+      ["=?utf-8?q?=ZZ?= =?utf-8?x?abc?=", "=?utf-8?q?=ZZ?= =?utf-8?x?abc?="],
+      ["plain ascii ?= =?", "plain ascii ?= =?"],
+    ];
+    for (const [i, [sent, returned]] of roundTrip.entries()) {
+      await put(repo, `main/meta${i}`, "x", { "x-amz-meta-v": sent });
+      const head = await t.raw({ method: "HEAD", path: `/${repo}/main/meta${i}` });
+      expect(head.headers["x-amz-meta-v"], sent).toBe(returned);
+    }
+  });
+});
