@@ -338,3 +338,23 @@ describe("RFC 2047 user metadata as Go's mime package (pkg/gateway/operations/op
     }
   });
 });
+
+// lakeFS: pkg/api/controller.go StatObject / ListObjects / CopyObject answer
+// BlockAdapter.ResolveNamespace(repo.StorageNamespace, entry.PhysicalAddress): an object's
+// physical address lies under its repository's storage namespace.
+describe("physical addresses lie under the repository's storage namespace (pkg/api/controller.go StatObject)", () => {
+  it("stat, ls, upload and copy answer <storage_namespace>/data/…", async () => {
+    const name = "fidelity-namespace";
+    const created = await api("POST", "/repositories", { json: { name, storage_namespace: "local://elsewhere/ns", default_branch: "main" } });
+    expect(created.status, created.text).toBe(201);
+    await put(name, "main/a", "bytes");
+    const under = expect.stringMatching(/^local:\/\/elsewhere\/ns\/data\/./);
+    expect((await api("GET", `/repositories/${name}/refs/main/objects/stat?path=a`)).json.physical_address).toEqual(under);
+    expect((await api("GET", `/repositories/${name}/refs/main/objects/ls`)).json.results[0].physical_address).toEqual(under);
+    const copied = await api("POST", `/repositories/${name}/branches/main/objects/copy?dest_path=b`, { json: { src_path: "a" } });
+    expect(copied.json.physical_address).toEqual(under);
+    const uploaded = await api("POST", `/repositories/${name}/branches/main/objects?path=c`, { body: "up", headers: { "content-type": "application/octet-stream" } });
+    expect(uploaded.status, uploaded.text).toBe(201);
+    expect(uploaded.json.physical_address).toEqual(under);
+  });
+});
