@@ -47,6 +47,19 @@ async function branch(repo: string, name: string, source: string) {
   expect(res.status, res.text).toBe(201);
 }
 
+/** A repository whose main and dev (branched from a first commit) each commit their own writes. */
+async function divergedRepo(onMain: Record<string, string>, onDev: Record<string, string>): Promise<string> {
+  const repo = await newRepo();
+  await put(repo, "main/base", "base");
+  await commit(repo, "main");
+  await branch(repo, "dev", "main");
+  for (const [b, writes] of [["main", onMain], ["dev", onDev]] as const) {
+    for (const [key, body] of Object.entries(writes)) await put(repo, `${b}/${key}`, body);
+    await commit(repo, b);
+  }
+  return repo;
+}
+
 async function diff(repo: string, left: string, right: string, type?: string): Promise<string[]> {
   const res = await api("GET", `/repositories/${repo}/refs/${left}/diff/${right}${type ? `?type=${type}` : ""}`);
   expect(res.status, res.text).toBe(200);
@@ -65,22 +78,27 @@ describe("diff between refs (pkg/graveler/committed/compare_iterator.go)", () =>
     await commit(repo, "main");
     await branch(repo, "dev", "main");
 
-    await put(repo, "main/same-added", "identical bytes");
-    await put(repo, "dev/same-added", "identical bytes");
-    await put(repo, "main/same-changed", "identical change");
-    await put(repo, "dev/same-changed", "identical change");
-    await put(repo, "main/both-added", "main's");
-    await put(repo, "dev/both-added", "dev's");
-    await put(repo, "main/both-changed", "main's");
-    await put(repo, "dev/both-changed", "dev's");
-    await put(repo, "main/dest-changed", "main only");
-    await put(repo, "dev/src-changed", "dev only");
-    await put(repo, "dev/src-added", "dev only");
-    await put(repo, "main/dest-added", "main only");
-    await del(repo, "dev/src-removed");
-    await del(repo, "main/dest-removed");
-    await del(repo, "main/dest-removed-src-changed");
-    await put(repo, "dev/dest-removed-src-changed", "dev's");
+    // key → [main's side, dev's side]: a body written, null deleted, undefined left as it was.
+    const sides: Record<string, [string | null | undefined, string | null | undefined]> = {
+      "same-added": ["identical bytes", "identical bytes"],
+      "same-changed": ["identical change", "identical change"],
+      "both-added": ["main's", "dev's"],
+      "both-changed": ["main's", "dev's"],
+      "dest-changed": ["main only", undefined],
+      "src-changed": [undefined, "dev only"],
+      "src-added": [undefined, "dev only"],
+      "dest-added": ["main only", undefined],
+      "src-removed": [undefined, null],
+      "dest-removed": [null, undefined],
+      "dest-removed-src-changed": [null, "dev's"],
+    };
+    for (const [key, bodies] of Object.entries(sides)) {
+      for (const [i, body] of bodies.entries()) {
+        const at = `${i === 0 ? "main" : "dev"}/${key}`;
+        if (body === null) await del(repo, at);
+        else if (body !== undefined) await put(repo, at, body);
+      }
+    }
     await commit(repo, "main");
     await commit(repo, "dev");
 
@@ -111,15 +129,7 @@ describe("diff between refs (pkg/graveler/committed/compare_iterator.go)", () =>
   });
 
   it("a merge whose only overlap is an identical change on both sides succeeds", async () => {
-    const repo = await newRepo();
-    await put(repo, "main/base", "base");
-    await commit(repo, "main");
-    await branch(repo, "dev", "main");
-    await put(repo, "main/same", "identical bytes");
-    await put(repo, "dev/same", "identical bytes");
-    await put(repo, "dev/other", "dev only");
-    await commit(repo, "main");
-    await commit(repo, "dev");
+    const repo = await divergedRepo({ same: "identical bytes" }, { same: "identical bytes", other: "dev only" });
     const res = await api("POST", `/repositories/${repo}/refs/dev/merge/main`, { json: {} });
     expect(res.status, res.text).toBe(200);
     expect(await diff(repo, "main", "dev")).toEqual([]);
@@ -257,14 +267,7 @@ describe("REST commit `date` (pkg/graveler/graveler.go Commit)", () => {
 describe("merge commits record .lakefs.merge.strategy (pkg/graveler/graveler.go Merge)", () => {
   it("writes default, dest-wins or source-wins next to the caller's metadata", async () => {
     for (const [strategy, recorded, squash] of [[undefined, "default", false], ["dest-wins", "dest-wins", false], ["source-wins", "source-wins", true]] as const) {
-      const repo = await newRepo();
-      await put(repo, "main/base", "base");
-      await commit(repo, "main");
-      await branch(repo, "dev", "main");
-      await put(repo, "main/m", "main's");
-      await put(repo, "dev/d", "dev's");
-      await commit(repo, "main");
-      await commit(repo, "dev");
+      const repo = await divergedRepo({ m: "main's" }, { d: "dev's" });
       const res = await api("POST", `/repositories/${repo}/refs/dev/merge/main`, { json: { strategy, squash_merge: squash, metadata: { run: "7" } } });
       expect(res.status, res.text).toBe(200);
       const merged = await api("GET", `/repositories/${repo}/commits/${res.json.reference}`);
