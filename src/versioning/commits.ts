@@ -179,7 +179,7 @@ export class CommitManager {
    */
   private replay(repo: string, branchName: string, from: string, to: string, info: { message: string; metadata: Record<string, string> }): Promise<CommitRecord> {
     return this.refs.withBranch(repo, branchName, "exclusive", async (branch) => {
-      if (await hasStaged(this.store, repo, branch.stagingToken)) throw badRequest(`branch ${branchName} has uncommitted changes`);
+      if (await hasStaged(this.store, repo, branch.stagingToken)) throw badRequest(`update branch: ${branchName}: uncommitted changes (dirty branch)`); // lakeFS Revert / CherryPick
       const head = (await this.refs.resolver.commit(repo, branch.head))!;
       const changes: Change[] = [];
       for await (const [path, before, after] of this.trees.diff(repo, from, to)) {

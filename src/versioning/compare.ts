@@ -105,11 +105,12 @@ export class RefComparer {
     const src = await this.refs.resolve(repo, source);
     if (!src?.commitId) throw notFound(`source ref ${source}`);
     return this.refs.withBranch(repo, destName, "exclusive", async (dest) => {
-      if (await hasStaged(this.store, repo, dest.stagingToken)) throw badRequest(`branch ${destName} has uncommitted changes`);
+      // lakeFS's words (graveler.go Merge: ErrDirtyBranch, ErrNoChanges inside "update branch <dest>").
+      if (await hasStaged(this.store, repo, dest.stagingToken)) throw badRequest(`update branch ${destName}: ${destName}: uncommitted changes (dirty branch)`);
       const destHead = (await this.refs.resolver.commit(repo, dest.head))!;
       const srcCommit = (await this.refs.resolver.commit(repo, src.commitId!))!;
       const base = await this.mergeBase(repo, destHead.id, srcCommit.id);
-      if (base?.id === srcCommit.id) throw badRequest("no changes to merge");
+      if (base?.id === srcCommit.id) throw badRequest(`update branch ${destName}: no changes`);
       if (base?.id === destHead.id && !options.squash) {
         const batch = this.store.batch();
         this.refs.putBranch(batch, repo, { ...dest, head: srcCommit.id }, dest.stagingToken);

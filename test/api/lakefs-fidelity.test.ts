@@ -301,6 +301,16 @@ describe("REST error messages as lakeFS words them (pkg/graveler/errors.go, pkg/
     await commit(repo, "main");
     const revert = await api("POST", `/repositories/${repo}/branches/main/revert`, { json: { ref: c1.id, parent_number: 1 } });
     expect([revert.status, revert.json.message]).toEqual([409, "update branch: conflict found"]);
+
+    // pkg/graveler/graveler.go Merge: ErrNoChanges and ErrDirtyBranch inside "update branch <dest>".
+    await branch(repo, "dev", "main");
+    const nothing = await api("POST", `/repositories/${repo}/refs/dev/merge/main`, { json: {} });
+    expect([nothing.status, nothing.json.message]).toEqual([400, "update branch main: no changes"]);
+    await put(repo, "main/dirty", "x");
+    const dirty = await api("POST", `/repositories/${repo}/refs/dev/merge/main`, { json: {} });
+    expect([dirty.status, dirty.json.message]).toEqual([400, "update branch main: main: uncommitted changes (dirty branch)"]);
+    const dirtyRevert = await api("POST", `/repositories/${repo}/branches/main/revert`, { json: { ref: c1.id, parent_number: 1 } });
+    expect([dirtyRevert.status, dirtyRevert.json.message]).toEqual([400, "update branch: main: uncommitted changes (dirty branch)"]);
   });
 });
 
