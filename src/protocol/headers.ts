@@ -139,6 +139,8 @@ export function readUserMetadata(headers: Headers, prefix = META_PREFIX): Record
     if (!name.startsWith(prefix) || value === undefined) continue;
     const key = name.slice(prefix.length);
     const v = decodeRfc2047(headerText(Array.isArray(value) ? value.join(",") : value));
+    // As lakeFS's PutObject answers a value Go's decoder refuses (ErrInvalidHeaderValue).
+    if (v === undefined) throw new S3Error("InvalidArgument", "Invalid header value.");
     total += key.length + Buffer.byteLength(v);
     meta[key] = v;
   }

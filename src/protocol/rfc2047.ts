@@ -13,10 +13,10 @@ const UPPER_HEX = "0123456789ABCDEF";
 /**
  * Go's DecodeHeader: every well-formed encoded word is decoded; white space between two decoded
  * words is dropped, any other text is kept; a word that does not decode stays as written. Words in
- * utf-8, iso-8859-1 and us-ascii are decoded; with any other charset Go fails the whole header,
- * and the value is kept as sent.
+ * utf-8, iso-8859-1 and us-ascii are decoded; any other charset fails the whole header
+ * (undefined), which lakeFS answers with 400 InvalidArgument "Invalid header value.".
  */
-export function decodeRfc2047(header: string): string {
+export function decodeRfc2047(header: string): string | undefined {
   if (!header.includes("=?")) return header;
   const out: Buffer[] = [];
   const text = (s: string) => out.push(Buffer.from(s, "utf8"));
@@ -47,7 +47,7 @@ export function decodeRfc2047(header: string): string {
     const before = rest.slice(0, start);
     if (start > 0 && (!betweenWords || /[^ \t\n\r]/.test(before))) text(before);
     const converted = convert(charset, content);
-    if (converted === undefined) return header;
+    if (converted === undefined) return undefined;
     out.push(converted);
     rest = rest.slice(j + 2);
     betweenWords = true;

@@ -349,6 +349,11 @@ describe("RFC 2047 user metadata as Go's mime package (pkg/gateway/operations/op
       const head = await t.raw({ method: "HEAD", path: `/${repo}/main/meta${i}` });
       expect(head.headers["x-amz-meta-v"], sent).toBe(returned);
     }
+    // A charset Go cannot convert fails DecodeHeader; lakeFS's PutObject then answers
+    // ErrInvalidHeaderValue (pkg/gateway/errors/errors.go: 400 InvalidArgument).
+    const refused = await t.raw({ method: "PUT", path: `/${repo}/main/koi8`, body: "x", headers: { "x-amz-meta-v": "=?koi8-r?q?abc?=" } });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain("<Code>InvalidArgument</Code><Message>Invalid header value.</Message>");
   });
 });
 
