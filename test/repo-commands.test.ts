@@ -91,3 +91,46 @@ describe("repository commands", () => {
     }
   });
 });
+
+// `lakes3 diff` as `lakectl diff` (lakeFS cmd/lakectl/cmd/diff.go, pkg/diff/diff.go Fmt): three-dot
+// by default through the merge base (pkg/graveler/committed/compare_iterator.go), --two-way for
+// the plain difference; the same answer from the store and through a running server.
+describe("lakes3 diff", () => {
+  it("shows three-dot changes with conflicts, or the two-way difference, directly and through the server", async () => {
+    const dataDir = path.join(dir, "diff");
+    const { startServer } = await import("../src/server/lifecycle.js");
+    const write = async (puts: [string, string][]) => {
+      const server = await startServer({ port: 0, dataDir, repos: ["diff-repo"] });
+      const s3 = new S3Client({ ...server.s3ClientConfig, maxAttempts: 1 });
+      for (const [Key, Body] of puts) await s3.send(new PutObjectCommand({ Bucket: "diff-repo", Key, Body }));
+      s3.destroy();
+      await server.close();
+    };
+    await write([["main/base", "base"]]);
+    expect((await cli(dataDir, "commit", "diff-repo/main", "-m", "base")).code).toBe(0);
+    expect((await cli(dataDir, "branch", "create", "diff-repo/dev", "--source", "main")).code).toBe(0);
+    await write([["main/same", "identical"], ["dev/same", "identical"], ["main/both", "main's"], ["dev/both", "dev's"], ["dev/new", "dev only"], ["main/mine", "main only"]]);
+    expect((await cli(dataDir, "commit", "diff-repo/main", "-m", "main")).code).toBe(0);
+    expect((await cli(dataDir, "commit", "diff-repo/dev", "-m", "dev")).code).toBe(0);
+
+    const threeDot = "* conflict both\n+ added new\n";
+    const twoWay = "~ modified both\n- removed mine\n+ added new\n";
+    expect((await cli(dataDir, "diff", "diff-repo/main", "diff-repo/dev")).stdout).toBe(threeDot);
+    expect((await cli(dataDir, "diff", "diff-repo/main", "diff-repo/dev", "--two-way")).stdout).toBe(twoWay);
+    expect(JSON.parse((await cli(dataDir, "diff", "diff-repo/main", "diff-repo/dev", "--json")).stdout)).toEqual([
+      { type: "conflict", path: "both" },
+      { type: "added", path: "new" },
+    ]);
+    expect((await cli(dataDir, "diff", "diff-repo/main", "other-repo/dev")).code).toBe(2);
+
+    const server = await startServer({ port: 0, dataDir });
+    try {
+      expect((await cli(dataDir, "diff", "diff-repo/main", "diff-repo/dev")).stdout).toBe(threeDot);
+      expect((await cli(dataDir, "diff", "diff-repo/main", "diff-repo/dev", "--two-way")).stdout).toBe(twoWay);
+      const missing = await cli(dataDir, "diff", "nope-repo/main", "nope-repo/dev");
+      expect([missing.code, missing.stderr.trim()]).toEqual([1, expect.stringContaining("repository not found")]);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -112,7 +112,7 @@ export function createApiHandler(services: Services, log: RequestLog, cors: Cors
         event.ref = params["branch"] ?? params["ref"] ?? params["sourceRef"] ?? params["leftRef"] ?? params["tag"] ?? params["commitId"];
         event.path = undefined;
         ctx.repo = await services.catalog.getRepository(repoName);
-        if (!ctx.repo) throw notFound(`repository ${repoName} not found`);
+        if (!ctx.repo) throw notFound("repository not found"); // lakeFS ErrRepositoryNotFound
       }
       const result = await route.handle(ctx);
       const bytesOut = await writeResult(res, result, head);

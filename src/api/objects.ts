@@ -91,7 +91,7 @@ const readRoutes: Route[] = [
   repoRoute("GET", "/repositories/{repository}/refs/{ref}/objects/stat", "statObject", async (ctx) => {
     const path = objectPath(ctx);
     const record = await objectAt(ctx, ctx.params["ref"]!, path);
-    return ok(shapes.objectStats(ctx.repo.name, path, record, queryBool(ctx.query, "user_metadata", true)));
+    return ok(shapes.objectStats(ctx.repo, path, record, queryBool(ctx.query, "user_metadata", true)));
   }),
 
   repoRoute("GET", "/repositories/{repository}/refs/{ref}/objects/ls", "listObjects", async (ctx) => {
@@ -100,7 +100,7 @@ const readRoutes: Route[] = [
     const withMeta = queryBool(ctx.query, "user_metadata", true);
     const view = await viewOf(ctx, ctx.params["ref"]!);
     const page = await ctx.services.catalog.listObjects(view, { prefix, delimiter, startAfter: after || undefined, limit: amount });
-    const results = page.items.map((item) => ("key" in item ? shapes.objectStats(ctx.repo.name, item.key, item.record, withMeta) : shapes.commonPrefix(item.prefix)));
+    const results = page.items.map((item) => ("key" in item ? shapes.objectStats(ctx.repo, item.key, item.record, withMeta) : shapes.commonPrefix(item.prefix)));
     return ok(shapes.list(results, page.isTruncated, (r) => r.path));
   }),
 ];
@@ -146,7 +146,7 @@ const writeRoutes: Route[] = [
     const userMeta = readUserMetadata(ctx.req.headers, META_PREFIX);
     const { stream, contentType, size } = await uploadSource(ctx);
     const record = await stage(ctx, target, path, await writeBlob(ctx.services, stream, {}, undefined, size), { contentType, headers: {}, userMeta }, condition);
-    return { ...ok(shapes.objectStats(ctx.repo.name, path, record), 201), bytesIn: record.size };
+    return { ...ok(shapes.objectStats(ctx.repo, path, record), 201), bytesIn: record.size };
   }),
 
   repoRoute("DELETE", "/repositories/{repository}/branches/{branch}/objects", "deleteObject", async (ctx) => {
@@ -174,9 +174,11 @@ const writeRoutes: Route[] = [
     const srcPath = field.string(body, "src_path");
     const srcRef = field.optString(body, "src_ref") || ctx.params["branch"]!;
     const target = await branchTarget(ctx);
+    // As lakeFS (apiutil.BuildOptsFromParams): a shallow copy is not implemented.
+    if (field.optBool(body, "shallow")) throw new ApiError(501, "Not Implemented");
     const src = await objectAt(ctx, srcRef, srcPath);
     const record = await restage(ctx, target, destPath, src, src.userMeta);
-    return ok(shapes.objectStats(ctx.repo.name, destPath, record), 201);
+    return ok(shapes.objectStats(ctx.repo, destPath, record), 201);
   }),
 
   // lakeFS rewrites the entry in place; here it is restaged with the new metadata (bytes copied)

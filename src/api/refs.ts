@@ -115,11 +115,16 @@ const branchRoutes: Route[] = [
 const commitRoutes: Route[] = [
   repoRoute("POST", "/repositories/{repository}/branches/{branch}/commits", "commit", async (ctx) => {
     const body = await ctx.json();
+    // `date` (Unix seconds) dates the commit, as lakeFS's graveler Commit does.
+    const seconds = field.optInteger(body, "date");
+    const date = seconds === undefined ? undefined : new Date(seconds * 1000);
+    if (date && Number.isNaN(date.getTime())) throw badRequest("date is out of range");
     const commit = await ctx.services.catalog.commit(ctx.repo.name, ctx.params["branch"]!, {
       message: field.string(body, "message"),
       metadata: field.optStringMap(body, "metadata"),
       allowEmpty: field.optBool(body, "allow_empty"),
       committer: USER_ID,
+      date,
     });
     return ok(shapes.commit(commit), 201);
   }),

@@ -41,7 +41,7 @@ export const repositoryRoutes: Route[] = [
     if (field.optBool(body, "sample_data")) throw badRequest("sample_data is not supported by lakes3");
     if (field.optBool(body, "read_only")) throw badRequest("read-only repositories are not supported by lakes3");
     const created = await ctx.services.catalog.createRepository(name, { defaultBranch, storageNamespace });
-    if (!created) throw new ApiError(409, `repository ${name} already exists`);
+    if (!created) throw new ApiError(409, "error creating repository: not unique"); // lakeFS CreateRepository
     ctx.event.repo = name;
     return ok(shapes.repository((await ctx.services.catalog.getRepository(name))!), 201);
   }),

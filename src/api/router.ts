@@ -222,6 +222,12 @@ export const field = {
     if (typeof v !== "number" || !Number.isInteger(v)) throw badRequest(`${name} is required (an integer)`);
     return v;
   },
+  optInteger(body: Record<string, unknown>, name: string): number | undefined {
+    const v = body[name];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "number" || !Number.isSafeInteger(v)) throw badRequest(`${name} must be an integer`);
+    return v;
+  },
   optStringMap(body: Record<string, unknown>, name: string): Record<string, string> | undefined {
     const v = body[name];
     if (v === undefined || v === null) return undefined;

@@ -30,12 +30,15 @@ export function commit(c: CommitRecord) {
   };
 }
 
-/** Where lakeFS's local blockstore would keep the bytes (informational: lakes3 has no presign). */
-function physicalAddress(repo: string, record: ObjectRecord): string {
-  return `local://${repo}/data/${record.parts[0]?.blobId ?? ""}`;
+/**
+ * Where lakeFS's local blockstore would keep the bytes: under the repository's storage namespace,
+ * as lakeFS resolves it (informational: lakes3 has no presign).
+ */
+function physicalAddress(repo: RepositoryRecord, record: ObjectRecord): string {
+  return `${repo.storageNamespace.replace(/\/+$/, "")}/data/${record.parts[0]?.blobId ?? ""}`;
 }
 
-export function objectStats(repo: string, path: string, record: ObjectRecord, userMetadata = true) {
+export function objectStats(repo: RepositoryRecord, path: string, record: ObjectRecord, userMetadata = true) {
   return {
     path,
     path_type: "object" as const,

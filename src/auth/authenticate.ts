@@ -15,6 +15,11 @@ export interface AuthenticateOptions {
   now?: Date;
   /** Bucket taken from a virtual-host `Host`; SigV2 puts `/bucket` in front of the resource. */
   bucketFromHost?: string;
+  /**
+   * Take an RFC 1123 `Date` (no x-amz-date) as a SigV4 request's date, as AWS does (mode s3);
+   * lakeFS, and lakefs mode, read every SigV4 date as ISO 8601 basic.
+   */
+  httpDate?: boolean;
 }
 
 export type AuthScheme = AuthResult["scheme"];
@@ -68,12 +73,28 @@ export function detectScheme(input: AuthInput): AuthScheme | "anonymous" {
   return "anonymous";
 }
 
+/**
+ * Whether a request carries an AWS signature of any kind, as lakeFS decides which requests go to
+ * its S3 gateway whatever their path (pkg/gateway/sig/sig.go IsAWSSignedRequest): an
+ * X-Amz-Signature header, an Authorization header starting `AWS4` or `AWS `, or an
+ * AWSAccessKeyId or X-Amz-Credential query parameter.
+ */
+export function isAwsSigned(headers: Record<string, string | string[] | undefined>, rawQuery: string): boolean {
+  const first = (name: string) => {
+    const v = headers[name];
+    return (Array.isArray(v) ? v[0] : v) ?? "";
+  };
+  const authorization = first("authorization");
+  if (first("x-amz-signature") !== "" || authorization.startsWith("AWS4") || authorization.startsWith("AWS ")) return true;
+  return parseQueryPairs(rawQuery).some(([k, v]) => (k === "AWSAccessKeyId" || k === "X-Amz-Credential") && v !== "");
+}
+
 /** Authenticates a request or throws the S3Error to send back. */
 export function authenticate(input: AuthInput, lookup: CredentialLookup, options: AuthenticateOptions = {}): AuthResult {
   const now = options.now ?? new Date();
   switch (detectScheme(input)) {
     case "sigv4-header":
-      return verifySigV4Header(input, lookup, now);
+      return verifySigV4Header(input, lookup, now, options.httpDate);
     case "sigv4-presigned":
       return verifySigV4Presigned(input, lookup, now);
     case "sigv2-header":

@@ -474,7 +474,7 @@ function lookupOrThrow(lookup: CredentialLookup, accessKeyId: string): Credentia
 }
 
 /** SigV4 with the Authorization header. */
-export function verifySigV4Header(input: AuthInput, lookup: CredentialLookup, now: Date = new Date()): AuthResult {
+export function verifySigV4Header(input: AuthInput, lookup: CredentialLookup, now: Date = new Date(), httpDate = false): AuthResult {
   const auth = parseAuthorizationV4(firstHeader(input.headers, "authorization") ?? "");
 
   const contentSha = firstHeader(input.headers, "x-amz-content-sha256")?.trim();
@@ -485,9 +485,15 @@ export function verifySigV4Header(input: AuthInput, lookup: CredentialLookup, no
 
   const creds = lookupOrThrow(lookup, auth.accessKeyId);
 
-  const amzDate = (firstHeader(input.headers, "x-amz-date") ?? firstHeader(input.headers, "date"))?.trim();
+  const xAmzDate = firstHeader(input.headers, "x-amz-date")?.trim();
+  let amzDate = xAmzDate ?? firstHeader(input.headers, "date")?.trim();
   if (amzDate === undefined || amzDate === "") {
     throw new S3Error("AccessDenied", { message: "AWS authentication requires a valid Date or x-amz-date header" });
+  }
+  // A `Date` header in RFC 1123 form dates the request; the string to sign has it in ISO basic.
+  if (httpDate && xAmzDate === undefined && parseAmzDate(amzDate) === undefined) {
+    const ms = /GMT$/.test(amzDate) ? Date.parse(amzDate) : NaN;
+    if (!Number.isNaN(ms)) amzDate = formatAmzDate(new Date(ms));
   }
   const dateMs = parseAmzDate(amzDate);
   if (dateMs === undefined) throw new S3Error("MalformedDate");

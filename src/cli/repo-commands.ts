@@ -1,6 +1,6 @@
 /**
  * lakectl-style conveniences: `lakes3 repo create|list`, `lakes3 branch create|list`,
- * `lakes3 commit`, `lakes3 log`. They work whether or not a server runs on the data dir: with no
+ * `lakes3 commit`, `lakes3 log`, `lakes3 diff`. They work whether or not a server runs on the data dir: with no
  * server they open the store and use the Catalog; when a server holds the store's lock they call
  * its lakeFS REST API (/api/v1, Basic auth with the configured key pair), found through
  * <dataDir>/server.json.
@@ -23,6 +23,10 @@ interface Branch {
   name: string;
   commitId: string;
 }
+interface Change {
+  type: string;
+  path: string;
+}
 interface Commit {
   id: string;
   message: string;
@@ -40,6 +44,7 @@ interface Backend {
   listBranches(repo: string): Promise<Branch[]>;
   commit(repo: string, branch: string, message: string, metadata: Record<string, string>): Promise<Commit>;
   log(repo: string, ref: string, amount: number): Promise<Commit[]>;
+  diff(repo: string, left: string, right: string, type: DiffType): Promise<Change[]>;
   close(): Promise<void>;
 }
 
@@ -49,6 +54,8 @@ interface CommonFlags {
   secretAccessKey: string;
   json?: boolean;
 }
+
+type DiffType = "two_dot" | "three_dot";
 
 const iso = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
 
@@ -66,7 +73,7 @@ async function directBackend(dir: string, create: boolean): Promise<Backend | "l
   });
   return {
     async createRepo(name, defaultBranch) {
-      if (!(await catalog.createRepository(name, { defaultBranch }))) throw new VersioningError("conflict", `repository ${name} already exists`);
+      if (!(await catalog.createRepository(name, { defaultBranch }))) throw new VersioningError("conflict", "error creating repository: not unique");
       const r = (await catalog.getRepository(name))!;
       return { name: r.name, defaultBranch: r.defaultBranch, createdAt: r.createdAt };
     },
@@ -90,12 +97,18 @@ async function directBackend(dir: string, create: boolean): Promise<Backend | "l
       await requireRepo(catalog, repo);
       return (await catalog.log(repo, ref, { amount })).commits.map(toCommit);
     },
+    async diff(repo, left, right, type) {
+      await requireRepo(catalog, repo);
+      const changes: Change[] = [];
+      for await (const d of catalog.diffRefs(repo, left, right, type)) changes.push({ type: d.type, path: d.path });
+      return changes;
+    },
     close: () => store.close(),
   };
 }
 
 async function requireRepo(catalog: Catalog, repo: string): Promise<void> {
-  if (!(await catalog.getRepository(repo))) throw new VersioningError("not_found", `repository ${repo}: not found`);
+  if (!(await catalog.getRepository(repo))) throw new VersioningError("not_found", "repository not found");
 }
 
 async function apiBackend(dir: string, flags: CommonFlags): Promise<Backend> {
@@ -138,6 +151,18 @@ async function apiBackend(dir: string, flags: CommonFlags): Promise<Backend> {
       ((await call("GET", `/repositories/${e(r)}/branches?amount=1000`)) as { results: { id: string; commit_id: string }[] }).results.map((b) => ({ name: b.id, commitId: b.commit_id })),
     commit: async (r, b, message, metadata) => commit((await call("POST", `/repositories/${e(r)}/branches/${e(b)}/commits`, { message, metadata })) as ApiCommit),
     log: async (r, ref, amount) => ((await call("GET", `/repositories/${e(r)}/refs/${e(ref)}/commits?amount=${amount}`)) as { results: ApiCommit[] }).results.map(commit),
+    async diff(r, left, right, type) {
+      const changes: Change[] = [];
+      for (let after = ""; ; ) {
+        const page = (await call("GET", `/repositories/${e(r)}/refs/${e(left)}/diff/${e(right)}?type=${type}&amount=1000&after=${e(after)}`)) as {
+          results: Change[];
+          pagination: { has_more: boolean; next_offset: string };
+        };
+        changes.push(...page.results.map((d) => ({ type: d.type, path: d.path })));
+        if (!page.pagination.has_more) return changes;
+        after = page.pagination.next_offset;
+      }
+    },
     close: async () => undefined,
   };
 }
@@ -186,6 +211,9 @@ function refAddress(value: string): { repo: string; ref: string } {
   return { repo: value.slice(0, slash), ref: value.slice(slash + 1) };
 }
 
+/** lakectl's words for each kind of change. */
+const DIFF_ACTION: Record<string, string> = { added: "+ added", removed: "- removed", changed: "~ modified", conflict: "* conflict" };
+
 export function registerRepoCommands(program: Command): void {
   const repo = program.command("repo").description("repositories");
   common(repo.command("create <name>").description("create a repository (default branch main, with an initial commit)"))
@@ -220,6 +248,18 @@ export function registerRepoCommands(program: Command): void {
       const { repo: r, ref } = refAddress(address);
       const c = await withBackend(o, false, (b) => b.commit(r, ref, o.message, parseMetadata(o.meta)));
       out(o, c, `committed ${c.id} on ${ref}: ${c.message}`);
+    });
+
+  // As `lakectl diff`: three-dot by default (what merging right into left would change, with
+  // conflicts), `--two-way` for the plain difference; lines as lakectl's (pkg/diff/diff.go Fmt).
+  common(program.command("diff <repo/left> <repo/right>").description("committed changes between two refs (three-dot; --two-way: two-dot)"))
+    .option("--two-way", "the plain difference between the two refs, regardless of their common ancestor")
+    .action(async (leftAddress: string, rightAddress: string, o: CommonFlags & { twoWay?: boolean }) => {
+      const left = refAddress(leftAddress);
+      const right = refAddress(rightAddress);
+      if (left.repo !== right.repo) throw new CliExit(2, "both references must belong to the same repository");
+      const changes = await withBackend(o, false, (b) => b.diff(left.repo, left.ref, right.ref, o.twoWay ? "two_dot" : "three_dot"));
+      out(o, changes, changes.map((c) => `${DIFF_ACTION[c.type] ?? c.type} ${c.path}`).join("\n"));
     });
 
   common(program.command("log <repo/ref>").description("commits reachable from a ref, newest first"))

@@ -16,16 +16,40 @@ import type { Operation, OperationContext } from "./types.js";
 
 const MAX_KEYS = 1000;
 
+const MAX_BUCKETS = 10_000;
+
+/**
+ * ListBuckets. lakefs mode, as lakeFS (listbuckets.go): `prefix` filters, every repository in one
+ * answer. s3 mode, as S3: `max-buckets` (1–10000) pages, `continuation-token` resumes, and the
+ * answer echoes `Prefix` and carries a `ContinuationToken` while more remain.
+ */
 const ListBuckets: Operation = {
   level: "service",
   async handle(ctx) {
-    const { repos } = await ctx.services.catalog.listRepositories({ prefix: ctx.req.query.get("prefix") ?? "", limit: 10_000 });
+    const q = ctx.req.query;
+    const prefix = q.get("prefix") ?? "";
+    const s3 = !isLakefs(ctx);
+    let limit = MAX_BUCKETS;
+    let after: string | undefined;
+    if (s3) {
+      const raw = q.get("max-buckets");
+      if (raw !== null) {
+        limit = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+        if (!(limit >= 1 && limit <= MAX_BUCKETS)) throw new S3Error("InvalidArgument", "Argument max-buckets must be an integer between 1 and 10000");
+      }
+      const token = q.get("continuation-token");
+      if (token) after = Buffer.from(token, "base64url").toString("utf8");
+    }
+    const { repos, hasMore } = await ctx.services.catalog.listRepositories({ prefix, after, limit });
+    const last = repos.at(-1);
     return {
       xml: {
         root: "ListAllMyBucketsResult",
         content: {
           Buckets: { Bucket: repos.map((r) => ({ CreationDate: xmlDate(r.createdAt), Name: r.name })) },
           Owner: OWNER,
+          ...(s3 && hasMore && last ? { ContinuationToken: Buffer.from(last.name).toString("base64url") } : {}),
+          ...(s3 && q.has("prefix") ? { Prefix: prefix } : {}),
         },
       },
     };

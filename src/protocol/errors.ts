@@ -35,6 +35,7 @@ const TABLE = {
   InvalidArgument: { status: 400, message: "Invalid Argument" },
   InvalidBucketName: { status: 400, message: "The specified bucket is not valid." },
   InvalidChunkSizeError: { status: 403, message: "Only the last chunk is allowed to have a size less than 8192 bytes" },
+  InvalidURI: { status: 400, message: "Couldn't parse the specified URI." },
   InvalidDigest: { status: 400, message: "The Content-MD5 you specified is not valid." },
   InvalidPart: { status: 400, message: "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag." },
   InvalidPartOrder: { status: 400, message: "The list of parts was not in ascending order. Parts must be ordered by part number." },

@@ -4,6 +4,7 @@
  */
 import mime from "mime-types";
 import { S3Error } from "./errors.js";
+import { decodeRfc2047, encodeRfc2047 } from "./rfc2047.js";
 import type { ObjectRecord, StoredHeaders } from "../storage/metadata-store.js";
 import type { ByteRange } from "../storage/blob-store.js";
 
@@ -105,8 +106,10 @@ export function readConditions(headers: Headers, prefix = ""): Conditions {
  * `If-Match: <etag>`. Returns a check to run atomically against the current record.
  */
 export function writeCondition(headers: Headers): ((current: ObjectRecord | undefined) => void) | undefined {
-  const ifNoneMatch = header(headers, "if-none-match");
-  const ifMatch = header(headers, "if-match");
+  // An empty header is no condition, as lakeFS reads it (Go's Header.Get; putobject.go
+  // ifNoneMatchHeader): SDK middlewares send `If-None-Match:` empty.
+  const ifNoneMatch = header(headers, "if-none-match") || undefined;
+  const ifMatch = header(headers, "if-match") || undefined;
   if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
   if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== "*") {
     throw new S3Error("NotImplemented", "If-None-Match only supports the value '*' on writes.");
@@ -136,6 +139,8 @@ export function readUserMetadata(headers: Headers, prefix = META_PREFIX): Record
     if (!name.startsWith(prefix) || value === undefined) continue;
     const key = name.slice(prefix.length);
     const v = decodeRfc2047(headerText(Array.isArray(value) ? value.join(",") : value));
+    // As lakeFS's PutObject answers a value Go's decoder refuses (ErrInvalidHeaderValue).
+    if (v === undefined) throw new S3Error("InvalidArgument", "Invalid header value.");
     total += key.length + Buffer.byteLength(v);
     meta[key] = v;
   }
@@ -143,7 +148,7 @@ export function readUserMetadata(headers: Headers, prefix = META_PREFIX): Record
   return meta;
 }
 
-/** Response headers for stored user metadata; non-ASCII values are RFC 2047 Q-encoded, as S3 returns them. */
+/** Response headers for stored user metadata; non-ASCII values are RFC 2047 Q-encoded, as lakeFS (Go's mime.QEncoding) returns them. */
 export function userMetadataHeaders(meta: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(meta)) out[META_PREFIX + k] = encodeRfc2047(v);
@@ -162,34 +167,18 @@ export function headerText(value: string): string {
   return Buffer.from(utf8, "utf8").equals(bytes) ? utf8 : value;
 }
 
-function decodeRfc2047(value: string): string {
-  return value.replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=/g, (whole, charset: string, enc: string, data: string) => {
-    if (!/^utf-?8$/i.test(charset)) return whole;
-    const bytes =
-      enc.toUpperCase() === "B"
-        ? Buffer.from(data, "base64")
-        : Buffer.from(data.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1");
-    return bytes.toString("utf8");
-  });
-}
-
-function encodeRfc2047(value: string): string {
-  if (/^[\x20-\x7e\t]*$/.test(value)) return value;
-  const encoded = [...Buffer.from(value, "utf8")]
-    .map((b) => (b > 0x20 && b < 0x7f && b !== 0x3d && b !== 0x3f && b !== 0x5f ? String.fromCharCode(b) : "=" + b.toString(16).toUpperCase().padStart(2, "0")))
-    .join("");
-  return `=?UTF-8?Q?${encoded}?=`;
-}
-
 // ---- Standard headers -----------------------------------------------------------------------------
 
-/** Cache-Control, Content-Disposition, Content-Encoding (minus aws-chunked), Content-Language, Expires. */
+/**
+ * Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires, kept verbatim
+ * as S3 does; only the `aws-chunked` token (the request's framing) leaves Content-Encoding.
+ */
 export function readStoredHeaders(headers: Headers): StoredHeaders {
   const encoding = header(headers, "content-encoding")
     ?.split(",")
-    .map((t) => t.trim())
-    .filter((t) => t && t.toLowerCase() !== "aws-chunked")
-    .join(",");
+    .filter((t) => t.trim().toLowerCase() !== "aws-chunked")
+    .join(",")
+    .trim();
   return stripEmpty({
     cacheControl: header(headers, "cache-control"),
     contentDisposition: header(headers, "content-disposition"),

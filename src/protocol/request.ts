@@ -68,7 +68,7 @@ export function parseRequest(req: IncomingMessage, mode: Mode, domains: readonly
   try {
     decoded = decodeURIComponent(rawPath);
   } catch {
-    throw new S3Error("InvalidArgument", "Couldn't parse the specified URI.");
+    throw new S3Error("InvalidURI");
   }
   let rest = decoded.startsWith("/") ? decoded.slice(1) : decoded;
 

@@ -10,7 +10,7 @@ import type { Readable } from "node:stream";
 import { API_PREFIX, createApiHandler } from "../api/index.js";
 import { corsPolicy } from "./cors.js";
 import { ADMIN_PREFIX, createAdminHandler } from "../inspect/admin-route.js";
-import { authenticate, signatureDetails } from "../auth/authenticate.js";
+import { authenticate, isAwsSigned, signatureDetails } from "../auth/authenticate.js";
 import { decodeBody } from "../auth/payload.js";
 import type { AuthResult } from "../auth/types.js";
 import { clipLines, maskHeaders, type RequestEvent, type RequestLog } from "../log/events.js";
@@ -46,7 +46,10 @@ export function createGateway(options: GatewayOptions): Handler {
     // request is always S3 (its path is a key, whatever it looks like).
     const url = req.url ?? "/";
     if (!isVirtualHostRequest(req, config.domains)) {
-      if (url === API_PREFIX || url.startsWith(API_PREFIX + "/") || url.startsWith(API_PREFIX + "?")) return void apiHandler(req, res, expectContinue);
+      // An AWS-signed request is S3 whatever its path, as lakeFS routes it (an S3 client whose
+      // endpoint wrongly ends in /api/v1 then gets the gateway's ErrNoSuchBucketPossibleAPIEndpoint).
+      const isApi = url === API_PREFIX || url.startsWith(API_PREFIX + "/") || url.startsWith(API_PREFIX + "?");
+      if (isApi && !isAwsSigned(req.headers, url.split("?").slice(1).join("?"))) return void apiHandler(req, res, expectContinue);
       if (url.startsWith(ADMIN_PREFIX)) return void adminHandler(req, res);
     }
     const started = performance.now();
@@ -113,7 +116,7 @@ export function createGateway(options: GatewayOptions): Handler {
         auth = authenticate(
           { method: parsed.method, rawPath: parsed.rawPath, rawQuery: parsed.rawQuery, headers: req.headersDistinct as Record<string, string[]> },
           (id) => (id === config.accessKeyId ? { accessKeyId: id, secretAccessKey: config.secretAccessKey } : undefined),
-          { bucketFromHost: parsed.bucketFromHost },
+          { bucketFromHost: parsed.bucketFromHost, httpDate: config.mode === "s3" },
         );
         event.auth = "ok";
       } catch (err) {

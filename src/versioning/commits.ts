@@ -35,6 +35,8 @@ export interface CommitInput {
   metadata?: Record<string, string>;
   committer?: string;
   allowEmpty?: boolean;
+  /** The creation date to record instead of now (lakeFS's commit `date`, Unix seconds). */
+  date?: Date;
 }
 
 export const COMMITTER = "lakes3";
@@ -59,7 +61,7 @@ export class CommitManager {
       }
       const tree = await this.trees.apply(repo, head.tree, changes(), batch);
       if (tree === head.tree && !input.allowEmpty) throw badRequest("commit: no changes");
-      const fields = { parents: [head.id], message: input.message, committer: input.committer ?? COMMITTER, metadata: input.metadata ?? {}, tree, generation: head.generation + 1 };
+      const fields = { parents: [head.id], message: input.message, committer: input.committer ?? COMMITTER, metadata: input.metadata ?? {}, tree, generation: head.generation + 1, createdAt: input.date?.toISOString() };
       // The staged entries are not deleted in the commit's batch: the range is sealed with it and
       // dropped after (see sealStaging), so a commit writes only what it adds.
       sealStaging(this.store, batch, repo, branch.stagingToken);
@@ -149,14 +151,14 @@ export class CommitManager {
   async revert(repo: string, branchName: string, ref: string, parentNumber = 1, overrides: CommitOverrides = {}): Promise<CommitRecord> {
     const { commit, parent } = await this.commitWithParent(repo, ref, parentNumber, "revert");
     const info = { message: overrides.message || `Revert ${commit.id}`, metadata: overrides.metadata ?? {} };
-    return this.replay(repo, branchName, commit.tree, parent.tree, info, "reverting");
+    return this.replay(repo, branchName, commit.tree, parent.tree, info);
   }
 
   /** Apply a commit's changes (against the chosen parent) to a branch as a new commit with its message. */
   async cherryPick(repo: string, branchName: string, ref: string, parentNumber = 1, overrides: CommitOverrides = {}): Promise<CommitRecord> {
     const { commit, parent } = await this.commitWithParent(repo, ref, parentNumber, "cherry-pick");
     const info = { message: overrides.message || commit.message, metadata: overrides.metadata ?? commit.metadata };
-    return this.replay(repo, branchName, parent.tree, commit.tree, info, "cherry-picking");
+    return this.replay(repo, branchName, parent.tree, commit.tree, info);
   }
 
   private async commitWithParent(repo: string, ref: string, parentNumber: number, what: string): Promise<{ commit: CommitRecord; parent: CommitRecord }> {
@@ -175,13 +177,13 @@ export class CommitManager {
    * Commit on a branch the changes that lead from tree `from` to tree `to`; each changed path must
    * still be as it was in `from` on the branch (else 409).
    */
-  private replay(repo: string, branchName: string, from: string, to: string, info: { message: string; metadata: Record<string, string> }, doing: string): Promise<CommitRecord> {
+  private replay(repo: string, branchName: string, from: string, to: string, info: { message: string; metadata: Record<string, string> }): Promise<CommitRecord> {
     return this.refs.withBranch(repo, branchName, "exclusive", async (branch) => {
-      if (await hasStaged(this.store, repo, branch.stagingToken)) throw badRequest(`branch ${branchName} has uncommitted changes`);
+      if (await hasStaged(this.store, repo, branch.stagingToken)) throw badRequest(`update branch: ${branchName}: uncommitted changes (dirty branch)`); // lakeFS Revert / CherryPick
       const head = (await this.refs.resolver.commit(repo, branch.head))!;
       const changes: Change[] = [];
       for await (const [path, before, after] of this.trees.diff(repo, from, to)) {
-        if (!sameObject(await this.trees.get(repo, head.tree, path), before)) throw conflict(`conflict ${doing} ${path}: it changed since`);
+        if (!sameObject(await this.trees.get(repo, head.tree, path), before)) throw conflict("update branch: conflict found"); // lakeFS Revert / CherryPick
         changes.push([path, after ?? null]);
       }
       const batch = this.store.batch();
@@ -191,18 +193,18 @@ export class CommitManager {
   }
 
   /**
-   * Finish a commit, merge or replay: a new commit (created now) with `fields`, put into `batch`
+   * Finish a commit, merge or replay: a new commit (created now, unless `fields` dates it) with `fields`, put into `batch`
    * with the branch moved to it (and to `stagingToken`, when a new one is given); write it.
    */
   async advance(
     repo: string,
     branch: BranchRecord,
     batch: Batch,
-    fields: Omit<CommitRecord, "id" | "createdAt">,
+    fields: Omit<CommitRecord, "id" | "createdAt"> & { createdAt?: string | undefined },
     stagingToken = branch.stagingToken,
   ): Promise<CommitRecord> {
-    const { parents, message, committer, metadata, tree, generation } = fields;
-    const commit = newCommit({ parents, message, committer, metadata, tree, generation, createdAt: new Date().toISOString() });
+    const { parents, message, committer, metadata, tree, generation, createdAt } = fields;
+    const commit = newCommit({ parents, message, committer, metadata, tree, generation, createdAt: createdAt ?? new Date().toISOString() });
     batch.put(repo + SEP + commit.id, commit, { sublevel: this.store.commits });
     this.refs.putBranch(batch, repo, { ...branch, head: commit.id, stagingToken }, branch.stagingToken);
     await this.refs.write(batch, { branches: [repo + SEP + branch.name] });

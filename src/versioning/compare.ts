@@ -19,6 +19,9 @@ export interface DiffEntry {
 
 export type MergeStrategy = "dest-wins" | "source-wins";
 
+/** The metadata key of a merge commit that records its strategy ("default" without one), as lakeFS's. */
+export const MERGE_STRATEGY_KEY = ".lakefs.merge.strategy";
+
 export interface MergeOptions {
   strategy?: MergeStrategy;
   message?: string;
@@ -35,19 +38,28 @@ export class RefComparer {
     private readonly commits: CommitManager,
   ) {}
 
-  /** Committed differences between two refs; `three_dot` diffs from their merge base. */
+  /**
+   * Committed differences between two refs. `two_dot`: left's tree against right's (graveler
+   * Diff). `three_dot` (the default), as graveler's Compare (pkg/graveler/committed/
+   * compare_iterator.go): what merging right into left would do to left, judged through their
+   * merge base: a path changed only on the left, or identically on both sides, is not listed; a
+   * path changed differently on both sides is a `conflict`.
+   */
   async *diffRefs(repo: string, left: string, right: string, type: "two_dot" | "three_dot" = "three_dot"): AsyncGenerator<DiffEntry> {
     const l = await this.refs.resolve(repo, left);
     const r = await this.refs.resolve(repo, right);
     if (!l?.commitId) throw notFound(`ref ${left}`);
     if (!r?.commitId) throw notFound(`ref ${right}`);
-    let leftTree = l.tree;
-    if (type === "three_dot") {
-      const base = await this.mergeBase(repo, l.commitId, r.commitId);
-      leftTree = base ? base.tree : EMPTY_TREE;
-    }
-    for await (const [path, a, b] of this.trees.diff(repo, leftTree, r.tree)) {
-      yield { type: !a ? "added" : !b ? "removed" : "changed", path, record: b ?? a };
+    const baseTree = type === "three_dot" ? ((await this.mergeBase(repo, l.commitId, r.commitId))?.tree ?? EMPTY_TREE) : undefined;
+    for await (const [path, a, b] of this.trees.diff(repo, l.tree, r.tree)) {
+      const type = !a ? "added" : !b ? "removed" : "changed";
+      if (baseTree === undefined) {
+        yield { type, path, record: b ?? a };
+        continue;
+      }
+      const base = await this.trees.get(repo, baseTree, path);
+      if (sameObject(base, b)) continue; // changed (added, removed) only on the left
+      yield { type: sameObject(base, a) ? type : "conflict", path, record: b ?? a };
     }
   }
 
@@ -93,11 +105,12 @@ export class RefComparer {
     const src = await this.refs.resolve(repo, source);
     if (!src?.commitId) throw notFound(`source ref ${source}`);
     return this.refs.withBranch(repo, destName, "exclusive", async (dest) => {
-      if (await hasStaged(this.store, repo, dest.stagingToken)) throw badRequest(`branch ${destName} has uncommitted changes`);
+      // lakeFS's words (graveler.go Merge: ErrDirtyBranch, ErrNoChanges inside "update branch <dest>").
+      if (await hasStaged(this.store, repo, dest.stagingToken)) throw badRequest(`update branch ${destName}: ${destName}: uncommitted changes (dirty branch)`);
       const destHead = (await this.refs.resolver.commit(repo, dest.head))!;
       const srcCommit = (await this.refs.resolver.commit(repo, src.commitId!))!;
       const base = await this.mergeBase(repo, destHead.id, srcCommit.id);
-      if (base?.id === srcCommit.id) throw badRequest("no changes to merge");
+      if (base?.id === srcCommit.id) throw badRequest(`update branch ${destName}: no changes`);
       if (base?.id === destHead.id && !options.squash) {
         const batch = this.store.batch();
         this.refs.putBranch(batch, repo, { ...dest, head: srcCommit.id }, dest.stagingToken);
@@ -128,7 +141,8 @@ export class RefComparer {
         parents: options.squash ? [destHead.id] : [destHead.id, srcCommit.id],
         message: options.message || `Merge '${source}' into '${destName}'`,
         committer: options.committer ?? COMMITTER,
-        metadata: options.metadata ?? {},
+        // Every lakeFS merge commit names its strategy (graveler.go Merge, MergeStrategyMetadataKey).
+        metadata: { ...options.metadata, [MERGE_STRATEGY_KEY]: options.strategy ?? "default" },
         tree,
         generation: (options.squash ? destHead.generation : Math.max(destHead.generation, srcCommit.generation)) + 1,
       });

@@ -237,7 +237,7 @@ export class RefManager {
     const view = await this.resolve(repo, source);
     if (!view?.commitId) throw notFound(`source ref ${source}`);
     return this.store.locks.run(`branch:${repo}${SEP}${name}`, async () => {
-      if (await this.store.branches.get(repo + SEP + name)) throw conflict(`branch ${name} already exists`);
+      if (await this.store.branches.get(repo + SEP + name)) throw conflict("branch already exists: not unique"); // lakeFS ErrBranchExists
       const branch = newBranch(name, view.commitId!);
       const batch = this.store.batch();
       this.putBranch(batch, repo, branch);
@@ -288,7 +288,7 @@ export class RefManager {
     const view = await this.resolve(repo, ref);
     if (!view?.commitId) throw notFound(`ref ${ref}`);
     return this.store.locks.run(`tag:${repo}${SEP}${id}`, async () => {
-      if (await this.store.tags.get(repo + SEP + id)) throw conflict(`tag ${id} already exists`);
+      if (await this.store.tags.get(repo + SEP + id)) throw conflict("tag already exists: not unique"); // lakeFS ErrTagAlreadyExists
       const tag: TagRecord = { id, commitId: view.commitId!, createdAt: new Date().toISOString() };
       await this.store.batch().put(repo + SEP + id, tag, { sublevel: this.store.tags }).write({ sync: true });
       return tag;

@@ -170,10 +170,22 @@ export class TreeStore {
   }
 }
 
-/** Two records describe the same object when they point at the same bytes. */
+/**
+ * Two records are the same entry when their identities match, as lakeFS's (pkg/catalog/entry.go
+ * EntryToValue: size, ETag, user metadata and content type; never the physical address), so the
+ * same bytes written separately on two branches are no difference and no conflict. The headers
+ * lakes3 keeps and lakeFS drops (Cache-Control, …) count too.
+ */
 export function sameObject(a: ObjectRecord | undefined, b: ObjectRecord | undefined): boolean {
   if (!a || !b) return a === b;
-  return a.etag === b.etag && a.size === b.size && a.parts.length === b.parts.length && a.parts.every((p, i) => p.blobId === b.parts[i]!.blobId);
+  return a.etag === b.etag && a.size === b.size && a.contentType === b.contentType && sameStrings(a.userMeta, b.userMeta) && sameStrings(a.headers, b.headers);
+}
+
+function sameStrings(a: object, b: object): boolean {
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) if (x[k] !== y[k]) return false;
+  return true;
 }
 
 /** New ranges' bytes (estimated) past which they are written ahead of the batch that names them. */

@@ -103,7 +103,7 @@ describe("auth, system endpoints and errors", () => {
       ["GET", "/repositories/nope-repo/refs/main/objects/ls"],
       ["POST", "/repositories/nope-repo/branches/main/commits"],
     ] as const) {
-      expectError(await api(method, path, method === "POST" ? { json: { message: "m" } } : {}), 404, /repository nope-repo/);
+      expectError(await api(method, path, method === "POST" ? { json: { message: "m" } } : {}), 404, /^repository not found$/);
     }
   });
 
