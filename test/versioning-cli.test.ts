@@ -100,8 +100,23 @@ describe("lakes3 tag / merge / cherry-pick / branch delete|reset|revert / show",
     expect(none.stderr).toMatch(/^lakes3: no lakes3 data in .*nothing-here \(pass --data-dir, or --url of a running server\)\n$/);
   });
 
+  it("repo, branch, commit, log and diff take --url (or LAKES3_URL) too", async () => {
+    server = await spawnServer(["--data-dir", path.join(dir, "elsewhere"), "--repo", "url-repo", "--quiet"]);
+    const url = ["--url", server.url.replace("http://", "")];
+    expect(await ok("repo", "list", ...url)).toMatch(/^url-repo +main/);
+    await ok("branch", "create", "url-repo/dev", "--source", "main", ...url);
+    expect(await ok("branch", "list", "url-repo", ...url)).toMatch(/^dev /m);
+    const ep: Endpoint = { port: server.port, region: "us-east-1", ...KEYS };
+    expect((await send(ep, { method: "PUT", path: "/url-repo/dev/x", body: "x" })).status).toBe(200);
+    expect(await ok("commit", "url-repo/dev", "-m", "x", ...url)).toMatch(/^committed [0-9a-f]{64} on dev: x$/);
+    expect(await ok("log", "url-repo/dev", "-n", "1", ...url)).toMatch(/^commit [0-9a-f]{64}/);
+    expect(await ok("diff", "url-repo/main", "url-repo/dev", ...url)).toContain("x");
+    expect(await server.stop()).toBe(0);
+    server = undefined;
+  });
+
   it("every command has --help with an example", async () => {
-    for (const cmd of [["tag", "create"], ["tag", "list"], ["tag", "delete"], ["branch", "delete"], ["branch", "reset"], ["branch", "revert"], ["merge"], ["cherry-pick"], ["show"]]) {
+    for (const cmd of [["repo", "create"], ["repo", "list"], ["branch", "create"], ["branch", "list"], ["commit"], ["log"], ["diff"], ["tag", "create"], ["tag", "list"], ["tag", "delete"], ["branch", "delete"], ["branch", "reset"], ["branch", "revert"], ["merge"], ["cherry-pick"], ["show"]]) {
       expect(await ok(...cmd, "--help"), cmd.join(" ")).toMatch(/\nExample:\n  lakes3 /);
     }
   });

@@ -50,6 +50,7 @@ interface Backend {
 
 interface CommonFlags {
   dataDir: string;
+  url?: string;
   accessKeyId: string;
   secretAccessKey: string;
   json?: boolean;
@@ -111,8 +112,7 @@ async function requireRepo(catalog: Catalog, repo: string): Promise<void> {
   if (!(await catalog.getRepository(repo))) throw new VersioningError("not_found", "repository not found");
 }
 
-async function apiBackend(dir: string, flags: CommonFlags): Promise<Backend> {
-  const url = await recordedServerUrl(dir);
+async function apiBackend(url: string, flags: CommonFlags, where: string): Promise<Backend> {
   const auth = "Basic " + Buffer.from(`${flags.accessKeyId}:${flags.secretAccessKey}`).toString("base64");
   const call = async (method: string, p: string, body?: unknown): Promise<unknown> => {
     let res: Response;
@@ -123,7 +123,7 @@ async function apiBackend(dir: string, flags: CommonFlags): Promise<Backend> {
         body: body ? JSON.stringify(body) : undefined,
       });
     } catch {
-      throw new CliExit(1, `data dir ${dir} is locked, but the lakes3 server recorded at ${url} does not answer`);
+      throw new CliExit(1, `no lakes3 server answers at ${url} (${where})`);
     }
     const text = await res.text();
     if (!res.ok) {
@@ -170,8 +170,9 @@ async function apiBackend(dir: string, flags: CommonFlags): Promise<Backend> {
 /** Run one command against the data dir, through whichever backend is available. */
 async function withBackend<T>(flags: CommonFlags, create: boolean, fn: (b: Backend) => Promise<T>): Promise<T> {
   const dir = path.resolve(flags.dataDir);
-  const direct = await directBackend(dir, create);
-  const backend = direct === "locked" ? await apiBackend(dir, flags) : direct;
+  const url = flags.url || process.env["LAKES3_URL"];
+  const direct = url ? "locked" : await directBackend(dir, create);
+  const backend = direct !== "locked" ? direct : url ? await apiBackend(withScheme(url), flags, "--url") : await apiBackend(await recordedServerUrl(dir), flags, `recorded by the server holding ${dir}`);
   try {
     return await fn(backend);
   } catch (err) {
@@ -186,9 +187,14 @@ function out(flags: CommonFlags, data: unknown, human: string): void {
   process.stdout.write((flags.json ? JSON.stringify(data, null, 2) : human) + "\n");
 }
 
-function common(cmd: Command): Command {
+/** `127.0.0.1:8000` means http://. */
+const withScheme = (url: string) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`).replace(/\/+$/, "");
+
+function common(cmd: Command, example: string): Command {
   return cmd
     .addOption(new Option("-d, --data-dir <dir>", "the data dir").env("LAKES3_DATA_DIR").default(DEFAULTS.dataDir))
+    .addOption(new Option("--url <url>", "a running server instead of the data dir").env("LAKES3_URL"))
+    .addHelpText("after", `\nExample:\n  ${example}`)
     .addOption(new Option("--access-key-id <id>", "key pair for a running server's API").env("LAKES3_ACCESS_KEY_ID").default(DEFAULTS.accessKeyId))
     .addOption(new Option("--secret-access-key <secret>", "").env("LAKES3_SECRET_ACCESS_KEY").default(DEFAULTS.secretAccessKey, "the quickstart secret"))
     .option("--json", "JSON output");
@@ -216,32 +222,32 @@ const DIFF_ACTION: Record<string, string> = { added: "+ added", removed: "- remo
 
 export function registerRepoCommands(program: Command): void {
   const repo = program.command("repo").description("repositories");
-  common(repo.command("create <name>").description("create a repository (default branch main, with an initial commit)"))
+  common(repo.command("create <name>").description("create a repository (default branch main, with an initial commit)"), `lakes3 repo create my-repo`)
     .option("--default-branch <branch>", "name of the default branch", "main")
     .action(async (name: string, o: CommonFlags & { defaultBranch: string }) => {
       if (!REPOSITORY_NAME.test(name)) throw new CliExit(2, `invalid repository name ${JSON.stringify(name)}: use 3-63 characters a-z, 0-9 and '-'`);
       const r = await withBackend(o, true, (b) => b.createRepo(name, o.defaultBranch));
       out(o, r, `created repository ${r.name} (default branch ${r.defaultBranch})`);
     });
-  common(repo.command("list").description("list repositories")).action(async (o: CommonFlags) => {
+  common(repo.command("list").description("list repositories"), `lakes3 repo list --json`).action(async (o: CommonFlags) => {
     const repos = await withBackend(o, false, (b) => b.listRepos());
     out(o, repos, repos.length === 0 ? "(no repositories)" : repos.map((r) => `${r.name.padEnd(30)} ${r.defaultBranch.padEnd(12)} ${r.createdAt}`).join("\n"));
   });
 
   const branch = program.command("branch").description("branches");
-  common(branch.command("create <repo/branch>").description("create a branch (zero-copy) from a ref"))
+  common(branch.command("create <repo/branch>").description("create a branch (zero-copy) from a ref"), `lakes3 branch create my-repo/dev --source main`)
     .requiredOption("-s, --source <ref>", "the ref to branch from (branch, tag, commit id, main~1, …)")
     .action(async (address: string, o: CommonFlags & { source: string }) => {
       const { repo: r, ref } = refAddress(address);
       const b = await withBackend(o, false, (be) => be.createBranch(r, ref, o.source));
       out(o, b, `created branch ${b.name} at ${b.commitId}`);
     });
-  common(branch.command("list <repo>").description("list branches")).action(async (r: string, o: CommonFlags) => {
+  common(branch.command("list <repo>").description("list branches"), `lakes3 branch list my-repo`).action(async (r: string, o: CommonFlags) => {
     const list = await withBackend(o, false, (b) => b.listBranches(r));
     out(o, list, list.map((b) => `${b.name.padEnd(30)} ${b.commitId}`).join("\n"));
   });
 
-  common(program.command("commit <repo/branch>").description("commit a branch's uncommitted changes"))
+  common(program.command("commit <repo/branch>").description("commit a branch's uncommitted changes"), `lakes3 commit my-repo/dev -m "load raw data" --meta run=42`)
     .requiredOption("-m, --message <message>", "commit message")
     .option("--meta <key=value...>", "commit metadata (repeatable)", [])
     .action(async (address: string, o: CommonFlags & { message: string; meta: string[] }) => {
@@ -252,7 +258,7 @@ export function registerRepoCommands(program: Command): void {
 
   // As `lakectl diff`: three-dot by default (what merging right into left would change, with
   // conflicts), `--two-way` for the plain difference; lines as lakectl's (pkg/diff/diff.go Fmt).
-  common(program.command("diff <repo/left> <repo/right>").description("committed changes between two refs (three-dot; --two-way: two-dot)"))
+  common(program.command("diff <repo/left> <repo/right>").description("committed changes between two refs (three-dot; --two-way: two-dot)"), `lakes3 diff my-repo/main my-repo/dev`)
     .option("--two-way", "the plain difference between the two refs, regardless of their common ancestor")
     .action(async (leftAddress: string, rightAddress: string, o: CommonFlags & { twoWay?: boolean }) => {
       const left = refAddress(leftAddress);
@@ -262,7 +268,7 @@ export function registerRepoCommands(program: Command): void {
       out(o, changes, changes.map((c) => `${DIFF_ACTION[c.type] ?? c.type} ${c.path}`).join("\n"));
     });
 
-  common(program.command("log <repo/ref>").description("commits reachable from a ref, newest first"))
+  common(program.command("log <repo/ref>").description("commits reachable from a ref, newest first"), `lakes3 log my-repo/main -n 5`)
     .option("-n, --amount <n>", "how many commits", "20")
     .action(async (address: string, o: CommonFlags & { amount: string }) => {
       const { repo: r, ref } = refAddress(address);
