@@ -92,9 +92,11 @@ describe("lakes3 tag / merge / cherry-pick / branch delete|reset|revert / show",
   });
 
   it("works with no server running: one is started in-process on the data dir for the command", async () => {
-    expect(await ok("tag", "create", `${REPO}/offline`, "main", "--data-dir", dataDir)).toMatch(/^created tag offline at /);
-    expect(await ok("tag", "list", REPO, "--data-dir", dataDir)).toMatch(/^offline +[0-9a-f]{64}$/);
-    expect(await ok("show", `${REPO}/offline`, "--data-dir", dataDir)).toMatch(/^commit [0-9a-f]{64}/);
+    const offline = path.join(dir, "offline");
+    await ok("repo", "create", REPO, "--data-dir", offline);
+    expect(await ok("tag", "create", `${REPO}/offline`, "main", "--data-dir", offline)).toMatch(/^created tag offline at /);
+    expect(await ok("tag", "list", REPO, "--data-dir", offline)).toMatch(/^offline +[0-9a-f]{64}$/);
+    expect(await ok("show", `${REPO}/offline`, "--data-dir", offline)).toMatch(/^commit [0-9a-f]{64}/);
     const none = await cli("tag", "list", REPO, "--data-dir", path.join(dir, "nothing-here"));
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^lakes3: no lakes3 data in .*nothing-here \(pass --data-dir, or --url of a running server\)\n$/);
