@@ -37,9 +37,6 @@ export class StorageError extends Error {
   readonly path: string | undefined;
 }
 
-/** Problems that a retry may get past once the operator acted (freed space, remounted). */
-export const isTransient = (p: StorageProblem) => p === "disk-full" || p === "read-only" || p === "permission-denied" || p === "io-error" || p === "unavailable";
-
 const ERRNO_PROBLEM: Record<string, StorageProblem> = {
   ENOSPC: "disk-full",
   EDQUOT: "disk-full",
