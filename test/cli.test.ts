@@ -239,10 +239,20 @@ describe("the first ten minutes (issue 15)", () => {
     expect(piped.stdout.trim()).toBe("0");
     expect(piped.stderr).not.toMatch(/EPIPE|Error/);
 
+    // `serve | head -1`: once head has gone, the next line the server prints (here: the log line
+    // of a request) finds the pipe closed, and the server stops cleanly. Requests are sent until
+    // it does, since head may still be reading when the banner goes out.
     const tmp = await mkdtemp(path.join(dir, "tmp-"));
-    const served = spawnSync("bash", ["-c", `"${process.execPath}" "${BIN}" serve --port 0 --no-tui --ephemeral | head -1`], { encoding: "utf8", timeout: 20_000, env: { ...process.env, TMPDIR: tmp } });
-    expect(served.stdout).toMatch(/^lakes3 listening on http:\/\/127\.0\.0\.1:\d+\n$/);
-    expect(served.stderr).not.toMatch(/EPIPE|Error/);
+    const pipeline = spawn("bash", ["-c", `"${process.execPath}" "${BIN}" serve --port 0 --no-tui --ephemeral 2>"${tmp}/../serve-stderr" | head -1`], { env: { ...process.env, TMPDIR: tmp }, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(pipeline);
+    let first = "";
+    pipeline.stdout!.on("data", (d: Buffer) => (first += d.toString()));
+    const exited = new Promise<number | null>((resolve) => pipeline.once("close", (code) => resolve(code)));
+    const servedUrl = await waitFor(() => /^lakes3 listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(first)?.[1], { message: "the first line" });
+    await waitFor(async () => (await fetch(`${servedUrl}/_health`).then(() => "up", () => "down")) === "down", { message: "the server to stop", intervalMs: 100 });
+    expect(await exited).toBe(0);
+    expect(first).toMatch(/^lakes3 listening on http:\/\/127\.0\.0\.1:\d+\n$/);
+    expect(await readFile(path.join(tmp, "..", "serve-stderr"), "utf8")).not.toMatch(/EPIPE|Error/);
     await waitFor(async () => (await readdir(tmp)).length === 0, { message: "the ephemeral dir to go" });
   });
 
