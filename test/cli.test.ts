@@ -39,6 +39,25 @@ function run(args: string[], env: Record<string, string> = {}) {
   return { child, exited, firstLine, stderr: () => stderr, stdout: () => stdout };
 }
 
+/**
+ * Servers whose parent a test killed are nobody's children: find them by the server.json they
+ * keep in their (ephemeral) data dirs under `tmp`, and kill what is left (also when a test failed).
+ */
+const orphanDirs: string[] = [];
+afterAll(async () => {
+  for (const tmp of orphanDirs) {
+    for (const name of await readdir(tmp).catch(() => [] as string[])) {
+      const info = await readFile(path.join(tmp, name, "server.json"), "utf8").catch(() => undefined);
+      if (!info) continue;
+      try {
+        process.kill((JSON.parse(info) as { pid: number }).pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+});
+
 describe("lakes3 serve", () => {
   it("prints the bound URL first, serves /_health, and exits 0 on SIGTERM", async () => {
     const dataDir = path.join(dir, "serve");
@@ -243,6 +262,7 @@ describe("the first ten minutes (issue 15)", () => {
     // of a request) finds the pipe closed, and the server stops cleanly. Requests are sent until
     // it does, since head may still be reading when the banner goes out.
     const tmp = await mkdtemp(path.join(dir, "tmp-"));
+    orphanDirs.push(tmp);
     const pipeline = spawn("bash", ["-c", `"${process.execPath}" "${BIN}" serve --port 0 --no-tui --ephemeral 2>"${tmp}/../serve-stderr" | head -1`], { env: { ...process.env, TMPDIR: tmp }, stdio: ["ignore", "pipe", "pipe"] });
     children.push(pipeline);
     let first = "";
@@ -287,6 +307,7 @@ describe("startServer (issue 15)", () => {
 describe("`npx lakes3 serve &` in a script (issue 15)", () => {
   it("under npm exec, the server stops cleanly when its parent is killed: port, ready file and ephemeral dir go", async () => {
     const tmp = await mkdtemp(path.join(dir, "tmp-"));
+    orphanDirs.push(tmp);
     const ready = path.join(dir, "npx-ready");
     // A stand-in for npm exec: a shell that runs lakes3 and is then killed, as `kill $!` kills npm.
     const parent = spawn("sh", ["-c", `"${process.execPath}" "${BIN}" serve --port 0 --no-tui --quiet --ephemeral --ready-file "${ready}"; sleep 60`], {
