@@ -13,6 +13,7 @@ import { writeFileDurably } from "../storage/durable-file.js";
 import { CliExit, registerDoctor, registerInspect } from "./inspect-commands.js";
 import { registerRepoCommands } from "./repo-commands.js";
 import { registerVersioningCommands } from "./versioning-commands.js";
+import { serverUrl } from "./rest.js";
 import { StoreLockedError } from "../storage/metadata-store.js";
 
 const VERSION = "0.1.0";
@@ -234,7 +235,7 @@ async function health(flags: { url: string; timeout: number }): Promise<void> {
   let url: URL;
   try {
     // `127.0.0.1:9000` and `localhost:8000` mean http://
-    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(flags.url) ? flags.url : `http://${flags.url}`);
+    url = new URL(serverUrl(flags.url));
   } catch {
     fail(`health: invalid URL ${JSON.stringify(flags.url)}`);
   }

@@ -11,6 +11,7 @@ import { REPOSITORY_NAME } from "../versioning/names.js";
 import { DEFAULTS } from "../server/config.js";
 import { USER_ID } from "../api/router.js";
 import { CliExit, openDataDir, recordedServerUrl } from "./inspect-commands.js";
+import { restClient, RestError, type RestCall } from "./rest.js";
 import { Catalog } from "../versioning/catalog.js";
 import { VersioningError } from "../versioning/errors.js";
 
@@ -113,31 +114,12 @@ async function requireRepo(catalog: Catalog, repo: string): Promise<void> {
 }
 
 async function apiBackend(url: string, flags: CommonFlags, where: string): Promise<Backend> {
-  const auth = "Basic " + Buffer.from(`${flags.accessKeyId}:${flags.secretAccessKey}`).toString("base64");
-  const call = async (method: string, p: string, body?: unknown): Promise<unknown> => {
-    let res: Response;
-    try {
-      res = await fetch(`${url}/api/v1${p}`, {
-        method,
-        headers: { Authorization: auth, ...(body ? { "Content-Type": "application/json" } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-    } catch {
-      throw new CliExit(1, `no lakes3 server answers at ${url} (${where})`);
-    }
-    const text = await res.text();
-    if (!res.ok) {
-      const message = (() => {
-        try {
-          return (JSON.parse(text) as { message?: string }).message;
-        } catch {
-          return undefined;
-        }
-      })();
-      throw new VersioningError(res.status === 404 ? "not_found" : res.status === 409 ? "conflict" : "bad_request", message ?? `server answered ${res.status}`);
-    }
-    return res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text;
-  };
+  const rest = restClient(url, flags, where);
+  const call: RestCall = (method, p, body) =>
+    rest(method, p, body).catch((err: unknown) => {
+      if (!(err instanceof RestError)) throw err;
+      throw new VersioningError(err.status === 404 ? "not_found" : err.status === 409 ? "conflict" : "bad_request", err.message);
+    });
   type ApiRepo = { id: string; default_branch: string; creation_date: number };
   type ApiCommit = { id: string; message: string; committer: string; creation_date: number; metadata?: Record<string, string>; parents: string[] };
   const repo = (r: ApiRepo): Repo => ({ name: r.id, defaultBranch: r.default_branch, createdAt: iso(r.creation_date) });
@@ -172,7 +154,7 @@ async function withBackend<T>(flags: CommonFlags, create: boolean, fn: (b: Backe
   const dir = path.resolve(flags.dataDir);
   const url = flags.url || process.env["LAKES3_URL"];
   const direct = url ? "locked" : await directBackend(dir, create);
-  const backend = direct !== "locked" ? direct : url ? await apiBackend(withScheme(url), flags, "--url") : await apiBackend(await recordedServerUrl(dir), flags, `recorded by the server holding ${dir}`);
+  const backend = direct !== "locked" ? direct : url ? await apiBackend(url, flags, "--url") : await apiBackend(await recordedServerUrl(dir), flags, `recorded by the server holding ${dir}`);
   try {
     return await fn(backend);
   } catch (err) {
@@ -186,9 +168,6 @@ async function withBackend<T>(flags: CommonFlags, create: boolean, fn: (b: Backe
 function out(flags: CommonFlags, data: unknown, human: string): void {
   process.stdout.write((flags.json ? JSON.stringify(data, null, 2) : human) + "\n");
 }
-
-/** `127.0.0.1:8000` means http://. */
-const withScheme = (url: string) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`).replace(/\/+$/, "");
 
 function common(cmd: Command, example: string): Command {
   return cmd

@@ -11,6 +11,7 @@ import { Command, Option } from "commander";
 import { DEFAULTS } from "../server/config.js";
 import { startServer } from "../server/lifecycle.js";
 import { CliExit, recordedServerUrl } from "./inspect-commands.js";
+import { restClient, RestError, type RestCall } from "./rest.js";
 import { StoreLockedError } from "../storage/metadata-store.js";
 
 interface Flags {
@@ -22,7 +23,7 @@ interface Flags {
 }
 
 interface Session {
-  call(method: string, apiPath: string, body?: unknown): Promise<unknown>;
+  call: RestCall;
   close(): Promise<void>;
 }
 
@@ -42,21 +43,13 @@ async function open(flags: Flags): Promise<Session> {
       url = await recordedServerUrl(dir);
     }
   }
-  const base = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url.replace(/\/+$/, "") : `http://${url}`;
-  const auth = "Basic " + Buffer.from(`${flags.accessKeyId}:${flags.secretAccessKey}`).toString("base64");
+  const rest = restClient(url, flags);
   return {
-    async call(method, apiPath, body) {
-      let res: Response;
-      try {
-        res = await fetch(`${base}/api/v1${apiPath}`, { method, headers: { authorization: auth, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-      } catch {
-        throw new CliExit(1, `no lakes3 server answers at ${base}`);
-      }
-      const text = await res.text();
-      const json: unknown = text && (res.headers.get("content-type") ?? "").includes("json") ? JSON.parse(text) : text;
-      if (!res.ok) throw new CliExit(1, `${(json as { message?: string }).message ?? text} (HTTP ${res.status})`);
-      return json;
-    },
+    call: (method, apiPath, body) =>
+      rest(method, apiPath, body).catch((err: unknown) => {
+        if (err instanceof RestError) throw new CliExit(1, `${err.message} (HTTP ${err.status})`);
+        throw err;
+      }),
     close,
   };
 }
