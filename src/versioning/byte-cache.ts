@@ -20,8 +20,8 @@ export class ByteCache<V> {
     return hit.value;
   }
 
-  set(key: string, value: V): void {
-    const bytes = this.sizeOf(value);
+  /** Keep a value; `bytes` when the caller has sized it already. */
+  set(key: string, value: V, bytes = this.sizeOf(value)): void {
     const old = this.values.get(key);
     if (old) {
       this.values.delete(key);

@@ -89,8 +89,9 @@ export class TreeStore {
     let pending: RangeEntry[] = [];
     const emit = async (chunk: RangeEntry[]) => {
       const id = newId();
-      await ahead.put(repo + SEP + id, chunk);
-      this.rangeCache.set(repo + SEP + id, chunk);
+      const bytes = approxBytes(chunk); // sized once, for the write-ahead budget and the cache
+      await ahead.put(repo + SEP + id, chunk, bytes);
+      this.rangeCache.set(repo + SEP + id, chunk, bytes);
       out.push({ id, first: chunk[0]![0], last: chunk.at(-1)![0] });
     };
     // A range that grows past RANGE_MAX is cut into RANGE_SPLIT-sized ranges, leaving room to grow.
@@ -201,9 +202,9 @@ class RangeWriter {
 
   constructor(private readonly store: MetadataStore) {}
 
-  async put(key: string, entries: RangeEntry[]): Promise<void> {
+  async put(key: string, entries: RangeEntry[], bytes: number): Promise<void> {
     this.pending.push([key, entries]);
-    this.bytes += approxBytes(entries);
+    this.bytes += bytes;
     if (this.bytes <= RANGE_FLUSH_BYTES) return;
     const ahead = this.store.batch();
     this.finish(ahead);
