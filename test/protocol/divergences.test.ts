@@ -323,6 +323,17 @@ describe("the catalogue", () => {
     expect(textLine(await eventOf(lax, res))).toMatch(/ ≠lakeFS: 501 NotImplemented$/);
   });
 
+  it("metadata-namespace, the REST side: S3's keys as lakeFS stores them (X-Amz-Meta-<name>) under --strict", async () => {
+    const stat = async (t: TestServer) => {
+      await put(t, "s3meta.txt", "m", { "x-amz-meta-color": "red" });
+      const res = await api(t, "GET", "/repositories/test-repo/refs/main/objects/stat?path=s3meta.txt");
+      return { metadata: (JSON.parse(res.body) as { metadata: unknown }).metadata, event: await eventOf(t, res) };
+    };
+    const [plain, separate] = await Promise.all([stat(lax), stat(strict)]);
+    expect([plain.metadata, plain.event.divergence?.id]).toEqual([{ color: "red" }, "metadata-namespace"]);
+    expect([separate.metadata, separate.event.divergence]).toEqual([{ "X-Amz-Meta-color": "red" }, undefined]);
+  });
+
   it("--strict is for mode lakefs only", async () => {
     await expect(startServer({ mode: "s3", strict: true })).rejects.toThrow(ConfigError);
   });
