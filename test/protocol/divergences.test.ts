@@ -7,7 +7,6 @@
  */
 import { createHmac } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIVERGENCES, readmeTable, type DivergenceId } from "../../src/protocol/divergences.js";
 import type { RequestEvent } from "../../src/log/events.js";
@@ -43,16 +42,9 @@ async function api(t: TestServer, method: string, path: string, body?: unknown, 
   return send(t, method, `/api/v1${path}`, { authorization: `Basic ${auth}`, ...(typeof body === "object" ? { "content-type": "application/json" } : {}), ...headers }, data);
 }
 
+/** An unsigned (or hand-signed) request, exactly as given. */
 function send(t: TestServer, method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const r = http.request({ host: "127.0.0.1", port: t.server.port, method, path, headers: { ...headers, ...(body !== undefined ? { "content-length": String(Buffer.byteLength(body)) } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-    });
-    r.on("error", reject);
-    r.end(body);
-  });
+  return t.raw({ method, path, headers, body, sign: false });
 }
 
 /** SigV2 header auth with a given Date value (string to sign: method, MD5, type, date, resource). */
