@@ -9,6 +9,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:ht
 import { maskHeaders, type RequestEvent, type RequestLog } from "../log/events.js";
 import type { CorsPolicy } from "../server/cors.js";
 import type { Services } from "../operations/types.js";
+import { divergeFor } from "../protocol/divergences.js";
 import { objectRoutes } from "./objects.js";
 import { refRoutes } from "./refs.js";
 import { repositoryRoutes } from "./repositories.js";
@@ -105,6 +106,7 @@ export function createApiHandler(services: Services, log: RequestLog, cors: Cors
           sendContinue();
           return req;
         },
+        diverge: divergeFor(services.config, event),
       };
       const repoName = params["repository"];
       if (repoName !== undefined) {

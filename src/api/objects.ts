@@ -84,6 +84,16 @@ async function getOrHead(ctx: RepoContext, head: boolean): Promise<ApiResult> {
   return { status, headers, body, bytesOut: length };
 }
 
+/**
+ * The user metadata the REST API shows. lakeFS keeps S3's keys as the gateway stored them,
+ * `X-Amz-Meta-<name>` (pkg/gateway/operations/operation_utils.go amzMetaAsMetadata), beside the
+ * REST API's plain names; lakes3 shows one namespace unless --strict.
+ */
+function restUserMetadata(ctx: RepoContext, record: ObjectRecord): Record<string, string> {
+  if (record.metaFrom === "api" || Object.keys(record.userMeta).length === 0 || ctx.diverge("metadata-namespace")) return record.userMeta;
+  return Object.fromEntries(Object.entries(record.userMeta).map(([name, value]) => [`X-Amz-Meta-${name}`, value]));
+}
+
 const readRoutes: Route[] = [
   repoRoute("GET", "/repositories/{repository}/refs/{ref}/objects", "getObject", (ctx) => getOrHead(ctx, false)),
   repoRoute("HEAD", "/repositories/{repository}/refs/{ref}/objects", "headObject", (ctx) => getOrHead(ctx, true)),
@@ -91,7 +101,7 @@ const readRoutes: Route[] = [
   repoRoute("GET", "/repositories/{repository}/refs/{ref}/objects/stat", "statObject", async (ctx) => {
     const path = objectPath(ctx);
     const record = await objectAt(ctx, ctx.params["ref"]!, path);
-    return ok(shapes.objectStats(ctx.repo, path, record, queryBool(ctx.query, "user_metadata", true)));
+    return ok(shapes.objectStats(ctx.repo, path, record, queryBool(ctx.query, "user_metadata", true) ? restUserMetadata(ctx, record) : undefined));
   }),
 
   repoRoute("GET", "/repositories/{repository}/refs/{ref}/objects/ls", "listObjects", async (ctx) => {
@@ -100,7 +110,7 @@ const readRoutes: Route[] = [
     const withMeta = queryBool(ctx.query, "user_metadata", true);
     const view = await viewOf(ctx, ctx.params["ref"]!);
     const page = await ctx.services.catalog.listObjects(view, { prefix, delimiter, startAfter: after || undefined, limit: amount });
-    const results = page.items.map((item) => ("key" in item ? shapes.objectStats(ctx.repo, item.key, item.record, withMeta) : shapes.commonPrefix(item.prefix)));
+    const results = page.items.map((item) => ("key" in item ? shapes.objectStats(ctx.repo, item.key, item.record, withMeta ? restUserMetadata(ctx, item.record) : undefined) : shapes.commonPrefix(item.prefix)));
     return ok(shapes.list(results, page.isTruncated, (r) => r.path));
   }),
 ];
@@ -128,7 +138,7 @@ async function stage(
   target: BranchTarget,
   path: string,
   written: WrittenBlob,
-  fields: Pick<ObjectRecord, "contentType" | "headers" | "userMeta">,
+  fields: Pick<ObjectRecord, "contentType" | "headers" | "userMeta" | "metaFrom">,
   condition?: (current: ObjectRecord | undefined) => void,
 ): Promise<ObjectRecord> {
   const record = objectRecord(written, fields);
@@ -141,12 +151,12 @@ const writeRoutes: Route[] = [
   repoRoute("POST", "/repositories/{repository}/branches/{branch}/objects", "uploadObject", async (ctx) => {
     const path = objectPath(ctx);
     const target = await branchTarget(ctx);
-    const condition = writeCondition(ctx.req.headers);
+    const condition = writeCondition(ctx.req.headers, ctx.diverge);
     if (condition) condition(await visibleOnBranch(ctx, target, path));
     const userMeta = readUserMetadata(ctx.req.headers, META_PREFIX);
     const { stream, contentType, size } = await uploadSource(ctx);
-    const record = await stage(ctx, target, path, await writeBlob(ctx.services, stream, {}, undefined, size), { contentType, headers: {}, userMeta }, condition);
-    return { ...ok(shapes.objectStats(ctx.repo, path, record), 201), bytesIn: record.size };
+    const record = await stage(ctx, target, path, await writeBlob(ctx.services, stream, {}, undefined, size), { contentType, headers: {}, userMeta, metaFrom: "api" }, condition);
+    return { ...ok(shapes.objectStats(ctx.repo, path, record, restUserMetadata(ctx, record)), 201), bytesIn: record.size };
   }),
 
   repoRoute("DELETE", "/repositories/{repository}/branches/{branch}/objects", "deleteObject", async (ctx) => {
@@ -177,8 +187,8 @@ const writeRoutes: Route[] = [
     // As lakeFS (apiutil.BuildOptsFromParams): a shallow copy is not implemented.
     if (field.optBool(body, "shallow")) throw new ApiError(501, "Not Implemented");
     const src = await objectAt(ctx, srcRef, srcPath);
-    const record = await restage(ctx, target, destPath, src, src.userMeta);
-    return ok(shapes.objectStats(ctx.repo, destPath, record), 201);
+    const record = await restage(ctx, target, destPath, src, src.userMeta, src.metaFrom);
+    return ok(shapes.objectStats(ctx.repo, destPath, record, restUserMetadata(ctx, record)), 201);
   }),
 
   // lakeFS rewrites the entry in place; here it is restaged with the new metadata (bytes copied)
@@ -189,7 +199,7 @@ const writeRoutes: Route[] = [
     const target = await branchTarget(ctx);
     const current = await visibleOnBranch(ctx, target, path);
     if (!current) throw notFound(`object ${path} not found`);
-    await restage(ctx, target, path, current, set);
+    await restage(ctx, target, path, current, set, "api");
     return { status: 201 };
   }),
 ];
@@ -198,9 +208,9 @@ const writeRoutes: Route[] = [
  * Stage a copy of an object's bytes at `path` with the given user metadata: a real copy, as a
  * staged record owns its blobs (two records never share one, so reclaiming one is always safe).
  */
-async function restage(ctx: RepoContext, target: BranchTarget, path: string, src: ObjectRecord, userMeta: Record<string, string>): Promise<ObjectRecord> {
+async function restage(ctx: RepoContext, target: BranchTarget, path: string, src: ObjectRecord, userMeta: Record<string, string>, metaFrom: ObjectRecord["metaFrom"]): Promise<ObjectRecord> {
   const written = await copyBlob(ctx.services, src, src.checksum?.algorithm);
-  return stage(ctx, target, path, written, { contentType: src.contentType, headers: src.headers, userMeta });
+  return stage(ctx, target, path, written, { contentType: src.contentType, headers: src.headers, userMeta, metaFrom });
 }
 
 export const objectRoutes: Route[] = [...readRoutes, ...writeRoutes];

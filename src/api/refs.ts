@@ -177,6 +177,7 @@ const commitRoutes: Route[] = [
         metadata: field.optStringMap(body, "metadata"),
         committer: USER_ID,
         squash: field.optBool(body, "squash_merge") ?? false,
+        fastForward: () => ctx.diverge("merge-fast-forward"),
       });
       return ok({ reference });
     } catch (err) {

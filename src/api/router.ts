@@ -11,6 +11,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
 import type { Config } from "../server/config.js";
+import type { Diverge } from "../protocol/divergences.js";
 import type { RequestEvent } from "../log/events.js";
 import type { Services } from "../operations/types.js";
 import { StorageError } from "../storage/errors.js";
@@ -71,6 +72,8 @@ export interface ApiContext {
   json(): Promise<Record<string, unknown>>;
   /** The raw body stream (answers `Expect: 100-continue` on first use). */
   body(): Readable;
+  /** Rely on a permissive divergence from lakeFS: false (or lakeFS's refusal) under --strict. */
+  diverge: Diverge;
 }
 
 export interface RepoContext extends ApiContext {

@@ -38,7 +38,8 @@ function physicalAddress(repo: RepositoryRecord, record: ObjectRecord): string {
   return `${repo.storageNamespace.replace(/\/+$/, "")}/data/${record.parts[0]?.blobId ?? ""}`;
 }
 
-export function objectStats(repo: RepositoryRecord, path: string, record: ObjectRecord, userMetadata = true) {
+/** `metadata`: the user metadata to show (api/objects.ts restUserMetadata), none when undefined. */
+export function objectStats(repo: RepositoryRecord, path: string, record: ObjectRecord, metadata?: Record<string, string>) {
   return {
     path,
     path_type: "object" as const,
@@ -47,7 +48,7 @@ export function objectStats(repo: RepositoryRecord, path: string, record: Object
     size_bytes: record.size,
     mtime: unixSeconds(record.lastModified),
     content_type: record.contentType,
-    ...(userMetadata ? { metadata: record.userMeta } : {}),
+    ...(metadata ? { metadata } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { S3Error, isS3Error } from "../protocol/errors.js";
 import { verifySigV2Header, verifySigV2Presigned } from "./sigv2.js";
 import { ALGORITHM, ALGORITHM_V4A, firstHeader, parseQueryPairs, verifySigV4Header, verifySigV4Presigned, type CredentialLookup } from "./sigv4.js";
 import type { AuthInput, AuthResult } from "./types.js";
+import type { Diverge } from "../protocol/divergences.js";
 
 export type { CredentialLookup } from "./sigv4.js";
 
@@ -20,6 +21,8 @@ export interface AuthenticateOptions {
    * lakeFS, and lakefs mode, read every SigV4 date as ISO 8601 basic.
    */
   httpDate?: boolean;
+  /** Relies on a divergence from lakeFS (a SigV2 date form lakeFS refuses); see protocol/divergences.ts. */
+  diverge?: Diverge;
 }
 
 export type AuthScheme = AuthResult["scheme"];
@@ -98,7 +101,7 @@ export function authenticate(input: AuthInput, lookup: CredentialLookup, options
     case "sigv4-presigned":
       return verifySigV4Presigned(input, lookup, now);
     case "sigv2-header":
-      return verifySigV2Header(input, lookup, now, options.bucketFromHost);
+      return verifySigV2Header(input, lookup, now, options.bucketFromHost, options.diverge);
     case "sigv2-presigned":
       return verifySigV2Presigned(input, lookup, now, options.bucketFromHost);
     case "anonymous":

@@ -18,6 +18,7 @@ import {
   type CredentialLookup,
 } from "./sigv4.js";
 import type { AuthInput, AuthResult } from "./types.js";
+import type { Diverge } from "../protocol/divergences.js";
 
 /** Query parameters that belong to the canonicalized resource (names matched case-sensitively). */
 export const SIGV2_SUBRESOURCES: ReadonlySet<string> = new Set([
@@ -114,6 +115,12 @@ export function signV2(secretAccessKey: string, text: string): string {
   return createHmac("sha1", secretAccessKey).update(text, "utf8").digest("base64");
 }
 
+/**
+ * The SigV2 dates lakeFS parses (pkg/gateway/sig/v2.go parseRequestTime): Go's RFC1123
+ * (`Mon, 02 Jan 2006 15:04:05 MST`), RFC1123Z (`… -0700`) and ISO 8601 basic.
+ */
+const LAKEFS_V2_DATE = /^(?:[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} (?:[A-Z]{3,4}|[+-]\d{4})|\d{8}T\d{6}Z)$/;
+
 /** RFC 1123 / RFC 850 / asctime (via Date.parse) or ISO basic; undefined if unparsable. */
 export function parseHttpDate(value: string): number | undefined {
   const iso = parseAmzDate(value);
@@ -141,6 +148,7 @@ export function verifySigV2Header(
   lookup: CredentialLookup,
   now: Date = new Date(),
   bucketFromHost?: string,
+  diverge?: Diverge,
 ): AuthResult {
   const header = (firstHeader(input.headers, "authorization") ?? "").trim();
   const m = /^AWS\s+([^:\s]+):(\S+)$/.exec(header);
@@ -159,6 +167,7 @@ export function verifySigV2Header(
   }
   const dateMs = parseHttpDate(dateText);
   if (dateMs === undefined) throw new S3Error("MalformedDate");
+  if (!LAKEFS_V2_DATE.test(dateText)) diverge?.("sigv2-date-forms");
 
   const candidates = stringToSignV2Candidates(input, bucketFromHost);
   if (!candidates.some((text) => safeEqual(signV2(creds.secretAccessKey, text), provided))) {

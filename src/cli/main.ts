@@ -53,6 +53,7 @@ export function buildProgram(): Command {
     .addOption(new Option("-q, --quiet", "print only the startup line and errors (env LAKES3_QUIET=true|false)"))
     .addOption(new Option("--no-tui", "plain log lines even on a terminal (env LAKES3_NO_TUI=true|false)"))
     .addOption(new Option("--cors-origin <origin>", "also let web pages from this origin call lakes3 from a browser (repeatable; * for any, without credentials); loopback origins always may").env("LAKES3_CORS_ORIGIN").argParser(collect).default([]))
+    .addOption(new Option("--strict", "answer exactly as lakeFS where lakes3 is more permissive (mode lakefs; default: answer and warn) (env LAKES3_STRICT=true|false)"))
     .addOption(new Option("--accept-damage", "start even on damaged metadata: serve what is left, move unreferenced object files to <data-dir>/lost+found/ (env LAKES3_ACCEPT_DAMAGE=true|false)"))
     .action(serve);
 
@@ -81,6 +82,7 @@ interface ServeFlags extends Pick<Config, "port" | "host" | "dataDir" | "accessK
   quiet?: boolean;
   tui: boolean;
   acceptDamage?: boolean;
+  strict?: boolean;
   corsOrigin: string[] | string;
 }
 
@@ -109,6 +111,7 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
     quiet: booleanFlag(cmd, "quiet", "LAKES3_QUIET"),
     tui: booleanFlag(cmd, "tui", "LAKES3_NO_TUI", true) ?? true,
     acceptDamage: booleanFlag(cmd, "acceptDamage", "LAKES3_ACCEPT_DAMAGE"),
+    strict: booleanFlag(cmd, "strict", "LAKES3_STRICT"),
   };
   if (flags.ephemeral && cmd.getOptionValueSource("dataDir") !== "default") {
     throw new ConfigError(`--ephemeral uses a temporary data dir, --data-dir (or LAKES3_DATA_DIR) names one: choose one`);
@@ -129,6 +132,10 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
     if (!server) return; // still starting: stopped as soon as it is up
     ui?.unmount();
     if (!flags.quiet && signal !== "EPIPE") out.write(`lakes3: ${signal === "q" ? "quit" : signal}, shutting down\n`);
+    const divergent = log.totals.divergent;
+    if (divergent > 0 && signal !== "EPIPE") {
+      out.write(`lakes3: ${divergent} request${divergent === 1 ? "" : "s"} relied on behaviour lakeFS does not have; see inspect requests --divergent\n`);
+    }
     Promise.all([server.close(), flags.readyFile && rm(flags.readyFile, { force: true })]).then(
       () => process.exit(0),
       (err: Error) => fail(err.message),
@@ -162,6 +169,7 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
     mode: flags.mode,
     fixtures: flags.fixtures,
     acceptDamage: flags.acceptDamage,
+    strict: flags.strict,
     corsOrigins: typeof flags.corsOrigin === "string" ? collect(flags.corsOrigin, []) : flags.corsOrigin,
     log,
     // As soon as the port is bound, before fixtures load: the first line, then (no TUI) the
@@ -176,7 +184,7 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
         const example = flags.mode === "lakefs" ? `s3://${repos[0] ?? "REPO"}/main/` : `s3://${repos[0] ?? "BUCKET"}/`;
         out.write(
           [
-            `  mode          ${flags.mode}${flags.mode === "lakefs" ? " (bucket = repository, first key segment = ref)" : ""}`,
+            `  mode          ${flags.mode}${flags.mode === "lakefs" ? ` (bucket = repository, first key segment = ref)${flags.strict ? ", strict: answers as lakeFS" : ""}` : ""}`,
             `  access key    ${flags.accessKeyId}`,
             `  secret key    ${shownSecret}`,
             `  region        ${flags.region}`,

@@ -22,6 +22,8 @@ export interface RequestEvent {
   /** The server's canonical request / string to sign when a signature did not match. */
   signature?: { canonicalRequest?: string; stringToSign?: string };
   auth?: "ok" | "failed" | "none";
+  /** The answer relied on behaviour lakeFS does not have (protocol/divergences.ts): a portability warning. */
+  divergence?: { id: string; lakefs: string };
   bytesIn: number;
   bytesOut: number;
   durationMs?: number;
@@ -76,7 +78,7 @@ export class RequestLog {
   private readonly listeners = new Set<RequestListener>();
   private version = 0;
   private snapshot?: { version: number; value: RequestSnapshot };
-  totals = { requests: 0, errors: 0, bytesIn: 0, bytesOut: 0 };
+  totals = { requests: 0, errors: 0, bytesIn: 0, bytesOut: 0, divergent: 0 };
 
   constructor(readonly capacity = 1000) {}
 
@@ -100,6 +102,7 @@ export class RequestLog {
     if (this.finished.length > this.capacity) this.finished.splice(0, this.finished.length - this.capacity);
     this.totals.requests++;
     if ((e.status ?? 0) >= 400) this.totals.errors++;
+    if (e.divergence) this.totals.divergent++;
     this.totals.bytesIn += e.bytesIn;
     this.totals.bytesOut += e.bytesOut;
     this.changed(e, "end");

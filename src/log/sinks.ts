@@ -22,7 +22,13 @@ export function textLine(e: RequestEvent): string {
   // A server-side failure says why (disk full, a missing data file…); client errors keep to the code.
   const why = (e.status ?? 0) >= 500 && e.errorMessage ? `: ${e.errorMessage}` : "";
   const error = e.errorCode ? ` ${e.errorCode}${why}` : "";
-  return `${time} ${e.status ?? "---"} ${e.method.padEnd(6)} ${operationLabel(e).padEnd(22)} ${targetOf(e)}${bytes} ${Math.round(e.durationMs ?? 0)}ms${error}`;
+  const divergent = e.divergence ? ` ${divergenceNote(e.divergence)}` : "";
+  return `${time} ${e.status ?? "---"} ${e.method.padEnd(6)} ${operationLabel(e).padEnd(22)} ${targetOf(e)}${bytes} ${Math.round(e.durationMs ?? 0)}ms${error}${divergent}`;
+}
+
+/** The portability warning of a request whose answer lakeFS would not give (log lines, viewer). */
+export function divergenceNote(d: NonNullable<RequestEvent["divergence"]>): string {
+  return `≠lakeFS: ${d.lakefs}`;
 }
 
 /** `repo/ref/path` (empty parts left out), `/` when there is none. */

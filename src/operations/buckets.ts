@@ -23,6 +23,7 @@ const CreateBucket: Operation = {
     if (!REPOSITORY_NAME.test(name) || (!isLakefs(ctx) && S3_RESERVED_NAME.test(name))) {
       throw new S3Error("InvalidBucketName", { bucket: name, resource: name });
     }
+    if (isLakefs(ctx) && !ctx.repo) ctx.diverge("create-bucket");
     const created = await ctx.services.catalog.createRepository(name);
     if (!created) throw new S3Error(isLakefs(ctx) ? "BucketAlreadyExists" : "BucketAlreadyOwnedByYou", { bucket: name, resource: name });
     return { headers: { Location: `/${name}` } };

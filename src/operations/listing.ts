@@ -80,6 +80,8 @@ interface ListParams {
   delimiter: string;
   maxKeys: number;
   encode: (s: string) => string;
+  /** `encoding-type=url` applied (lakeFS ignores it: --strict lists keys as they are). */
+  encoded: boolean;
   /** v1 marker, v2 continuation token (decoded) or start-after: list strictly after this client key. */
   after?: string;
 }
@@ -88,6 +90,7 @@ function readParams(ctx: OperationContext, version: 1 | 2): ListParams {
   const q = ctx.req.query;
   const encodingType = q.get("encoding-type");
   if (encodingType !== null && encodingType !== "url") throw new S3Error("InvalidArgument", "Invalid Encoding Method specified in Request");
+  const encoded = encodingType === "url" && ctx.diverge("encoding-type-url");
   const maxKeys = pageLimit(q, "max-keys", MAX_KEYS);
   let after: string | undefined;
   if (version === 1) after = q.get("marker") ?? undefined;
@@ -101,7 +104,8 @@ function readParams(ctx: OperationContext, version: 1 | 2): ListParams {
     prefix: q.get("prefix") ?? "",
     delimiter: q.get("delimiter") ?? "",
     maxKeys,
-    encode: encodingType === "url" ? urlEncodeKey : (s) => s,
+    encode: encoded ? urlEncodeKey : (s) => s,
+    encoded,
     after: after === "" ? undefined : after,
   };
 }
@@ -196,7 +200,7 @@ async function listObjects(ctx: OperationContext, version: 1 | 2): Promise<S3Res
   const tail = {
     MaxKeys: p.maxKeys,
     ...(p.delimiter ? { Delimiter: enc(p.delimiter) } : {}),
-    ...(q.get("encoding-type") === "url" ? { EncodingType: "url" } : {}),
+    ...(p.encoded ? { EncodingType: "url" } : {}),
     IsTruncated: page.isTruncated,
     Contents: contents,
     CommonPrefixes: commonPrefixes,

@@ -5,6 +5,7 @@
 import { Readable } from "node:stream";
 import { checksumHeaderName, parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
+import { unlessLakefsIgnores } from "../protocol/divergences.js";
 import {
   checkConditions,
   contentTypeFor,
@@ -26,18 +27,34 @@ import type { ObjectRecord } from "../storage/metadata-store.js";
 import { checkKeyLength, findObject, isLakefs, readObject, writeTarget } from "./address.js";
 import { checkBodyLength } from "./body.js";
 import { copyBlob, objectRecord, openPinned, publishObject, writeBlob } from "./store-object.js";
-import { objectOperation, type ObjectContext } from "./types.js";
+import { objectOperation, type ObjectContext, type OperationContext } from "./types.js";
 
 /** Headers describing a stored object (GET and HEAD). */
-function objectHeaders(record: ObjectRecord): Record<string, string | number | undefined> {
+function objectHeaders(ctx: ObjectContext, record: ObjectRecord): Record<string, string | number | undefined> {
   return {
     ETag: `"${record.etag}"`,
     "Last-Modified": httpDate(record.lastModified),
     "Content-Type": record.contentType,
     "Accept-Ranges": "bytes",
     ...storedHeaderValues(record.headers),
-    ...userMetadataHeaders(record.userMeta),
+    ...userMetadataHeaders(s3UserMetadata(ctx, record)),
   };
+}
+
+/**
+ * The user metadata S3 shows: lakeFS's S3 gateway shows only what S3 wrote (its keys are stored as
+ * `X-Amz-Meta-<name>`, pkg/gateway/operations/operation_utils.go amzMetaWriteHeaders), never the
+ * REST API's.
+ */
+function s3UserMetadata(ctx: OperationContext, record: ObjectRecord): Record<string, string> {
+  const fromApi = record.metaFrom === "api" && Object.keys(record.userMeta).length > 0;
+  return fromApi && !ctx.diverge("metadata-namespace") ? {} : record.userMeta;
+}
+
+/** Cache-Control, Content-Disposition… of a write: kept (lakes3), or dropped as lakeFS does. */
+export function storedHeaders(ctx: OperationContext): ReturnType<typeof readStoredHeaders> {
+  const stored = readStoredHeaders(ctx.req.headers);
+  return Object.keys(stored).length > 0 && !ctx.diverge("stored-headers") ? {} : stored;
 }
 
 function checksumHeaders(record: ObjectRecord): Record<string, string> {
@@ -77,12 +94,12 @@ function partRange(ctx: ObjectContext, record: ObjectRecord, raw: string): { ran
 
 async function getOrHead(ctx: ObjectContext, head: boolean): Promise<S3Result> {
   const record = await readObject(ctx);
-  checkConditions(readConditions(ctx.req.headers), record, "304");
+  unlessLakefsIgnores(ctx.diverge, "conditional-get", () => checkConditions(readConditions(ctx.req.headers), record, "304"));
   const partNumber = ctx.req.query.get("partNumber");
   let range: ByteRange | undefined;
   let length: number;
-  const headers = { ...objectHeaders(record), ...responseOverrides(ctx.req.query) };
-  if (partNumber !== null) {
+  const headers = { ...objectHeaders(ctx, record), ...responseOverrides(ctx.req.query) };
+  if (partNumber !== null && ctx.diverge("part-number-get")) {
     const part = partRange(ctx, record, partNumber);
     ({ range, length } = part);
     if (part.partsCount) headers["x-amz-mp-parts-count"] = part.partsCount;
@@ -111,12 +128,12 @@ const PutObject = objectOperation(async (ctx) => {
   const declared = checkBodyLength(ctx);
   const integrity = parseIntegrityHeaders(h);
   const userMeta = readUserMetadata(h);
-  const condition = writeCondition(h);
+  const condition = writeCondition(h, ctx.diverge);
   // Fail a doomed conditional write before reading the body; checked again atomically on publish.
   if (condition) condition(await findObject(ctx));
 
   const written = await writeBlob(ctx.services, ctx.body(), integrity, () => ctx.trailers(), declared);
-  const record = objectRecord(written, { contentType: contentTypeFor(h, ctx.path), headers: readStoredHeaders(h), userMeta });
+  const record = objectRecord(written, { contentType: contentTypeFor(h, ctx.path), headers: storedHeaders(ctx), userMeta });
   await publishObject(ctx.services, target, ctx.path, record, condition);
   return {
     headers: { ETag: `"${record.etag}"`, ...checksumHeaders(record) },
@@ -157,7 +174,7 @@ export async function copySource(ctx: ObjectContext): Promise<{ record: ObjectRe
   const ref = isLakefs(ctx) ? src.ref : repo.defaultBranch;
   const record = await findObject(ctx, src.repo, ref, src.path);
   if (!record) throw new S3Error("NoSuchKey", { key: src.path, bucket: src.repo, resource: `${ref}@${src.repo}` });
-  checkConditions(readConditions(ctx.req.headers, "x-amz-copy-source-"), record, "412");
+  unlessLakefsIgnores(ctx.diverge, "copy-conditions", () => checkConditions(readConditions(ctx.req.headers, "x-amz-copy-source-"), record, "412"));
   return { record, ...src, ref };
 }
 
@@ -167,7 +184,9 @@ const CopyObject = objectOperation(async (ctx) => {
   const target = await writeTarget(ctx);
   const directive = (header(h, "x-amz-metadata-directive") ?? "COPY").toUpperCase();
   if (directive !== "COPY" && directive !== "REPLACE") throw new S3Error("InvalidArgument", "Unknown metadata directive.");
-  const condition = writeCondition(h);
+  // lakeFS's copy checks no condition (putobject.go handleCopy)
+  const check = writeCondition(h);
+  const condition = check && ((current: ObjectRecord | undefined) => unlessLakefsIgnores(ctx.diverge, "copy-conditions", () => check(current)));
   const src = await copySource(ctx);
   const sameObject = src.repo === ctx.repo.name && src.ref === ctx.ref && src.path === ctx.path;
   if (sameObject && directive === "COPY") {
@@ -180,8 +199,9 @@ const CopyObject = objectOperation(async (ctx) => {
   const replace = directive === "REPLACE";
   const record = objectRecord(written, {
     contentType: replace ? contentTypeFor(h, ctx.path) : src.record.contentType,
-    headers: replace ? readStoredHeaders(h) : src.record.headers,
+    headers: replace ? storedHeaders(ctx) : src.record.headers,
     userMeta: replace ? readUserMetadata(h) : src.record.userMeta,
+    metaFrom: replace ? undefined : src.record.metaFrom,
   });
   await publishObject(ctx.services, target, ctx.path, record, condition);
   const checksum = record.checksum ? { [`Checksum${record.checksum.algorithm}`]: record.checksum.value } : {};

@@ -69,7 +69,7 @@ export async function copyBlob(services: Services, src: ObjectRecord, algorithm?
 }
 
 /** The record of an object stored as one freshly written blob. */
-export function objectRecord(written: WrittenBlob, fields: Pick<ObjectRecord, "contentType" | "headers" | "userMeta">): ObjectRecord {
+export function objectRecord(written: WrittenBlob, fields: Pick<ObjectRecord, "contentType" | "headers" | "userMeta" | "metaFrom">): ObjectRecord {
   return {
     size: written.blob.size,
     etag: written.md5Hex,

@@ -4,6 +4,7 @@
  */
 import type { Readable } from "node:stream";
 import type { Config } from "../server/config.js";
+import type { Diverge } from "../protocol/divergences.js";
 import type { S3Request } from "../protocol/request.js";
 import type { S3Result } from "../protocol/respond.js";
 import type { Level, OperationId } from "../protocol/route.js";
@@ -29,6 +30,8 @@ export interface OperationContext {
   body(): Readable;
   /** Trailing headers of an aws-chunked body, available once the body has ended. */
   trailers(): Record<string, string>;
+  /** Rely on a permissive divergence from lakeFS: false (or lakeFS's refusal) under --strict. */
+  diverge: Diverge;
 }
 
 /** Object-level context: everything the addressing ladder guarantees. */

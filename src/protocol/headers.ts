@@ -6,6 +6,7 @@ import mime from "mime-types";
 import { S3Error } from "./errors.js";
 import { decodeRfc2047, encodeRfc2047 } from "./rfc2047.js";
 import type { ObjectRecord, StoredHeaders } from "../storage/metadata-store.js";
+import type { Diverge } from "./divergences.js";
 import type { ByteRange } from "../storage/blob-store.js";
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -103,14 +104,17 @@ export function readConditions(headers: Headers, prefix = ""): Conditions {
 
 /**
  * Conditional writes (PutObject, CopyObject, CompleteMultipartUpload): `If-None-Match: *` and
- * `If-Match: <etag>`. Returns a check to run atomically against the current record.
+ * `If-Match: <etag>`. Returns a check to run atomically against the current record. `diverge`
+ * marks (or under --strict refuses) `If-Match`, which lakeFS does not implement.
  */
-export function writeCondition(headers: Headers): ((current: ObjectRecord | undefined) => void) | undefined {
+export function writeCondition(headers: Headers, diverge?: Diverge): ((current: ObjectRecord | undefined) => void) | undefined {
   // An empty header is no condition, as lakeFS reads it (Go's Header.Get; putobject.go
   // ifNoneMatchHeader): SDK middlewares send `If-None-Match:` empty.
   const ifNoneMatch = header(headers, "if-none-match") || undefined;
   const ifMatch = header(headers, "if-match") || undefined;
   if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
+  // lakeFS implements only `If-None-Match: *` (pkg/api/apiutil/conditions.go)
+  if (ifMatch !== undefined) diverge?.("if-match-write");
   if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== "*") {
     throw new S3Error("NotImplemented", "If-None-Match only supports the value '*' on writes.");
   }

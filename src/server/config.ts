@@ -24,6 +24,11 @@ export interface Config {
   mode: Mode;
   /** Browser origins allowed besides loopback ones (`*`: any, without credentials). */
   corsOrigins: string[];
+  /**
+   * Answer as lakeFS wherever lakes3 is more permissive (protocol/divergences.ts); without it, such
+   * requests are marked with a portability warning. lakefs mode only.
+   */
+  strict: boolean;
 }
 
 export const DEFAULTS: Config = {
@@ -37,6 +42,7 @@ export const DEFAULTS: Config = {
   repos: [],
   mode: "lakefs",
   corsOrigins: [],
+  strict: false,
 };
 
 
@@ -53,6 +59,9 @@ export function resolveConfig(input: Partial<Config>): Config {
   }
   if (config.mode !== "lakefs" && config.mode !== "s3") {
     throw new ConfigError(`invalid mode ${JSON.stringify(config.mode)}: expected lakefs or s3`);
+  }
+  if (config.strict && config.mode !== "lakefs") {
+    throw new ConfigError("--strict answers as lakeFS and applies to --mode lakefs only (--mode s3 is plain S3)");
   }
   for (const repo of config.repos) {
     if (!REPOSITORY_NAME.test(repo)) {

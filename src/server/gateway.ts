@@ -15,6 +15,7 @@ import { decodeBody } from "../auth/payload.js";
 import type { AuthResult } from "../auth/types.js";
 import { clipLines, maskHeaders, type RequestEvent, type RequestLog } from "../log/events.js";
 import { S3Error, toS3Error } from "../protocol/errors.js";
+import { divergeFor, type Diverge } from "../protocol/divergences.js";
 import { VersioningError } from "../versioning/errors.js";
 import { StorageError } from "../storage/errors.js";
 import { isVirtualHostRequest, parseRequest, requestHeader, type S3Request } from "../protocol/request.js";
@@ -88,6 +89,7 @@ export function createGateway(options: GatewayOptions): Handler {
     const head = req.method === "HEAD";
     const errorContext: ErrorContext = { requestId: event.id, region: config.region };
     let parsed: S3Request | undefined;
+    const diverge = divergeFor(config, event);
     try {
       if (req.method === "OPTIONS") {
         // A preflight from an origin that may not call lakes3 (see cors.ts) is refused, as S3 does.
@@ -116,8 +118,9 @@ export function createGateway(options: GatewayOptions): Handler {
         auth = authenticate(
           { method: parsed.method, rawPath: parsed.rawPath, rawQuery: parsed.rawQuery, headers: req.headersDistinct as Record<string, string[]> },
           (id) => (id === config.accessKeyId ? { accessKeyId: id, secretAccessKey: config.secretAccessKey } : undefined),
-          { bucketFromHost: parsed.bucketFromHost, httpDate: config.mode === "s3" },
+          { bucketFromHost: parsed.bucketFromHost, httpDate: config.mode === "s3", diverge },
         );
+        if (auth.payload.mode === "streaming-signed-trailer") diverge("signed-trailer");
         event.auth = "ok";
       } catch (err) {
         event.auth = "failed";
@@ -128,7 +131,7 @@ export function createGateway(options: GatewayOptions): Handler {
       if (routed instanceof S3Error) throw routed;
       const operation = OPERATIONS[routed.operation];
 
-      const ctx = await buildContext(parsed, routed, req, res, auth, expectContinue);
+      const ctx = await buildContext(parsed, routed, req, res, auth, expectContinue, diverge);
       if (ctx.repo) {
         errorContext.bucket = ctx.repo.name;
         errorContext.resource = ctx.repo.name;
@@ -153,6 +156,7 @@ export function createGateway(options: GatewayOptions): Handler {
     res: ServerResponse,
     auth: AuthResult,
     expectContinue: boolean,
+    diverge: Diverge,
   ): Promise<OperationContext> {
     let decoded: { stream: Readable; trailers(): Record<string, string> } | undefined;
     const body = () => {
@@ -162,7 +166,7 @@ export function createGateway(options: GatewayOptions): Handler {
       }
       return decoded.stream;
     };
-    const ctx: OperationContext = { req: parsed, services, body, trailers: () => decoded?.trailers() ?? {} };
+    const ctx: OperationContext = { req: parsed, services, body, trailers: () => decoded?.trailers() ?? {}, diverge };
     if (routed.level === "service") return ctx;
 
     const name = parsed.bucket!;

@@ -40,6 +40,11 @@ export interface StartOptions {
   /** Browser origins allowed besides loopback ones; `*` allows any (without credentials). */
   corsOrigins?: string[];
   /**
+   * Answer exactly as lakeFS wherever lakes3 is more permissive (mode lakefs only); without it,
+   * such requests carry a portability warning (`divergence` on the request event).
+   */
+  strict?: boolean;
+  /**
    * How long a client may take to send a request's head (default 60 s), and how long a connection
    * may stay silent, mid-request or between requests (default 120 s).
    */
@@ -94,7 +99,7 @@ export interface LakeS3Server {
 }
 
 const START_OPTIONS: readonly (keyof StartOptions)[] = [
-  "port", "host", "dataDir", "ephemeral", "repos", "credentials", "region", "domains", "mode", "corsOrigins",
+  "port", "host", "dataDir", "ephemeral", "repos", "credentials", "region", "domains", "mode", "corsOrigins", "strict",
   "timeouts", "fixtures", "onWarning", "onListening", "log", "acceptDamage",
 ];
 
@@ -119,6 +124,7 @@ export async function startServer(options: StartOptions = {}): Promise<LakeS3Ser
     repos: options.repos,
     mode: options.mode,
     corsOrigins: options.corsOrigins,
+    strict: options.strict,
   };
   const resolved = resolveConfig(input); // before creating an ephemeral dir, so a mistake leaves nothing behind
   const config = options.ephemeral ? { ...resolved, dataDir: await mkdtemp(path.join(os.tmpdir(), "lakes3-")) } : resolved;

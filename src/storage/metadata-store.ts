@@ -85,6 +85,8 @@ export interface ObjectRecord {
   headers: StoredHeaders;
   /** User metadata: lower-case names without the x-amz-meta- prefix. */
   userMeta: Record<string, string>;
+  /** Set when the user metadata was written through the REST API (lakeFS keeps it apart from S3's). */
+  metaFrom?: "api";
   checksum?: StoredChecksum;
   /** The bytes, in order: one blob for a PUT, the part blobs for a completed multipart upload. */
   parts: BlobRef[];

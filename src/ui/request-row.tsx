@@ -27,6 +27,8 @@ const MARKERS: Record<RequestEvent["source"], { char: string; color?: string }> 
   fixture: { char: "◆", color: "magenta" },
   admin: { char: "▪", color: "blue" },
 };
+/** A request whose answer lakeFS would not give (a portability warning; see the detail pane). */
+const DIVERGENT = { char: "≠", color: "yellow" };
 
 export interface RequestRowProps {
   event: RequestEvent;
@@ -36,7 +38,7 @@ export interface RequestRowProps {
 }
 
 export function RequestRow({ event: e, selected, layout, now }: RequestRowProps) {
-  const marker = MARKERS[e.source];
+  const marker = e.divergence ? DIVERGENT : MARKERS[e.source];
   const color = statusColor(e.status);
   const transferred = transferBytes(e);
   const bytes = transferred ? formatBytes(transferred) : "";

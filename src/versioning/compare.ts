@@ -28,6 +28,11 @@ export interface MergeOptions {
   metadata?: Record<string, string>;
   committer?: string;
   squash?: boolean;
+  /**
+   * Asked when the destination head is an ancestor of the source: true (the default) moves the
+   * branch to the source commit; false makes a merge commit, as lakeFS always does.
+   */
+  fastForward?: () => boolean;
 }
 
 export class RefComparer {
@@ -111,7 +116,7 @@ export class RefComparer {
       const srcCommit = (await this.refs.resolver.commit(repo, src.commitId!))!;
       const base = await this.mergeBase(repo, destHead.id, srcCommit.id);
       if (base?.id === srcCommit.id) throw badRequest(`update branch ${destName}: no changes`);
-      if (base?.id === destHead.id && !options.squash) {
+      if (base?.id === destHead.id && !options.squash && (options.fastForward?.() ?? true)) {
         const batch = this.store.batch();
         this.refs.putBranch(batch, repo, { ...dest, head: srcCommit.id }, dest.stagingToken);
         await this.refs.write(batch, { branches: [repo + SEP + destName] });
