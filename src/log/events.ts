@@ -22,6 +22,8 @@ export interface RequestEvent {
   /** The server's canonical request / string to sign when a signature did not match. */
   signature?: { canonicalRequest?: string; stringToSign?: string };
   auth?: "ok" | "failed" | "none";
+  /** A fault a rule injected into this request (`--fault`): the rule's name and what it did. */
+  fault?: { rule: string; action: string };
   bytesIn: number;
   bytesOut: number;
   durationMs?: number;
