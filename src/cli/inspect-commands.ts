@@ -227,11 +227,12 @@ export function registerInspect(program: Command): void {
     .command("requests")
     .description("the persisted request log (last 10,000 requests)")
     .option("--errors", "only failed requests")
+    .option("--faults", "only requests a fault rule (--fault) injected a fault into")
     .option("--since <when>", "only requests since a duration ago (10m, 2h) or a date")
-    .action(async (o: { errors?: boolean; since?: string }, cmd: Command) => {
+    .action(async (o: { errors?: boolean; faults?: boolean; since?: string }, cmd: Command) => {
       const flags = flagsOf(cmd);
       const since = o.since === undefined ? undefined : String(parseSince(o.since));
-      const events = (await ask(flags.dataDir, "requests", { errors: String(Boolean(o.errors)), since })) as RequestEvent[];
+      const events = (await ask(flags.dataDir, "requests", { errors: String(Boolean(o.errors)), faults: String(Boolean(o.faults)), since })) as RequestEvent[];
       print(flags, events, () => (events.length === 0 ? "(no requests)" : events.map(textLine).join("\n")));
     });
 }

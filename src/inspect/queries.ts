@@ -148,10 +148,10 @@ export async function uploads(s: InspectSources) {
   return out;
 }
 
-export async function requests(s: Pick<InspectSources, "dataDir">, options: { errors?: boolean; since?: number; limit?: number } = {}): Promise<RequestEvent[]> {
+export async function requests(s: Pick<InspectSources, "dataDir">, options: { errors?: boolean; faults?: boolean; since?: number; limit?: number } = {}): Promise<RequestEvent[]> {
   // Failures come from their own log, so that they outlive any amount of successful traffic.
   const all = await readRequests(s.dataDir, undefined, options.errors ? "errors" : "all");
-  const filtered = all.filter((e) => (!options.errors || isFailure(e)) && (options.since === undefined || e.startedAt >= options.since));
+  const filtered = all.filter((e) => (!options.errors || isFailure(e)) && (!options.faults || e.fault !== undefined) && (options.since === undefined || e.startedAt >= options.since));
   return options.limit ? filtered.slice(-options.limit) : filtered;
 }
 
@@ -174,7 +174,7 @@ export async function answer(s: InspectSources, query: string, p: Record<string,
     case "uploads":
       return uploads(s);
     case "requests":
-      return requests(s, { errors: p["errors"] === "true", since: p["since"] ? Number(p["since"]) : undefined, limit: p["limit"] ? Number(p["limit"]) : undefined });
+      return requests(s, { errors: p["errors"] === "true", faults: p["faults"] === "true", since: p["since"] ? Number(p["since"]) : undefined, limit: p["limit"] ? Number(p["limit"]) : undefined });
     case "doctor":
       return doctor(s, { verify: p["verify"] === "true" });
     default:

@@ -22,7 +22,8 @@ export function textLine(e: RequestEvent): string {
   // A server-side failure says why (disk full, a missing data file…); client errors keep to the code.
   const why = (e.status ?? 0) >= 500 && e.errorMessage ? `: ${e.errorMessage}` : "";
   const error = e.errorCode ? ` ${e.errorCode}${why}` : "";
-  return `${time} ${e.status ?? "---"} ${e.method.padEnd(6)} ${operationLabel(e).padEnd(22)} ${targetOf(e)}${bytes} ${Math.round(e.durationMs ?? 0)}ms${error}`;
+  const fault = e.fault ? ` [fault ${e.fault.action}]` : "";
+  return `${time} ${e.status ?? "---"} ${e.method.padEnd(6)} ${operationLabel(e).padEnd(22)} ${targetOf(e)}${bytes} ${Math.round(e.durationMs ?? 0)}ms${error}${fault}`;
 }
 
 /** `repo/ref/path` (empty parts left out), `/` when there is none. */

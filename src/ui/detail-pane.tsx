@@ -34,6 +34,7 @@ export function detailLines(e: RequestEvent, width: number): DetailLine[] {
   const status = e.done ? `${e.status ?? "---"}${e.errorCode ? ` ${e.errorCode}` : ""}` : "… in flight";
   field("status", `${status} · auth ${e.auth ?? "-"}`, e.done ? statusColor(e.status) : "gray");
   if (e.errorMessage) field("message", e.errorMessage);
+  if (e.fault) field("fault", `${e.fault.action} · injected by rule ${e.fault.rule}`, "yellow");
   const duration = e.done ? formatDuration(e.durationMs ?? 0) : `${formatDuration(Date.now() - e.startedAt)} so far`;
   const when = `${new Date(e.startedAt).toISOString()} (${formatTime(e.startedAt, true)} local)`;
   field("timing", `${when} · ${duration} · in ${formatBytes(e.bytesIn)} · out ${formatBytes(e.bytesOut)}`);

@@ -1,6 +1,7 @@
 /**
- * One request line: time, source marker, method, operation, status (coloured; "…" while in flight),
- * bytes, duration, repo/ref/path (truncated in the middle to fit) and the error code.
+ * One request line: time, source marker (↯ for an injected fault), method, operation, status
+ * (coloured; "…" while in flight), bytes, duration, repo/ref/path (truncated in the middle to fit)
+ * and the error code.
  */
 import { Text } from "ink";
 import type { RequestEvent } from "../log/events.js";
@@ -28,6 +29,9 @@ const MARKERS: Record<RequestEvent["source"], { char: string; color?: string }> 
   admin: { char: "▪", color: "blue" },
 };
 
+/** A request a fault rule (--fault) injected a fault into, whatever its source. */
+const FAULT_MARKER = { char: "↯", color: "yellow" };
+
 export interface RequestRowProps {
   event: RequestEvent;
   selected: boolean;
@@ -36,7 +40,7 @@ export interface RequestRowProps {
 }
 
 export function RequestRow({ event: e, selected, layout, now }: RequestRowProps) {
-  const marker = MARKERS[e.source];
+  const marker = e.fault ? FAULT_MARKER : MARKERS[e.source];
   const color = statusColor(e.status);
   const transferred = transferBytes(e);
   const bytes = transferred ? formatBytes(transferred) : "";
