@@ -16,7 +16,7 @@ export type FaultAction =
 export interface FaultRule {
   /** `name=` when given, else the rule's canonical text: what the request log names. */
   name: string;
-  /** The canonical text (the CLI grammar) of the rule. */
+  /** The rule in the CLI grammar, keys in the order given (without `name`). */
   text: string;
   op?: string[];
   repo?: RegExp;
@@ -85,7 +85,7 @@ export function parseRule(input: FaultRuleInput, operations: readonly string[]):
     return Number(raw);
   };
 
-  const canonical = KEYS.filter((k) => k !== "name" && fields.has(k)).map((k) => `${k}=${fields.get(k)}`).join(",");
+  const canonical = [...fields].filter(([k]) => k !== "name").map(([k, v]) => `${k}=${v}`).join(",");
   return {
     name: text("name") ?? canonical,
     text: canonical,
