@@ -4,7 +4,7 @@
  * a bad rule is one line and a non-zero exit. Needs the build (`npm test` builds first).
  */
 import { execFile, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -12,32 +12,18 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { s3Error } from "../helpers/server.js";
 import { waitFor } from "../helpers/wait.js";
+import { BIN, killAll, spawnServer as serve } from "../reliability/lib/cli.js";
 
-const BIN = path.resolve(import.meta.dirname, "../../bin/lakes3.js");
 const KEYS = { accessKeyId: "AKIAIOSFOLQUICKSTART", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
 let dir: string;
-const servers: ReturnType<typeof spawn>[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "lakes3-faults-cli-"));
 });
 afterAll(async () => {
-  for (const s of servers) s.kill("SIGKILL");
+  killAll();
   await rm(dir, { recursive: true, force: true });
 });
-
-/** `lakes3 serve ARGS` until its ready file appears: its URL, its output so far, and how to stop it. */
-async function serve(args: string[]) {
-  const ready = path.join(dir, `ready-${servers.length}`);
-  const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--no-tui", "--ready-file", ready, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  servers.push(child);
-  let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("close", resolve));
-  const url = await waitFor(() => readFile(ready, "utf8"), { message: `lakes3 serve ${args.join(" ")} to be ready` });
-  return { url, output: () => out, stop: () => (child.kill("SIGTERM"), exited) };
-}
 
 const client = (url: string) => new S3Client({ endpoint: url, region: "us-east-1", forcePathStyle: true, credentials: KEYS, maxAttempts: 1 });
 
@@ -49,7 +35,7 @@ describe("lakes3 serve --fault / --faults / --fault-seed", () => {
     const s = await serve(["--data-dir", dataDir, "--repo", "cli-repo", "--log-format", "json", "--fault-seed", "7", "--fault", "op=PutObject,key=cli/*,error=SlowDown,times=1", "--faults", rules]);
     const s3 = client(s.url);
     try {
-      expect(s.output()).toContain("faults        3 rules, seed 7");
+      expect(s.stdout()).toContain("faults        3 rules, seed 7");
       const err = await s3Error(s3.send(new PutObjectCommand({ Bucket: "cli-repo", Key: "main/cli/a.txt", Body: "a" })));
       expect(err.name).toBe("SlowDown");
       await s3.send(new PutObjectCommand({ Bucket: "cli-repo", Key: "main/cli/a.txt", Body: "a" }));
@@ -58,7 +44,7 @@ describe("lakes3 serve --fault / --faults / --fault-seed", () => {
       const listed = (await (await fetch(`${s.url}/_lakes3/faults`)).json()) as { seed: number; rules: { name: string; fired: number }[] };
       expect(listed.seed).toBe(7);
       expect(listed.rules.map((r) => [r.name, r.fired])).toEqual([["slow-get", 1], ["op=HeadObject,error=InternalError", 0], ["op=PutObject,key=cli/*,error=SlowDown,times=1", 1]]);
-      const events = () => s.output().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { operation?: string; status: number; fault?: { rule: string; action: string } });
+      const events = () => s.stdout().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { operation?: string; status: number; fault?: { rule: string; action: string } });
       const faulted = await waitFor(() => events().filter((e) => e.fault).length === 2 && events().filter((e) => e.fault));
       expect(faulted[0]).toMatchObject({ operation: "PutObject", status: 503, fault: { rule: "op=PutObject,key=cli/*,error=SlowDown,times=1", action: "error=SlowDown" } });
       expect(faulted[1]).toMatchObject({ operation: "GetObject", status: 200, fault: { rule: "slow-get" } });
