@@ -3,13 +3,11 @@ rules are set and cleared through the loopback REST endpoint /_lakes3/faults. Wi
 (legacy, boto3's default, and standard), a PutObject through 2 injected SlowDowns succeeds after
 retrying, and one through 10 fails with botocore's own ClientError (SlowDown) and stores nothing.
 Exits non-zero on any mismatch."""
-import os
 import sys
 import urllib.request
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from lakes3_boto3 import client as lakes3_client
 
 endpoint, bucket = sys.argv[1], sys.argv[2]
 ATTEMPTS = {"legacy": 5, "standard": 3}  # each mode's default total attempts
@@ -21,19 +19,8 @@ def faults(method, rule=None):
         assert res.status in (200, 201), res.status
 
 
-def client(mode):
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
-        region_name="us-east-1",
-        config=Config(retries={"mode": mode}),
-    )
-
-
 for mode, attempts in ATTEMPTS.items():
-    s3 = client(mode)
+    s3 = lakes3_client(endpoint, retries={"mode": mode})
     key = f"main/boto3-faults/{mode}-ok.txt"
     faults("POST", f"op=PutObject,key=boto3-faults/{mode}-ok.txt,error=SlowDown,times=2")
     res = s3.put_object(Bucket=bucket, Key=key, Body=b"made it")
