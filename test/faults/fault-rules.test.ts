@@ -5,6 +5,7 @@
  * against a full YAML parser.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
@@ -15,6 +16,7 @@ import { startServer } from "../../src/server/lifecycle.js";
 import { apiClient } from "../api/helpers.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { waitFor } from "../helpers/wait.js";
+import { signV4 } from "../reliability/lib/s3raw.js";
 
 let t: TestServer;
 
@@ -88,6 +90,29 @@ describe("bandwidth and resets", () => {
     // 384 KiB at 512 KiB/s: at least ~0.75 s each (minus the one slice sent at once)
     expect(put).toBeGreaterThanOrEqual(600);
     expect(get).toBeGreaterThanOrEqual(600);
+  });
+
+  it("a paced upload holds the client back (backpressure) rather than reading its body into memory", async () => {
+    t.server.faults.add("op=PutObject,key=flood.bin,bandwidth=1MiB/s");
+    const total = 64 * 1024 * 1024;
+    const ep = { port: t.server.port, region: t.server.region, accessKeyId: t.server.accessKeyId, secretAccessKey: t.server.secretAccessKey };
+    const headers = signV4(ep, "PUT", "/test-repo/main/flood.bin", { "content-length": String(total) });
+    const req = http.request({ host: "127.0.0.1", port: t.server.port, method: "PUT", path: "/test-repo/main/flood.bin", headers });
+    req.on("error", () => undefined);
+    let flushed = 0;
+    const chunk = Buffer.alloc(256 * 1024, 9);
+    const started = performance.now();
+    // Write as fast as the connection takes it, for 1.5 s.
+    while (performance.now() - started < 1500 && flushed < total) {
+      if (!req.write(chunk, () => (flushed += chunk.length))) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const sent = flushed;
+    req.destroy();
+    // Read at 1 MiB/s, the server took ~1.5 MiB; the rest of what was sent sits in socket buffers
+    // (a few MiB; without backpressure the server reads as fast as it stores, 18 MiB here).
+    expect(sent).toBeLessThan(12 * 1024 * 1024);
+    await waitFor(() => t.server.log.getSnapshot().finished.find((e) => e.path === "flood.bin"));
+    expect(await head("flood.bin")).toBe(404);
   });
 
   it("reset= on a read cuts the response after about N bytes, and the log says so", async () => {
