@@ -18,6 +18,7 @@ import { serverUrl } from "./rest.js";
 import { StoreLockedError } from "../storage/metadata-store.js";
 import { readFaultFile } from "../faults/file.js";
 import { FaultRuleError, RULE_GRAMMAR } from "../faults/rule.js";
+import { MAX_FAULT_SEED } from "../faults/injector.js";
 
 const VERSION = "0.1.0";
 
@@ -33,7 +34,7 @@ function collectRules(value: string, previous: string[]): string[] {
 }
 
 function parseSeed(value: string): number {
-  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError("expected a non-negative integer");
+  if (!/^\d{1,10}$/.test(value) || Number(value) > MAX_FAULT_SEED) throw new InvalidArgumentError(`expected an integer 0-${MAX_FAULT_SEED}`);
   return Number(value);
 }
 
@@ -172,7 +173,7 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
 
   const faults = [...(flags.faults ? await readFaultFile(flags.faults) : []), ...flags.fault];
   // Chosen here, so that the banner can print it: a failing CI run is reproduced with --fault-seed.
-  const faultSeed = flags.faultSeed ?? randomInt(2 ** 32);
+  const faultSeed = flags.faultSeed ?? randomInt(MAX_FAULT_SEED + 1);
   server = await startServer({
     port: flags.port,
     host: flags.host,

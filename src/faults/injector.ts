@@ -57,12 +57,15 @@ interface Entry {
   random: () => number;
 }
 
+/** Seeds are 32-bit: 0 to 2^32 - 1. */
+export const MAX_FAULT_SEED = 2 ** 32 - 1;
+
 export class FaultInjector implements FaultControl {
   private entries: Entry[] = [];
 
   constructor(
     private readonly operations: readonly string[],
-    readonly seed: number = randomInt(2 ** 32),
+    readonly seed: number = randomInt(MAX_FAULT_SEED + 1),
   ) {}
 
   add(input: FaultRuleInput): FaultRuleInfo {

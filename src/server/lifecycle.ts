@@ -24,7 +24,7 @@ import { MetadataStore } from "../storage/metadata-store.js";
 import { Catalog } from "../versioning/catalog.js";
 import { RequestStore } from "../log/request-store.js";
 import { Reclaimer } from "../storage/reclaimer.js";
-import { FaultInjector, type FaultControl } from "../faults/injector.js";
+import { FaultInjector, MAX_FAULT_SEED, type FaultControl } from "../faults/injector.js";
 import { FaultRuleError, type FaultRuleInput } from "../faults/rule.js";
 import { OPERATION_IDS } from "../protocol/route.js";
 import { API_OPERATION_IDS } from "../api/index.js";
@@ -146,7 +146,7 @@ export async function startServer(options: StartOptions = {}): Promise<LakeS3Ser
 
 /** The server's fault rules, checked before anything starts (a bad rule is one ConfigError line). */
 function faultInjector(rules: readonly FaultRuleInput[], seed: number | undefined): FaultInjector {
-  if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new ConfigError(`invalid fault seed ${JSON.stringify(seed)}: expected a non-negative integer`);
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= MAX_FAULT_SEED)) throw new ConfigError(`invalid fault seed ${JSON.stringify(seed)}: expected an integer 0-${MAX_FAULT_SEED}`);
   if (!Array.isArray(rules)) throw new ConfigError("startServer: faults must be a list of rules");
   const faults = new FaultInjector([...OPERATION_IDS, ...API_OPERATION_IDS], seed);
   try {

@@ -195,6 +195,7 @@ describe("startServer({ faults, faultSeed })", () => {
     await expect(startServer({ port: 0, faults: ["op=GetObject,delay=fast"] })).rejects.toThrow(/^fault rule op=GetObject,delay=fast: delay "fast": expected a duration/);
     await expect(startServer({ port: 0, faults: [{ op: "GetObject", error: "SlowDown", times: 0 }] })).rejects.toThrow(/times "0": expected an integer ≥ 1/);
     await expect(startServer({ port: 0, faultSeed: -1 })).rejects.toThrow(/invalid fault seed -1/);
+    await expect(startServer({ port: 0, faultSeed: 2 ** 32 })).rejects.toThrow(/invalid fault seed 4294967296: expected an integer 0-4294967295/);
     expect(() => t.server.faults.add("op=GetObject")).toThrow(/no action/);
   });
 });
