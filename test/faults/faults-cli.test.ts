@@ -60,12 +60,17 @@ describe("lakes3 serve --fault / --faults / --fault-seed", () => {
     expect(lines[1]).toMatch(/200 GET .* \[fault delay=\d+ms\]$/);
   });
 
-  it("reads a JSON rule file", async () => {
+  it("reads a JSON rule file, and rules from LAKES3_FAULT (`;`-separated) after it", async () => {
     const rules = path.join(dir, "rules.json");
     await writeFile(rules, JSON.stringify([{ op: ["PutObject", "UploadPart"], error: "SlowDown", rate: 0.5 }, "op=GetObject,bandwidth=1MiB/s"]));
-    const s = await serve(["--ephemeral", "--quiet", "--faults", rules]);
+    const s = await serve(["--ephemeral", "--quiet", "--faults", rules], { env: { LAKES3_FAULT: "op=HeadObject,delay=1ms; op=ListObjectsV2,error=InternalError" } });
     const listed = (await (await fetch(`${s.url}/_lakes3/faults`)).json()) as { rules: { rule: string }[] };
-    expect(listed.rules.map((r) => r.rule)).toEqual(["op=PutObject|UploadPart,error=SlowDown,rate=0.5", "op=GetObject,bandwidth=1MiB/s"]);
+    expect(listed.rules.map((r) => r.rule)).toEqual([
+      "op=PutObject|UploadPart,error=SlowDown,rate=0.5",
+      "op=GetObject,bandwidth=1MiB/s",
+      "op=HeadObject,delay=1ms",
+      "op=ListObjectsV2,error=InternalError",
+    ]);
     expect(await s.stop()).toBe(0);
   });
 
