@@ -2,3 +2,5 @@
 export { startServer, type LakeS3Server, type StartOptions } from "./server/lifecycle.js";
 export type { Mode } from "./server/config.js";
 export { RequestLog, type RequestEvent } from "./log/events.js";
+export { FaultRuleError, type FaultRuleInput } from "./faults/rule.js";
+export type { FaultControl, FaultRuleInfo } from "./faults/injector.js";

@@ -27,13 +27,20 @@ import {
   type ApiResult,
 } from "./router.js";
 import { systemRoutes } from "./system.js";
+import { injectFault } from "../faults/apply.js";
+import type { FaultInjector } from "../faults/injector.js";
 
 export { API_PREFIX } from "./router.js";
 
 export type ApiHandler = (req: IncomingMessage, res: ServerResponse, expectContinue?: boolean) => Promise<void>;
 
-export function createApiHandler(services: Services, log: RequestLog, cors: CorsPolicy): ApiHandler {
-  const router = new Router([...systemRoutes, ...repositoryRoutes, ...refRoutes, ...objectRoutes]);
+const ROUTES = [...systemRoutes, ...repositoryRoutes, ...refRoutes, ...objectRoutes];
+
+/** The REST operations as the request log names them (`api:commit`), for fault rules. */
+export const API_OPERATION_IDS: readonly string[] = [...new Set(ROUTES.map((r) => `api:${r.operation}`))];
+
+export function createApiHandler(services: Services, log: RequestLog, cors: CorsPolicy, faults: FaultInjector): ApiHandler {
+  const router = new Router(ROUTES);
 
   return async (req, res, expectContinue = false) => {
     const started = performance.now();
@@ -116,7 +123,10 @@ export function createApiHandler(services: Services, log: RequestLog, cors: Cors
         ctx.repo = await services.catalog.getRepository(repoName);
         if (!ctx.repo) throw notFound("repository not found"); // lakeFS ErrRepositoryNotFound
       }
+      const fault = await injectFault(faults, { source: "api", operation: event.operation, method: req.method ?? "GET", repo: repoName, ref: event.ref, key: url.searchParams.get("path") ?? undefined }, req.socket, (f) => (event.fault = f));
+      ctx.body = fault.requestBody(ctx.body);
       const result = await route.handle(ctx);
+      if (result.body) result.body = fault.responseBody(result.body);
       const bytesOut = await writeResult(res, result, head);
       return { result, bytesOut };
     } catch (err) {

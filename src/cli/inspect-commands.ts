@@ -228,11 +228,12 @@ export function registerInspect(program: Command): void {
     .description("the persisted request log (last 10,000 requests)")
     .option("--errors", "only failed requests")
     .option("--divergent", "only requests whose answer relied on behaviour lakeFS does not have (see the README)")
+    .option("--faults", "only requests a fault rule (--fault) injected a fault into")
     .option("--since <when>", "only requests since a duration ago (10m, 2h) or a date")
-    .action(async (o: { errors?: boolean; divergent?: boolean; since?: string }, cmd: Command) => {
+    .action(async (o: { errors?: boolean; divergent?: boolean; faults?: boolean; since?: string }, cmd: Command) => {
       const flags = flagsOf(cmd);
       const since = o.since === undefined ? undefined : String(parseSince(o.since));
-      const events = (await ask(flags.dataDir, "requests", { errors: String(Boolean(o.errors)), divergent: String(Boolean(o.divergent)), since })) as RequestEvent[];
+      const events = (await ask(flags.dataDir, "requests", { errors: String(Boolean(o.errors)), divergent: String(Boolean(o.divergent)), faults: String(Boolean(o.faults)), since })) as RequestEvent[];
       print(flags, events, () => (events.length === 0 ? "(no requests)" : events.map(textLine).join("\n")));
     });
 }

@@ -3,6 +3,7 @@
  * readiness probe for CI). Failures are one clear line on stderr and a non-zero exit; never a
  * stack trace.
  */
+import { randomInt } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigError, DEFAULTS, type Config } from "../server/config.js";
@@ -15,6 +16,9 @@ import { registerRepoCommands } from "./repo-commands.js";
 import { registerVersioningCommands } from "./versioning-commands.js";
 import { serverUrl } from "./rest.js";
 import { StoreLockedError } from "../storage/metadata-store.js";
+import { readFaultFile } from "../faults/file.js";
+import { FaultRuleError, RULE_GRAMMAR } from "../faults/rule.js";
+import { MAX_FAULT_SEED } from "../faults/injector.js";
 
 const VERSION = "0.1.0";
 
@@ -22,6 +26,16 @@ function parsePort(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError("expected an integer 0-65535");
   return n;
+}
+
+/** `--fault` rules: repeatable; `;` separates several in one value (LAKES3_FAULT="r1;r2"). */
+function collectRules(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(";").map((v) => v.trim()).filter(Boolean)];
+}
+
+function parseSeed(value: string): number {
+  if (!/^\d{1,10}$/.test(value) || Number(value) > MAX_FAULT_SEED) throw new InvalidArgumentError(`expected an integer 0-${MAX_FAULT_SEED}`);
+  return Number(value);
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -54,6 +68,9 @@ export function buildProgram(): Command {
     .addOption(new Option("--no-tui", "plain log lines even on a terminal (env LAKES3_NO_TUI=true|false)"))
     .addOption(new Option("--cors-origin <origin>", "also let web pages from this origin call lakes3 from a browser (repeatable; * for any, without credentials); loopback origins always may").env("LAKES3_CORS_ORIGIN").argParser(collect).default([]))
     .addOption(new Option("--strict", "answer exactly as lakeFS where lakes3 is more permissive (mode lakefs; default: answer and warn) (env LAKES3_STRICT=true|false)"))
+    .addOption(new Option("--fault <rule>", `inject a fault into matching requests (repeatable). ${RULE_GRAMMAR}`).env("LAKES3_FAULT").argParser(collectRules).default([]))
+    .addOption(new Option("--faults <file>", "fault rules from a file: .json (a list), .yaml/.yml (a list of flat maps), else one rule per line").env("LAKES3_FAULTS"))
+    .addOption(new Option("--fault-seed <n>", "seed for rate= draws and delay ranges, to reproduce a run (default: random, printed at start)").env("LAKES3_FAULT_SEED").argParser(parseSeed))
     .addOption(new Option("--accept-damage", "start even on damaged metadata: serve what is left, move unreferenced object files to <data-dir>/lost+found/ (env LAKES3_ACCEPT_DAMAGE=true|false)"))
     .action(serve);
 
@@ -84,6 +101,9 @@ interface ServeFlags extends Pick<Config, "port" | "host" | "dataDir" | "accessK
   acceptDamage?: boolean;
   strict?: boolean;
   corsOrigin: string[] | string;
+  fault: string[];
+  faults?: string;
+  faultSeed?: number;
 }
 
 /**
@@ -158,6 +178,9 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
     if (err.code === "EPIPE") stop("EPIPE");
   });
 
+  const faults = [...(flags.faults ? await readFaultFile(flags.faults) : []), ...flags.fault];
+  // Chosen here, so that the banner can print it: a failing CI run is reproduced with --fault-seed.
+  const faultSeed = flags.faultSeed ?? randomInt(MAX_FAULT_SEED + 1);
   server = await startServer({
     port: flags.port,
     host: flags.host,
@@ -171,6 +194,8 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
     acceptDamage: flags.acceptDamage,
     strict: flags.strict,
     corsOrigins: typeof flags.corsOrigin === "string" ? collect(flags.corsOrigin, []) : flags.corsOrigin,
+    faults,
+    faultSeed,
     log,
     // As soon as the port is bound, before fixtures load: the first line, then (no TUI) the
     // details and the request log, so fixture loads are printed too.
@@ -190,6 +215,7 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
             `  region        ${flags.region}`,
             `  data dir      ${dataDir}${flags.ephemeral ? " (ephemeral)" : ""}`,
             ...(flags.fixtures ? [`  fixtures      ${flags.fixtures} (watched)`] : []),
+            ...(faults.length > 0 ? [`  faults        ${faults.length} rule${faults.length > 1 ? "s" : ""}, seed ${faultSeed} (--fault-seed ${faultSeed} repeats this run's draws)`] : []),
             `  try           AWS_ACCESS_KEY_ID=${flags.accessKeyId} AWS_SECRET_ACCESS_KEY=${publicSecret ? flags.secretAccessKey : "<your secret>"} aws --endpoint-url ${endpoint} s3 ls ${example}`,
             "",
           ].join("\n"),
@@ -284,7 +310,7 @@ export async function main(argv = process.argv): Promise<void> {
       process.stderr.write(`lakes3: ${err.message}\n`);
       process.exit(err.code);
     }
-    if (err instanceof ConfigError || err instanceof StoreLockedError || err instanceof ListenError) fail(err.message);
+    if (err instanceof ConfigError || err instanceof StoreLockedError || err instanceof ListenError || err instanceof FaultRuleError) fail(err.message);
     const e = err as NodeJS.ErrnoException;
     fail(e.code ? `${e.message}` : String(e.message ?? e));
   }

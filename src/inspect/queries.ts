@@ -148,11 +148,11 @@ export async function uploads(s: InspectSources) {
   return out;
 }
 
-export async function requests(s: Pick<InspectSources, "dataDir">, options: { errors?: boolean; divergent?: boolean; since?: number; limit?: number } = {}): Promise<RequestEvent[]> {
+export async function requests(s: Pick<InspectSources, "dataDir">, options: { errors?: boolean; divergent?: boolean; faults?: boolean; since?: number; limit?: number } = {}): Promise<RequestEvent[]> {
   // Failures come from their own log, so that they outlive any amount of successful traffic.
   const all = await readRequests(s.dataDir, undefined, options.errors ? "errors" : "all");
   const filtered = all.filter(
-    (e) => (!options.errors || isFailure(e)) && (!options.divergent || e.divergence !== undefined) && (options.since === undefined || e.startedAt >= options.since),
+    (e) => (!options.errors || isFailure(e)) && (!options.divergent || e.divergence !== undefined) && (!options.faults || e.fault !== undefined) && (options.since === undefined || e.startedAt >= options.since),
   );
   return options.limit ? filtered.slice(-options.limit) : filtered;
 }
@@ -176,7 +176,7 @@ export async function answer(s: InspectSources, query: string, p: Record<string,
     case "uploads":
       return uploads(s);
     case "requests":
-      return requests(s, { errors: p["errors"] === "true", divergent: p["divergent"] === "true", since: p["since"] ? Number(p["since"]) : undefined, limit: p["limit"] ? Number(p["limit"]) : undefined });
+      return requests(s, { errors: p["errors"] === "true", divergent: p["divergent"] === "true", faults: p["faults"] === "true", since: p["since"] ? Number(p["since"]) : undefined, limit: p["limit"] ? Number(p["limit"]) : undefined });
     case "doctor":
       return doctor(s, { verify: p["verify"] === "true" });
     default:

@@ -24,6 +24,8 @@ export interface RequestEvent {
   auth?: "ok" | "failed" | "none";
   /** The answer relied on behaviour lakeFS does not have (protocol/divergences.ts): a portability warning. */
   divergence?: { id: string; lakefs: string };
+  /** A fault a rule injected into this request (`--fault`): the rule's name and what it did. */
+  fault?: { rule: string; action: string };
   bytesIn: number;
   bytesOut: number;
   durationMs?: number;

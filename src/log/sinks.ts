@@ -23,7 +23,8 @@ export function textLine(e: RequestEvent): string {
   const why = (e.status ?? 0) >= 500 && e.errorMessage ? `: ${e.errorMessage}` : "";
   const error = e.errorCode ? ` ${e.errorCode}${why}` : "";
   const divergent = e.divergence ? ` ${divergenceNote(e.divergence)}` : "";
-  return `${time} ${e.status ?? "---"} ${e.method.padEnd(6)} ${operationLabel(e).padEnd(22)} ${targetOf(e)}${bytes} ${Math.round(e.durationMs ?? 0)}ms${error}${divergent}`;
+  const fault = e.fault ? ` [fault ${e.fault.action}]` : "";
+  return `${time} ${e.status ?? "---"} ${e.method.padEnd(6)} ${operationLabel(e).padEnd(22)} ${targetOf(e)}${bytes} ${Math.round(e.durationMs ?? 0)}ms${error}${fault}${divergent}`;
 }
 
 /** The portability warning of a request whose answer lakeFS would not give (log lines, viewer). */

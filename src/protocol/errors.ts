@@ -130,3 +130,8 @@ export function toS3Error(err: unknown): S3Error {
 export function isS3Error(err: unknown, code?: S3ErrorCode): err is S3Error {
   return err instanceof S3Error && (code === undefined || err.code === code);
 }
+
+/** Whether `code` is in the error table (e.g. a code a fault rule names). */
+export function isS3ErrorCode(code: string): code is S3ErrorCode {
+  return Object.hasOwn(TABLE, code);
+}

@@ -24,12 +24,16 @@ import { isFormUpload, route, type Route } from "../protocol/route.js";
 import { emptyKeyError, objectErrorContext } from "../operations/address.js";
 import { OPERATIONS } from "../operations/index.js";
 import type { ObjectContext, OperationContext, Services } from "../operations/types.js";
+import { injectFault } from "../faults/apply.js";
+import type { FaultInjector } from "../faults/injector.js";
 
 export interface GatewayOptions {
   services: Services;
   log: RequestLog;
   /** Answers GET /_health; false until the store is open and fixtures are loaded. */
   isReady: () => boolean;
+  /** Fault rules (`--fault`), consulted once a request's operation and address are known. */
+  faults: FaultInjector;
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, expectContinue?: boolean) => void;
@@ -38,8 +42,8 @@ export function createGateway(options: GatewayOptions): Handler {
   const { services, log } = options;
   const config = services.config;
   const cors = corsPolicy(config.corsOrigins);
-  const apiHandler = createApiHandler(services, log, cors);
-  const adminHandler = createAdminHandler({ catalog: services.catalog, blobs: services.blobs, dataDir: config.dataDir });
+  const apiHandler = createApiHandler(services, log, cors, options.faults);
+  const adminHandler = createAdminHandler({ catalog: services.catalog, blobs: services.blobs, dataDir: config.dataDir }, options.faults);
 
   return (req, res, expectContinue = false) => {
     res.once("finish", () => discardUnreadBody(req));
@@ -137,7 +141,11 @@ export function createGateway(options: GatewayOptions): Handler {
         errorContext.resource = ctx.repo.name;
       }
       if (routed.level === "object") Object.assign(errorContext, objectErrorContext(ctx as ObjectContext));
+      const { ref, path } = ctx as Partial<ObjectContext>;
+      const fault = await injectFault(options.faults, { source: "s3", operation: routed.operation, method: parsed.method, repo: parsed.bucket, ref, key: path }, req.socket, (f) => (event.fault = f));
+      ctx.body = fault.requestBody(ctx.body);
       const outcome = await operation.handle(ctx);
+      if (outcome.body) outcome.body = fault.responseBody(outcome.body);
       await writeResult(res, outcome, event.id, head);
       return { status: outcome.status ?? 200, bytesOut: outcome.bytesOut ?? 0, bytesIn: outcome.bytesIn ?? 0 };
     } catch (err) {

@@ -24,6 +24,10 @@ import { MetadataStore } from "../storage/metadata-store.js";
 import { Catalog } from "../versioning/catalog.js";
 import { RequestStore } from "../log/request-store.js";
 import { Reclaimer } from "../storage/reclaimer.js";
+import { FaultInjector, MAX_FAULT_SEED, type FaultControl } from "../faults/injector.js";
+import { FaultRuleError, type FaultRuleInput } from "../faults/rule.js";
+import { OPERATION_IDS } from "../protocol/route.js";
+import { API_OPERATION_IDS } from "../api/index.js";
 
 export interface StartOptions {
   port?: number;
@@ -65,6 +69,13 @@ export interface StartOptions {
    * beside existing blobs): serve what is left, and move every unreferenced blob to lost+found/.
    */
   acceptDamage?: boolean;
+  /**
+   * Fault rules (see README "Fault and latency injection"): rule strings in the `--fault` grammar
+   * or objects of the same keys. Change them at run time with `server.faults`.
+   */
+  faults?: FaultRuleInput[];
+  /** Seed of the rules' `rate` draws and delay ranges (default: random; `server.faults.seed`). */
+  faultSeed?: number;
 }
 
 export interface LakeS3Server {
@@ -79,6 +90,8 @@ export interface LakeS3Server {
   /** The fixtures directory (absolute), when one is loaded. */
   fixtures?: string;
   log: RequestLog;
+  /** The fault rules: `add(rule)`, `clear()`, `list()`, and the `seed` in use. */
+  faults: FaultControl & { readonly seed: number };
   /** Ready-made configuration for @aws-sdk/client-s3's `new S3Client(...)`. */
   s3ClientConfig: {
     endpoint: string;
@@ -100,7 +113,7 @@ export interface LakeS3Server {
 
 const START_OPTIONS: readonly (keyof StartOptions)[] = [
   "port", "host", "dataDir", "ephemeral", "repos", "credentials", "region", "domains", "mode", "corsOrigins", "strict",
-  "timeouts", "fixtures", "onWarning", "onListening", "log", "acceptDamage",
+  "timeouts", "fixtures", "onWarning", "onListening", "log", "acceptDamage", "faults", "faultSeed",
 ];
 
 /**
@@ -127,13 +140,27 @@ export async function startServer(options: StartOptions = {}): Promise<LakeS3Ser
     strict: options.strict,
   };
   const resolved = resolveConfig(input); // before creating an ephemeral dir, so a mistake leaves nothing behind
+  const faults = faultInjector(options.faults ?? [], options.faultSeed);
   const config = options.ephemeral ? { ...resolved, dataDir: await mkdtemp(path.join(os.tmpdir(), "lakes3-")) } : resolved;
   try {
-    return await start(config, options.log ?? new RequestLog(), { ...options, fixtures });
+    return await start(config, options.log ?? new RequestLog(), faults, { ...options, fixtures });
   } catch (err) {
     if (options.ephemeral) await rm(config.dataDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** The server's fault rules, checked before anything starts (a bad rule is one ConfigError line). */
+function faultInjector(rules: readonly FaultRuleInput[], seed: number | undefined): FaultInjector {
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= MAX_FAULT_SEED)) throw new ConfigError(`invalid fault seed ${JSON.stringify(seed)}: expected an integer 0-${MAX_FAULT_SEED}`);
+  if (!Array.isArray(rules)) throw new ConfigError("startServer: faults must be a list of rules");
+  const faults = new FaultInjector([...OPERATION_IDS, ...API_OPERATION_IDS], seed);
+  try {
+    faults.addAll(rules);
+  } catch (err) {
+    throw err instanceof FaultRuleError ? new ConfigError(err.message) : err;
+  }
+  return faults;
 }
 
 async function fixturesDir(dir: string): Promise<string> {
@@ -147,7 +174,7 @@ const DEFAULT_TIMEOUTS = { headersMs: 60_000, idleMs: 120_000 };
 
 const warnToStderr = (message: string) => void process.stderr.write(`lakes3: ${message}\n`);
 
-async function start(config: Config, log: RequestLog, options: StartOptions): Promise<LakeS3Server> {
+async function start(config: Config, log: RequestLog, faults: FaultInjector, options: StartOptions): Promise<LakeS3Server> {
   const ephemeral = options.ephemeral ?? false;
   const warn = options.onWarning ?? warnToStderr;
   await prepareDataDir(config.dataDir);
@@ -168,7 +195,7 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
     await ensureRepos(catalog, config.repos);
     const services: Services = { config, store, catalog, blobs, reclaimer: new Reclaimer(blobs) };
     let ready = false;
-    const handler = createGateway({ services, log, isReady: () => ready });
+    const handler = createGateway({ services, log, isReady: () => ready, faults });
     // A missing Host is answered by the gateway as S3 error XML (and logged), not by Node's bare 400.
     // Slow clients cannot hold the server: the request head must arrive within `headersMs`, and a
     // connection silent for `idleMs` is closed. There is no limit on a whole request, so a large
@@ -222,6 +249,7 @@ async function start(config: Config, log: RequestLog, options: StartOptions): Pr
       mode: config.mode,
       fixtures: options.fixtures,
       log,
+      faults,
       s3ClientConfig: { endpoint, region: config.region, forcePathStyle: true, credentials },
       close() {
         closing ??= (async () => {

@@ -35,6 +35,7 @@ export function detailLines(e: RequestEvent, width: number): DetailLine[] {
   field("status", `${status} · auth ${e.auth ?? "-"}`, e.done ? statusColor(e.status) : "gray");
   if (e.errorMessage) field("message", e.errorMessage);
   if (e.divergence) field("portability", `${divergenceNote(e.divergence)} (${e.divergence.id}; --strict answers as lakeFS)`, "yellow");
+  if (e.fault) field("fault", `${e.fault.action} · injected by rule ${e.fault.rule}`, "yellow");
   const duration = e.done ? formatDuration(e.durationMs ?? 0) : `${formatDuration(Date.now() - e.startedAt)} so far`;
   const when = `${new Date(e.startedAt).toISOString()} (${formatTime(e.startedAt, true)} local)`;
   field("timing", `${when} · ${duration} · in ${formatBytes(e.bytesIn)} · out ${formatBytes(e.bytesOut)}`);

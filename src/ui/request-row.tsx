@@ -1,6 +1,7 @@
 /**
- * One request line: time, source marker, method, operation, status (coloured; "…" while in flight),
- * bytes, duration, repo/ref/path (truncated in the middle to fit) and the error code.
+ * One request line: time, source marker (↯ for an injected fault), method, operation, status
+ * (coloured; "…" while in flight), bytes, duration, repo/ref/path (truncated in the middle to fit)
+ * and the error code.
  */
 import { Text } from "ink";
 import type { RequestEvent } from "../log/events.js";
@@ -30,6 +31,9 @@ const MARKERS: Record<RequestEvent["source"], { char: string; color?: string }> 
 /** A request whose answer lakeFS would not give (a portability warning; see the detail pane). */
 const DIVERGENT = { char: "≠", color: "yellow" };
 
+/** A request a fault rule (--fault) injected a fault into, whatever its source. */
+const FAULT_MARKER = { char: "↯", color: "yellow" };
+
 export interface RequestRowProps {
   event: RequestEvent;
   selected: boolean;
@@ -38,7 +42,7 @@ export interface RequestRowProps {
 }
 
 export function RequestRow({ event: e, selected, layout, now }: RequestRowProps) {
-  const marker = e.divergence ? DIVERGENT : MARKERS[e.source];
+  const marker = e.fault ? FAULT_MARKER : e.divergence ? DIVERGENT : MARKERS[e.source];
   const color = statusColor(e.status);
   const transferred = transferBytes(e);
   const bytes = transferred ? formatBytes(transferred) : "";

@@ -6,23 +6,15 @@ import sys
 import tempfile
 from email.header import decode_header, make_header
 
-import boto3
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from lakes3_boto3 import client as lakes3_client
 
 endpoint, bucket = sys.argv[1], sys.argv[2]
 
 
 def client(signature_version="s3v4"):
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
-        region_name="us-east-1",
-        config=Config(signature_version=signature_version),
-    )
+    return lakes3_client(endpoint, signature_version=signature_version)
 
 
 s3 = client()
