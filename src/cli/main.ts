@@ -214,15 +214,22 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
  * Load the terminal UI. Ink draws only its final frame when it believes it runs in CI (it reads CI
  * and CONTINUOUS_INTEGRATION once, at import). A person at a terminal (stdin and stdout both TTYs)
  * gets the live viewer even where CI is set in the environment, so Ink is imported with those
- * variables hidden, then they are put back for everything else.
+ * variables hidden, then they are put back for everything else. React is loaded as its production
+ * build (it picks one by NODE_ENV at import; the development build costs several times the CPU a
+ * frame) unless NODE_ENV says otherwise.
  */
 async function loadViewer(): Promise<typeof import("../ui/render.js")> {
-  const hidden = (["CI", "CONTINUOUS_INTEGRATION"] as const).map((name) => [name, process.env[name]] as const);
-  for (const [name] of hidden) delete process.env[name];
+  const saved = (["CI", "CONTINUOUS_INTEGRATION", "NODE_ENV"] as const).map((name) => [name, process.env[name]] as const);
+  delete process.env["CI"];
+  delete process.env["CONTINUOUS_INTEGRATION"];
+  process.env["NODE_ENV"] ??= "production";
   try {
     return await import("../ui/render.js");
   } finally {
-    for (const [name, value] of hidden) if (value !== undefined) process.env[name] = value;
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
 }
 

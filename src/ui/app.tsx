@@ -12,7 +12,7 @@ import { FilterBar } from "./filter-bar.js";
 import { Header, type ServerInfo } from "./header.js";
 import { RequestList } from "./request-list.js";
 import { splitKeys } from "./split-keys.js";
-import { useRequests } from "./use-requests.js";
+import { useRequests, type FramePacer } from "./use-requests.js";
 import { useTerminalSize } from "./use-terminal-size.js";
 
 export type { ServerInfo } from "./header.js";
@@ -21,15 +21,19 @@ export interface AppProps {
   log: RequestLog;
   info: ServerInfo;
   onQuit: () => void;
+  /** Spaces frames by how long the terminal takes to draw one (the real terminal's; tests go without). */
+  pacer?: FramePacer;
 }
 
 const MIN_LIST = 5; // column header + 4 rows
+const PAUSED_FRAME_MS = 1000;
 
-export function App({ log, info, onQuit }: AppProps) {
-  const { snapshot, refresh } = useRequests(log);
+export function App({ log, info, onQuit, pacer }: AppProps) {
+  const [frozen, setFrozen] = useState<{ rows: RequestEvent[]; at: number }>(); // set while paused
+  // paused, only the header's totals change: one frame a second is enough
+  const { snapshot, refresh } = useRequests(log, frozen ? PAUSED_FRAME_MS : undefined, pacer);
   const { rows: termRows, columns } = useTerminalSize();
   const { isRawModeSupported } = useStdin();
-  const [frozen, setFrozen] = useState<{ rows: RequestEvent[]; at: number }>(); // set while paused
   const [selectedId, setSelectedId] = useState<string | undefined>();
   const [detail, setDetail] = useState(false);
   const [filter, setFilter] = useState("");

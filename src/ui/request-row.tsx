@@ -2,6 +2,7 @@
  * One request line: time, source marker, method, operation, status (coloured; "…" while in flight),
  * bytes, duration, repo/ref/path (truncated in the middle to fit) and the error code.
  */
+import { memo } from "react";
 import { Text } from "ink";
 import type { RequestEvent } from "../log/events.js";
 import { formatBytes, operationLabel, targetOf, transferBytes } from "../log/sinks.js";
@@ -35,7 +36,16 @@ export interface RequestRowProps {
   now: number;
 }
 
-export function RequestRow({ event: e, selected, layout, now }: RequestRowProps) {
+/**
+ * A finished row renders once: the same event, selection and layout give the same line (the list
+ * keys rows by id and done, so a request that ends is drawn anew); only in-flight rows follow `now`.
+ */
+export const RequestRow = memo(
+  RequestRowLine,
+  (a, b) => a.event === b.event && a.selected === b.selected && a.layout === b.layout && (b.event.done || a.now === b.now),
+);
+
+function RequestRowLine({ event: e, selected, layout, now }: RequestRowProps) {
   const marker = MARKERS[e.source];
   const color = statusColor(e.status);
   const transferred = transferBytes(e);

@@ -1,12 +1,32 @@
 /**
  * useRequests: the RequestLog as React state, frame-rate capped. The log may change thousands of
  * times a second; a frame store subscribes once, coalesces changes with a timer and publishes a new
- * snapshot at most every `intervalMs` (~15 fps), which useSyncExternalStore then renders.
+ * snapshot at most every `intervalMs` (10 fps; the caller slows it, e.g. to 1 fps while paused),
+ * which useSyncExternalStore then renders. Nothing is published while the log is unchanged. With a
+ * FramePacer (the real terminal's), frames are also spaced so that drawing them stays a small share
+ * of one core, however big the terminal.
  */
 import { useMemo, useSyncExternalStore } from "react";
 import type { RequestLog, RequestSnapshot } from "../log/events.js";
 
-const FRAME_MS = 67;
+export const FRAMES_PER_SECOND = 10;
+const FRAME_MS = 1000 / FRAMES_PER_SECOND;
+/** The share of one core the viewer's drawing may take while requests stream in. */
+const DRAW_SHARE = 0.05;
+
+/** How long the terminal took to draw the last frame (Ink reports it: see render.ts). */
+export class FramePacer {
+  private drawMs = 0;
+
+  drew(ms: number): void {
+    this.drawMs = ms;
+  }
+
+  /** The interval to wait before the next frame, at least `minimumMs`. */
+  interval(minimumMs: number): number {
+    return Math.max(minimumMs, this.drawMs / DRAW_SHARE);
+  }
+}
 
 interface FrameStore {
   subscribe(onChange: () => void): () => void;
@@ -15,7 +35,7 @@ interface FrameStore {
   refresh(): void;
 }
 
-function createFrameStore(log: RequestLog, intervalMs = FRAME_MS): FrameStore {
+function createFrameStore(log: RequestLog, intervalMs: number, pacer?: FramePacer): FrameStore {
   const listeners = new Set<() => void>();
   let current = log.getSnapshot();
   let lastFlush = 0;
@@ -31,7 +51,8 @@ function createFrameStore(log: RequestLog, intervalMs = FRAME_MS): FrameStore {
   };
   const schedule = (): void => {
     if (timer !== undefined) return;
-    timer = setTimeout(flush, Math.max(0, lastFlush + intervalMs - Date.now()));
+    const interval = pacer ? pacer.interval(intervalMs) : intervalMs;
+    timer = setTimeout(flush, Math.max(0, lastFlush + interval - Date.now()));
   };
 
   return {
@@ -55,8 +76,8 @@ function createFrameStore(log: RequestLog, intervalMs = FRAME_MS): FrameStore {
   };
 }
 
-export function useRequests(log: RequestLog, intervalMs = FRAME_MS): { snapshot: RequestSnapshot; refresh: () => void } {
-  const store = useMemo(() => createFrameStore(log, intervalMs), [log, intervalMs]);
+export function useRequests(log: RequestLog, intervalMs = FRAME_MS, pacer?: FramePacer): { snapshot: RequestSnapshot; refresh: () => void } {
+  const store = useMemo(() => createFrameStore(log, intervalMs, pacer), [log, intervalMs, pacer]);
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
   return { snapshot, refresh: store.refresh };
 }

@@ -199,6 +199,22 @@ describe("App", () => {
     expect(frame().split("\n").find((l) => l.includes("slow.txt"))).toMatch(/ 200 /);
   });
 
+  it("paused, a stream of requests draws no list and at most one header frame a second", async () => {
+    const { log, frame, frames, stdin } = mount();
+    log.end(startRequest(log, { path: "before.txt" }), { status: 200 });
+    await expect.poll(frame).toContain("before.txt");
+    await type(stdin, "p");
+    await expect.poll(frame).toContain("PAUSED");
+    const before = frames.length;
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 100; i++) log.end(startRequest(log, { path: `during-${round}-${i}.txt` }), { status: 200 });
+      await nextFrame(60);
+    }
+    // 500 requests over ~0.3 s: live, that is several frames; paused, the header's next second at most
+    expect(frames.length - before).toBeLessThanOrEqual(1);
+    expect(frame()).not.toContain("during-");
+  });
+
   it("clears finished requests with c", async () => {
     const { log, frame, stdin } = mount();
     log.end(startRequest(log, { path: "gone.txt" }), { status: 200 });
