@@ -6,7 +6,7 @@
 import { useCallback, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Box, useInput, useStdin, type Key } from "ink";
 import type { RequestEvent, RequestLog } from "../log/events.js";
-import { DetailPane, detailLines } from "./detail-pane.js";
+import { DetailPane, detailLines, maxDetailOffset } from "./detail-pane.js";
 import { filterEvents } from "./filter.js";
 import { FilterBar } from "./filter-bar.js";
 import { Header, type ServerInfo } from "./header.js";
@@ -45,6 +45,8 @@ export function App({ log, info, onQuit, pacer }: AppProps) {
     setEditingState(value);
   };
   const [help, setHelp] = useState(false);
+  // the detail pane's scroll position, for the request it was scrolled on (a new selection starts at the top)
+  const [scroll, setScroll] = useState<{ id?: string; offset: number }>({ offset: 0 });
 
   const live = useMemo(() => [...snapshot.finished, ...snapshot.inFlight], [snapshot]);
   const all = frozen?.rows ?? live;
@@ -57,6 +59,10 @@ export function App({ log, info, onQuit, pacer }: AppProps) {
   const available = Math.max(MIN_LIST, termRows - 4); // header (2) + bottom line + one spare row
   const detailRows = lines ? Math.max(3, Math.min(lines.length + 1, available - MIN_LIST)) : 0;
   const listRows = Math.max(2, available - detailRows);
+  const maxOffset = lines ? maxDetailOffset(lines.length, detailRows) : 0;
+  const detailOffset = scroll.id === selectedId ? Math.min(scroll.offset, maxOffset) : 0;
+  const scrollDetail = (to: number): void => setScroll({ id: selectedId, offset: Math.min(Math.max(to, 0), maxOffset) });
+  const page = Math.max(1, detailRows - 2);
 
   const idAt = (index: number): string | undefined => rows[Math.min(Math.max(index, 0), rows.length - 1)]?.id;
   const select = (index: number): void => setSelectedId((prev) => idAt(index) ?? prev);
@@ -91,7 +97,12 @@ export function App({ log, info, onQuit, pacer }: AppProps) {
       return;
     }
     if (input === "q") onQuit();
-    else if (key.upArrow || input === "k") move(-1);
+    else if (lines && (key.upArrow || key.downArrow || key.pageUp || key.pageDown || key.home || key.end)) {
+      // the open detail pane takes the arrows and paging keys; j/k still change the request
+      if (key.upArrow || key.downArrow) scrollDetail(detailOffset + (key.upArrow ? -1 : 1));
+      else if (key.pageUp || key.pageDown) scrollDetail(detailOffset + (key.pageUp ? -page : page));
+      else scrollDetail(key.home ? 0 : maxOffset);
+    } else if (key.upArrow || input === "k") move(-1);
     else if (key.downArrow || input === "j") move(1);
     else if (key.pageUp) move(-(listRows - 1));
     else if (key.pageDown) move(listRows - 1);
@@ -130,7 +141,7 @@ export function App({ log, info, onQuit, pacer }: AppProps) {
     <Box flexDirection="column" width={columns}>
       <Header info={info} totals={snapshot.totals} inFlight={snapshot.inFlight.length} paused={frozen !== undefined} />
       <RequestList rows={rows} selectedIndex={selectedIndex} height={listRows} columns={columns} now={frozen?.at ?? Date.now()} filtered={filter !== ""} />
-      {lines ? <DetailPane lines={lines} height={detailRows} columns={columns} /> : null}
+      {lines ? <DetailPane lines={lines} height={detailRows} columns={columns} offset={detailOffset} /> : null}
       <FilterBar editing={editing} filter={filter} shown={rows.length} total={all.length} help={help} following={selectedIndex < 0} />
     </Box>
   );

@@ -164,6 +164,39 @@ describe("App", () => {
     expect(f).toContain("abc123hash");
   });
 
+  it("puts a signature failure's hint and string to sign first, and scrolls the detail pane at 80×24", async () => {
+    const { log, frame, stdin } = mount();
+    const headerLines = Array.from({ length: 30 }, (_, i) => `x-amz-meta-h${i}:value-${i}`).join("\n");
+    log.end(startRequest(log, { auth: "failed", headers: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`x-extra-${i}`, `v${i}`])) }), {
+      status: 403,
+      errorCode: "SignatureDoesNotMatch",
+      errorMessage: "The request signature we calculated does not match the signature you provided.",
+      signature: {
+        canonicalRequest: `GET\n/repo/main/a.txt\n\nhost:127.0.0.1:9000\n${headerLines}\n\nhost;x-amz-date\nLAST-CANONICAL-LINE`,
+        stringToSign: "AWS4-HMAC-SHA256\n20240101T000000Z\n20240101/us-east-1/s3/aws4_request\nabc123hash",
+      },
+    });
+    await nextFrame();
+    await type(stdin, "k", keys.enter);
+    expect(frame()).toContain("hint");
+    expect(frame()).toContain("string to sign (server)");
+    expect(frame()).toContain("abc123hash");
+    expect(frame()).not.toContain("LAST-CANONICAL-LINE");
+    expect(frame()).toMatch(/details 1–\d+ of \d+/);
+    await type(stdin, keys.down, keys.down);
+    expect(frame()).toMatch(/details 3–/);
+    await type(stdin, keys.pageDown);
+    expect(frame()).toContain("x-amz-meta-h0:value-0");
+    await type(stdin, keys.end);
+    expect(frame()).toContain("x-extra-9: v9");
+    expect(frame()).not.toContain("string to sign (server)");
+    await type(stdin, keys.home);
+    expect(frame()).toContain("string to sign (server)");
+    // the arrows scrolled the pane, not the selection
+    expect(frame().split("\n").find((l) => l.startsWith("›"))).toContain("SignatureDoesNotMatch");
+    expect(frame().split("\n").length).toBeLessThan(24);
+  });
+
   it("freezes the view while a request is selected; End/G follows the tail again", async () => {
     const { log, frame, stdin } = mount();
     for (let i = 0; i < 30; i++) log.end(startRequest(log, { path: `old-${i}.txt` }), { status: 200 });

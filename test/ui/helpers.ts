@@ -26,7 +26,7 @@ export const info: ServerInfo = {
  */
 export const nextFrame = (ms = 120): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export const keys = { up: "\u001B[A", down: "\u001B[B", enter: "\r", escape: "\u001B", end: "\u001B[F", ctrlC: "\u0003", backspace: "\u007F" };
+export const keys = { up: "\u001B[A", down: "\u001B[B", pageUp: "\u001B[5~", pageDown: "\u001B[6~", home: "\u001B[H", enter: "\r", escape: "\u001B", end: "\u001B[F", ctrlC: "\u0003", backspace: "\u007F" };
 
 export function plain(frame: string | undefined): string {
   return (frame ?? "").replace(/\u001B\[[0-9;]*m/g, "");
