@@ -13,6 +13,8 @@ export interface RequestEvent {
   repo?: string;
   ref?: string;
   path?: string;
+  /** The raw query string (without `?`), signatures and tokens masked, clipped (see maskQuery). */
+  query?: string;
   userAgent?: string;
   /** Masked request headers (no secrets or signatures). */
   headers?: Record<string, string>;
@@ -66,6 +68,27 @@ export function maskHeaders(h: Record<string, string | string[] | undefined>): R
     out[k] = clip(value);
   }
   return out;
+}
+
+/** Query parameters whose values are credentials (presigned URLs): kept as `****`. */
+const SECRET_PARAMS = /^(x-amz-signature|signature|x-amz-security-token)$/i;
+
+/**
+ * A URL's query as a request event keeps it: raw (still percent-encoded), secret parameters
+ * masked, clipped; undefined when there is none.
+ */
+export function maskQuery(url: string): string | undefined {
+  const at = url.indexOf("?");
+  if (at < 0 || at === url.length - 1) return undefined;
+  const masked = url
+    .slice(at + 1)
+    .split("&")
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      return eq > 0 && SECRET_PARAMS.test(pair.slice(0, eq)) ? `${pair.slice(0, eq)}=****` : pair;
+    })
+    .join("&");
+  return clip(masked);
 }
 
 export type RequestListener = (event: RequestEvent, phase: "start" | "end") => void;

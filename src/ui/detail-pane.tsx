@@ -5,7 +5,7 @@
  */
 import { Box, Text } from "ink";
 import type { RequestEvent } from "../log/events.js";
-import { formatBytes, targetOf } from "../log/sinks.js";
+import { formatBytes, queryParams, requestLine } from "../log/sinks.js";
 import { chunk, formatDuration, formatTime, statusColor } from "./format.js";
 import { maskedHeaderEntries, maskSignatures } from "./mask.js";
 
@@ -32,8 +32,7 @@ export function detailLines(e: RequestEvent, width: number): DetailLine[] {
     for (const line of maskSignatures(text).split("\n")) lines.push({ label: "", value: line });
   };
 
-  const target = targetOf(e);
-  chunk(`${e.method} /${target === "/" ? "" : target}`, width).forEach((part) => lines.push({ value: part, bold: true }));
+  chunk(requestLine(e), width).forEach((part) => lines.push({ value: part, bold: true }));
   const status = e.done ? `${e.status ?? "---"}${e.errorCode ? ` ${e.errorCode}` : ""}` : "… in flight";
   field("status", `${status} · auth ${e.auth ?? "-"}`, e.done ? statusColor(e.status) : "gray");
   if (e.errorMessage) field("message", e.errorMessage);
@@ -44,6 +43,8 @@ export function detailLines(e: RequestEvent, width: number): DetailLine[] {
     if (e.signature.canonicalRequest) block("canonical request (server)", e.signature.canonicalRequest);
   }
   field("operation", `${e.operation ?? "-"} · source ${e.source} · id ${e.id}`);
+  const params = queryParams(e);
+  if (params.length > 0) field("query", params.map(([name, value]) => (value === "" ? name : `${name}=${value}`)).join(" · "));
   const duration = e.done ? formatDuration(e.durationMs ?? 0) : `${formatDuration(Date.now() - e.startedAt)} so far`;
   const when = `${new Date(e.startedAt).toISOString()} (${formatTime(e.startedAt, true)} local)`;
   field("timing", `${when} · ${duration} · in ${formatBytes(e.bytesIn)} · out ${formatBytes(e.bytesOut)}`);

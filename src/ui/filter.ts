@@ -56,7 +56,7 @@ function matchesToken(e: RequestEvent, token: FilterToken): boolean {
     case "field":
       return (e[token.field] ?? "").toLowerCase() === token.value;
     case "text":
-      return [e.method, e.operation, e.repo, e.ref, e.path, e.errorCode, e.source].some(
+      return [e.method, e.operation, e.repo, e.ref, e.path, e.query, e.errorCode, e.source].some(
         (field) => field !== undefined && field.toLowerCase().includes(token.value),
       );
   }

@@ -1,12 +1,13 @@
 /**
  * One request line: time, source marker, method, operation, status (coloured; "…" while in flight),
- * bytes, duration, repo/ref/path (truncated in the middle to fit) and the error code.
+ * bytes, duration, repo/ref/path and the telling part of the query (cut to fit, the ref kept: see
+ * fitTarget) and the error code.
  */
 import { memo } from "react";
 import { Text } from "ink";
 import type { RequestEvent } from "../log/events.js";
-import { formatBytes, operationLabel, targetOf, transferBytes } from "../log/sinks.js";
-import { formatDuration, formatTime, statusColor, truncateEnd, truncateMiddle } from "./format.js";
+import { formatBytes, operationLabel, queryLabel, transferBytes } from "../log/sinks.js";
+import { fitTarget, formatDuration, formatTime, statusColor, truncateEnd } from "./format.js";
 
 export interface RowLayout {
   columns: number;
@@ -62,7 +63,7 @@ function RequestRowLine({ event: e, selected, layout, now }: RequestRowProps) {
       {e.done ? <Text color={color}>{String(e.status ?? "---").padEnd(3)}</Text> : <Text dimColor>{"…".padEnd(3)}</Text>}{" "}
       {bytes.padStart(8)} <Text dimColor={!e.done}>{duration.padStart(6)}</Text>
       {"  "}
-      {truncateMiddle(targetOf(e), targetWidth).padEnd(error ? targetWidth : 0)}
+      {fitTarget(e, queryLabel(e), targetWidth).padEnd(error ? targetWidth : 0)}
       {error ? <Text color={color}> {error}</Text> : null}
     </Text>
   );

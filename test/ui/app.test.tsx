@@ -55,6 +55,15 @@ describe("App", () => {
     expect(frame()).not.toContain("file-0.txt");
   });
 
+  it("shows a listing's prefix and delimiter in its row and the whole query in its details", async () => {
+    const { log, frame, stdin } = mount();
+    log.end(startRequest(log, { operation: "ListObjectsV2", ref: undefined, path: undefined, query: "list-type=2&prefix=main%2Fraw%2F&delimiter=%2F" }), { status: 200 });
+    await expect.poll(() => frame().split("\n").find((l) => l.includes("ListObjectsV2")) ?? "").toMatch(/ repo prefix=main\/raw\/ delimiter=\/$/);
+    await type(stdin, "k", keys.enter);
+    expect(frame()).toContain("GET /repo?list-type=2&prefix=main%2Fraw%2F&delimiter=%2F");
+    expect(frame()).toContain("query       list-type=2 · prefix=main/raw/ · delimiter=/");
+  });
+
   it("marks fixture loads", async () => {
     const { log, frame } = mount();
     log.end(startRequest(log, { source: "fixture", method: "PUT", operation: "PutObject", path: "fx.txt" }), { status: 200 });
