@@ -164,6 +164,8 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
     acceptDamage: flags.acceptDamage,
     corsOrigins: typeof flags.corsOrigin === "string" ? collect(flags.corsOrigin, []) : flags.corsOrigin,
     log,
+    // The viewer shows warnings (kept in the log): printed under it, they would tear its screen.
+    ...(useTui ? { onWarning: () => undefined } : {}),
     // As soon as the port is bound, before fixtures load: the first line, then (no TUI) the
     // details and the request log, so fixture loads are printed too.
     onListening: ({ endpoint, dataDir }) => {

@@ -93,10 +93,22 @@ export function maskQuery(url: string): string | undefined {
 
 export type RequestListener = (event: RequestEvent, phase: "start" | "end") => void;
 
+/** Something the server wants a person to know (a skipped fixture, a start-up finding, exposed keys). */
+export interface ServerWarning {
+  at: number; // epoch ms
+  message: string;
+}
+
+/** How many warnings the log keeps (the count goes on). */
+const WARNINGS_KEPT = 100;
+
 export class RequestLog {
   private readonly finished: RequestEvent[] = [];
   private readonly inFlight = new Map<string, RequestEvent>();
   private readonly listeners = new Set<RequestListener>();
+  private readonly warnings: ServerWarning[] = [];
+  private warningCount = 0;
+  private readonly warningListeners = new Set<(warning: ServerWarning) => void>();
   private version = 0;
   private snapshot?: { version: number; value: RequestSnapshot };
   totals = { requests: 0, errors: 0, bytesIn: 0, bytesOut: 0 };
@@ -128,10 +140,37 @@ export class RequestLog {
     this.changed(e, "end");
   }
 
+  /**
+   * The one place server warnings go: kept here (the last WARNINGS_KEPT, and the count), shown by
+   * the viewer, written to requests.log; the server also prints them when there is no viewer.
+   */
+  warn(message: string): void {
+    const warning = { at: Date.now(), message };
+    this.warnings.push(warning);
+    if (this.warnings.length > WARNINGS_KEPT) this.warnings.shift();
+    this.warningCount++;
+    this.version++;
+    for (const l of this.warningListeners) {
+      try {
+        l(warning);
+      } catch {
+        // as for request listeners
+      }
+    }
+  }
+
+  onWarning(listener: (warning: ServerWarning) => void): () => void {
+    this.warningListeners.add(listener);
+    return () => this.warningListeners.delete(listener);
+  }
+
   /** Snapshot for UIs (stable identity until something changes). */
   getSnapshot(): RequestSnapshot {
     if (this.snapshot?.version !== this.version) {
-      this.snapshot = { version: this.version, value: { inFlight: [...this.inFlight.values()], finished: [...this.finished], totals: { ...this.totals } } };
+      this.snapshot = {
+        version: this.version,
+        value: { inFlight: [...this.inFlight.values()], finished: [...this.finished], totals: { ...this.totals }, warnings: { count: this.warningCount, recent: [...this.warnings] } },
+      };
     }
     return this.snapshot.value;
   }
@@ -157,4 +196,6 @@ export interface RequestSnapshot {
   inFlight: RequestEvent[];
   finished: RequestEvent[];
   totals: RequestLog["totals"];
+  /** Every warning so far (`count`) and the last ones kept, oldest first. */
+  warnings: { count: number; recent: ServerWarning[] };
 }

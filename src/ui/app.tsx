@@ -6,10 +6,10 @@
 import { useCallback, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Box, useInput, useStdin, type Key } from "ink";
 import type { RequestEvent, RequestLog } from "../log/events.js";
-import { DetailPane, detailLines, maxDetailOffset } from "./detail-pane.js";
+import { DetailPane, detailLines, maxDetailOffset, warningLines } from "./detail-pane.js";
 import { filterEvents } from "./filter.js";
 import { FilterBar } from "./filter-bar.js";
-import { Header, type ServerInfo } from "./header.js";
+import { Header, headerRows, type ServerInfo } from "./header.js";
 import { RequestList } from "./request-list.js";
 import { splitKeys } from "./split-keys.js";
 import { useRequests, type FramePacer } from "./use-requests.js";
@@ -45,6 +45,7 @@ export function App({ log, info, onQuit, pacer }: AppProps) {
     setEditingState(value);
   };
   const [help, setHelp] = useState(false);
+  const [showWarnings, setShowWarnings] = useState(false);
   // the detail pane's scroll position, for the request it was scrolled on (a new selection starts at the top)
   const [scroll, setScroll] = useState<{ id?: string; offset: number }>({ offset: 0 });
 
@@ -55,13 +56,15 @@ export function App({ log, info, onQuit, pacer }: AppProps) {
   const selected = selectedIndex >= 0 ? rows[selectedIndex] : undefined;
 
   // built afresh every render (events are mutated in place while in flight), but only once per render
-  const lines = detail && selected ? detailLines(selected, columns) : undefined;
-  const available = Math.max(MIN_LIST, termRows - 4); // header (2) + bottom line + one spare row
+  const lines = showWarnings ? warningLines(snapshot.warnings.recent, columns) : detail && selected ? detailLines(selected, columns) : undefined;
+  const paneId = showWarnings ? "warnings" : selectedId;
+  const available = Math.max(MIN_LIST, termRows - headerRows(snapshot.warnings) - 2); // header + bottom line + one spare row
   const detailRows = lines ? Math.max(3, Math.min(lines.length + 1, available - MIN_LIST)) : 0;
   const listRows = Math.max(2, available - detailRows);
   const maxOffset = lines ? maxDetailOffset(lines.length, detailRows) : 0;
-  const detailOffset = scroll.id === selectedId ? Math.min(scroll.offset, maxOffset) : 0;
-  const scrollDetail = (to: number): void => setScroll({ id: selectedId, offset: Math.min(Math.max(to, 0), maxOffset) });
+  // warnings open at their newest; a request's details at their top
+  const detailOffset = scroll.id === paneId ? Math.min(scroll.offset, maxOffset) : showWarnings ? maxOffset : 0;
+  const scrollDetail = (to: number): void => setScroll({ id: paneId, offset: Math.min(Math.max(to, 0), maxOffset) });
   const page = Math.max(1, detailRows - 2);
 
   const idAt = (index: number): string | undefined => rows[Math.min(Math.max(index, 0), rows.length - 1)]?.id;
@@ -109,13 +112,15 @@ export function App({ log, info, onQuit, pacer }: AppProps) {
     else if (key.home || input === "g") select(0);
     else if (key.end || input === "G") follow();
     else if (key.return) {
-      if (selected) setDetail((d) => !d);
+      if (showWarnings) setShowWarnings(false);
+      else if (selected) setDetail((d) => !d);
       else if (rows.length > 0) {
         select(rows.length - 1);
         setDetail(true);
       }
     } else if (key.escape) {
-      if (detail) setDetail(false);
+      if (showWarnings) setShowWarnings(false);
+      else if (detail) setDetail(false);
       else if (help) setHelp(false);
       else if (filter) setFilter("");
       else follow();
@@ -125,6 +130,7 @@ export function App({ log, info, onQuit, pacer }: AppProps) {
     } else if (input === "p") setFrozen((f) => (f ? undefined : { rows: live.map((e) => ({ ...e })), at: Date.now() }));
     else if (input === "c") clear();
     else if (input === "?") setHelp((h) => !h);
+    else if (input === "w") setShowWarnings((w) => !w);
   };
   // Ink re-subscribes to stdin whenever the handler changes: give it one stable handler that calls
   // the current onKey (updated as each render commits).
@@ -139,9 +145,9 @@ export function App({ log, info, onQuit, pacer }: AppProps) {
 
   return (
     <Box flexDirection="column" width={columns}>
-      <Header info={info} totals={snapshot.totals} inFlight={snapshot.inFlight.length} paused={frozen !== undefined} />
+      <Header info={info} totals={snapshot.totals} warnings={snapshot.warnings} inFlight={snapshot.inFlight.length} paused={frozen !== undefined} />
       <RequestList rows={rows} selectedIndex={selectedIndex} height={listRows} columns={columns} now={frozen?.at ?? Date.now()} filtered={filter !== ""} />
-      {lines ? <DetailPane lines={lines} height={detailRows} columns={columns} offset={detailOffset} /> : null}
+      {lines ? <DetailPane lines={lines} height={detailRows} columns={columns} offset={detailOffset} title={showWarnings ? "warnings" : "details"} /> : null}
       <FilterBar editing={editing} filter={filter} shown={rows.length} total={all.length} help={help} following={selectedIndex < 0} />
     </Box>
   );

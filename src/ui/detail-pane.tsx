@@ -4,12 +4,12 @@
  * canonical request. It scrolls (App owns the offset).
  */
 import { Box, Text } from "ink";
-import type { RequestEvent } from "../log/events.js";
+import type { RequestEvent, ServerWarning } from "../log/events.js";
 import { formatBytes, queryParams, requestLine } from "../log/sinks.js";
 import { chunk, formatDuration, formatTime, statusColor } from "./format.js";
 import { maskedHeaderEntries, maskSignatures } from "./mask.js";
 
-interface DetailLine {
+export interface DetailLine {
   label?: string;
   value: string;
   color?: string;
@@ -57,6 +57,13 @@ export function detailLines(e: RequestEvent, width: number): DetailLine[] {
   return lines;
 }
 
+/** The warnings pane's lines: time, then the message (wrapped), newest last. */
+export function warningLines(warnings: readonly ServerWarning[], width: number): DetailLine[] {
+  const valueWidth = Math.max(10, width - LABEL);
+  if (warnings.length === 0) return [{ value: "no warnings", color: "gray" }];
+  return warnings.flatMap((w) => chunk(w.message, valueWidth).map((part, i) => ({ label: i === 0 ? formatTime(w.at, false) : "", value: part, color: "yellow" })));
+}
+
 export interface DetailPaneProps {
   /** The selected request's lines, from detailLines (App computes them once a render, for the height too). */
   lines: readonly DetailLine[];
@@ -64,6 +71,8 @@ export interface DetailPaneProps {
   columns: number;
   /** The first line shown (App clamps it with maxDetailOffset). */
   offset: number;
+  /** What the pane shows ("details", "warnings"). */
+  title?: string;
 }
 
 /** Lines the pane shows below its title bar. */
@@ -74,11 +83,11 @@ export function maxDetailOffset(lineCount: number, height: number): number {
   return Math.max(0, lineCount - room(height));
 }
 
-export function DetailPane({ lines: all, height, columns, offset }: DetailPaneProps) {
+export function DetailPane({ lines: all, height, columns, offset, title: name = "details" }: DetailPaneProps) {
   const shown = all.slice(offset, offset + room(height));
   const scrollable = all.length > shown.length;
   const where = scrollable ? ` ${offset + 1}–${offset + shown.length} of ${all.length} · ↑↓ PgUp PgDn Home End scroll ·` : "";
-  const title = `─ details${where} Enter/Esc close `;
+  const title = `─ ${name}${where} ${name === "details" ? "Enter/" : ""}Esc close `;
   return (
     <Box flexDirection="column" height={Math.min(height, shown.length + 1)} overflow="hidden">
       <Text dimColor wrap="truncate-end">{title + "─".repeat(Math.max(0, columns - title.length))}</Text>

@@ -59,7 +59,8 @@ function createFrameStore(log: RequestLog, intervalMs: number, pacer?: FramePace
     subscribe(onChange) {
       listeners.add(onChange);
       if (unsubscribeLog === undefined) {
-        unsubscribeLog = log.subscribe(schedule);
+        const unsubscribes = [log.subscribe(schedule), log.onWarning(schedule)];
+        unsubscribeLog = () => unsubscribes.forEach((u) => u());
         if (log.getSnapshot() !== current) schedule(); // changed between first render and subscribe
       }
       return () => {

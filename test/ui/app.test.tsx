@@ -64,6 +64,21 @@ describe("App", () => {
     expect(frame()).toContain("query       list-type=2 · prefix=main/raw/ · delimiter=/");
   });
 
+  it("shows warnings, given before and after it starts, in a warnings line and a pane (w)", async () => {
+    const log = new RequestLog();
+    log.warn("fixtures: skipping README.md: files go in fixtures/<repository>/<branch>/<path>");
+    const { frame, stdin } = mount(log);
+    expect(frame()).toContain("⚠ 1 warning (w shows them) · fixtures: skipping README.md");
+    log.warn("fixtures: skipping sample-repo/ma.in/: invalid branch name");
+    await expect.poll(frame).toContain("⚠ 2 warnings (w shows them) · fixtures: skipping sample-repo/ma.in/");
+    await type(stdin, "w");
+    expect(frame()).toContain("─ warnings");
+    expect(frame()).toMatch(/\d\d:\d\d:\d\d    fixtures: skipping README\.md/);
+    await type(stdin, keys.escape);
+    expect(frame()).not.toContain("─ warnings");
+    expect(frame().split("\n").length).toBeLessThan(24);
+  });
+
   it("marks fixture loads", async () => {
     const { log, frame } = mount();
     log.end(startRequest(log, { source: "fixture", method: "PUT", operation: "PutObject", path: "fx.txt" }), { status: 200 });
