@@ -5,7 +5,7 @@
  */
 import { rm } from "node:fs/promises";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { ConfigError, DEFAULTS, type Config } from "../server/config.js";
+import { ConfigError, DEFAULTS, tryCommand, type Config } from "../server/config.js";
 import { RequestLog } from "../log/events.js";
 import { attachLogSink, type LogFormat } from "../log/sinks.js";
 import { ListenError, startServer, type LakeS3Server } from "../server/lifecycle.js";
@@ -175,7 +175,7 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
       const shownSecret = publicSecret ? flags.secretAccessKey : "**** (as given by --secret-access-key / LAKES3_SECRET_ACCESS_KEY)";
       if (useTui) return;
       if (!flags.quiet) {
-        const example = flags.mode === "lakefs" ? `s3://${repos[0] ?? "REPO"}/main/` : `s3://${repos[0] ?? "BUCKET"}/`;
+        const secret = publicSecret ? flags.secretAccessKey : "<your secret>";
         out.write(
           [
             `  mode          ${flags.mode}${flags.mode === "lakefs" ? " (bucket = repository, first key segment = ref)" : ""}`,
@@ -184,7 +184,7 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
             `  region        ${flags.region}`,
             `  data dir      ${dataDir}${flags.ephemeral ? " (ephemeral)" : ""}`,
             ...(flags.fixtures ? [`  fixtures      ${flags.fixtures} (watched)`] : []),
-            `  try           AWS_ACCESS_KEY_ID=${flags.accessKeyId} AWS_SECRET_ACCESS_KEY=${publicSecret ? flags.secretAccessKey : "<your secret>"} aws --endpoint-url ${endpoint} s3 ls ${example}`,
+            `  try           ${tryCommand({ endpoint, accessKeyId: flags.accessKeyId, secret, mode: flags.mode, repos })}`,
             "",
           ].join("\n"),
         );
@@ -202,7 +202,15 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
   if (useTui) {
     // The terminal UI is loaded only when used: CI and pipes never pay for React and Ink.
     const { renderApp } = await loadViewer();
-    const info = { endpoint: server.endpoint, accessKeyId: server.accessKeyId, dataDir: server.dataDir, mode: server.mode, startedAt: Date.now() };
+    const info = {
+      endpoint: server.endpoint,
+      accessKeyId: server.accessKeyId,
+      secretAccessKey: server.secretAccessKey,
+      tryCommand: (secret: string) => tryCommand({ endpoint: server!.endpoint, accessKeyId: server!.accessKeyId, secret, mode: server!.mode, repos }),
+      dataDir: server.dataDir,
+      mode: server.mode,
+      startedAt: Date.now(),
+    };
     ui = renderApp(log, info, () => stop("q"));
   }
   if (stopping) {

@@ -3,6 +3,8 @@
  * bounded ring buffer. The server only emits; sinks (plain log lines, JSON lines, the terminal UI)
  * subscribe. The server never imports a sink.
  */
+import { operationLabel } from "./sinks.js";
+import { RequestStats } from "./stats.js";
 
 export interface RequestEvent {
   id: string;
@@ -91,6 +93,9 @@ export function maskQuery(url: string): string | undefined {
   return clip(masked);
 }
 
+/** A request that failed (status 400 and up): counted as an error, kept in requests.errors.log. */
+export const isFailure = (e: RequestEvent): boolean => (e.status ?? 0) >= 400;
+
 export type RequestListener = (event: RequestEvent, phase: "start" | "end") => void;
 
 /** Something the server wants a person to know (a skipped fixture, a start-up finding, exposed keys). */
@@ -112,6 +117,8 @@ export class RequestLog {
   private version = 0;
   private snapshot?: { version: number; value: RequestSnapshot };
   totals = { requests: 0, errors: 0, bytesIn: 0, bytesOut: 0 };
+  /** Per-operation statistics since start or the last clear. */
+  readonly stats = new RequestStats();
 
   constructor(readonly capacity = 1000) {}
 
@@ -134,7 +141,8 @@ export class RequestLog {
     this.finished.push(e);
     if (this.finished.length > this.capacity) this.finished.splice(0, this.finished.length - this.capacity);
     this.totals.requests++;
-    if ((e.status ?? 0) >= 400) this.totals.errors++;
+    if (isFailure(e)) this.totals.errors++;
+    this.stats.add({ operation: operationLabel(e), failed: isFailure(e), bytesIn: e.bytesIn, bytesOut: e.bytesOut, durationMs: e.durationMs ?? 0 });
     this.totals.bytesIn += e.bytesIn;
     this.totals.bytesOut += e.bytesOut;
     this.changed(e, "end");
@@ -175,8 +183,10 @@ export class RequestLog {
     return this.snapshot.value;
   }
 
+  /** Forget the finished requests and the statistics (the totals count on). */
   clear(): void {
     this.finished.length = 0;
+    this.stats.clear();
     this.version++;
   }
 

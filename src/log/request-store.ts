@@ -10,7 +10,7 @@ import { createReadStream } from "node:fs";
 import { appendFile, rename, stat } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import type { RequestEvent, RequestLog, ServerWarning } from "./events.js";
+import { isFailure, type RequestEvent, type RequestLog, type ServerWarning } from "./events.js";
 
 export const REQUEST_LOG_CAPACITY = 10_000;
 /** Bytes in one requests.log file before it rotates. */
@@ -118,8 +118,6 @@ export class RequestStore {
   }
 }
 
-/** A request that failed: what `--errors` lists and the failures log keeps. */
-export const isFailure = (e: RequestEvent) => (e.status ?? 0) >= 400;
 
 /** The persisted requests (or the failures alone), oldest first (at most the last `limit`). */
 export async function readRequests(dataDir: string, limit = REQUEST_LOG_CAPACITY, which: Which = "all"): Promise<RequestEvent[]> {

@@ -21,12 +21,14 @@ const LABEL = 12;
 const SIGNATURE_HINT =
   "the client signed with another secret key than this server's (--secret-access-key), or signed other bytes: compare its string to sign and canonical request with the server's below (a different host, path, query or header line is the cause)";
 
+/** A labelled value, wrapped to the pane's width (the label on its first line). */
+export function fieldLines(label: string, value: string, width: number, color?: string): DetailLine[] {
+  return chunk(value, Math.max(10, width - LABEL)).map((part, i) => ({ label: i === 0 ? label : "", value: part, color }));
+}
+
 export function detailLines(e: RequestEvent, width: number): DetailLine[] {
-  const valueWidth = Math.max(10, width - LABEL);
   const lines: DetailLine[] = [];
-  const field = (label: string, value: string, color?: string): void => {
-    chunk(value, valueWidth).forEach((part, i) => lines.push({ label: i === 0 ? label : "", value: part, color }));
-  };
+  const field = (label: string, value: string, color?: string): void => void lines.push(...fieldLines(label, value, width, color));
   const block = (title: string, text: string): void => {
     lines.push({ value: title, bold: true });
     for (const line of maskSignatures(text).split("\n")) lines.push({ label: "", value: line });
@@ -59,9 +61,8 @@ export function detailLines(e: RequestEvent, width: number): DetailLine[] {
 
 /** The warnings pane's lines: time, then the message (wrapped), newest last. */
 export function warningLines(warnings: readonly ServerWarning[], width: number): DetailLine[] {
-  const valueWidth = Math.max(10, width - LABEL);
   if (warnings.length === 0) return [{ value: "no warnings", color: "gray" }];
-  return warnings.flatMap((w) => chunk(w.message, valueWidth).map((part, i) => ({ label: i === 0 ? formatTime(w.at, false) : "", value: part, color: "yellow" })));
+  return warnings.flatMap((w) => fieldLines(formatTime(w.at, false), w.message, width, "yellow"));
 }
 
 export interface DetailPaneProps {

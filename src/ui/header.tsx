@@ -13,6 +13,10 @@ import { useNow } from "./use-now.js";
 export interface ServerInfo {
   endpoint: string;
   accessKeyId: string;
+  /** Shown masked in the help pane until asked for (x). */
+  secretAccessKey: string;
+  /** A copy-paste AWS CLI command against this server, with the given secret (shown or masked). */
+  tryCommand: (secret: string) => string;
   dataDir: string;
   mode: string;
   startedAt: number;

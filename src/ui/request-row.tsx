@@ -24,11 +24,21 @@ function fixedWidth(layout: RowLayout): number {
   return 2 + 1 + (layout.millis ? 12 : 8) + 1 + 7 + 1 + layout.opWidth + 1 + 3 + 1 + 8 + 1 + 6 + 2;
 }
 
-const MARKERS: Record<RequestEvent["source"], { char: string; color?: string }> = {
-  s3: { char: " " },
-  fixture: { char: "◆", color: "magenta" },
-  admin: { char: "▪", color: "blue" },
-};
+export interface RowMarker {
+  char: string;
+  color: string;
+  /** What it means, for the `?` legend. */
+  meaning: string;
+  applies: (e: RequestEvent) => boolean;
+}
+
+/** The marker column: a row shows the first marker that applies (a plain S3 request, none). */
+export const ROW_MARKERS: readonly RowMarker[] = [
+  { char: "◆", color: "magenta", meaning: "a fixture load: a file under --fixtures loaded, removed or committed", applies: (e) => e.source === "fixture" },
+  { char: "▪", color: "blue", meaning: "a lakeFS REST API call (/api/v1), not S3", applies: (e) => e.source === "admin" },
+];
+
+const NO_MARKER = { char: " ", color: undefined };
 
 export interface RequestRowProps {
   event: RequestEvent;
@@ -47,7 +57,7 @@ export const RequestRow = memo(
 );
 
 function RequestRowLine({ event: e, selected, layout, now }: RequestRowProps) {
-  const marker = MARKERS[e.source];
+  const marker = ROW_MARKERS.find((m) => m.applies(e)) ?? NO_MARKER;
   const color = statusColor(e.status);
   const transferred = transferBytes(e);
   const bytes = transferred ? formatBytes(transferred) : "";

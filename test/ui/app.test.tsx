@@ -3,6 +3,7 @@ import { render } from "ink-testing-library";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { RequestLog } from "../../src/log/events.js";
 import { App } from "../../src/ui/app.js";
+import { ROW_MARKERS } from "../../src/ui/request-row.js";
 import { info, keys, nextFrame, plain, startRequest, type } from "./helpers.js";
 
 type Rendered = ReturnType<typeof render>;
@@ -282,10 +283,51 @@ describe("App", () => {
     expect(log.getSnapshot().finished).toEqual([]);
   });
 
-  it("shows help with ?", async () => {
-    const { frame, stdin } = mount();
+  it("shows help with ?: keys, every row marker, filters, the secret masked until x, and a try command", async () => {
+    const { frame, stdin, stdout } = mount();
+    Object.defineProperty(stdout, "rows", { value: 60, configurable: true });
+    stdout.emit("resize");
     await type(stdin, "?");
     expect(frame()).toContain("Enter details");
+    for (const marker of ROW_MARKERS) expect(frame()).toContain(`${marker.char}${" ".repeat(9)}${marker.meaning}`);
+    expect(frame()).toContain("status:404 status:4xx — one status, or a class 1xx–5xx");
+    expect(frame()).toContain("secret key  **** (x shows it)");
+    expect(frame()).toContain("AWS_SECRET_ACCESS_KEY=**** aws --endpoint-url");
+    expect(frame()).not.toContain("TEST/SECRET/KEY");
+    await type(stdin, "x");
+    expect(frame()).toContain("secret key  TEST/SECRET/KEY");
+    expect(frame()).toContain("AWS_SECRET_ACCESS_KEY=TEST/SECRET/KEY aws");
+    await type(stdin, "?");
+    expect(frame()).not.toContain("TEST/SECRET/KEY");
+  });
+
+  it("shows statistics per operation with s, since start or since c", async () => {
+    const { log, frame, stdin } = mount();
+    for (let i = 0; i < 3; i++) log.end(startRequest(log, { method: "PUT", operation: "PutObject" }), { status: 200, bytesIn: 1024, durationMs: 4 });
+    log.end(startRequest(log), { status: 404, errorCode: "NoSuchKey", durationMs: 2 });
+    await nextFrame();
+    await type(stdin, "s");
+    expect(frame()).toContain("─ stats");
+    expect(frame()).toMatch(/OPERATION +COUNT +ERRORS +P50 +P99 +IN +OUT/);
+    expect(frame()).toMatch(/PutObject +3 +0 +4\.\dms +4\.\dms +3\.0 KiB +0 B/);
+    expect(frame()).toMatch(/GetObject +1 +1 +2\.\dms/);
+    await type(stdin, "c");
+    expect(frame()).toContain("no requests yet");
+    log.end(startRequest(log), { status: 200, durationMs: 1 });
+    await expect.poll(frame).toMatch(/GetObject +1 +0 /);
+    await type(stdin, "s");
+    expect(frame()).not.toContain("─ stats");
+  });
+
+  it("says when a filter is invalid", async () => {
+    const { log, frame, stdin } = mount();
+    log.end(startRequest(log), { status: 200 });
+    await type(stdin, "/", ..."status:abc");
+    expect(frame()).toContain("invalid filter: status:abc: a status is 100–599 or a class such as 4xx");
+    await type(stdin, keys.enter);
+    expect(frame()).toContain("invalid filter: status:abc");
+    await type(stdin, keys.escape);
+    expect(frame()).not.toContain("invalid filter");
   });
 
   it("calls onQuit on q and on Ctrl-C", async () => {

@@ -13,6 +13,8 @@ export function startRequest(log: RequestLog, over: Partial<RequestEvent> = {}):
 export const info: ServerInfo = {
   endpoint: "http://127.0.0.1:9000",
   accessKeyId: "AKIATESTKEY",
+  secretAccessKey: "TEST/SECRET/KEY",
+  tryCommand: (secret) => `AWS_ACCESS_KEY_ID=AKIATESTKEY AWS_SECRET_ACCESS_KEY=${secret} aws --endpoint-url http://127.0.0.1:9000 s3 ls s3://repo/main/`,
   dataDir: "/tmp/lakes3-data",
   mode: "dev",
   startedAt: Date.now(),
