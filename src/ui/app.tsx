@@ -42,7 +42,13 @@ export function App({ log, info, onQuit, pacer }: AppProps) {
   const { snapshot, refresh } = useRequests(log, frozen ? PAUSED_FRAME_MS : undefined, pacer);
   const { rows: termRows, columns } = useTerminalSize();
   const { isRawModeSupported } = useStdin();
-  const [selectedId, setSelectedId] = useState<string | undefined>();
+  const [selectedId, setSelectedState] = useState<string | undefined>();
+  // like the input mode, the selection must be current at once for keys that arrive before a render ("kk⏎")
+  const selectedNow = useRef<string | undefined>(undefined);
+  const setSelectedId = (next: string | undefined | ((prev: string | undefined) => string | undefined)): void => {
+    selectedNow.current = typeof next === "function" ? next(selectedNow.current) : next;
+    setSelectedState(selectedNow.current);
+  };
   const [pane, setPane] = useState<Pane | undefined>();
   const [filter, setFilter] = useState("");
   const [editing, setEditingState] = useState(false);
@@ -136,7 +142,7 @@ export function App({ log, info, onQuit, pacer }: AppProps) {
     else if (key.end || input === "G") follow();
     else if (key.return) {
       if (pane === "details") setPane(undefined);
-      else if (selected) setPane("details");
+      else if (rows.some((e) => e.id === selectedNow.current)) setPane("details");
       else if (rows.length > 0) {
         select(rows.length - 1);
         setPane("details");

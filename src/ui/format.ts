@@ -47,8 +47,9 @@ export function truncateMiddle(text: string, width: number, headShare = 0.5): st
 
 /**
  * `repo/ref/path query` in `width` columns. What gives way first: the query (down to 12
- * columns), the middle of the path (down to 12), the end of the repository (down to 4), then the
- * query and the path entirely; the ref and the end of the key stay readable longest.
+ * columns), the middle of the path (down to 24), the end of the repository (down to 4), the path
+ * (down to 12), then the query and the path entirely; the ref and the end of the key stay
+ * readable longest.
  */
 export function fitTarget(e: Pick<RequestEvent, "repo" | "ref" | "path">, query: string, width: number): string {
   let [repo, path, q] = [e.repo ?? "", e.path ?? "", query];
@@ -61,8 +62,9 @@ export function fitTarget(e: Pick<RequestEvent, "repo" | "ref" | "path">, query:
     over() <= 0 ? value : cut(value, Math.max(Math.min(value.length, floor), value.length - over()));
   const cutPath = (s: string, w: number): string => truncateMiddle(s, w, 1 / 3); // the file name matters most
   q = shrink(q, 12, truncateEnd);
-  path = shrink(path, 12, cutPath);
+  path = shrink(path, 24, cutPath);
   repo = shrink(repo, 4, truncateEnd);
+  path = shrink(path, 12, cutPath);
   q = over() > 0 ? "" : q;
   path = shrink(path, 1, cutPath);
   return truncateEnd(text(), width);

@@ -1,7 +1,7 @@
 /**
  * One request line: time, source marker, method, operation, status (coloured; "…" while in flight),
  * bytes, duration, repo/ref/path and the telling part of the query (cut to fit, the ref kept: see
- * fitTarget) and the error code.
+ * fitTarget) and the error code (cut, or left out on narrow terminals, before the target is).
  */
 import { memo } from "react";
 import { Text } from "ink";
@@ -16,8 +16,13 @@ export interface RowLayout {
 }
 
 export function rowLayout(columns: number): RowLayout {
-  return { columns, millis: columns >= 120, opWidth: columns >= 120 ? 23 : columns >= 100 ? 20 : 16 };
+  return { columns, millis: columns >= 120, opWidth: columns >= 120 ? 23 : columns >= 100 ? 20 : 14 };
 }
+
+/** The target keeps at least this many columns (the ref and the end of the key stay readable). */
+const MIN_TARGET = 24;
+/** An error code cut shorter than this tells nothing: it is left to the detail pane. */
+const MIN_ERROR = 8;
 
 /** Width of everything but the target and the error code. */
 function fixedWidth(layout: RowLayout): number {
@@ -62,7 +67,11 @@ function RequestRowLine({ event: e, selected, layout, now }: RequestRowProps) {
   const transferred = transferBytes(e);
   const bytes = transferred ? formatBytes(transferred) : "";
   const duration = formatDuration(e.done ? (e.durationMs ?? 0) : Math.max(0, now - e.startedAt));
-  const error = e.errorCode ?? "";
+  // the error code gives way to the target on narrow terminals (the detail pane has it whole)
+  const query = queryLabel(e);
+  const targetNeeds = Math.min(MIN_TARGET, fitTarget(e, query, Infinity).length);
+  const errorRoom = layout.columns - fixedWidth(layout) - targetNeeds - 1;
+  const error = e.errorCode && errorRoom >= MIN_ERROR ? truncateEnd(e.errorCode, errorRoom) : "";
   const targetWidth = Math.max(8, layout.columns - fixedWidth(layout) - (error ? error.length + 1 : 0));
   const operation = operationLabel(e);
   return (
@@ -73,7 +82,7 @@ function RequestRowLine({ event: e, selected, layout, now }: RequestRowProps) {
       {e.done ? <Text color={color}>{String(e.status ?? "---").padEnd(3)}</Text> : <Text dimColor>{"…".padEnd(3)}</Text>}{" "}
       {bytes.padStart(8)} <Text dimColor={!e.done}>{duration.padStart(6)}</Text>
       {"  "}
-      {fitTarget(e, queryLabel(e), targetWidth).padEnd(error ? targetWidth : 0)}
+      {fitTarget(e, query, targetWidth).padEnd(error ? targetWidth : 0)}
       {error ? <Text color={color}> {error}</Text> : null}
     </Text>
   );

@@ -14,17 +14,21 @@ const FRAME_MS = 1000 / FRAMES_PER_SECOND;
 /** The share of one core the viewer's drawing may take while requests stream in. */
 const DRAW_SHARE = 0.05;
 
-/** How long the terminal took to draw the last frame (Ink reports it: see render.ts). */
+/** Frames never wait longer than this, however slow drawing gets. */
+const MAX_FRAME_MS = 1000;
+
+/** How long the terminal takes to draw a frame (Ink reports each: see render.ts), smoothed. */
 export class FramePacer {
   private drawMs = 0;
 
   drew(ms: number): void {
-    this.drawMs = ms;
+    // a moving average: one slow frame (the first, a resize) does not stall the next ones
+    this.drawMs = this.drawMs === 0 ? ms : 0.8 * this.drawMs + 0.2 * ms;
   }
 
-  /** The interval to wait before the next frame, at least `minimumMs`. */
+  /** The interval to wait before the next frame: at least `minimumMs`, at most a second. */
   interval(minimumMs: number): number {
-    return Math.max(minimumMs, this.drawMs / DRAW_SHARE);
+    return Math.max(minimumMs, Math.min(MAX_FRAME_MS, this.drawMs / DRAW_SHARE));
   }
 }
 

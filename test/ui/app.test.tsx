@@ -124,6 +124,14 @@ describe("App", () => {
     expect(frame()).not.toContain("f-7.txt");
   });
 
+  it("opens the details of the request selected by keys in the same chunk (kk⏎)", async () => {
+    const { log, frame, stdin } = mount();
+    for (let i = 0; i < 3; i++) log.end(startRequest(log, { path: `r-${i}.txt` }), { status: 200 });
+    await nextFrame();
+    stdin.write("kk\r");
+    await expect.poll(frame).toContain("GET /repo/main/r-1.txt");
+  });
+
   it("replays a multi-key chunk key by key", async () => {
     const { log, frame, stdin } = mount();
     log.end(startRequest(log, { path: "gone.txt" }), { status: 200 });

@@ -100,6 +100,12 @@ describe("FramePacer", () => {
     pacer.drew(2);
     expect(pacer.interval(100)).toBe(100);
     pacer.drew(20);
-    expect(pacer.interval(100)).toBe(400);
+    expect(pacer.interval(100)).toBeCloseTo(2 * 0.8 * 20 + 20 * 0.2 * 20, 5); // (0.8·2 + 0.2·20) ms / 5%
+    for (let i = 0; i < 50; i++) pacer.drew(20);
+    expect(pacer.interval(100)).toBeCloseTo(400, 0);
+    pacer.drew(5000); // one very slow frame
+    expect(pacer.interval(100)).toBe(1000);
+    for (let i = 0; i < 50; i++) pacer.drew(1);
+    expect(pacer.interval(100)).toBe(100);
   });
 });
