@@ -105,6 +105,12 @@ describe("lakes3 serve in a terminal", () => {
     const filtered = await t.until((s) => s.includes("1 of 3"), "the filter");
     expect(filtered).not.toContain("visible.txt");
 
+    // the header's error count and `inspect requests --errors` (asking the running server) agree
+    const errors = () => JSON.parse(execFileSync(process.execPath, [BIN, "inspect", "requests", "--errors", "--json", "--data-dir", path.join(dir, "wide")], { encoding: "utf8" })) as { errorCode?: string }[];
+    const listed = await waitFor(() => errors().length === 1 && errors(), { timeoutMs: 5000, message: "the failure in requests.errors.log" });
+    expect(listed[0]!.errorCode).toBe("SignatureDoesNotMatch");
+    expect(t.screen()).toMatch(/errors 1\s/);
+
     t.keys("q");
     await t.until((s) => s.includes("lakes3-exited-0"), "lakes3 to exit");
   }, 30_000);
