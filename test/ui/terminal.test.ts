@@ -148,8 +148,14 @@ describe("lakes3 serve in a terminal", () => {
     expect(end).not.toContain("string to sign (server)");
     t.keys("Home");
     await t.until((s) => s.includes("string to sign (server)"), "the top of the details");
-    for (let i = 0; i < 3; i++) t.keys("PageDown");
-    await t.until((s) => s.includes("canonical request (server)") || s.includes("host:127.0.0.1"), "the canonical request");
+    // page down, one page at a time (each seen on screen), until the canonical request shows
+    const firstLine = (s: string) => /details (\d+)–/.exec(s)?.[1];
+    for (let i = 0; i < 8 && !t.screen().includes("canonical request (server)"); i++) {
+      const before = firstLine(t.screen());
+      t.keys("PageDown");
+      await t.until((s) => firstLine(s) !== before, "the pane to scroll a page");
+    }
+    expect(t.screen()).toContain("canonical request (server)");
     for (const line of t.screen().split("\n")) expect(line.length).toBeLessThanOrEqual(80);
 
     t.keys("q");
