@@ -3,10 +3,11 @@
  * sub-resources and multipart parts; the list, the detail line and the text log show its telling
  * part; REST paths never get a doubled slash.
  */
+import { PassThrough } from "node:stream";
 import { CreateMultipartUploadCommand, ListObjectsV2Command, UploadPartCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maskQuery, type RequestEvent } from "../../src/log/events.js";
-import { queryLabel, requestLine, textLine } from "../../src/log/sinks.js";
+import { attachLogSink, queryLabel, requestLine, textLine } from "../../src/log/sinks.js";
 import { fitTarget } from "../../src/ui/format.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
@@ -28,6 +29,19 @@ describe("the query in request events", () => {
     expect(queryLabel(e)).toBe("prefix=main/raw/ delimiter=/");
     expect(requestLine(e)).toMatch(/^GET \/test-repo\?.*prefix=main%2Fraw%2F/);
     expect(textLine(e)).toContain("test-repo prefix=main/raw/ delimiter=/");
+  });
+
+  it("gives the JSON log a query field (--log-format json)", async () => {
+    const out = new PassThrough();
+    let text = "";
+    out.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    const detach = attachLogSink(t.server.log, out, { format: "json", quiet: false });
+    await t.client.send(new ListObjectsV2Command({ Bucket: "test-repo", Prefix: "main/json/", Delimiter: "/" }));
+    detach();
+    const line = JSON.parse(text.trim().split("\n").at(-1)!) as { operation: string; query: string };
+    expect(line.operation).toBe("ListObjectsV2");
+    expect(line.query).toContain("prefix=main%2Fjson%2F");
+    expect(line.query).toContain("delimiter=%2F");
   });
 
   it("shows a sub-resource (?cors) and multipart's partNumber and uploadId", async () => {
