@@ -3,7 +3,6 @@
  * bounded ring buffer. The server only emits; sinks (plain log lines, JSON lines, the terminal UI)
  * subscribe. The server never imports a sink.
  */
-import { operationLabel } from "./sinks.js";
 import { RequestStats } from "./stats.js";
 
 export interface RequestEvent {
@@ -91,6 +90,11 @@ export function maskQuery(url: string): string | undefined {
     })
     .join("&");
   return clip(masked);
+}
+
+/** The S3 operation; `-` for an unrecognised S3 request, the source for fixture and admin requests. */
+export function operationLabel(e: RequestEvent): string {
+  return e.operation ?? (e.source === "s3" ? "-" : e.source);
 }
 
 /** A request that failed (status 400 and up): counted as an error, kept in requests.errors.log. */

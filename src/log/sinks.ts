@@ -3,7 +3,7 @@
  * (for terminals without the UI, CI logs and artifacts). With `quiet`, only failed requests.
  */
 import type { Writable } from "node:stream";
-import type { RequestEvent, RequestLog } from "./events.js";
+import { operationLabel, type RequestEvent, type RequestLog } from "./events.js";
 
 export type LogFormat = "text" | "json";
 
@@ -76,10 +76,6 @@ export function queryLabel(e: RequestEvent): string {
   return [...subresources, ...told].join(" ");
 }
 
-/** The S3 operation; `-` for an unrecognised S3 request, the source for fixture and admin requests. */
-export function operationLabel(e: RequestEvent): string {
-  return e.operation ?? (e.source === "s3" ? "-" : e.source);
-}
 
 /** The bytes a request moved: the body received, else the body sent (0 when neither). */
 export function transferBytes(e: RequestEvent): number {

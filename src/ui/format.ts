@@ -1,6 +1,7 @@
 /**
  * Small text helpers shared by the UI components: times, durations, truncation, colours. (The
- * request target, operation label and byte count live in log/sinks.ts, shared with the text log.)
+ * request target, query label and byte count live in log/sinks.ts, shared with the text log; the
+ * operation label in log/events.ts.)
  */
 import type { RequestEvent } from "../log/events.js";
 

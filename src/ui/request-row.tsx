@@ -5,8 +5,8 @@
  */
 import { memo } from "react";
 import { Text } from "ink";
-import type { RequestEvent } from "../log/events.js";
-import { formatBytes, operationLabel, queryLabel, transferBytes } from "../log/sinks.js";
+import { operationLabel, type RequestEvent } from "../log/events.js";
+import { formatBytes, queryLabel, transferBytes } from "../log/sinks.js";
 import { fitTarget, formatDuration, formatTime, statusColor, truncateEnd } from "./format.js";
 
 export interface RowLayout {
