@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
-import { maskHeaders, type RequestEvent, type RequestLog } from "../log/events.js";
+import { maskHeaders, maskQuery, type RequestEvent, type RequestLog } from "../log/events.js";
 import type { CorsPolicy } from "../server/cors.js";
 import type { Services } from "../operations/types.js";
 import { divergeFor } from "../protocol/divergences.js";
@@ -50,6 +50,7 @@ export function createApiHandler(services: Services, log: RequestLog, cors: Cors
       source: "admin",
       method: req.method ?? "GET",
       path: url.pathname,
+      query: maskQuery(req.url ?? ""),
       userAgent: req.headers["user-agent"],
       headers: maskHeaders(req.headers),
     });

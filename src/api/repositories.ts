@@ -42,7 +42,7 @@ export const repositoryRoutes: Route[] = [
     if (field.optBool(body, "read_only")) throw badRequest("read-only repositories are not supported by lakes3");
     const created = await ctx.services.catalog.createRepository(name, { defaultBranch, storageNamespace });
     if (!created) throw new ApiError(409, "error creating repository: not unique"); // lakeFS CreateRepository
-    ctx.event.repo = name;
+    Object.assign(ctx.event, { repo: name, path: undefined }); // as for the repository's own routes
     return ok(shapes.repository((await ctx.services.catalog.getRepository(name))!), 201);
   }),
 

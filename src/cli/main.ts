@@ -6,7 +6,7 @@
 import { randomInt } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { ConfigError, DEFAULTS, type Config } from "../server/config.js";
+import { ConfigError, DEFAULTS, tryCommand, type Config } from "../server/config.js";
 import { RequestLog } from "../log/events.js";
 import { attachLogSink, type LogFormat } from "../log/sinks.js";
 import { ListenError, startServer, type LakeS3Server } from "../server/lifecycle.js";
@@ -197,6 +197,8 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
     faults,
     faultSeed,
     log,
+    // The viewer shows warnings (kept in the log): printed under it, they would tear its screen.
+    ...(useTui ? { onWarning: () => undefined } : {}),
     // As soon as the port is bound, before fixtures load: the first line, then (no TUI) the
     // details and the request log, so fixture loads are printed too.
     onListening: ({ endpoint, dataDir }) => {
@@ -206,7 +208,7 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
       const shownSecret = publicSecret ? flags.secretAccessKey : "**** (as given by --secret-access-key / LAKES3_SECRET_ACCESS_KEY)";
       if (useTui) return;
       if (!flags.quiet) {
-        const example = flags.mode === "lakefs" ? `s3://${repos[0] ?? "REPO"}/main/` : `s3://${repos[0] ?? "BUCKET"}/`;
+        const secret = publicSecret ? flags.secretAccessKey : "<your secret>";
         out.write(
           [
             `  mode          ${flags.mode}${flags.mode === "lakefs" ? ` (bucket = repository, first key segment = ref)${flags.strict ? ", strict: answers as lakeFS" : ""}` : ""}`,
@@ -216,7 +218,7 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
             `  data dir      ${dataDir}${flags.ephemeral ? " (ephemeral)" : ""}`,
             ...(flags.fixtures ? [`  fixtures      ${flags.fixtures} (watched)`] : []),
             ...(faults.length > 0 ? [`  faults        ${faults.length} rule${faults.length > 1 ? "s" : ""}, seed ${faultSeed} (--fault-seed ${faultSeed} repeats this run's draws)`] : []),
-            `  try           AWS_ACCESS_KEY_ID=${flags.accessKeyId} AWS_SECRET_ACCESS_KEY=${publicSecret ? flags.secretAccessKey : "<your secret>"} aws --endpoint-url ${endpoint} s3 ls ${example}`,
+            `  try           ${tryCommand({ endpoint, accessKeyId: flags.accessKeyId, secret, mode: flags.mode, repos })}`,
             "",
           ].join("\n"),
         );
@@ -234,7 +236,15 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
   if (useTui) {
     // The terminal UI is loaded only when used: CI and pipes never pay for React and Ink.
     const { renderApp } = await loadViewer();
-    const info = { endpoint: server.endpoint, accessKeyId: server.accessKeyId, dataDir: server.dataDir, mode: server.mode, startedAt: Date.now() };
+    const info = {
+      endpoint: server.endpoint,
+      accessKeyId: server.accessKeyId,
+      secretAccessKey: server.secretAccessKey,
+      tryCommand: (secret: string) => tryCommand({ endpoint: server!.endpoint, accessKeyId: server!.accessKeyId, secret, mode: server!.mode, repos }),
+      dataDir: server.dataDir,
+      mode: server.mode,
+      startedAt: Date.now(),
+    };
     ui = renderApp(log, info, () => stop("q"));
   }
   if (stopping) {
@@ -248,15 +258,22 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
  * Load the terminal UI. Ink draws only its final frame when it believes it runs in CI (it reads CI
  * and CONTINUOUS_INTEGRATION once, at import). A person at a terminal (stdin and stdout both TTYs)
  * gets the live viewer even where CI is set in the environment, so Ink is imported with those
- * variables hidden, then they are put back for everything else.
+ * variables hidden, then they are put back for everything else. React is loaded as its production
+ * build (it picks one by NODE_ENV at import; the development build costs several times the CPU a
+ * frame) unless NODE_ENV says otherwise.
  */
 async function loadViewer(): Promise<typeof import("../ui/render.js")> {
-  const hidden = (["CI", "CONTINUOUS_INTEGRATION"] as const).map((name) => [name, process.env[name]] as const);
-  for (const [name] of hidden) delete process.env[name];
+  const saved = (["CI", "CONTINUOUS_INTEGRATION", "NODE_ENV"] as const).map((name) => [name, process.env[name]] as const);
+  delete process.env["CI"];
+  delete process.env["CONTINUOUS_INTEGRATION"];
+  process.env["NODE_ENV"] ??= "production";
   try {
     return await import("../ui/render.js");
   } finally {
-    for (const [name, value] of hidden) if (value !== undefined) process.env[name] = value;
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
 }
 

@@ -7,7 +7,8 @@ import { isTombstone, SEP, type ObjectRecord } from "../storage/metadata-store.j
 import { isInlineBlob, type BlobStore } from "../storage/blob-store.js";
 import { rangeFor } from "../storage/keys.js";
 import type { Catalog } from "../versioning/catalog.js";
-import { isFailure, readRequests } from "../log/request-store.js";
+import { isFailure } from "../log/events.js";
+import { readRequests } from "../log/request-store.js";
 import type { RequestEvent } from "../log/events.js";
 import { doctor } from "./doctor.js";
 

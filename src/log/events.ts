@@ -3,6 +3,7 @@
  * bounded ring buffer. The server only emits; sinks (plain log lines, JSON lines, the terminal UI)
  * subscribe. The server never imports a sink.
  */
+import { RequestStats } from "./stats.js";
 
 export interface RequestEvent {
   id: string;
@@ -13,6 +14,8 @@ export interface RequestEvent {
   repo?: string;
   ref?: string;
   path?: string;
+  /** The raw query string (without `?`), signatures and tokens masked, clipped (see maskQuery). */
+  query?: string;
   userAgent?: string;
   /** Masked request headers (no secrets or signatures). */
   headers?: Record<string, string>;
@@ -72,15 +75,58 @@ export function maskHeaders(h: Record<string, string | string[] | undefined>): R
   return out;
 }
 
+/** Query parameters whose values are credentials (presigned URLs): kept as `****`. */
+const SECRET_PARAMS = /^(x-amz-signature|signature|x-amz-security-token)$/i;
+
+/**
+ * A URL's query as a request event keeps it: raw (still percent-encoded), secret parameters
+ * masked, clipped; undefined when there is none.
+ */
+export function maskQuery(url: string): string | undefined {
+  const at = url.indexOf("?");
+  if (at < 0 || at === url.length - 1) return undefined;
+  const masked = url
+    .slice(at + 1)
+    .split("&")
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      return eq > 0 && SECRET_PARAMS.test(pair.slice(0, eq)) ? `${pair.slice(0, eq)}=****` : pair;
+    })
+    .join("&");
+  return clip(masked);
+}
+
+/** The S3 operation; `-` for an unrecognised S3 request, the source for fixture and admin requests. */
+export function operationLabel(e: RequestEvent): string {
+  return e.operation ?? (e.source === "s3" ? "-" : e.source);
+}
+
+/** A request that failed (status 400 and up): counted as an error, kept in requests.errors.log. */
+export const isFailure = (e: RequestEvent): boolean => (e.status ?? 0) >= 400;
+
 export type RequestListener = (event: RequestEvent, phase: "start" | "end") => void;
+
+/** Something the server wants a person to know (a skipped fixture, a start-up finding, exposed keys). */
+export interface ServerWarning {
+  at: number; // epoch ms
+  message: string;
+}
+
+/** How many warnings the log keeps (the count goes on). */
+const WARNINGS_KEPT = 100;
 
 export class RequestLog {
   private readonly finished: RequestEvent[] = [];
   private readonly inFlight = new Map<string, RequestEvent>();
   private readonly listeners = new Set<RequestListener>();
+  private readonly warnings: ServerWarning[] = [];
+  private warningCount = 0;
+  private readonly warningListeners = new Set<(warning: ServerWarning) => void>();
   private version = 0;
   private snapshot?: { version: number; value: RequestSnapshot };
   totals = { requests: 0, errors: 0, bytesIn: 0, bytesOut: 0, divergent: 0 };
+  /** Per-operation statistics since start or the last clear. */
+  readonly stats = new RequestStats();
 
   constructor(readonly capacity = 1000) {}
 
@@ -103,23 +149,53 @@ export class RequestLog {
     this.finished.push(e);
     if (this.finished.length > this.capacity) this.finished.splice(0, this.finished.length - this.capacity);
     this.totals.requests++;
-    if ((e.status ?? 0) >= 400) this.totals.errors++;
+    if (isFailure(e)) this.totals.errors++;
     if (e.divergence) this.totals.divergent++;
+    this.stats.add({ operation: operationLabel(e), failed: isFailure(e), bytesIn: e.bytesIn, bytesOut: e.bytesOut, durationMs: e.durationMs ?? 0 });
     this.totals.bytesIn += e.bytesIn;
     this.totals.bytesOut += e.bytesOut;
     this.changed(e, "end");
   }
 
+  /**
+   * The one place server warnings go: kept here (the last WARNINGS_KEPT, and the count), shown by
+   * the viewer, written to requests.log; the server also prints them when there is no viewer.
+   */
+  warn(message: string): void {
+    const warning = { at: Date.now(), message };
+    this.warnings.push(warning);
+    if (this.warnings.length > WARNINGS_KEPT) this.warnings.shift();
+    this.warningCount++;
+    this.version++;
+    for (const l of this.warningListeners) {
+      try {
+        l(warning);
+      } catch {
+        // as for request listeners
+      }
+    }
+  }
+
+  onWarning(listener: (warning: ServerWarning) => void): () => void {
+    this.warningListeners.add(listener);
+    return () => this.warningListeners.delete(listener);
+  }
+
   /** Snapshot for UIs (stable identity until something changes). */
   getSnapshot(): RequestSnapshot {
     if (this.snapshot?.version !== this.version) {
-      this.snapshot = { version: this.version, value: { inFlight: [...this.inFlight.values()], finished: [...this.finished], totals: { ...this.totals } } };
+      this.snapshot = {
+        version: this.version,
+        value: { inFlight: [...this.inFlight.values()], finished: [...this.finished], totals: { ...this.totals }, warnings: { count: this.warningCount, recent: [...this.warnings] } },
+      };
     }
     return this.snapshot.value;
   }
 
+  /** Forget the finished requests and the statistics (the totals count on). */
   clear(): void {
     this.finished.length = 0;
+    this.stats.clear();
     this.version++;
   }
 
@@ -139,4 +215,6 @@ export interface RequestSnapshot {
   inFlight: RequestEvent[];
   finished: RequestEvent[];
   totals: RequestLog["totals"];
+  /** Every warning so far (`count`) and the last ones kept, oldest first. */
+  warnings: { count: number; recent: ServerWarning[] };
 }

@@ -1,6 +1,6 @@
 /**
- * The request log on disk: a sink of the RequestLog that appends finished requests as JSON lines
- * to <dataDir>/requests.log, and failed ones (status 400 and up) also to requests.errors.log, so
+ * The request log on disk: a sink of the RequestLog that appends finished requests (and the
+ * server's warnings, as `{"type":"warning",…}` lines) as JSON lines to <dataDir>/requests.log, and failed ones (status 400 and up) also to requests.errors.log, so
  * the last failures survive any amount of successful traffic. Each file rotates to a `.1` file every
  * `capacity` lines or `maxBytes` bytes, whichever comes first, so the data dir keeps the last
  * requests (at most twice that) for `lakes3 inspect requests [--errors]`. Events carry masked,
@@ -10,7 +10,7 @@ import { createReadStream } from "node:fs";
 import { appendFile, rename, stat } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import type { RequestEvent, RequestLog } from "./events.js";
+import { isFailure, type RequestEvent, type RequestLog, type ServerWarning } from "./events.js";
 
 export const REQUEST_LOG_CAPACITY = 10_000;
 /** Bytes in one requests.log file before it rotates. */
@@ -77,16 +77,28 @@ export class RequestStore {
     return this.logs.all.file;
   }
 
-  /** Start persisting the log's finished requests. */
+  /** Start persisting the log's finished requests and its warnings (those given so far too). */
   async attach(log: RequestLog): Promise<void> {
     await Promise.all([this.logs.all.open(), this.logs.errors.open()]);
-    this.unsubscribe = log.subscribe((event, phase) => {
-      if (phase !== "end") return;
-      const line = JSON.stringify(event);
-      this.logs.all.push(line);
-      if (isFailure(event)) this.logs.errors.push(line);
+    const schedule = (): void => {
       this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
-    });
+    };
+    const warned = (w: ServerWarning): void => {
+      this.logs.all.push(JSON.stringify({ type: "warning", time: new Date(w.at).toISOString(), message: w.message }));
+      schedule();
+    };
+    log.getSnapshot().warnings.recent.forEach(warned);
+    const unsubscribes = [
+      log.subscribe((event, phase) => {
+        if (phase !== "end") return;
+        const line = JSON.stringify(event);
+        this.logs.all.push(line);
+        if (isFailure(event)) this.logs.errors.push(line);
+        schedule();
+      }),
+      log.onWarning(warned),
+    ];
+    this.unsubscribe = () => unsubscribes.forEach((u) => u());
   }
 
   /** Write what is pending (also on close). */
@@ -106,8 +118,6 @@ export class RequestStore {
   }
 }
 
-/** A request that failed: what `--errors` lists and the failures log keeps. */
-export const isFailure = (e: RequestEvent) => (e.status ?? 0) >= 400;
 
 /** The persisted requests (or the failures alone), oldest first (at most the last `limit`). */
 export async function readRequests(dataDir: string, limit = REQUEST_LOG_CAPACITY, which: Which = "all"): Promise<RequestEvent[]> {
@@ -118,7 +128,9 @@ export async function readRequests(dataDir: string, limit = REQUEST_LOG_CAPACITY
     for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
       if (!line.trim()) continue;
       try {
-        out.push(JSON.parse(line) as RequestEvent);
+        const entry = JSON.parse(line) as RequestEvent | { type: "warning" };
+        if ("type" in entry) continue; // a warning line: not a request
+        out.push(entry);
       } catch {
         // a torn last line after a crash: skip it
       }

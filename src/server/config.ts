@@ -46,6 +46,12 @@ export const DEFAULTS: Config = {
 };
 
 
+/** A command that lists the first repository (or a placeholder) through this server with the AWS CLI. */
+export function tryCommand(c: { endpoint: string; accessKeyId: string; secret: string; mode: Mode; repos: readonly string[] }): string {
+  const example = c.mode === "lakefs" ? `s3://${c.repos[0] ?? "REPO"}/main/` : `s3://${c.repos[0] ?? "BUCKET"}/`;
+  return `AWS_ACCESS_KEY_ID=${c.accessKeyId} AWS_SECRET_ACCESS_KEY=${c.secret} aws --endpoint-url ${c.endpoint} s3 ls ${example}`;
+}
+
 /** Written into the data dir while a server holds it: `{ url, pid }` (how `inspect` finds it). */
 export const SERVER_FILE = "server.json";
 

@@ -13,7 +13,7 @@ import { ADMIN_PREFIX, createAdminHandler } from "../inspect/admin-route.js";
 import { authenticate, isAwsSigned, signatureDetails } from "../auth/authenticate.js";
 import { decodeBody } from "../auth/payload.js";
 import type { AuthResult } from "../auth/types.js";
-import { clipLines, maskHeaders, type RequestEvent, type RequestLog } from "../log/events.js";
+import { clipLines, maskHeaders, maskQuery, type RequestEvent, type RequestLog } from "../log/events.js";
 import { S3Error, toS3Error } from "../protocol/errors.js";
 import { divergeFor, type Diverge } from "../protocol/divergences.js";
 import { VersioningError } from "../versioning/errors.js";
@@ -63,6 +63,7 @@ export function createGateway(options: GatewayOptions): Handler {
       source: "s3",
       method: req.method ?? "GET",
       path: req.url?.split("?")[0],
+      query: maskQuery(url),
       userAgent: requestHeader(req, "user-agent"),
       headers: maskHeaders(req.headers),
     });

@@ -58,7 +58,11 @@ export interface StartOptions {
    * ready, then watched (changes show up within a second). Also re-loaded by `reset()`.
    */
   fixtures?: string;
-  /** Skipped fixture paths, one line each (default: written to stderr). */
+  /**
+   * Warnings (skipped fixture paths, start-up findings, public keys beyond loopback), one line each
+   * (default: written to stderr). They are also kept in the request log (`log.warn`) and written
+   * to requests.log, whatever this does.
+   */
   onWarning?: (message: string) => void;
   /** Called once the port is bound, before fixtures load (the CLI prints its first line here). */
   onListening?: (info: { endpoint: string; port: number; dataDir: string }) => void;
@@ -176,7 +180,11 @@ const warnToStderr = (message: string) => void process.stderr.write(`lakes3: ${m
 
 async function start(config: Config, log: RequestLog, faults: FaultInjector, options: StartOptions): Promise<LakeS3Server> {
   const ephemeral = options.ephemeral ?? false;
-  const warn = options.onWarning ?? warnToStderr;
+  const print = options.onWarning ?? warnToStderr;
+  const warn = (message: string): void => {
+    log.warn(message);
+    print(message);
+  };
   await prepareDataDir(config.dataDir);
   const location = path.join(config.dataDir, "metadata");
   const hadStore = storeExists(location);

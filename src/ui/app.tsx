@@ -1,18 +1,21 @@
 /**
- * <App>: the terminal request viewer. Header, live request list, optional detail pane and a bottom
- * filter/help line; keyboard for selection, details, filter, pause, clear and quit. Knows only the
- * RequestLog (through useRequests) and never exits the process itself: `q`/Ctrl-C call onQuit.
+ * <App>: the terminal request viewer. Header, live request list, one optional pane (a request's
+ * details, the warnings, the statistics or the help; each scrolls) and a bottom filter/help line;
+ * keyboard for selection, panes, filter, pause, clear and quit. Knows only the RequestLog (through
+ * useRequests) and never exits the process itself: `q`/Ctrl-C call onQuit.
  */
 import { useCallback, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Box, useInput, useStdin, type Key } from "ink";
 import type { RequestEvent, RequestLog } from "../log/events.js";
-import { DetailPane, detailLines } from "./detail-pane.js";
-import { filterEvents } from "./filter.js";
+import { DetailPane, detailLines, maxDetailOffset, warningLines, type DetailLine } from "./detail-pane.js";
+import { filterEvents, parseFilter } from "./filter.js";
 import { FilterBar } from "./filter-bar.js";
-import { Header, type ServerInfo } from "./header.js";
+import { Header, headerRows, type ServerInfo } from "./header.js";
+import { helpLines } from "./help.js";
 import { RequestList } from "./request-list.js";
 import { splitKeys } from "./split-keys.js";
-import { useRequests } from "./use-requests.js";
+import { statsLines } from "./stats-lines.js";
+import { useRequests, type FramePacer } from "./use-requests.js";
 import { useTerminalSize } from "./use-terminal-size.js";
 
 export type { ServerInfo } from "./header.js";
@@ -21,17 +24,32 @@ export interface AppProps {
   log: RequestLog;
   info: ServerInfo;
   onQuit: () => void;
+  /** Spaces frames by how long the terminal takes to draw one (the real terminal's; tests go without). */
+  pacer?: FramePacer;
 }
 
-const MIN_LIST = 5; // column header + 4 rows
+type Pane = "details" | "warnings" | "stats" | "help";
 
-export function App({ log, info, onQuit }: AppProps) {
-  const { snapshot, refresh } = useRequests(log);
+/** The key that toggles each pane other than the details (Enter). */
+const PANE_KEYS: Record<string, Pane> = { w: "warnings", s: "stats", "?": "help" };
+
+const MIN_LIST = 5; // column header + 4 rows
+const PAUSED_FRAME_MS = 1000;
+
+export function App({ log, info, onQuit, pacer }: AppProps) {
+  const [frozen, setFrozen] = useState<{ rows: RequestEvent[]; at: number }>(); // set while paused
+  // paused, only the header's totals change: one frame a second is enough
+  const { snapshot, refresh } = useRequests(log, frozen ? PAUSED_FRAME_MS : undefined, pacer);
   const { rows: termRows, columns } = useTerminalSize();
   const { isRawModeSupported } = useStdin();
-  const [frozen, setFrozen] = useState<{ rows: RequestEvent[]; at: number }>(); // set while paused
-  const [selectedId, setSelectedId] = useState<string | undefined>();
-  const [detail, setDetail] = useState(false);
+  const [selectedId, setSelectedState] = useState<string | undefined>();
+  // like the input mode, the selection must be current at once for keys that arrive before a render ("kk⏎")
+  const selectedNow = useRef<string | undefined>(undefined);
+  const setSelectedId = (next: string | undefined | ((prev: string | undefined) => string | undefined)): void => {
+    selectedNow.current = typeof next === "function" ? next(selectedNow.current) : next;
+    setSelectedState(selectedNow.current);
+  };
+  const [pane, setPane] = useState<Pane | undefined>();
   const [filter, setFilter] = useState("");
   const [editing, setEditingState] = useState(false);
   // keys can arrive faster than renders (fast typing, paste): the input mode must be current at once
@@ -40,19 +58,42 @@ export function App({ log, info, onQuit }: AppProps) {
     editingNow.current = value;
     setEditingState(value);
   };
-  const [help, setHelp] = useState(false);
+  const [showSecret, setShowSecret] = useState(false);
+  // the pane's scroll position, for what it was scrolled on (a new request's details start at the top)
+  const [scroll, setScroll] = useState<{ id?: string; offset: number }>({ offset: 0 });
 
   const live = useMemo(() => [...snapshot.finished, ...snapshot.inFlight], [snapshot]);
   const all = frozen?.rows ?? live;
-  const rows = useMemo(() => filterEvents(all, filter), [all, filter]);
+  const parsedFilter = useMemo(() => parseFilter(filter), [filter]);
+  const rows = useMemo(() => filterEvents(all, parsedFilter), [all, parsedFilter]);
   const selectedIndex = selectedId === undefined ? -1 : rows.findIndex((e) => e.id === selectedId);
   const selected = selectedIndex >= 0 ? rows[selectedIndex] : undefined;
 
   // built afresh every render (events are mutated in place while in flight), but only once per render
-  const lines = detail && selected ? detailLines(selected, columns) : undefined;
-  const available = Math.max(MIN_LIST, termRows - 4); // header (2) + bottom line + one spare row
-  const detailRows = lines ? Math.max(3, Math.min(lines.length + 1, available - MIN_LIST)) : 0;
-  const listRows = Math.max(2, available - detailRows);
+  const lines = paneLines();
+  function paneLines(): DetailLine[] | undefined {
+    switch (pane) {
+      case "details":
+        return selected && detailLines(selected, columns);
+      case "warnings":
+        return warningLines(snapshot.warnings.recent, columns);
+      case "stats":
+        return statsLines(log.stats.summary(), log.stats.since, columns);
+      case "help":
+        return helpLines(info, showSecret, columns);
+      case undefined:
+        return undefined;
+    }
+  }
+  const paneId = pane === "details" ? selectedId : pane;
+  const available = Math.max(MIN_LIST, termRows - headerRows(snapshot.warnings) - 2); // header + bottom line + one spare row
+  const paneRows = lines ? Math.max(3, Math.min(lines.length + 1, available - MIN_LIST)) : 0;
+  const listRows = Math.max(2, available - paneRows);
+  const maxOffset = lines ? maxDetailOffset(lines.length, paneRows) : 0;
+  // warnings open at their newest, everything else at its top
+  const paneOffset = scroll.id === paneId ? Math.min(scroll.offset, maxOffset) : pane === "warnings" ? maxOffset : 0;
+  const scrollPane = (to: number): void => setScroll({ id: paneId, offset: Math.min(Math.max(to, 0), maxOffset) });
+  const page = Math.max(1, paneRows - 2);
 
   const idAt = (index: number): string | undefined => rows[Math.min(Math.max(index, 0), rows.length - 1)]?.id;
   const select = (index: number): void => setSelectedId((prev) => idAt(index) ?? prev);
@@ -64,7 +105,7 @@ export function App({ log, info, onQuit }: AppProps) {
     });
   const follow = (): void => {
     setSelectedId(undefined);
-    setDetail(false);
+    setPane((p) => (p === "details" ? undefined : p));
   };
   const clear = (): void => {
     log.clear();
@@ -86,30 +127,37 @@ export function App({ log, info, onQuit }: AppProps) {
       else if (!key.ctrl && !key.meta && input !== "" && !/[\u0000-\u001f]/.test(input)) setFilter((f) => f + input);
       return;
     }
+    const paneKey = PANE_KEYS[input];
     if (input === "q") onQuit();
-    else if (key.upArrow || input === "k") move(-1);
+    else if (lines && (key.upArrow || key.downArrow || key.pageUp || key.pageDown || key.home || key.end)) {
+      // an open pane takes the arrows and paging keys; j/k still change the request
+      if (key.upArrow || key.downArrow) scrollPane(paneOffset + (key.upArrow ? -1 : 1));
+      else if (key.pageUp || key.pageDown) scrollPane(paneOffset + (key.pageUp ? -page : page));
+      else scrollPane(key.home ? 0 : maxOffset);
+    } else if (key.upArrow || input === "k") move(-1);
     else if (key.downArrow || input === "j") move(1);
     else if (key.pageUp) move(-(listRows - 1));
     else if (key.pageDown) move(listRows - 1);
     else if (key.home || input === "g") select(0);
     else if (key.end || input === "G") follow();
     else if (key.return) {
-      if (selected) setDetail((d) => !d);
+      if (pane === "details") setPane(undefined);
+      else if (rows.some((e) => e.id === selectedNow.current)) setPane("details");
       else if (rows.length > 0) {
         select(rows.length - 1);
-        setDetail(true);
+        setPane("details");
       }
     } else if (key.escape) {
-      if (detail) setDetail(false);
-      else if (help) setHelp(false);
+      if (pane) setPane(undefined);
       else if (filter) setFilter("");
       else follow();
     } else if (input === "/") {
       setEditing(true);
-      setHelp(false);
-    } else if (input === "p") setFrozen((f) => (f ? undefined : { rows: live.map((e) => ({ ...e })), at: Date.now() }));
+      setPane((p) => (p === "help" ? undefined : p));
+    } else if (paneKey) setPane((p) => (p === paneKey ? undefined : paneKey));
+    else if (input === "x") setShowSecret((shown) => !shown);
+    else if (input === "p") setFrozen((f) => (f ? undefined : { rows: live.map((e) => ({ ...e })), at: Date.now() }));
     else if (input === "c") clear();
-    else if (input === "?") setHelp((h) => !h);
   };
   // Ink re-subscribes to stdin whenever the handler changes: give it one stable handler that calls
   // the current onKey (updated as each render commits).
@@ -124,10 +172,10 @@ export function App({ log, info, onQuit }: AppProps) {
 
   return (
     <Box flexDirection="column" width={columns}>
-      <Header info={info} totals={snapshot.totals} inFlight={snapshot.inFlight.length} paused={frozen !== undefined} />
+      <Header info={info} totals={snapshot.totals} warnings={snapshot.warnings} inFlight={snapshot.inFlight.length} paused={frozen !== undefined} />
       <RequestList rows={rows} selectedIndex={selectedIndex} height={listRows} columns={columns} now={frozen?.at ?? Date.now()} filtered={filter !== ""} />
-      {lines ? <DetailPane lines={lines} height={detailRows} columns={columns} /> : null}
-      <FilterBar editing={editing} filter={filter} shown={rows.length} total={all.length} help={help} following={selectedIndex < 0} />
+      {lines && pane ? <DetailPane lines={lines} height={paneRows} columns={columns} offset={paneOffset} title={pane} /> : null}
+      <FilterBar editing={editing} filter={filter} errors={parsedFilter.errors} shown={rows.length} total={all.length} help={pane === "help"} following={selectedIndex < 0} />
     </Box>
   );
 }

@@ -1,7 +1,9 @@
 /**
  * Small text helpers shared by the UI components: times, durations, truncation, colours. (The
- * request target, operation label and byte count live in log/sinks.ts, shared with the text log.)
+ * request target, query label and byte count live in log/sinks.ts, shared with the text log; the
+ * operation label in log/events.ts.)
  */
+import type { RequestEvent } from "../log/events.js";
 
 type StatusColor = "green" | "cyan" | "yellow" | "red" | "gray";
 
@@ -36,12 +38,37 @@ export function formatUptime(ms: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, "0")}m${sec}s` : `${m}m${sec}s`;
 }
 
-/** Keep both ends (repo/ref and the file name are what matter): `repo/main/…/file.csv`. */
-export function truncateMiddle(text: string, width: number): string {
+/** Keep both ends (`repo/main/…/file.csv`); `headShare` of the room goes to the start. */
+export function truncateMiddle(text: string, width: number, headShare = 0.5): string {
   if (text.length <= width) return text;
   if (width <= 1) return "…".slice(0, width);
-  const head = Math.ceil((width - 1) / 2);
+  const head = Math.ceil((width - 1) * headShare);
   return `${text.slice(0, head)}…${text.slice(text.length - (width - 1 - head))}`;
+}
+
+/**
+ * `repo/ref/path query` in `width` columns. What gives way first: the query (down to 12
+ * columns), the middle of the path (down to 24), the end of the repository (down to 4), the path
+ * (down to 12), then the query and the path entirely; the ref and the end of the key stay
+ * readable longest.
+ */
+export function fitTarget(e: Pick<RequestEvent, "repo" | "ref" | "path">, query: string, width: number): string {
+  let [repo, path, q] = [e.repo ?? "", e.path ?? "", query];
+  const text = (): string => {
+    const target = [repo, e.ref ?? "", path].filter((s) => s !== "").join("/") || "/";
+    return q ? `${target} ${q}` : target;
+  };
+  const over = (): number => text().length - width;
+  const shrink = (value: string, floor: number, cut: (s: string, w: number) => string): string =>
+    over() <= 0 ? value : cut(value, Math.max(Math.min(value.length, floor), value.length - over()));
+  const cutPath = (s: string, w: number): string => truncateMiddle(s, w, 1 / 3); // the file name matters most
+  q = shrink(q, 12, truncateEnd);
+  path = shrink(path, 24, cutPath);
+  repo = shrink(repo, 4, truncateEnd);
+  path = shrink(path, 12, cutPath);
+  q = over() > 0 ? "" : q;
+  path = shrink(path, 1, cutPath);
+  return truncateEnd(text(), width);
 }
 
 export function truncateEnd(text: string, width: number): string {

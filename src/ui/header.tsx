@@ -1,6 +1,7 @@
 /**
  * Header: where the server listens, mode, uptime, which access key (never the secret), data dir,
- * and the running totals; PAUSED up front so narrow terminals still show it. Ticks its own clock
+ * and the running totals; PAUSED up front so narrow terminals still show it; a warnings line (count
+ * and the latest) once the server has warned. Ticks its own clock
  * once a second for the uptime.
  */
 import { Box, Text } from "ink";
@@ -12,6 +13,10 @@ import { useNow } from "./use-now.js";
 export interface ServerInfo {
   endpoint: string;
   accessKeyId: string;
+  /** Shown masked in the help pane until asked for (x). */
+  secretAccessKey: string;
+  /** A copy-paste AWS CLI command against this server, with the given secret (shown or masked). */
+  tryCommand: (secret: string) => string;
   dataDir: string;
   mode: string;
   startedAt: number;
@@ -20,11 +25,15 @@ export interface ServerInfo {
 export interface HeaderProps {
   info: ServerInfo;
   totals: RequestSnapshot["totals"];
+  warnings: RequestSnapshot["warnings"];
   inFlight: number;
   paused: boolean;
 }
 
-export function Header({ info, totals, inFlight, paused }: HeaderProps) {
+/** Rows the header takes: two, and one more once there are warnings. */
+export const headerRows = (warnings: RequestSnapshot["warnings"]): number => (warnings.count > 0 ? 3 : 2);
+
+export function Header({ info, totals, warnings, inFlight, paused }: HeaderProps) {
   const now = useNow(1000);
   return (
     <Box flexDirection="column">
@@ -43,6 +52,11 @@ export function Header({ info, totals, inFlight, paused }: HeaderProps) {
         <Text dimColor>  out </Text>{formatBytes(totals.bytesOut)}
         <Text dimColor>  in flight </Text>{inFlight}
       </Text>
+      {warnings.count > 0 ? (
+        <Text wrap="truncate-end" color="yellow">
+          ⚠ {warnings.count} warning{warnings.count === 1 ? "" : "s"} (w shows them) · {warnings.recent.at(-1)?.message}
+        </Text>
+      ) : null}
     </Box>
   );
 }

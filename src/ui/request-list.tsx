@@ -2,7 +2,7 @@
  * The live request list, newest at the bottom, cut to `height` rows. Following (no selection) shows
  * the tail; with a selection the view stays put (the selected row keeps its place on screen).
  */
-import { useEffect, useRef } from "react";
+import { memo, useEffect, useMemo, useRef } from "react";
 import { Box, Text } from "ink";
 import type { RequestEvent } from "../log/events.js";
 import { ColumnHeader, RequestRow, rowLayout } from "./request-row.js";
@@ -28,14 +28,17 @@ export interface RequestListProps {
   filtered: boolean;
 }
 
-export function RequestList({ rows, selectedIndex, height, columns, now, filtered }: RequestListProps) {
+/** Memoized: while paused (same rows, same clock) a frame redraws only the header. */
+export const RequestList = memo(RequestListView);
+
+function RequestListView({ rows, selectedIndex, height, columns, now, filtered }: RequestListProps) {
   const bodyHeight = Math.max(1, height - 1);
   const offset = useRef(bodyHeight - 1);
   const start = windowStart(rows.length, bodyHeight, selectedIndex, offset.current);
   useEffect(() => {
     offset.current = selectedIndex < 0 ? bodyHeight - 1 : selectedIndex - start;
   });
-  const layout = rowLayout(columns);
+  const layout = useMemo(() => rowLayout(columns), [columns]);
   return (
     <Box flexDirection="column" height={height} overflow="hidden">
       <ColumnHeader layout={layout} />
@@ -44,7 +47,7 @@ export function RequestList({ rows, selectedIndex, height, columns, now, filtere
       ) : (
         rows
           .slice(start, start + bodyHeight)
-          .map((e, i) => <RequestRow key={e.id} event={e} selected={start + i === selectedIndex} layout={layout} now={now} />)
+          .map((e, i) => <RequestRow key={e.done ? e.id : `${e.id}…`} event={e} selected={start + i === selectedIndex} layout={layout} now={now} />)
       )}
     </Box>
   );

@@ -1,12 +1,36 @@
 /**
  * useRequests: the RequestLog as React state, frame-rate capped. The log may change thousands of
  * times a second; a frame store subscribes once, coalesces changes with a timer and publishes a new
- * snapshot at most every `intervalMs` (~15 fps), which useSyncExternalStore then renders.
+ * snapshot at most every `intervalMs` (10 fps; the caller slows it, e.g. to 1 fps while paused),
+ * which useSyncExternalStore then renders. Nothing is published while the log is unchanged. With a
+ * FramePacer (the real terminal's), frames are also spaced so that drawing them stays a small share
+ * of one core, however big the terminal.
  */
 import { useMemo, useSyncExternalStore } from "react";
 import type { RequestLog, RequestSnapshot } from "../log/events.js";
 
-const FRAME_MS = 67;
+export const FRAMES_PER_SECOND = 10;
+const FRAME_MS = 1000 / FRAMES_PER_SECOND;
+/** The share of one core the viewer's drawing may take while requests stream in. */
+const DRAW_SHARE = 0.05;
+
+/** Frames never wait longer than this, however slow drawing gets. */
+const MAX_FRAME_MS = 1000;
+
+/** How long the terminal takes to draw a frame (Ink reports each: see render.ts), smoothed. */
+export class FramePacer {
+  private drawMs = 0;
+
+  drew(ms: number): void {
+    // a moving average: one slow frame (the first, a resize) does not stall the next ones
+    this.drawMs = this.drawMs === 0 ? ms : 0.8 * this.drawMs + 0.2 * ms;
+  }
+
+  /** The interval to wait before the next frame: at least `minimumMs`, at most a second. */
+  interval(minimumMs: number): number {
+    return Math.max(minimumMs, Math.min(MAX_FRAME_MS, this.drawMs / DRAW_SHARE));
+  }
+}
 
 interface FrameStore {
   subscribe(onChange: () => void): () => void;
@@ -15,7 +39,7 @@ interface FrameStore {
   refresh(): void;
 }
 
-function createFrameStore(log: RequestLog, intervalMs = FRAME_MS): FrameStore {
+function createFrameStore(log: RequestLog, intervalMs: number, pacer?: FramePacer): FrameStore {
   const listeners = new Set<() => void>();
   let current = log.getSnapshot();
   let lastFlush = 0;
@@ -31,14 +55,16 @@ function createFrameStore(log: RequestLog, intervalMs = FRAME_MS): FrameStore {
   };
   const schedule = (): void => {
     if (timer !== undefined) return;
-    timer = setTimeout(flush, Math.max(0, lastFlush + intervalMs - Date.now()));
+    const interval = pacer ? pacer.interval(intervalMs) : intervalMs;
+    timer = setTimeout(flush, Math.max(0, lastFlush + interval - Date.now()));
   };
 
   return {
     subscribe(onChange) {
       listeners.add(onChange);
       if (unsubscribeLog === undefined) {
-        unsubscribeLog = log.subscribe(schedule);
+        const unsubscribes = [log.subscribe(schedule), log.onWarning(schedule)];
+        unsubscribeLog = () => unsubscribes.forEach((u) => u());
         if (log.getSnapshot() !== current) schedule(); // changed between first render and subscribe
       }
       return () => {
@@ -55,8 +81,8 @@ function createFrameStore(log: RequestLog, intervalMs = FRAME_MS): FrameStore {
   };
 }
 
-export function useRequests(log: RequestLog, intervalMs = FRAME_MS): { snapshot: RequestSnapshot; refresh: () => void } {
-  const store = useMemo(() => createFrameStore(log, intervalMs), [log, intervalMs]);
+export function useRequests(log: RequestLog, intervalMs = FRAME_MS, pacer?: FramePacer): { snapshot: RequestSnapshot; refresh: () => void } {
+  const store = useMemo(() => createFrameStore(log, intervalMs, pacer), [log, intervalMs, pacer]);
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
   return { snapshot, refresh: store.refresh };
 }

@@ -3,6 +3,7 @@ import { render } from "ink-testing-library";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { RequestLog } from "../../src/log/events.js";
 import { App } from "../../src/ui/app.js";
+import { ROW_MARKERS } from "../../src/ui/request-row.js";
 import { info, keys, nextFrame, plain, startRequest, type } from "./helpers.js";
 
 type Rendered = ReturnType<typeof render>;
@@ -55,6 +56,30 @@ describe("App", () => {
     expect(frame()).not.toContain("file-0.txt");
   });
 
+  it("shows a listing's prefix and delimiter in its row and the whole query in its details", async () => {
+    const { log, frame, stdin } = mount();
+    log.end(startRequest(log, { operation: "ListObjectsV2", ref: undefined, path: undefined, query: "list-type=2&prefix=main%2Fraw%2F&delimiter=%2F" }), { status: 200 });
+    await expect.poll(() => frame().split("\n").find((l) => l.includes("ListObjectsV2")) ?? "").toMatch(/ repo prefix=main\/raw\/ delimiter=\/$/);
+    await type(stdin, "k", keys.enter);
+    expect(frame()).toContain("GET /repo?list-type=2&prefix=main%2Fraw%2F&delimiter=%2F");
+    expect(frame()).toContain("query       list-type=2 · prefix=main/raw/ · delimiter=/");
+  });
+
+  it("shows warnings, given before and after it starts, in a warnings line and a pane (w)", async () => {
+    const log = new RequestLog();
+    log.warn("fixtures: skipping README.md: files go in fixtures/<repository>/<branch>/<path>");
+    const { frame, stdin } = mount(log);
+    expect(frame()).toContain("⚠ 1 warning (w shows them) · fixtures: skipping README.md");
+    log.warn("fixtures: skipping sample-repo/ma.in/: invalid branch name");
+    await expect.poll(frame).toContain("⚠ 2 warnings (w shows them) · fixtures: skipping sample-repo/ma.in/");
+    await type(stdin, "w");
+    expect(frame()).toContain("─ warnings");
+    expect(frame()).toMatch(/\d\d:\d\d:\d\d    fixtures: skipping README\.md/);
+    await type(stdin, keys.escape);
+    expect(frame()).not.toContain("─ warnings");
+    expect(frame().split("\n").length).toBeLessThan(24);
+  });
+
   it("marks fixture loads", async () => {
     const { log, frame } = mount();
     log.end(startRequest(log, { source: "fixture", method: "PUT", operation: "PutObject", path: "fx.txt" }), { status: 200 });
@@ -97,6 +122,14 @@ describe("App", () => {
     await expect.poll(frame).toContain("filter: status:4xx");
     expect(frame()).toContain("f-3.txt");
     expect(frame()).not.toContain("f-7.txt");
+  });
+
+  it("opens the details of the request selected by keys in the same chunk (kk⏎)", async () => {
+    const { log, frame, stdin } = mount();
+    for (let i = 0; i < 3; i++) log.end(startRequest(log, { path: `r-${i}.txt` }), { status: 200 });
+    await nextFrame();
+    stdin.write("kk\r");
+    await expect.poll(frame).toContain("GET /repo/main/r-1.txt");
   });
 
   it("replays a multi-key chunk key by key", async () => {
@@ -164,6 +197,39 @@ describe("App", () => {
     expect(f).toContain("abc123hash");
   });
 
+  it("puts a signature failure's hint and string to sign first, and scrolls the detail pane at 80×24", async () => {
+    const { log, frame, stdin } = mount();
+    const headerLines = Array.from({ length: 30 }, (_, i) => `x-amz-meta-h${i}:value-${i}`).join("\n");
+    log.end(startRequest(log, { auth: "failed", headers: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`x-extra-${i}`, `v${i}`])) }), {
+      status: 403,
+      errorCode: "SignatureDoesNotMatch",
+      errorMessage: "The request signature we calculated does not match the signature you provided.",
+      signature: {
+        canonicalRequest: `GET\n/repo/main/a.txt\n\nhost:127.0.0.1:9000\n${headerLines}\n\nhost;x-amz-date\nLAST-CANONICAL-LINE`,
+        stringToSign: "AWS4-HMAC-SHA256\n20240101T000000Z\n20240101/us-east-1/s3/aws4_request\nabc123hash",
+      },
+    });
+    await nextFrame();
+    await type(stdin, "k", keys.enter);
+    expect(frame()).toContain("hint");
+    expect(frame()).toContain("string to sign (server)");
+    expect(frame()).toContain("abc123hash");
+    expect(frame()).not.toContain("LAST-CANONICAL-LINE");
+    expect(frame()).toMatch(/details 1–\d+ of \d+/);
+    await type(stdin, keys.down, keys.down);
+    expect(frame()).toMatch(/details 3–/);
+    await type(stdin, keys.pageDown);
+    expect(frame()).toContain("x-amz-meta-h0:value-0");
+    await type(stdin, keys.end);
+    expect(frame()).toContain("x-extra-9: v9");
+    expect(frame()).not.toContain("string to sign (server)");
+    await type(stdin, keys.home);
+    expect(frame()).toContain("string to sign (server)");
+    // the arrows scrolled the pane, not the selection
+    expect(frame().split("\n").find((l) => l.startsWith("›"))).toContain("SignatureDoesNotMatch");
+    expect(frame().split("\n").length).toBeLessThan(24);
+  });
+
   it("freezes the view while a request is selected; End/G follows the tail again", async () => {
     const { log, frame, stdin } = mount();
     for (let i = 0; i < 30; i++) log.end(startRequest(log, { path: `old-${i}.txt` }), { status: 200 });
@@ -199,6 +265,22 @@ describe("App", () => {
     expect(frame().split("\n").find((l) => l.includes("slow.txt"))).toMatch(/ 200 /);
   });
 
+  it("paused, a stream of requests draws no list and at most one header frame a second", async () => {
+    const { log, frame, frames, stdin } = mount();
+    log.end(startRequest(log, { path: "before.txt" }), { status: 200 });
+    await expect.poll(frame).toContain("before.txt");
+    await type(stdin, "p");
+    await expect.poll(frame).toContain("PAUSED");
+    const before = frames.length;
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 100; i++) log.end(startRequest(log, { path: `during-${round}-${i}.txt` }), { status: 200 });
+      await nextFrame(60);
+    }
+    // 500 requests over ~0.3 s: live, that is several frames; paused, the header's next second at most
+    expect(frames.length - before).toBeLessThanOrEqual(1);
+    expect(frame()).not.toContain("during-");
+  });
+
   it("clears finished requests with c", async () => {
     const { log, frame, stdin } = mount();
     log.end(startRequest(log, { path: "gone.txt" }), { status: 200 });
@@ -209,10 +291,51 @@ describe("App", () => {
     expect(log.getSnapshot().finished).toEqual([]);
   });
 
-  it("shows help with ?", async () => {
-    const { frame, stdin } = mount();
+  it("shows help with ?: keys, every row marker, filters, the secret masked until x, and a try command", async () => {
+    const { frame, stdin, stdout } = mount();
+    Object.defineProperty(stdout, "rows", { value: 60, configurable: true });
+    stdout.emit("resize");
     await type(stdin, "?");
     expect(frame()).toContain("Enter details");
+    for (const marker of ROW_MARKERS) expect(frame()).toContain(`${marker.char}${" ".repeat(9)}${marker.meaning}`);
+    expect(frame()).toContain("status:404 status:4xx — one status, or a class 1xx–5xx");
+    expect(frame()).toContain("secret key  **** (x shows it)");
+    expect(frame()).toContain("AWS_SECRET_ACCESS_KEY=**** aws --endpoint-url");
+    expect(frame()).not.toContain("TEST/SECRET/KEY");
+    await type(stdin, "x");
+    expect(frame()).toContain("secret key  TEST/SECRET/KEY");
+    expect(frame()).toContain("AWS_SECRET_ACCESS_KEY=TEST/SECRET/KEY aws");
+    await type(stdin, "?");
+    expect(frame()).not.toContain("TEST/SECRET/KEY");
+  });
+
+  it("shows statistics per operation with s, since start or since c", async () => {
+    const { log, frame, stdin } = mount();
+    for (let i = 0; i < 3; i++) log.end(startRequest(log, { method: "PUT", operation: "PutObject" }), { status: 200, bytesIn: 1024, durationMs: 4 });
+    log.end(startRequest(log), { status: 404, errorCode: "NoSuchKey", durationMs: 2 });
+    await nextFrame();
+    await type(stdin, "s");
+    expect(frame()).toContain("─ stats");
+    expect(frame()).toMatch(/OPERATION +COUNT +ERRORS +P50 +P99 +IN +OUT/);
+    expect(frame()).toMatch(/PutObject +3 +0 +4\.\dms +4\.\dms +3\.0 KiB +0 B/);
+    expect(frame()).toMatch(/GetObject +1 +1 +2\.\dms/);
+    await type(stdin, "c");
+    expect(frame()).toContain("no requests yet");
+    log.end(startRequest(log), { status: 200, durationMs: 1 });
+    await expect.poll(frame).toMatch(/GetObject +1 +0 /);
+    await type(stdin, "s");
+    expect(frame()).not.toContain("─ stats");
+  });
+
+  it("says when a filter is invalid", async () => {
+    const { log, frame, stdin } = mount();
+    log.end(startRequest(log), { status: 200 });
+    await type(stdin, "/", ..."status:abc");
+    expect(frame()).toContain("invalid filter: status:abc: a status is 100–599 or a class such as 4xx");
+    await type(stdin, keys.enter);
+    expect(frame()).toContain("invalid filter: status:abc");
+    await type(stdin, keys.escape);
+    expect(frame()).not.toContain("invalid filter");
   });
 
   it("calls onQuit on q and on Ctrl-C", async () => {

@@ -13,7 +13,7 @@ const fail: RequestEvent = { ...base, id: "f", operation: "ListObjectsV2", repo:
 const pending: RequestEvent = { ...base, id: "i", operation: "GetObject", repo: "lake", done: false };
 const fixture: RequestEvent = { ...base, id: "x", source: "fixture", method: "PUT", operation: "PutObject", repo: "lake", path: "fx.txt", status: 200 };
 const all = [get, put, fail, pending, fixture];
-const ids = (text: string) => filterEvents(all, text).map((e) => e.id);
+const ids = (text: string) => filterEvents(all, parseFilter(text)).map((e) => e.id);
 
 describe("parseFilter", () => {
   it("parses tokens", () => {
@@ -26,8 +26,11 @@ describe("parseFilter", () => {
     expect(parseFilter("status:404").tokens).toEqual([{ kind: "status", min: 404, max: 404 }]);
     expect(parseFilter("").tokens).toEqual([]);
   });
-  it("treats unknown or malformed keys as text", () => {
-    expect(parseFilter("status:abc x:y op:").tokens.map((t) => t.kind)).toEqual(["text", "text", "text"]);
+  it("treats unknown or malformed keys as text, and says what is malformed", () => {
+    const filter = parseFilter("status:abc x:y op: status:404");
+    expect(filter.tokens.map((t) => t.kind)).toEqual(["text", "text", "text", "status"]);
+    expect(filter.errors).toEqual(["status:abc: a status is 100–599 or a class such as 4xx", "op:: give a value, e.g. op:PutObject"]);
+    expect(parseFilter("x:y a.txt").errors).toEqual([]);
   });
 });
 

@@ -13,6 +13,8 @@ export function startRequest(log: RequestLog, over: Partial<RequestEvent> = {}):
 export const info: ServerInfo = {
   endpoint: "http://127.0.0.1:9000",
   accessKeyId: "AKIATESTKEY",
+  secretAccessKey: "TEST/SECRET/KEY",
+  tryCommand: (secret) => `AWS_ACCESS_KEY_ID=AKIATESTKEY AWS_SECRET_ACCESS_KEY=${secret} aws --endpoint-url http://127.0.0.1:9000 s3 ls s3://repo/main/`,
   dataDir: "/tmp/lakes3-data",
   mode: "dev",
   startedAt: Date.now(),
@@ -26,7 +28,7 @@ export const info: ServerInfo = {
  */
 export const nextFrame = (ms = 120): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export const keys = { up: "\u001B[A", down: "\u001B[B", enter: "\r", escape: "\u001B", end: "\u001B[F", ctrlC: "\u0003", backspace: "\u007F" };
+export const keys = { up: "\u001B[A", down: "\u001B[B", pageUp: "\u001B[5~", pageDown: "\u001B[6~", home: "\u001B[H", enter: "\r", escape: "\u001B", end: "\u001B[F", ctrlC: "\u0003", backspace: "\u007F" };
 
 export function plain(frame: string | undefined): string {
   return (frame ?? "").replace(/\u001B\[[0-9;]*m/g, "");

@@ -3,7 +3,7 @@ import { Text } from "ink";
 import { render } from "ink-testing-library";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { RequestLog } from "../../src/log/events.js";
-import { useRequests } from "../../src/ui/use-requests.js";
+import { FramePacer, useRequests } from "../../src/ui/use-requests.js";
 import { waitFor } from "../helpers/wait.js";
 import { nextFrame, startRequest } from "./helpers.js";
 
@@ -90,5 +90,22 @@ describe("useRequests", () => {
     await nextFrame();
     expect(callsAfterUnmount).toBe(0);
     expect(renders).toBe(before);
+  });
+});
+
+describe("FramePacer", () => {
+  it("spaces frames so drawing stays a small share of a core, never under the minimum", () => {
+    const pacer = new FramePacer();
+    expect(pacer.interval(100)).toBe(100);
+    pacer.drew(2);
+    expect(pacer.interval(100)).toBe(100);
+    pacer.drew(20);
+    expect(pacer.interval(100)).toBeCloseTo(2 * 0.8 * 20 + 20 * 0.2 * 20, 5); // (0.8·2 + 0.2·20) ms / 5%
+    for (let i = 0; i < 50; i++) pacer.drew(20);
+    expect(pacer.interval(100)).toBeCloseTo(400, 0);
+    pacer.drew(5000); // one very slow frame
+    expect(pacer.interval(100)).toBe(1000);
+    for (let i = 0; i < 50; i++) pacer.drew(1);
+    expect(pacer.interval(100)).toBe(100);
   });
 });
