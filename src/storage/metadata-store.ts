@@ -19,6 +19,7 @@
  * the old state or the new one.
  */
 import { Level } from "level";
+import type { AbstractBatchOperation, AbstractSublevel } from "abstract-level";
 import type { BlobRef, InlineBlobs } from "./blob-store.js";
 import type { ChecksumAlgorithm } from "./checksum-algorithms.js";
 import { StorageError } from "./errors.js";
@@ -198,7 +199,9 @@ export class MetadataStore {
   damage: Damage | undefined;
 
   constructor(readonly location: string, private readonly dataDir = location) {
-    this.db = new Level<string, unknown>(location, { valueEncoding: "json" });
+    // 64 KiB blocks, not LevelDB's 4 KiB: every table keeps its block index in memory, one key per
+    // block, and with S3's long keys (up to 1 KiB) 4 KiB blocks made that index a third of the data.
+    this.db = new Level<string, unknown>(location, { valueEncoding: "json", blockSize: 64 << 10 });
     this.guard = new WriteGuard(this.db as never, location, dataDir, () => this.reopenSublevels());
     const json = { valueEncoding: "json" } as const;
     this.repos = this.db.sublevel<string, RepositoryRecord>("repos", json);
@@ -221,9 +224,7 @@ export class MetadataStore {
       put: (blobId, bytes) => inline.put(blobId, bytes, { sync: true } as object),
       delete: async (blobIds) => {
         if (blobIds.length === 0) return;
-        const batch = inline.batch();
-        for (const id of blobIds) batch.del(id);
-        await batch.write();
+        await inline.batch(blobIds.map((key) => ({ type: "del" as const, key })));
       },
       entries: async function* () {
         for await (const [blobId, bytes] of inline.iterator()) yield { blobId, size: bytes.length };
@@ -264,9 +265,9 @@ export class MetadataStore {
     await Promise.all(this.sublevels.map((s) => s.open()));
   }
 
-  /** A chained batch; `write()` it with `{ sync: true }`. */
-  batch() {
-    return this.db.batch();
+  /** An atomic batch of writes; `write()` it with `{ sync: true }`. */
+  batch(): Batch {
+    return new Batch(this.db);
   }
 
   /** Delete every record (programmatic reset). */
@@ -359,8 +360,41 @@ export class MetadataStore {
   }
 }
 
-/** A chained batch of the metadata store (see MetadataStore.batch). */
-export type Batch = ReturnType<MetadataStore["batch"]>;
+type Sublevel = AbstractSublevel<Level<string, unknown>, string | Buffer | Uint8Array, string, any>;
+type BatchOperation = AbstractBatchOperation<Level<string, unknown>, string, unknown>;
+
+/**
+ * An atomic batch of the metadata store: operations are collected here and written in one call.
+ * Not LevelDB's chained batch, whose native copy of every key and value lives until the garbage
+ * collector happens to finalize it (tens of MB after a commit's batches); LevelDB frees an array
+ * batch's copy as soon as the write is done.
+ */
+export class Batch {
+  private ops: BatchOperation[] = [];
+
+  constructor(private readonly db: Level<string, unknown>) {}
+
+  put(key: string, value: unknown, options: { sublevel?: Sublevel } = {}): this {
+    this.ops.push({ type: "put", key, value, ...options } as BatchOperation);
+    return this;
+  }
+
+  del(key: string, options: { sublevel?: Sublevel } = {}): this {
+    this.ops.push({ type: "del", key, ...options } as BatchOperation);
+    return this;
+  }
+
+  get length(): number {
+    return this.ops.length;
+  }
+
+  /** Write the operations atomically (and forget them). */
+  async write(options: { sync?: boolean } = {}): Promise<void> {
+    const ops = this.ops;
+    this.ops = [];
+    if (ops.length > 0) await this.db.batch(ops, options);
+  }
+}
 
 export class NoSuchUploadError extends Error {}
 

@@ -54,11 +54,13 @@ const DROP_CHUNK = 1000;
 
 /** Delete a sealed staging range, a chunk at a time, then its record. */
 export async function dropSealed(store: MetadataStore, repo: string, token: string): Promise<void> {
-  const range = rangeFor(stagingKey(repo, token, ""));
+  let range: { gte?: string; gt?: string; lt: string } = rangeFor(stagingKey(repo, token, ""));
   for (;;) {
     const keys: string[] = [];
+    // From the last key dropped, not the start: LevelDB would step over every deletion so far.
     for await (const key of store.staging.keys({ ...range, limit: DROP_CHUNK })) keys.push(key);
     if (keys.length === 0) break;
+    range = { gt: keys.at(-1)!, lt: range.lt };
     const batch = store.batch();
     for (const key of keys) batch.del(key, { sublevel: store.staging });
     await batch.write({ sync: true });

@@ -43,7 +43,8 @@ export class TreeStore {
     const key = repo + SEP + id;
     let entries = this.rangeCache.get(key);
     if (!entries) {
-      entries = (await this.store.ranges.get(key)) ?? [];
+      // Cached here, so not in LevelDB's block cache too.
+      entries = (await this.store.ranges.get(key, { fillCache: false } as object)) ?? [];
       this.rangeCache.set(key, entries);
     }
     return entries;
@@ -89,9 +90,9 @@ export class TreeStore {
     let pending: RangeEntry[] = [];
     const emit = async (chunk: RangeEntry[]) => {
       const id = newId();
-      const bytes = approxBytes(chunk); // sized once, for the write-ahead budget and the cache
-      await ahead.put(repo + SEP + id, chunk, bytes);
-      this.rangeCache.set(repo + SEP + id, chunk, bytes);
+      // Not cached: a commit of many changes would push every range readers use out of the cache
+      // and hold its own new ranges in memory; a new range is cached when it is first read.
+      await ahead.put(repo + SEP + id, chunk, approxBytes(chunk));
       out.push({ id, first: chunk[0]![0], last: chunk.at(-1)![0] });
     };
     // A range that grows past RANGE_MAX is cut into RANGE_SPLIT-sized ranges, leaving room to grow.
@@ -190,7 +191,7 @@ function sameStrings(a: object, b: object): boolean {
 }
 
 /** New ranges' bytes (estimated) past which they are written ahead of the batch that names them. */
-const RANGE_FLUSH_BYTES = 8 << 20;
+const RANGE_FLUSH_BYTES = 2 << 20;
 
 /**
  * Holds the new ranges of one apply(): in memory while they are small, so that they land with the

@@ -14,6 +14,7 @@ import { send, type Endpoint } from "./lib/s3raw.js";
 const REPO = "memory-repo";
 const KEYS = { accessKeyId: "AKIAIOSFOLQUICKSTART", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
 const LIMIT_MB = 200;
+const OBJECTS = 30_000;
 const isLinux = process.platform === "linux";
 if (!isLinux) console.warn("memory tests skipped: they read a process's peak RSS from /proc (Linux only)");
 
@@ -87,28 +88,26 @@ describe.skipIf(!isLinux)("memory bounded by bytes", () => {
     }
   });
 
-  // 15,000 objects (the report used 30,000): the same shape at half the time.
-  it("15,000 objects with 2 KB of metadata and ~1 KB keys, committed, then listed and read: the commit and the range cache are bounded by bytes", async () => {
+  // The report's case: 30,000 objects. What keeps it under 200 MB: LevelDB batches written as arrays
+  // (a chained batch's native copy lived until GC), 64 KiB blocks (the in-memory index of 1 KiB
+  // keys), new ranges written ahead in 2 MiB batches and not cached, and the CLI's V8 heap growth.
+  it("30,000 objects with 2 KB of metadata and ~1 KB keys, committed, then listed and read: the commit stays under 200 MB", async () => {
     const { s, ep } = await serve("ranges");
     try {
       const meta: Record<string, string> = {};
       for (let i = 0; i < 8; i++) meta[`x-amz-meta-field${i}`] = "m".repeat(240);
       const keyOf = (i: number) => `main/${"d".repeat(990)}/${String(i).padStart(6, "0")}`;
-      await load(15_000, 16, async (i) => {
+      await load(OBJECTS, 16, async (i) => {
         const res = await send(ep, { method: "PUT", path: `/${REPO}/${keyOf(i)}`, body: "x", headers: meta });
         if (res.status !== 200) throw new Error(`PUT ${i}: ${res.status} ${res.text}`);
       });
-      const afterPuts = await peakRssMb(s.pid);
       const commit = await fetch(`${s.url}/api/v1/repositories/${REPO}/branches/main/commits`, {
         method: "POST",
         headers: { authorization: "Basic " + Buffer.from(`${KEYS.accessKeyId}:${KEYS.secretAccessKey}`).toString("base64"), "content-type": "application/json" },
-        body: JSON.stringify({ message: "15k" }),
+        body: JSON.stringify({ message: "30k" }),
       });
       expect(commit.status).toBe(201);
-      // The commit streams its changes into new ranges and writes those ahead in small batches:
-      // it adds about 100 MB to the peak here (at 30,000 objects it added ~375 MB when it held
-      // every change, every staging delete and every range in one batch).
-      expect((await peakRssMb(s.pid)) - afterPuts, "the commit's working set").toBeLessThan(140);
+      expect(await peakRssMb(s.pid), "peak RSS after the commit").toBeLessThan(LIMIT_MB);
       // Every range read (and cached) once: list everything, then read a spread of objects.
       let token = "";
       let listed = 0;
@@ -119,14 +118,14 @@ describe.skipIf(!isLinux)("memory bounded by bytes", () => {
         if (!next) break;
         token = next[1]!;
       }
-      expect(listed).toBe(15_000);
-      await load(150, 8, async (i) => expect((await send(ep, { method: "HEAD", path: `/${REPO}/${keyOf(i * 100)}` })).status).toBe(200));
+      expect(listed).toBe(OBJECTS);
+      await load(300, 8, async (i) => expect((await send(ep, { method: "HEAD", path: `/${REPO}/${keyOf(i * 100)}` })).status).toBe(200));
       expect(s.child.exitCode, s.stderr()).toBeNull();
-      // Not yet the 200 MB of the other cases: ~140 MB is reached during the PUTs alone
-      // (native memory, not the heap: a 100 MB heap cap changes nothing), an open item of issue 12.
-      expect(await peakRssMb(s.pid)).toBeLessThan(300);
+      // Listing all 30,000 (pages of 1,000 keys of 1 KiB, from ranges of ~3 MB) still peaks at
+      // ~205-240 MB here: an open item of issue 12, guarded against growing further.
+      expect(await peakRssMb(s.pid), "peak RSS after listing").toBeLessThan(260);
     } finally {
       await s.kill();
     }
-  });
+  }, 240_000); // 30,000 PUTs: about 15 s alone, several times that on a loaded machine
 });
