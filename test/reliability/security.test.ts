@@ -133,7 +133,9 @@ describe("keys never touch the filesystem", () => {
       expect(rel, rel).toMatch(layout);
       expect(rel).not.toContain(marker);
     }
-    expect((await blobFiles(dataDir)).size).toBeGreaterThanOrEqual(cases.length);
+    // One blob a key: two spellings (`../../` and `..%2F..%2F`) name the same key, and the blob the
+    // second PUT replaced may already be reclaimed.
+    expect((await blobFiles(dataDir)).size).toBeGreaterThanOrEqual(bodies.size);
   });
 });
 
