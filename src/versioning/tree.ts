@@ -6,24 +6,32 @@
  * every other range by id, so a commit costs in proportion to its changes, a branch is a pointer,
  * and reading a path or a page at any commit is a binary search plus one or two range reads.
  * Ranges are immutable, so they are cached in memory without invalidation.
+ *
+ * Ranges are small (tens of entries) and keep their records as bytes until asked (range-data.ts):
+ * a read that misses the cache decodes one small range, and a commit of scattered changes rewrites
+ * each range it touches by copying bytes; both then cost the same at 1,000 or 1,000,000 objects.
+ * (The price is a longer tree: one RangeRef per range, ~20,000 at a million objects.)
  */
 import { randomBytes } from "node:crypto";
 import { compareKeys } from "../storage/keys.js";
+import { encodeRecord, RangeData } from "../storage/range-data.js";
 import { approxBytes, ByteCache } from "./byte-cache.js";
 import { SEP, type Batch, type MetadataStore, type ObjectRecord, type RangeEntry, type RangeRef } from "../storage/metadata-store.js";
 
 export const EMPTY_TREE = "";
-const RANGE_MAX = 1000;
-const RANGE_SPLIT = 500;
+/** Entries of a range, at most; one that grows past it is cut into RANGE_SPLIT-sized ranges. */
+const RANGE_MAX = 64;
+const RANGE_SPLIT = 48;
 /** Bytes of committed ranges and trees kept in memory (an estimate; see byte-cache.ts). */
 const RANGE_CACHE_BYTES = 32 << 20;
-const TREE_CACHE_BYTES = 8 << 20;
+const TREE_CACHE_BYTES = 16 << 20;
+const NO_ENTRIES = RangeData.of([]);
 
 /** A change to apply: a record, or null to delete the path. */
 export type Change = [path: string, record: ObjectRecord | null];
 
 export class TreeStore {
-  private readonly rangeCache = new ByteCache<RangeEntry[]>(RANGE_CACHE_BYTES, approxBytes);
+  private readonly rangeCache = new ByteCache<RangeData>(RANGE_CACHE_BYTES, (r) => r.bytes);
   private readonly treeCache = new ByteCache<RangeRef[]>(TREE_CACHE_BYTES, approxBytes);
 
   constructor(private readonly store: MetadataStore) {}
@@ -39,34 +47,35 @@ export class TreeStore {
     return refs;
   }
 
-  async range(repo: string, id: string): Promise<RangeEntry[]> {
+  async range(repo: string, id: string): Promise<RangeData> {
     const key = repo + SEP + id;
-    let entries = this.rangeCache.get(key);
-    if (!entries) {
-      entries = (await this.store.ranges.get(key)) ?? [];
-      this.rangeCache.set(key, entries);
+    let range = this.rangeCache.get(key);
+    if (!range) {
+      range = (await this.store.ranges.get(key)) ?? NO_ENTRIES;
+      this.rangeCache.set(key, range);
     }
-    return entries;
+    return range;
   }
 
   async get(repo: string, tree: string, path: string): Promise<ObjectRecord | undefined> {
     const refs = await this.refs(repo, tree);
     const i = firstRangeEndingAtOrAfter(refs, path);
     if (i >= refs.length || compareKeys(path, refs[i]!.first) < 0) return undefined;
-    const entries = await this.range(repo, refs[i]!.id);
-    const j = lowerBound(entries, path);
-    return j < entries.length && entries[j]![0] === path ? entries[j]![1] : undefined;
+    const range = await this.range(repo, refs[i]!.id);
+    const j = lowerBound(range.keys, path);
+    return j < range.length && range.keys[j] === path ? range.record(j) : undefined;
+  }
+
+  /** A cursor over a tree's entries, at its start (see TreeCursor). */
+  async cursor(repo: string, tree: string): Promise<TreeCursor> {
+    return new TreeCursor(this, repo, await this.refs(repo, tree));
   }
 
   /** Entries with path ≥ `from` (or > when `exclusive`), in order, across ranges. */
   async *entries(repo: string, tree: string, from = "", exclusive = false): AsyncGenerator<RangeEntry> {
-    const refs = await this.refs(repo, tree);
-    for (let i = firstRangeEndingAtOrAfter(refs, from); i < refs.length; i++) {
-      const entries = await this.range(repo, refs[i]!.id);
-      let j = lowerBound(entries, from);
-      if (exclusive && j < entries.length && entries[j]![0] === from) j++;
-      for (; j < entries.length; j++) yield entries[j]!;
-    }
+    const cursor = await this.cursor(repo, tree);
+    cursor.seek(from);
+    for (let e = await cursor.next(); e; e = await cursor.next()) if (!exclusive || e[0] !== from) yield e;
   }
 
   /**
@@ -86,17 +95,17 @@ export class TreeStore {
     const refs = await this.refs(repo, base);
     const out: RangeRef[] = [];
     const ahead = new RangeWriter(this.store);
-    let pending: RangeEntry[] = [];
-    const emit = async (chunk: RangeEntry[]) => {
+    // Entries of the range being written; kept records are copied as their stored bytes.
+    let pending: [string, Buffer][] = [];
+    const emit = async (chunk: [string, Buffer][]) => {
       const id = newId();
-      const bytes = approxBytes(chunk); // sized once, for the write-ahead budget and the cache
-      await ahead.put(repo + SEP + id, chunk, bytes);
-      this.rangeCache.set(repo + SEP + id, chunk, bytes);
+      const range = RangeData.of(chunk);
+      await ahead.put(repo + SEP + id, range);
+      this.rangeCache.set(repo + SEP + id, range);
       out.push({ id, first: chunk[0]![0], last: chunk.at(-1)![0] });
     };
-    // A range that grows past RANGE_MAX is cut into RANGE_SPLIT-sized ranges, leaving room to grow.
-    const push = async (entry: RangeEntry) => {
-      pending.push(entry);
+    const push = async (key: string, raw: Buffer) => {
+      pending.push([key, raw]);
       if (pending.length > RANGE_MAX) await emit(pending.splice(0, RANGE_SPLIT));
     };
     const endRange = async () => {
@@ -110,19 +119,19 @@ export class TreeStore {
         out.push(ref);
         continue;
       }
-      const entries = await this.range(repo, ref.id);
+      const range = await this.range(repo, ref.id);
       let j = 0;
       while (!next.done && (last || compareKeys(next.value[0], ref.last) <= 0)) {
         const [path, record] = next.value;
-        while (j < entries.length && compareKeys(entries[j]![0], path) < 0) await push(entries[j++]!);
-        if (j < entries.length && entries[j]![0] === path) j++;
-        if (record) await push([path, record]);
+        for (; j < range.length && compareKeys(range.keys[j]!, path) < 0; j++) await push(range.keys[j]!, range.raw(j));
+        if (j < range.length && range.keys[j] === path) j++;
+        if (record) await push(path, encodeRecord(record));
         next = await it.next();
       }
-      while (j < entries.length) await push(entries[j++]!);
+      for (; j < range.length; j++) await push(range.keys[j]!, range.raw(j));
       await endRange();
     }
-    for (; !next.done; next = await it.next()) if (next.value[1]) await push([next.value[0], next.value[1]]);
+    for (; !next.done; next = await it.next()) if (next.value[1]) await push(next.value[0], encodeRecord(next.value[1]));
     await endRange();
     ahead.finish(batch);
     if (out.length === 0) return EMPTY_TREE;
@@ -166,7 +175,7 @@ export class TreeStore {
   private async *entriesExcept(repo: string, tree: string, skip: Set<string>): AsyncGenerator<RangeEntry> {
     for (const ref of await this.refs(repo, tree)) {
       if (skip.has(ref.id)) continue;
-      yield* await this.range(repo, ref.id);
+      yield* (await this.range(repo, ref.id)).entries();
     }
   }
 }
@@ -197,14 +206,14 @@ const RANGE_FLUSH_BYTES = 8 << 20;
  * tree in one batch; past RANGE_FLUSH_BYTES, written ahead in synced batches of their own.
  */
 class RangeWriter {
-  private pending: [key: string, entries: RangeEntry[]][] = [];
+  private pending: [key: string, range: RangeData][] = [];
   private bytes = 0;
 
   constructor(private readonly store: MetadataStore) {}
 
-  async put(key: string, entries: RangeEntry[], bytes: number): Promise<void> {
-    this.pending.push([key, entries]);
-    this.bytes += bytes;
+  async put(key: string, range: RangeData): Promise<void> {
+    this.pending.push([key, range]);
+    this.bytes += range.bytes;
     if (this.bytes <= RANGE_FLUSH_BYTES) return;
     const ahead = this.store.batch();
     this.finish(ahead);
@@ -213,7 +222,7 @@ class RangeWriter {
 
   /** Put what is still pending into `batch`. */
   finish(batch: Batch): void {
-    for (const [key, entries] of this.pending) batch.put(key, entries, { sublevel: this.store.ranges });
+    for (const [key, range] of this.pending) batch.put(key, range, { sublevel: this.store.ranges });
     this.pending = [];
     this.bytes = 0;
   }
@@ -230,15 +239,62 @@ function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string): num
   return lo;
 }
 
-function lowerBound(entries: readonly RangeEntry[], path: string): number {
+function lowerBound(keys: readonly string[], path: string): number {
   let lo = 0;
-  let hi = entries.length;
+  let hi = keys.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (compareKeys(entries[mid]![0], path) < 0) lo = mid + 1;
+    if (compareKeys(keys[mid]!, path) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * A forward cursor over a tree's entries that can seek: `seek(from)` is a binary search over the
+ * ranges (and within the range already read, when `from` falls in it), so a listing skips past
+ * a common prefix without reading what lies under it. A range is read when next() needs it.
+ */
+export class TreeCursor {
+  private i = 0;
+  private range: RangeData | undefined;
+  private j = 0;
+  private from = "";
+
+  constructor(
+    private readonly trees: TreeStore,
+    private readonly repo: string,
+    private readonly refs: readonly RangeRef[],
+  ) {}
+
+  /** Next, return the first entry ≥ `from` not returned yet (a cursor never moves backwards). */
+  seek(from: string): void {
+    if (compareKeys(from, this.from) <= 0) return;
+    this.from = from;
+    const i = firstRangeEndingAtOrAfter(this.refs, from);
+    if (i === this.i && this.range) this.j = Math.max(this.j, lowerBound(this.range.keys, from));
+    else {
+      this.i = i;
+      this.range = undefined;
+    }
+  }
+
+  async next(): Promise<RangeEntry | undefined> {
+    while (this.i < this.refs.length) {
+      if (!this.range) {
+        this.range = await this.trees.range(this.repo, this.refs[this.i]!.id);
+        this.j = lowerBound(this.range.keys, this.from);
+      }
+      if (this.j < this.range.length) {
+        const j = this.j++;
+        this.from = this.range.keys[j]!;
+        return [this.from, this.range.record(j)];
+      }
+      this.i++;
+      this.range = undefined;
+    }
+    return undefined;
+  }
 }
 
 function newId(): string {
