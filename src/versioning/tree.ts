@@ -15,24 +15,26 @@
 import { randomBytes } from "node:crypto";
 import { compareKeys } from "../storage/keys.js";
 import { encodeRecord, RangeData } from "../storage/range-data.js";
-import { approxBytes, ByteCache } from "./byte-cache.js";
+import { ByteCache } from "./byte-cache.js";
 import { SEP, type Batch, type MetadataStore, type ObjectRecord, type RangeEntry, type RangeRef } from "../storage/metadata-store.js";
 
 export const EMPTY_TREE = "";
 /** Entries of a range, at most; one that grows past it is cut into RANGE_SPLIT-sized ranges. */
-const RANGE_MAX = 64;
-const RANGE_SPLIT = 48;
+const RANGE_MAX = 32;
+const RANGE_SPLIT = 24;
 /** Bytes of committed ranges and trees kept in memory (an estimate; see byte-cache.ts). */
 const RANGE_CACHE_BYTES = 32 << 20;
 const TREE_CACHE_BYTES = 16 << 20;
 const NO_ENTRIES = RangeData.of([]);
+/** Changes read ahead by apply(), whose ranges are read from the store together. */
+const PREFETCH = 256;
 
 /** A change to apply: a record, or null to delete the path. */
 export type Change = [path: string, record: ObjectRecord | null];
 
 export class TreeStore {
   private readonly rangeCache = new ByteCache<RangeData>(RANGE_CACHE_BYTES, (r) => r.bytes);
-  private readonly treeCache = new ByteCache<RangeRef[]>(TREE_CACHE_BYTES, approxBytes);
+  private readonly treeCache = new ByteCache<RangeRef[]>(TREE_CACHE_BYTES, treeBytes);
 
   constructor(private readonly store: MetadataStore) {}
 
@@ -89,10 +91,10 @@ export class TreeStore {
    * that leaves only unreferenced ranges.
    */
   async apply(repo: string, base: string, changes: Iterable<Change> | AsyncIterable<Change>, batch: Batch): Promise<string> {
-    const it = (Symbol.asyncIterator in changes ? changes[Symbol.asyncIterator]() : (changes as Iterable<Change>)[Symbol.iterator]()) as AsyncIterator<Change> | Iterator<Change>;
+    const refs = await this.refs(repo, base);
+    const it = this.prefetched(repo, refs, changes);
     let next = await it.next();
     if (next.done) return base;
-    const refs = await this.refs(repo, base);
     const out: RangeRef[] = [];
     const ahead = new RangeWriter(this.store);
     // Entries of the range being written; kept records are copied as their stored bytes.
@@ -139,6 +141,33 @@ export class TreeStore {
     batch.put(repo + SEP + id, out, { sublevel: this.store.trees });
     this.treeCache.set(repo + SEP + id, out);
     return id;
+  }
+
+  /**
+   * The changes, read ahead PREFETCH at a time: the ranges of `refs` they fall into are read from
+   * the store together (one getMany) before apply() needs them, rather than one read at a time.
+   */
+  private async *prefetched(repo: string, refs: readonly RangeRef[], changes: Iterable<Change> | AsyncIterable<Change>): AsyncGenerator<Change> {
+    let chunk: Change[] = [];
+    const prefetch = async () => {
+      const keys = new Set<string>();
+      for (const [path] of chunk) {
+        const ref = refs[Math.min(firstRangeEndingAtOrAfter(refs, path), refs.length - 1)];
+        if (ref && this.rangeCache.get(repo + SEP + ref.id) === undefined) keys.add(repo + SEP + ref.id);
+      }
+      const wanted = [...keys];
+      const ranges = wanted.length > 0 ? await this.store.ranges.getMany(wanted) : [];
+      ranges.forEach((range, i) => this.rangeCache.set(wanted[i]!, range ?? NO_ENTRIES));
+    };
+    for await (const change of changes) {
+      chunk.push(change);
+      if (chunk.length < PREFETCH) continue;
+      await prefetch();
+      yield* chunk;
+      chunk = [];
+    }
+    await prefetch();
+    yield* chunk;
   }
 
   /**
@@ -228,6 +257,13 @@ class RangeWriter {
   }
 }
 
+/** approxBytes of a tree, without walking its ~20,000 refs as generic objects. */
+function treeBytes(refs: readonly RangeRef[]): number {
+  let n = 32;
+  for (const r of refs) n += 200 + 2 * (r.id.length + r.first.length + r.last.length);
+  return n;
+}
+
 function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string): number {
   let lo = 0;
   let hi = refs.length;
@@ -297,6 +333,14 @@ export class TreeCursor {
   }
 }
 
+/** Random bytes drawn a page at a time: a commit names a thousand ranges. */
+let idPool = Buffer.alloc(0);
+let idAt = 0;
+
 function newId(): string {
-  return randomBytes(12).toString("hex");
+  if (idAt + 12 > idPool.length) {
+    idPool = randomBytes(12 * 256);
+    idAt = 0;
+  }
+  return idPool.toString("hex", idAt, (idAt += 12));
 }

@@ -1,7 +1,6 @@
 /**
  * The data set of `npm run bench -- --scale N`: N committed objects on branch `main` of repository
- * `bench`, in a two-level layout (`dNNNN/fNNNNNN`, about √N directories of about √N objects: 1M is
- * 1000 × 1000), each a 16-byte inline blob. Written in-process through the catalog (unsynced
+ * `bench`, in a two-level layout (`dNNNN/fNNNNNN`, see scaleLayout), each a 16-byte inline blob. Written in-process through the catalog (unsynced
  * batches of staged records, one commit per 100k) rather than through S3, which at ~2,400 PUT/s
  * would take 7 minutes for 1M; the data dir is then closed cleanly and kept for later runs.
  */
@@ -15,14 +14,19 @@ import { Catalog } from "../../dist/versioning/catalog.js";
 import { stagingKey } from "../../dist/versioning/staging-keys.js";
 
 export const SCALE_REPO = "bench";
-const READY = "scale-ready.json";
+/** Names the data set's layout and format: a cache made by another version is made again. */
+const READY = "scale-ready-v2.json";
 const BODY = Buffer.alloc(16, 7);
 const BATCH = 10_000;
 const COMMIT_EVERY = 100_000;
 
-/** The layout: key(i) for i < n, in key order. */
+/**
+ * The layout: key(i) for i < n, in key order; up to 1000 directories of n/1000 objects (1k: 1000 × 1,
+ * 1M: 1000 × 1000), so a delimiter listing at the root is the same page of 1000 common prefixes at
+ * every size.
+ */
 export function scaleLayout(n) {
-  const dirs = Math.ceil(Math.sqrt(n));
+  const dirs = Math.min(1000, n);
   const perDir = Math.ceil(n / dirs);
   const key = (i) => `d${String(Math.floor(i / perDir)).padStart(4, "0")}/f${String(i % perDir).padStart(6, "0")}`;
   return { n, dirs: Math.ceil(n / perDir), perDir, key };
