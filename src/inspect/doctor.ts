@@ -5,7 +5,7 @@
  * files the startup sweep moved to lost+found/, are problems too: a person should look at them.
  */
 import { createHash } from "node:crypto";
-import { isTombstone, SEP, type ObjectRecord } from "../storage/metadata-store.js";
+import { isTombstone, SEP } from "../storage/metadata-store.js";
 import { StorageError } from "../storage/errors.js";
 import { readDamage } from "../storage/recovery.js";
 import type { BlobRef } from "../storage/blob-store.js";
@@ -58,9 +58,9 @@ export async function doctor(s: InspectSources, options: { verify?: boolean } = 
     await checkRecord(`${repo}/${branchOf.get(token!) ?? `(staging ${token})`}/${rest.join(SEP)} (uncommitted)`, entry.parts, entry.etag);
   }
   // Committed objects: every range once (ranges are shared between commits).
-  for await (const [key, entries] of store.ranges.iterator()) {
+  for await (const [key, range] of store.ranges.iterator()) {
     const repo = key.split(SEP)[0]!;
-    for (const [path, record] of entries as [string, ObjectRecord][]) await checkRecord(`${repo}: ${path} (committed)`, record.parts, record.etag);
+    for (const [path, record] of range.entries()) await checkRecord(`${repo}: ${path} (committed)`, record.parts, record.etag);
   }
   // Parts of uploads in progress.
   for await (const [key, part] of store.parts.iterator()) {

@@ -19,7 +19,7 @@ import { errorXml } from "../protocol/respond.js";
 import type { Services } from "../operations/types.js";
 import { FsBlobStore, QUARANTINE_DIR } from "../storage/blob-store.js";
 import { writeFileDurably } from "../storage/durable-file.js";
-import { clearDamage, lastCleanState, readDamage, recordCleanState, recordDamage, storeExists } from "../storage/recovery.js";
+import { clearDamage, markStarted, readCleanState, readDamage, recordCleanState, recordDamage, storeExists } from "../storage/recovery.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { Catalog } from "../versioning/catalog.js";
 import { RequestStore } from "../log/request-store.js";
@@ -268,14 +268,15 @@ async function start(config: Config, log: RequestLog, faults: FaultInjector, opt
             srv.closeAllConnections();
           });
           await catalog.idle();
-          await services.reclaimer.flush();
+          const reclaimed = await services.reclaimer.flush();
           await requests.close();
           await rm(path.join(config.dataDir, SERVER_FILE), { force: true });
           const healthy = (await store.health()).ok;
           await store.close();
           if (ephemeral) await rm(config.dataDir, { recursive: true, force: true });
-          // Every blob written so far is now accounted for by a record or was reclaimed.
-          else if (healthy) await recordCleanState(config.dataDir);
+          // Every blob written so far is now accounted for by a record or was reclaimed (settled:
+          // the next start need not look for orphans), or, if a reclaim failed, may be an orphan.
+          else if (healthy) await recordCleanState(config.dataDir, reclaimed);
         })();
         return closing;
       },
@@ -323,6 +324,11 @@ async function prepareDataDir(dir: string): Promise<void> {
  * deleted while the metadata is damaged (LevelDB dropped records while opening it), missing or
  * empty beside existing blobs: lakes3 then refuses to start until told --accept-damage, and with
  * it moves every unreferenced blob to lost+found/.
+ *
+ * After a settled clean close (every blob then accounted for, and no run since) there is nothing
+ * to look for but tmp/, so the sweep reads no record and lists no blob: a restart costs the same
+ * at any store size. Only a start after a crash (or a close that left blobs to reclaim) walks the
+ * store. Either way the start is recorded before any write, so a crash from here on is seen as one.
  */
 async function sweepAtStart(s: {
   dataDir: string;
@@ -337,12 +343,18 @@ async function sweepAtStart(s: {
   const lostFound = path.join(s.dataDir, QUARANTINE_DIR) + path.sep;
   // What LevelDB dropped while opening is recorded by the store itself (MetadataStore.open).
   let found: string | undefined;
-  const files = await s.blobs.countFiles();
-  if (files > 0 && !s.hadStore) found = `the metadata store ${s.location} is missing but ${path.join(s.dataDir, "blobs")} holds ${files} object files`;
-  else if (files > 0 && (await s.catalog.listRepositories({ limit: 1 })).repos.length === 0 && !(await s.store.hasUploads())) {
-    found = `the metadata store ${s.location} holds no repositories but ${path.join(s.dataDir, "blobs")} holds ${files} object files`;
+  const blobsDir = path.join(s.dataDir, "blobs");
+  if (!s.hadStore && (await s.blobs.countFiles(1)) > 0) found = `the metadata store ${s.location} is missing but ${blobsDir} holds ${await s.blobs.countFiles()} object files`;
+  else if ((await s.catalog.listRepositories({ limit: 1 })).repos.length === 0 && !(await s.store.hasUploads()) && (await s.blobs.countFiles(1)) > 0) {
+    found = `the metadata store ${s.location} holds no repositories but ${blobsDir} holds ${await s.blobs.countFiles()} object files`;
   }
   const damage = found ? await recordDamage(s.dataDir, found) : await readDamage(s.dataDir);
+  const clean = await readCleanState(s.dataDir);
+  if (clean) await markStarted(s.dataDir, clean.closedAt);
+  if (!damage && clean?.settled) {
+    await s.blobs.sweepTmp();
+    return;
+  }
   const live = await s.catalog.liveBlobIds();
   if (damage) {
     if (!s.acceptDamage) {
@@ -355,7 +367,7 @@ async function sweepAtStart(s: {
     s.warn(`started on damaged metadata (--accept-damage): ${damage.reason}; moved ${quarantined} object files no record references to ${lostFound}`);
     return;
   }
-  const { quarantined } = await s.blobs.sweep((id) => live.has(id), { quarantineBefore: await lastCleanState(s.dataDir) });
+  const { quarantined } = await s.blobs.sweep((id) => live.has(id), { quarantineBefore: clean?.closedAt });
   if (quarantined > 0) {
     s.warn(`moved ${quarantined} object files that no record references and that predate the last clean shutdown to ${lostFound} (nothing was deleted; \`lakes3 doctor\` lists them)`);
   }

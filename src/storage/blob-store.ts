@@ -56,6 +56,8 @@ export interface BlobStore {
    * accounted for is deleted. Inline blobs are kept when everything is quarantined. Returns counts.
    */
   sweep(isLive: (blobId: string) => boolean | Promise<boolean>, options?: { quarantineBefore?: number }): Promise<SweepResult>;
+  /** Remove everything under tmp/ but the writes in flight (the first step of sweep). */
+  sweepTmp(): Promise<{ removed: number; bytes: number }>;
   /** Files in lost+found/ (what a sweep could not account for), for `lakes3 doctor`. */
   quarantined(): Promise<{ file: string; size: number }[]>;
   /** How many blob files there are (stops counting at `atMost`). */
@@ -387,18 +389,7 @@ export class FsBlobStore implements BlobStore {
     const committed = new Set<string>();
     this.committedDuringSweep = committed;
     try {
-      for await (const entry of await opendir(this.tmpDir)) {
-        if (this.inFlight.has(entry.name)) continue;
-        const p = join(this.tmpDir, entry.name);
-        try {
-          const st = await stat(p);
-          await rm(p, { recursive: true, force: true });
-          removed++;
-          if (st.isFile()) bytes += st.size;
-        } catch (err) {
-          if (errCode(err) !== "ENOENT") throw err;
-        }
-      }
+      ({ removed, bytes } = await this.sweepTmp());
       // Liveness is decided from the name; only orphans are stat'ed (a restart over 100k blobs
       // must not stat them all).
       const lostFound = join(this.root, QUARANTINE_DIR);
@@ -434,6 +425,24 @@ export class FsBlobStore implements BlobStore {
       if (this.committedDuringSweep === committed) this.committedDuringSweep = undefined;
     }
     return { removed, bytes, quarantined };
+  }
+
+  async sweepTmp(): Promise<{ removed: number; bytes: number }> {
+    let removed = 0;
+    let bytes = 0;
+    for await (const entry of await opendir(this.tmpDir)) {
+      if (this.inFlight.has(entry.name)) continue;
+      const p = join(this.tmpDir, entry.name);
+      try {
+        const st = await stat(p);
+        await rm(p, { recursive: true, force: true });
+        removed++;
+        if (st.isFile()) bytes += st.size;
+      } catch (err) {
+        if (errCode(err) !== "ENOENT") throw err;
+      }
+    }
+    return { removed, bytes };
   }
 
   /** Files in lost+found/ (for `lakes3 doctor`). */

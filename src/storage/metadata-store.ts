@@ -6,7 +6,7 @@
  *   tags       repo!tag               → TagRecord
  *   commits    repo!commitId          → CommitRecord
  *   staging    repo!token!path        → StagedEntry (an object record, or a tombstone)
- *   ranges     repo!rangeId           → RangeEntry[] (an immutable sorted run of committed objects)
+ *   ranges     repo!rangeId           → RangeData (an immutable sorted run of committed objects; range-data.ts)
  *   trees      repo!treeId            → RangeRef[]   (an immutable committed tree: its ranges)
  *   uploads    uploadId               → UploadRecord;  upload-index repo!clientKey\0… → uploadId
  *   parts      uploadId!00001         → PartRecord
@@ -26,6 +26,7 @@ import { StorageError } from "./errors.js";
 import { droppedByLevelDb, recordDamage, type Damage } from "./recovery.js";
 import { KeyedMutex, KeyedRwLock } from "./keyed-mutex.js";
 import { rangeFor } from "./keys.js";
+import { rangeEncoding, type RangeData } from "./range-data.js";
 import { WriteGuard, type StoreHealth } from "./write-guard.js";
 
 export interface RepositoryRecord {
@@ -209,7 +210,7 @@ export class MetadataStore {
     this.tags = this.db.sublevel<string, TagRecord>("tags", json);
     this.commits = this.db.sublevel<string, CommitRecord>("commits", json);
     this.staging = this.db.sublevel<string, StagedEntry>("staging", json);
-    this.ranges = this.db.sublevel<string, RangeEntry[]>("ranges", json);
+    this.ranges = this.db.sublevel<string, RangeData>("ranges", { valueEncoding: rangeEncoding });
     this.trees = this.db.sublevel<string, RangeRef[]>("trees", json);
     this.uploads = this.db.sublevel<string, UploadRecord>("uploads", json);
     this.uploadIndex = this.db.sublevel<string, string>("upload-index", { valueEncoding: "utf8" });

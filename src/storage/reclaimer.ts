@@ -47,13 +47,17 @@ export class Reclaimer {
     if (this.pending.size > 0) this.reclaim([]);
   }
 
-  /** Delete what can be deleted now (on close); pinned leftovers are swept at next start. */
-  async flush(): Promise<void> {
+  /**
+   * Delete what can be deleted now (on close); pinned leftovers are swept at next start. Returns
+   * whether every pending blob was deleted.
+   */
+  async flush(): Promise<boolean> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const ready = [...this.pending].filter((id) => !this.pins.has(id));
+    const all = ready.length === this.pending.size;
     this.pending.clear();
-    await this.blobs.delete(ready).catch(() => undefined);
+    return this.blobs.delete(ready).then(() => all, () => false);
   }
 
   /** Forget everything pending (after a reset that removed all blobs). */

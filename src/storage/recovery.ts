@@ -61,18 +61,35 @@ export async function clearDamage(dataDir: string): Promise<void> {
   await rm(path.join(dataDir, DAMAGE_FILE), { force: true });
 }
 
-/** When the store was last closed cleanly (ms since the epoch), if ever. */
-export async function lastCleanState(dataDir: string): Promise<number | undefined> {
+/**
+ * The clean-state record: when the store was last closed cleanly, and whether nothing has been
+ * written since (`settled`: the last run closed with every blob it wrote accounted for by a record
+ * or deleted, and no run has started since). A start clears `settled` (markStarted) before it
+ * accepts a write, so a crash is never taken for a clean close.
+ */
+export async function readCleanState(dataDir: string): Promise<{ closedAt: number; settled: boolean } | undefined> {
   try {
-    const { closedAt } = JSON.parse(await readFile(path.join(dataDir, CLEAN_STATE_FILE), "utf8")) as { closedAt: string };
+    const { closedAt, settled } = JSON.parse(await readFile(path.join(dataDir, CLEAN_STATE_FILE), "utf8")) as { closedAt: string; settled?: boolean };
     const t = Date.parse(closedAt);
-    return Number.isNaN(t) ? undefined : t;
+    return Number.isNaN(t) ? undefined : { closedAt: t, settled: settled === true };
   } catch {
     return undefined;
   }
 }
 
-/** Record a clean close: every blob written before now is accounted for by the store. */
-export async function recordCleanState(dataDir: string): Promise<void> {
-  await writeFileDurably(path.join(dataDir, CLEAN_STATE_FILE), JSON.stringify({ closedAt: new Date().toISOString() }) + "\n");
+/**
+ * Record a clean close: every blob written before now is accounted for by the store (or, unless
+ * `settled`, may be left unreferenced: a reclaim that failed, a blob still pinned at close).
+ */
+export async function recordCleanState(dataDir: string, settled = false): Promise<void> {
+  await writeCleanState(dataDir, new Date().toISOString(), settled);
+}
+
+/** A run starts: the last clean close stays recorded, but no longer as settled. */
+export async function markStarted(dataDir: string, closedAt: number): Promise<void> {
+  await writeCleanState(dataDir, new Date(closedAt).toISOString(), false);
+}
+
+async function writeCleanState(dataDir: string, closedAt: string, settled: boolean): Promise<void> {
+  await writeFileDurably(path.join(dataDir, CLEAN_STATE_FILE), JSON.stringify({ closedAt, ...(settled ? { settled } : {}) }) + "\n");
 }

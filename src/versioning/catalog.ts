@@ -191,7 +191,7 @@ export class Catalog {
   async liveBlobIds(): Promise<Set<string>> {
     const live = new Set<string>();
     for await (const entry of this.store.staging.values()) if (!isTombstone(entry)) for (const p of entry.parts) live.add(p.blobId);
-    for await (const entries of this.store.ranges.values()) for (const [, r] of entries) for (const p of r.parts) live.add(p.blobId);
+    for await (const range of this.store.ranges.values()) for (const [, r] of range.entries()) for (const p of r.parts) live.add(p.blobId);
     for await (const part of this.store.parts.values()) live.add(part.blob.blobId);
     return live;
   }

@@ -192,8 +192,8 @@ export class RefManager {
         if (!isTombstone(entry)) blobs.push(...entry.parts);
         batch.del(key, { sublevel: this.store.staging });
       }
-      for await (const [key, entries] of this.store.ranges.iterator(within)) {
-        for (const [, record] of entries) blobs.push(...record.parts);
+      for await (const [key, range] of this.store.ranges.iterator(within)) {
+        for (const [, record] of range.entries()) blobs.push(...record.parts);
         batch.del(key, { sublevel: this.store.ranges });
       }
       for await (const uploadId of this.store.uploadIndex.values(within)) {

@@ -20,13 +20,14 @@ import {
   type MetadataStore,
   type ObjectRecord,
   type PartRecord,
+  type StagedEntry,
   type UploadRecord,
 } from "../storage/metadata-store.js";
 import type { DiffEntry } from "./compare.js";
 import { notFound } from "./errors.js";
 import type { RefManager, RefView } from "./refs.js";
 import { dropStaging, newToken, stagingKey } from "./staging-keys.js";
-import { EMPTY_TREE, type TreeStore } from "./tree.js";
+import { EMPTY_TREE, type TreeCursor, type TreeStore } from "./tree.js";
 
 export interface BranchTarget {
   repo: string;
@@ -106,34 +107,24 @@ export class BranchStaging {
 
   /** Visible objects of a view from `from` on, in key order: staged changes over the tree. */
   async *objects(view: RefView, from = "", exclusive = false): AsyncGenerator<[string, ObjectRecord]> {
-    const committed = this.trees.entries(view.repo, view.tree, from, exclusive);
-    if (view.staging === undefined) {
-      yield* committed;
-      return;
-    }
-    const base = stagingKey(view.repo, view.staging, "");
-    const staged = this.store.staging.iterator({ [exclusive ? "gt" : "gte"]: base + from, lt: rangeFor(base).lt });
+    const cursor = await this.cursor(view);
     try {
-      let s = await staged.next();
-      let c = await committed.next();
-      while (s !== undefined || !c.done) {
-        const cmp = s === undefined ? 1 : c.done ? -1 : compareKeys(s[0].slice(base.length), c.value[0]);
-        if (cmp <= 0) {
-          if (!isTombstone(s![1])) yield [s![0].slice(base.length), s![1]];
-          if (cmp === 0) c = await committed.next();
-          s = await staged.next();
-        } else {
-          yield c.value!;
-          c = await committed.next();
-        }
-      }
+      cursor.seek(from);
+      for (let e = await cursor.next(); e; e = await cursor.next()) if (!exclusive || e[0] !== from) yield e;
     } finally {
-      await staged.close();
-      await committed.return(undefined);
+      await cursor.close();
     }
   }
 
-  /** One page of a listing, grouped into common prefixes at `delimiter` (skipping past each). */
+  /** A seekable cursor over a view's visible objects (close it). */
+  private async cursor(view: RefView): Promise<ViewCursor> {
+    const committed = await this.trees.cursor(view.repo, view.tree);
+    if (view.staging === undefined) return new ViewCursor(committed);
+    const base = stagingKey(view.repo, view.staging, "");
+    return new ViewCursor(committed, base, this.store.staging.iterator(rangeFor(base)));
+  }
+
+  /** One page of a listing, grouped into common prefixes at `delimiter` (seeking past each). */
   async listObjects(view: RefView, options: ListOptions): Promise<ListPage> {
     for (let current: RefView | undefined = view; ; ) {
       const page = await this.listPage(current, options);
@@ -146,31 +137,34 @@ export class BranchStaging {
   private async listPage(view: RefView, options: ListOptions): Promise<ListPage> {
     const { prefix, delimiter, limit } = options;
     let from = prefix;
-    let exclusive = false;
+    let after: string | undefined;
     if (options.startAfter !== undefined && compareKeys(options.startAfter, prefix) >= 0) {
       from = options.startAfter;
-      exclusive = true;
-      // A start-after that is itself a common prefix skips everything under it.
+      after = options.startAfter;
+      // A start-after that is itself a common prefix skips everything under it (the prefix
+      // itself is none: a page that ended on the key `prefix` continues with what follows it).
       if (delimiter && options.startAfter.startsWith(prefix) && options.startAfter.endsWith(delimiter)) {
         const rest = options.startAfter.slice(prefix.length);
-        if (rest.indexOf(delimiter) === rest.length - delimiter.length) {
+        if (rest.length > 0 && rest.indexOf(delimiter) === rest.length - delimiter.length) {
           from = skipPast(options.startAfter);
-          exclusive = false;
+          after = undefined;
         }
       }
     }
     const items: ListItem[] = [];
     let isTruncated = false;
-    let it = this.objects(view, from, exclusive);
+    const cursor = await this.cursor(view);
     try {
+      cursor.seek(from);
       for (;;) {
-        const next = await it.next();
-        if (next.done || !next.value[0].startsWith(prefix)) break;
+        const next = await cursor.next();
+        if (!next || !next[0].startsWith(prefix)) break;
+        if (next[0] === after) continue;
         if (items.length >= limit) {
           isTruncated = true;
           break;
         }
-        const [key, record] = next.value;
+        const [key, record] = next;
         const at = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
         if (at < 0) {
           items.push({ key, record });
@@ -178,11 +172,10 @@ export class BranchStaging {
         }
         const common = key.slice(0, at + delimiter!.length);
         items.push({ prefix: common });
-        await it.return(undefined);
-        it = this.objects(view, skipPast(common));
+        cursor.seek(skipPast(common));
       }
     } finally {
-      await it.return(undefined);
+      await cursor.close();
     }
     const lastItem = items.at(-1);
     const last = lastItem === undefined ? undefined : "key" in lastItem ? lastItem.key : lastItem.prefix;
@@ -328,4 +321,73 @@ export class BranchStaging {
       return blobs;
     });
   }
+}
+
+/**
+ * A view's visible objects in key order, seekable forward: the staged entries (a LevelDB
+ * iterator over the view's staging range, keys `base` + path) over the committed tree's cursor;
+ * a staged tombstone hides the committed record. seek() moves each side only if it is behind.
+ */
+class ViewCursor {
+  /** The next entry of each side: undefined until read, null once a side is exhausted. */
+  private staged: [string, StagedEntry] | null | undefined;
+  private committed: [string, ObjectRecord] | null | undefined;
+  /** Keys up to here were sought past or returned: a seek there or before is no move. */
+  private floor = "";
+
+  constructor(
+    private readonly tree: TreeCursor,
+    private readonly base = "",
+    private readonly staging?: AbstractIteratorLike,
+  ) {
+    if (!staging) this.staged = null;
+  }
+
+  /** Next, return the first visible object ≥ `from` not returned yet. */
+  seek(from: string): void {
+    if (compareKeys(from, this.floor) <= 0) return;
+    this.floor = from;
+    if (this.staged !== null && (this.staged === undefined || compareKeys(this.staged[0], from) < 0)) {
+      this.staging!.seek(this.base + from);
+      this.staged = undefined;
+    }
+    if (this.committed !== null && (this.committed === undefined || compareKeys(this.committed[0], from) < 0)) {
+      this.tree.seek(from);
+      this.committed = undefined;
+    }
+  }
+
+  async next(): Promise<[string, ObjectRecord] | undefined> {
+    for (;;) {
+      if (this.staged === undefined) {
+        const e = await this.staging!.next();
+        this.staged = e === undefined ? null : [e[0].slice(this.base.length), e[1]];
+      }
+      if (this.committed === undefined) this.committed = (await this.tree.next()) ?? null;
+      const s = this.staged;
+      const c = this.committed;
+      if (!s && !c) return undefined;
+      const cmp = !s ? 1 : !c ? -1 : compareKeys(s[0], c[0]);
+      if (cmp > 0) {
+        this.committed = undefined;
+        this.floor = c![0];
+        return c!;
+      }
+      this.staged = undefined;
+      if (cmp === 0) this.committed = undefined;
+      this.floor = s![0];
+      if (!isTombstone(s![1])) return [s![0], s![1]];
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.staging?.close();
+  }
+}
+
+/** What ViewCursor needs of a LevelDB iterator over the staging sublevel. */
+interface AbstractIteratorLike {
+  next(): Promise<[string, StagedEntry] | undefined>;
+  seek(target: string): void;
+  close(): Promise<void>;
 }

@@ -6,25 +6,35 @@
  * every other range by id, so a commit costs in proportion to its changes, a branch is a pointer,
  * and reading a path or a page at any commit is a binary search plus one or two range reads.
  * Ranges are immutable, so they are cached in memory without invalidation.
+ *
+ * Ranges are small (tens of entries) and keep their records as bytes until asked (range-data.ts):
+ * a read that misses the cache decodes one small range, and a commit of scattered changes rewrites
+ * each range it touches by copying bytes; both then cost the same at 1,000 or 1,000,000 objects.
+ * (The price is a longer tree: one RangeRef per range, ~20,000 at a million objects.)
  */
 import { randomBytes } from "node:crypto";
 import { compareKeys } from "../storage/keys.js";
-import { approxBytes, ByteCache } from "./byte-cache.js";
+import { encodeRecord, RangeData } from "../storage/range-data.js";
+import { ByteCache } from "./byte-cache.js";
 import { SEP, type Batch, type MetadataStore, type ObjectRecord, type RangeEntry, type RangeRef } from "../storage/metadata-store.js";
 
 export const EMPTY_TREE = "";
-const RANGE_MAX = 1000;
-const RANGE_SPLIT = 500;
+/** Entries of a range, at most; one that grows past it is cut into RANGE_SPLIT-sized ranges. */
+const RANGE_MAX = 32;
+const RANGE_SPLIT = 24;
 /** Bytes of committed ranges and trees kept in memory (an estimate; see byte-cache.ts). */
 const RANGE_CACHE_BYTES = 32 << 20;
-const TREE_CACHE_BYTES = 8 << 20;
+const TREE_CACHE_BYTES = 16 << 20;
+const NO_ENTRIES = RangeData.of([]);
+/** Changes read ahead by apply(), whose ranges are read from the store together. */
+const PREFETCH = 256;
 
 /** A change to apply: a record, or null to delete the path. */
 export type Change = [path: string, record: ObjectRecord | null];
 
 export class TreeStore {
-  private readonly rangeCache = new ByteCache<RangeEntry[]>(RANGE_CACHE_BYTES, approxBytes);
-  private readonly treeCache = new ByteCache<RangeRef[]>(TREE_CACHE_BYTES, approxBytes);
+  private readonly rangeCache = new ByteCache<RangeData>(RANGE_CACHE_BYTES, (r) => r.bytes);
+  private readonly treeCache = new ByteCache<RangeRef[]>(TREE_CACHE_BYTES, treeBytes);
 
   constructor(private readonly store: MetadataStore) {}
 
@@ -39,35 +49,36 @@ export class TreeStore {
     return refs;
   }
 
-  async range(repo: string, id: string): Promise<RangeEntry[]> {
+  async range(repo: string, id: string): Promise<RangeData> {
     const key = repo + SEP + id;
-    let entries = this.rangeCache.get(key);
-    if (!entries) {
+    let range = this.rangeCache.get(key);
+    if (!range) {
       // Cached here, so not in LevelDB's block cache too.
-      entries = (await this.store.ranges.get(key, { fillCache: false } as object)) ?? [];
-      this.rangeCache.set(key, entries);
+      range = (await this.store.ranges.get(key, { fillCache: false } as object)) ?? NO_ENTRIES;
+      this.rangeCache.set(key, range);
     }
-    return entries;
+    return range;
   }
 
   async get(repo: string, tree: string, path: string): Promise<ObjectRecord | undefined> {
     const refs = await this.refs(repo, tree);
     const i = firstRangeEndingAtOrAfter(refs, path);
     if (i >= refs.length || compareKeys(path, refs[i]!.first) < 0) return undefined;
-    const entries = await this.range(repo, refs[i]!.id);
-    const j = lowerBound(entries, path);
-    return j < entries.length && entries[j]![0] === path ? entries[j]![1] : undefined;
+    const range = await this.range(repo, refs[i]!.id);
+    const j = lowerBound(range.keys, path);
+    return j < range.length && range.keys[j] === path ? range.record(j) : undefined;
+  }
+
+  /** A cursor over a tree's entries, at its start (see TreeCursor). */
+  async cursor(repo: string, tree: string): Promise<TreeCursor> {
+    return new TreeCursor(this, repo, await this.refs(repo, tree));
   }
 
   /** Entries with path ≥ `from` (or > when `exclusive`), in order, across ranges. */
   async *entries(repo: string, tree: string, from = "", exclusive = false): AsyncGenerator<RangeEntry> {
-    const refs = await this.refs(repo, tree);
-    for (let i = firstRangeEndingAtOrAfter(refs, from); i < refs.length; i++) {
-      const entries = await this.range(repo, refs[i]!.id);
-      let j = lowerBound(entries, from);
-      if (exclusive && j < entries.length && entries[j]![0] === from) j++;
-      for (; j < entries.length; j++) yield entries[j]!;
-    }
+    const cursor = await this.cursor(repo, tree);
+    cursor.seek(from);
+    for (let e = await cursor.next(); e; e = await cursor.next()) if (!exclusive || e[0] !== from) yield e;
   }
 
   /**
@@ -81,23 +92,23 @@ export class TreeStore {
    * that leaves only unreferenced ranges.
    */
   async apply(repo: string, base: string, changes: Iterable<Change> | AsyncIterable<Change>, batch: Batch): Promise<string> {
-    const it = (Symbol.asyncIterator in changes ? changes[Symbol.asyncIterator]() : (changes as Iterable<Change>)[Symbol.iterator]()) as AsyncIterator<Change> | Iterator<Change>;
+    const refs = await this.refs(repo, base);
+    const it = this.prefetched(repo, refs, changes);
     let next = await it.next();
     if (next.done) return base;
-    const refs = await this.refs(repo, base);
     const out: RangeRef[] = [];
     const ahead = new RangeWriter(this.store);
-    let pending: RangeEntry[] = [];
-    const emit = async (chunk: RangeEntry[]) => {
+    // Entries of the range being written; kept records are copied as their stored bytes.
+    let pending: [string, Buffer][] = [];
+    const emit = async (chunk: [string, Buffer][]) => {
       const id = newId();
       // Not cached: a commit of many changes would push every range readers use out of the cache
       // and hold its own new ranges in memory; a new range is cached when it is first read.
-      await ahead.put(repo + SEP + id, chunk, approxBytes(chunk));
+      await ahead.put(repo + SEP + id, RangeData.of(chunk));
       out.push({ id, first: chunk[0]![0], last: chunk.at(-1)![0] });
     };
-    // A range that grows past RANGE_MAX is cut into RANGE_SPLIT-sized ranges, leaving room to grow.
-    const push = async (entry: RangeEntry) => {
-      pending.push(entry);
+    const push = async (key: string, raw: Buffer) => {
+      pending.push([key, raw]);
       if (pending.length > RANGE_MAX) await emit(pending.splice(0, RANGE_SPLIT));
     };
     const endRange = async () => {
@@ -111,19 +122,19 @@ export class TreeStore {
         out.push(ref);
         continue;
       }
-      const entries = await this.range(repo, ref.id);
+      const range = await this.range(repo, ref.id);
       let j = 0;
       while (!next.done && (last || compareKeys(next.value[0], ref.last) <= 0)) {
         const [path, record] = next.value;
-        while (j < entries.length && compareKeys(entries[j]![0], path) < 0) await push(entries[j++]!);
-        if (j < entries.length && entries[j]![0] === path) j++;
-        if (record) await push([path, record]);
+        for (; j < range.length && compareKeys(range.keys[j]!, path) < 0; j++) await push(range.keys[j]!, range.raw(j));
+        if (j < range.length && range.keys[j] === path) j++;
+        if (record) await push(path, encodeRecord(record));
         next = await it.next();
       }
-      while (j < entries.length) await push(entries[j++]!);
+      for (; j < range.length; j++) await push(range.keys[j]!, range.raw(j));
       await endRange();
     }
-    for (; !next.done; next = await it.next()) if (next.value[1]) await push([next.value[0], next.value[1]]);
+    for (; !next.done; next = await it.next()) if (next.value[1]) await push(next.value[0], encodeRecord(next.value[1]));
     await endRange();
     ahead.finish(batch);
     if (out.length === 0) return EMPTY_TREE;
@@ -131,6 +142,33 @@ export class TreeStore {
     batch.put(repo + SEP + id, out, { sublevel: this.store.trees });
     this.treeCache.set(repo + SEP + id, out);
     return id;
+  }
+
+  /**
+   * The changes, read ahead PREFETCH at a time: the ranges of `refs` they fall into are read from
+   * the store together (one getMany) before apply() needs them, rather than one read at a time.
+   */
+  private async *prefetched(repo: string, refs: readonly RangeRef[], changes: Iterable<Change> | AsyncIterable<Change>): AsyncGenerator<Change> {
+    let chunk: Change[] = [];
+    const prefetch = async () => {
+      const keys = new Set<string>();
+      for (const [path] of chunk) {
+        const ref = refs[Math.min(firstRangeEndingAtOrAfter(refs, path), refs.length - 1)];
+        if (ref && this.rangeCache.get(repo + SEP + ref.id) === undefined) keys.add(repo + SEP + ref.id);
+      }
+      const wanted = [...keys];
+      const ranges = wanted.length > 0 ? await this.store.ranges.getMany(wanted) : [];
+      ranges.forEach((range, i) => this.rangeCache.set(wanted[i]!, range ?? NO_ENTRIES));
+    };
+    for await (const change of changes) {
+      chunk.push(change);
+      if (chunk.length < PREFETCH) continue;
+      await prefetch();
+      yield* chunk;
+      chunk = [];
+    }
+    await prefetch();
+    yield* chunk;
   }
 
   /**
@@ -167,7 +205,7 @@ export class TreeStore {
   private async *entriesExcept(repo: string, tree: string, skip: Set<string>): AsyncGenerator<RangeEntry> {
     for (const ref of await this.refs(repo, tree)) {
       if (skip.has(ref.id)) continue;
-      yield* await this.range(repo, ref.id);
+      yield* (await this.range(repo, ref.id)).entries();
     }
   }
 }
@@ -198,14 +236,14 @@ const RANGE_FLUSH_BYTES = 2 << 20;
  * tree in one batch; past RANGE_FLUSH_BYTES, written ahead in synced batches of their own.
  */
 class RangeWriter {
-  private pending: [key: string, entries: RangeEntry[]][] = [];
+  private pending: [key: string, range: RangeData][] = [];
   private bytes = 0;
 
   constructor(private readonly store: MetadataStore) {}
 
-  async put(key: string, entries: RangeEntry[], bytes: number): Promise<void> {
-    this.pending.push([key, entries]);
-    this.bytes += bytes;
+  async put(key: string, range: RangeData): Promise<void> {
+    this.pending.push([key, range]);
+    this.bytes += range.bytes;
     if (this.bytes <= RANGE_FLUSH_BYTES) return;
     const ahead = this.store.batch();
     this.finish(ahead);
@@ -214,10 +252,17 @@ class RangeWriter {
 
   /** Put what is still pending into `batch`. */
   finish(batch: Batch): void {
-    for (const [key, entries] of this.pending) batch.put(key, entries, { sublevel: this.store.ranges });
+    for (const [key, range] of this.pending) batch.put(key, range, { sublevel: this.store.ranges });
     this.pending = [];
     this.bytes = 0;
   }
+}
+
+/** approxBytes of a tree, without walking its ~20,000 refs as generic objects. */
+function treeBytes(refs: readonly RangeRef[]): number {
+  let n = 32;
+  for (const r of refs) n += 200 + 2 * (r.id.length + r.first.length + r.last.length);
+  return n;
 }
 
 function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string): number {
@@ -231,17 +276,72 @@ function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string): num
   return lo;
 }
 
-function lowerBound(entries: readonly RangeEntry[], path: string): number {
+function lowerBound(keys: readonly string[], path: string): number {
   let lo = 0;
-  let hi = entries.length;
+  let hi = keys.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (compareKeys(entries[mid]![0], path) < 0) lo = mid + 1;
+    if (compareKeys(keys[mid]!, path) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
+/**
+ * A forward cursor over a tree's entries that can seek: `seek(from)` is a binary search over the
+ * ranges (and within the range already read, when `from` falls in it), so a listing skips past
+ * a common prefix without reading what lies under it. A range is read when next() needs it.
+ */
+export class TreeCursor {
+  private i = 0;
+  private range: RangeData | undefined;
+  private j = 0;
+  private from = "";
+
+  constructor(
+    private readonly trees: TreeStore,
+    private readonly repo: string,
+    private readonly refs: readonly RangeRef[],
+  ) {}
+
+  /** Next, return the first entry ≥ `from` not returned yet (a cursor never moves backwards). */
+  seek(from: string): void {
+    if (compareKeys(from, this.from) <= 0) return;
+    this.from = from;
+    const i = firstRangeEndingAtOrAfter(this.refs, from);
+    if (i === this.i && this.range) this.j = Math.max(this.j, lowerBound(this.range.keys, from));
+    else {
+      this.i = i;
+      this.range = undefined;
+    }
+  }
+
+  async next(): Promise<RangeEntry | undefined> {
+    while (this.i < this.refs.length) {
+      if (!this.range) {
+        this.range = await this.trees.range(this.repo, this.refs[this.i]!.id);
+        this.j = lowerBound(this.range.keys, this.from);
+      }
+      if (this.j < this.range.length) {
+        const j = this.j++;
+        this.from = this.range.keys[j]!;
+        return [this.from, this.range.record(j)];
+      }
+      this.i++;
+      this.range = undefined;
+    }
+    return undefined;
+  }
+}
+
+/** Random bytes drawn a page at a time: a commit names a thousand ranges. */
+let idPool = Buffer.alloc(0);
+let idAt = 0;
+
 function newId(): string {
-  return randomBytes(12).toString("hex");
+  if (idAt + 12 > idPool.length) {
+    idPool = randomBytes(12 * 256);
+    idAt = 0;
+  }
+  return idPool.toString("hex", idAt, (idAt += 12));
 }

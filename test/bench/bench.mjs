@@ -14,6 +14,14 @@
 //                    [--workloads small,large,multipart,list] [--ceiling] [--json FILE]
 //                    [--list-cache DIR] (default: $TMPDIR/lakes3-bench-list-<keys>, kept for the next run)
 //                    [--profile DIR]   (node --cpu-prof on the server; prints its hot spots)
+//                    [--scale N] [--scale-cache DIR]   (only the scale workload, see scaleRound)
+//
+// --scale N: N committed objects on one branch in a two-level layout (main/d0000/f000000 …; 1M is
+// 1000 × 1000), populated in-process through the catalog once and kept in --scale-cache (default
+// $TMPDIR/lakes3-bench-scale-N). Each round restarts the server on it and measures: restart to
+// first answer, HEAD and GET ops/s (c=16, random keys), a ListObjectsV2 page without delimiter
+// (random start-after) p50, with delimiter `/` at the branch root p50, the same from a random
+// start-after p99, a commit of 1000 scattered overwrites (through the REST API), and server RSS.
 import { spawn } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
 import fs from "node:fs";
@@ -24,6 +32,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { ensureScaleData, scaleLayout } from "./scale-data.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.resolve(HERE, "../../bin/lakes3.js");
@@ -84,6 +93,8 @@ function options() {
       ceiling: { type: "boolean", default: false },
       json: { type: "string" },
       profile: { type: "string" },
+      scale: { type: "string" },
+      "scale-cache": { type: "string" },
     },
   });
   return {
@@ -102,6 +113,8 @@ function options() {
     ceiling: a.ceiling,
     json: a.json,
     profile: a.profile && path.resolve(a.profile),
+    scale: a.scale === undefined ? undefined : +a.scale,
+    scaleCache: a["scale-cache"] && path.resolve(a["scale-cache"]),
   };
 }
 
@@ -163,7 +176,22 @@ function client(url) {
       else req.end(body);
     });
   }
-  return { request, close: () => agent.destroy() };
+  /** A lakeFS REST API call (HTTP Basic), JSON in and out. */
+  function api(method, apiPath, json) {
+    const body = json === undefined ? undefined : JSON.stringify(json);
+    const headers = { authorization: "Basic " + Buffer.from(`${AK}:${SK}`).toString("base64"), ...(body ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {}) };
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: u.hostname, port: u.port, method, path: `/api/v1${apiPath}`, headers, agent }, (res) => {
+        const chunks = [];
+        res.on("data", (d) => chunks.push(d));
+        res.on("end", () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+  }
+  return { request, api, close: () => agent.destroy() };
 }
 
 async function pool(total, concurrency, fn) {
@@ -334,6 +362,75 @@ async function listAll(c) {
   return { msPerPage: (performance.now() - t0) / pages, pages, keys };
 }
 
+// ---- scale ----------------------------------------------------------------------------------------
+
+/** A small deterministic PRNG (mulberry32), so that rounds and runs ask for the same keys. */
+function random(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+
+/** Time `count` ListObjectsV2 pages, one after another (ms each). */
+async function listPages(c, count, query) {
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const q = { "list-type": 2, "max-keys": 1000, prefix: "main/", ...query(i) };
+    const t0 = performance.now();
+    const r = await c.request("GET", "", { query: q, keepText: true });
+    times.push(performance.now() - t0);
+    if (r.status !== 200) throw new Error(`list ${JSON.stringify(q)}: ${r.status} ${r.text.slice(0, 200)}`);
+    if (!/<(Key|Prefix)>main\/d/.test(r.text) && !q["start-after"]) throw new Error(`list ${JSON.stringify(q)}: empty page`);
+  }
+  return times;
+}
+
+/** One round of the scale workload on a server started on the scale data set. */
+async function scaleRound(c, o, srv, round) {
+  const layout = scaleLayout(o.scale);
+  const rnd = random(round);
+  const randomKey = () => `main/${layout.key(Math.floor(rnd() * layout.n))}`;
+  const out = {};
+  const keys = Array.from({ length: o.n }, randomKey);
+  await pool(500, o.c, () => c.request("HEAD", randomKey())); // warm-up (JIT), untimed
+  const head = await pool(o.n, o.c, (i) => c.request("HEAD", keys[i]));
+  const get = await pool(o.n, o.c, (i) => c.request("GET", keys[i]));
+  if (head.errors || get.errors) throw new Error(`scale: ${head.errors} HEAD and ${get.errors} GET errors`);
+  out["scale-head"] = head.opsPerSec;
+  out["scale-get"] = get.opsPerSec;
+  out["scale-rss-serving"] = await status(srv.pid, "VmRSS");
+  const [lists, listRss] = await sampled(srv.pid, async () => {
+    const plain = await listPages(c, 20, () => ({ "start-after": randomKey() }));
+    const root = await listPages(c, 10, () => ({ delimiter: "/" }));
+    const after = await listPages(c, 50, () => ({ delimiter: "/", "start-after": randomKey() }));
+    return { plain, root, after };
+  });
+  out["scale-list-p50"] = percentile(lists.plain, 0.5);
+  out["scale-list-delim-root-p50"] = percentile(lists.root, 0.5);
+  out["scale-list-delim-after-p99"] = percentile(lists.after, 0.99);
+  out["scale-rss-listing"] = listRss;
+  // 1000 scattered overwrites of committed objects, staged through S3 (untimed), then committed.
+  const body = Buffer.alloc(16, 9);
+  const changed = Array.from({ length: 1000 }, randomKey);
+  const put = await pool(changed.length, o.c, (i) => c.request("PUT", changed[i], { body, headers: { "content-length": body.length } }));
+  if (put.errors) throw new Error(`scale: ${put.errors} PUT errors`);
+  const [commitMs, commitRss] = await sampled(srv.pid, async () => {
+    const t0 = performance.now();
+    const r = await c.api("POST", `/repositories/${BUCKET}/branches/main/commits`, { message: `scale round ${round}` });
+    if (r.status !== 201) throw new Error(`commit: ${r.status} ${r.text}`);
+    return performance.now() - t0;
+  });
+  out["scale-commit-1000-ms"] = commitMs;
+  out["scale-rss-commit"] = commitRss;
+  out["scale-peak-rss"] = await status(srv.pid, "VmHWM");
+  return out;
+}
+
 // ---- profile summary -----------------------------------------------------------------------------
 
 async function hotSpots(dir, top = 25) {
@@ -375,9 +472,27 @@ async function main() {
   const results = { lakes3: {}, ceiling: {} };
   const add = (who, metric, value) => (results[who][metric] ??= []).push(value);
   const log = (s) => process.stderr.write(`${s}\n`);
+  const scaleDir = o.scaleCache ?? path.join(os.tmpdir(), `lakes3-bench-scale-${o.scale}`);
   try {
     const listDir = o.listCache ?? path.join(os.tmpdir(), `lakes3-bench-list-${o.listKeys}`);
-    for (let round = 1; round <= o.rounds; round++) {
+    if (o.scale !== undefined) {
+      const secs = await ensureScaleData(scaleDir, o.scale, log);
+      if (secs > 0) log(`  populated ${o.scale} objects in ${secs.toFixed(1)} s into ${scaleDir}`);
+    }
+    for (let round = 1; round <= o.rounds && o.scale !== undefined; round++) {
+      log(`round ${round}/${o.rounds} (scale ${o.scale})`);
+      // The first start after populating also warms the page cache; every round is a restart.
+      const srv = await startProcess("lakes3", scaleDir, o);
+      const c = client(srv.url);
+      try {
+        add("lakes3", "scale-restart-ms", srv.startupMs);
+        for (const [k, v] of Object.entries(await scaleRound(c, o, srv, round))) add("lakes3", k, v);
+      } finally {
+        c.close();
+        await srv.stop();
+      }
+    }
+    for (let round = 1; round <= o.rounds && o.scale === undefined; round++) {
       log(`round ${round}/${o.rounds}`);
       for (const who of o.ceiling ? ["lakes3", "ceiling"] : ["lakes3"]) {
         const dir = path.join(root, `${who}-${round}`);
@@ -441,6 +556,8 @@ async function main() {
   const units = {
     "cold-start-ms": "ms", "small-put": "ops/s", "small-get": "ops/s", head: "ops/s", "small-put-p99-ms": "ms", "small-get-p99-ms": "ms", "head-p99-ms": "ms",
     "large-put": "MB/s", "large-get": "MB/s", "large-rss": "MB", multipart: "MB/s", "multipart-rss": "MB", "peak-rss": "MB", "list-ms-per-page": "ms", "seed-put-per-s": "ops/s", "start-with-list-keys-ms": "ms",
+    "scale-restart-ms": "ms", "scale-head": "ops/s", "scale-get": "ops/s", "scale-list-p50": "ms", "scale-list-delim-root-p50": "ms", "scale-list-delim-after-p99": "ms",
+    "scale-commit-1000-ms": "ms", "scale-rss-serving": "MB", "scale-rss-listing": "MB", "scale-rss-commit": "MB", "scale-peak-rss": "MB",
   };
   const metrics = [...new Set([...Object.keys(results.lakes3), ...Object.keys(results.ceiling)])];
   const lines = [`| metric | lakes3 |${o.ceiling ? " ceiling | lakes3/ceiling |" : ""}`, `|---|---|${o.ceiling ? "---|---|" : ""}`];
@@ -452,7 +569,10 @@ async function main() {
     const fmt = (x) => (x === undefined ? "—" : x.toFixed(x < 10 ? 2 : 1));
     lines.push(`| ${m} (${units[m] ?? ""}) | ${fmt(a)} |${o.ceiling ? ` ${fmt(b)} | ${summary[m].ratio === undefined ? "—" : summary[m].ratio.toFixed(2)} |` : ""}`);
   }
-  console.log(`lakes3 bench: ${o.rounds} round(s), medians; small = ${o.size} B x ${o.n} at concurrency ${o.c}, large = ${o.largeBytes / MIB} MiB, multipart = ${o.mpBytes / MIB} MiB in ${o.mpPart / MIB} MiB parts x ${o.mpConcurrency}, list = ${o.listKeys} keys`);
+  if (o.scale !== undefined) {
+    const l = scaleLayout(o.scale);
+    console.log(`lakes3 bench --scale ${o.scale}: ${o.rounds} round(s), medians; ${l.dirs} dirs x ${l.perDir} objects of 16 B on main, HEAD/GET ${o.n} random keys at concurrency ${o.c}; data in ${scaleDir}`);
+  } else console.log(`lakes3 bench: ${o.rounds} round(s), medians; small = ${o.size} B x ${o.n} at concurrency ${o.c}, large = ${o.largeBytes / MIB} MiB, multipart = ${o.mpBytes / MIB} MiB in ${o.mpPart / MIB} MiB parts x ${o.mpConcurrency}, list = ${o.listKeys} keys`);
   console.log(lines.join("\n"));
   if (o.json) await writeFile(o.json, JSON.stringify({ options: { ...o, workloads: [...o.workloads] }, raw: results, summary }, null, 2));
   if (o.profile) {

@@ -137,6 +137,8 @@ describe("damaged metadata: startup never deletes what it cannot account for", (
 
   it("unreferenced blobs older than the last clean shutdown go to lost+found/, newer ones (unfinished writes) are removed", async () => {
     const { dir } = await dataDirWithObjects("orphans", 2);
+    // The last run was killed (a clean close leaves no orphans, and its next start looks for none).
+    await (await spawnServer(["--data-dir", dir])).kill();
     const old = randomBytes(16).toString("hex");
     await mkdir(path.join(dir, "blobs", old.slice(0, 2)), { recursive: true });
     await writeFile(path.join(dir, "blobs", old.slice(0, 2), old), "written before the last clean close");
@@ -158,6 +160,26 @@ describe("damaged metadata: startup never deletes what it cannot account for", (
     } finally {
       await s.stop();
     }
+  });
+});
+
+describe("the start after a clean close", () => {
+  it("trusts a settled close (no sweep of the store), and records its own start before any write so that a crash is seen", async () => {
+    const { dir } = await dataDirWithObjects("settled", 2);
+    const state = () => readFile(path.join(dir, "clean-state.json"), "utf8").then((t) => JSON.parse(t) as { closedAt: string; settled?: boolean });
+    const closed = await state();
+    expect(closed.settled).toBe(true);
+    const s = await spawnServer(["--data-dir", dir]);
+    expect(await state()).toEqual({ closedAt: closed.closedAt });
+    await s.kill();
+    // After the crash the start sweeps again: an unfinished write of the killed run is removed.
+    const fresh = randomBytes(16).toString("hex");
+    await mkdir(path.join(dir, "blobs", fresh.slice(0, 2)), { recursive: true });
+    await writeFile(path.join(dir, "blobs", fresh.slice(0, 2), fresh), "an unfinished write of the killed run");
+    const next = await spawnServer(["--data-dir", dir]);
+    expect((await blobFiles(dir)).has(fresh)).toBe(false);
+    expect(await next.stop()).toBe(0);
+    expect((await state()).settled).toBe(true);
   });
 });
 

@@ -56,7 +56,9 @@ export async function referencedBlobs(dataDir: string): Promise<Map<string, numb
       try {
         walk(JSON.parse(value));
       } catch {
-        // not JSON (index entries)
+        // Not JSON: index entries, or a committed range (binary framing around JSON records; see
+        // src/storage/range-data.ts): its blob references are found by their JSON text.
+        for (const m of value.matchAll(/\{"blobId":"([^"]+)","size":(\d+)\}/g)) refs.set(m[1]!, Number(m[2]));
       }
     }
   } finally {
