@@ -1,7 +1,7 @@
 /**
  * useRequests: the RequestLog as React state, frame-rate capped. The log may change thousands of
  * times a second; a frame store subscribes once, coalesces changes with a timer and publishes a new
- * snapshot at most every `intervalMs` (10 fps; the caller slows it, e.g. to 1 fps while paused),
+ * snapshot at most every `intervalMs` (5 fps; the caller slows it, e.g. to 1 fps while paused),
  * which useSyncExternalStore then renders. Nothing is published while the log is unchanged. With a
  * FramePacer (the real terminal's), frames are also spaced so that drawing them stays a small share
  * of one core, however big the terminal.
@@ -9,7 +9,7 @@
 import { useMemo, useSyncExternalStore } from "react";
 import type { RequestLog, RequestSnapshot } from "../log/events.js";
 
-export const FRAMES_PER_SECOND = 10;
+export const FRAMES_PER_SECOND = 5;
 const FRAME_MS = 1000 / FRAMES_PER_SECOND;
 /** The share of one core the viewer's drawing may take while requests stream in. */
 const DRAW_SHARE = 0.05;
