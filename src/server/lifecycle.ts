@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
-import { mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Duplex } from "node:stream";

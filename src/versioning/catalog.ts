@@ -107,8 +107,8 @@ export class Catalog {
     return this.staging.getObject(view, path);
   }
 
-  objects(view: RefView, from?: string, exclusive?: boolean) {
-    return this.staging.objects(view, from, exclusive);
+  objects(view: RefView) {
+    return this.staging.objects(view);
   }
 
   listObjects(view: RefView, options: ListOptions) {

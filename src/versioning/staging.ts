@@ -105,12 +105,11 @@ export class BranchStaging {
     }
   }
 
-  /** Visible objects of a view from `from` on, in key order: staged changes over the tree. */
-  async *objects(view: RefView, from = "", exclusive = false): AsyncGenerator<[string, ObjectRecord]> {
+  /** Visible objects of a view, in key order: staged changes over the tree. */
+  async *objects(view: RefView): AsyncGenerator<[string, ObjectRecord]> {
     const cursor = await this.cursor(view);
     try {
-      cursor.seek(from);
-      for (let e = await cursor.next(); e; e = await cursor.next()) if (!exclusive || e[0] !== from) yield e;
+      for (let e = await cursor.next(); e; e = await cursor.next()) yield e;
     } finally {
       await cursor.close();
     }

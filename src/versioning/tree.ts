@@ -49,15 +49,27 @@ export class TreeStore {
     return refs;
   }
 
-  async range(repo: string, id: string): Promise<RangeData> {
-    const key = repo + SEP + id;
-    let range = this.rangeCache.get(key);
-    if (!range) {
-      // Cached here, so not in LevelDB's block cache too.
-      range = (await this.store.ranges.get(key, { fillCache: false } as object)) ?? NO_ENTRIES;
-      this.rangeCache.set(key, range);
-    }
-    return range;
+  range(repo: string, id: string): Promise<RangeData> {
+    return this.ranges(repo, [id]).then((r) => r[0]!);
+  }
+
+  /**
+   * Ranges by id, in order: those in the cache from it, the others read together (one getMany,
+   * kept out of LevelDB's block cache since they are cached here) and cached unless `cache` is off.
+   */
+  async ranges(repo: string, ids: readonly string[], cache = true): Promise<RangeData[]> {
+    const keys = ids.map((id) => repo + SEP + id);
+    const out = keys.map((key) => this.rangeCache.get(key));
+    const missing = keys.filter((_, i) => out[i] === undefined);
+    if (missing.length === 0) return out as RangeData[];
+    const read = await this.store.ranges.getMany(missing, { fillCache: false } as object);
+    let m = 0;
+    return out.map((range, i) => {
+      if (range) return range;
+      const loaded = read[m++] ?? NO_ENTRIES;
+      if (cache) this.rangeCache.set(keys[i]!, loaded);
+      return loaded;
+    });
   }
 
   async get(repo: string, tree: string, path: string): Promise<ObjectRecord | undefined> {
@@ -74,13 +86,6 @@ export class TreeStore {
     return new TreeCursor(this, repo, await this.refs(repo, tree));
   }
 
-  /** Entries with path ≥ `from` (or > when `exclusive`), in order, across ranges. */
-  async *entries(repo: string, tree: string, from = "", exclusive = false): AsyncGenerator<RangeEntry> {
-    const cursor = await this.cursor(repo, tree);
-    cursor.seek(from);
-    for (let e = await cursor.next(); e; e = await cursor.next()) if (!exclusive || e[0] !== from) yield e;
-  }
-
   /**
    * A new tree: `base` with `changes` (sorted by path, unique) applied. Only the ranges the
    * changes touch are rewritten; the tree goes into `batch`. Returns the tree id.
@@ -93,7 +98,9 @@ export class TreeStore {
    */
   async apply(repo: string, base: string, changes: Iterable<Change> | AsyncIterable<Change>, batch: Batch): Promise<string> {
     const refs = await this.refs(repo, base);
-    const it = this.prefetched(repo, refs, changes);
+    // The ranges the changes fall into, read ahead; not cached, since the new tree replaces them.
+    const prefetched = new Map<string, RangeData>();
+    const it = this.prefetched(repo, refs, changes, prefetched);
     let next = await it.next();
     if (next.done) return base;
     const out: RangeRef[] = [];
@@ -122,7 +129,8 @@ export class TreeStore {
         out.push(ref);
         continue;
       }
-      const range = await this.range(repo, ref.id);
+      const range = prefetched.get(ref.id) ?? (await this.range(repo, ref.id));
+      prefetched.delete(ref.id);
       let j = 0;
       while (!next.done && (last || compareKeys(next.value[0], ref.last) <= 0)) {
         const [path, record] = next.value;
@@ -146,19 +154,19 @@ export class TreeStore {
 
   /**
    * The changes, read ahead PREFETCH at a time: the ranges of `refs` they fall into are read from
-   * the store together (one getMany) before apply() needs them, rather than one read at a time.
+   * the store together (one getMany) into `into` before apply() needs them, not one at a time.
    */
-  private async *prefetched(repo: string, refs: readonly RangeRef[], changes: Iterable<Change> | AsyncIterable<Change>): AsyncGenerator<Change> {
+  private async *prefetched(repo: string, refs: readonly RangeRef[], changes: Iterable<Change> | AsyncIterable<Change>, into: Map<string, RangeData>): AsyncGenerator<Change> {
     let chunk: Change[] = [];
     const prefetch = async () => {
-      const keys = new Set<string>();
+      const ids = new Set<string>();
       for (const [path] of chunk) {
         const ref = refs[Math.min(firstRangeEndingAtOrAfter(refs, path), refs.length - 1)];
-        if (ref && this.rangeCache.get(repo + SEP + ref.id) === undefined) keys.add(repo + SEP + ref.id);
+        if (ref && !into.has(ref.id)) ids.add(ref.id);
       }
-      const wanted = [...keys];
-      const ranges = wanted.length > 0 ? await this.store.ranges.getMany(wanted) : [];
-      ranges.forEach((range, i) => this.rangeCache.set(wanted[i]!, range ?? NO_ENTRIES));
+      const wanted = [...ids];
+      const ranges = await this.ranges(repo, wanted, false);
+      wanted.forEach((id, i) => into.set(id, ranges[i]!));
     };
     for await (const change of changes) {
       chunk.push(change);
@@ -181,31 +189,40 @@ export class TreeStore {
     const shared = new Set((await this.refs(repo, left)).map((r) => r.id));
     const rightRefs = await this.refs(repo, right);
     const rightIds = new Set(rightRefs.map((r) => r.id));
-    const leftIt = this.entriesExcept(repo, left, rightIds);
-    const rightIt = this.entriesExcept(repo, right, shared);
+    const leftIt = this.slotsExcept(repo, left, rightIds);
+    const rightIt = this.slotsExcept(repo, right, shared);
     let l = await leftIt.next();
     let r = await rightIt.next();
     while (!l.done || !r.done) {
       const cmp = l.done ? 1 : r.done ? -1 : compareKeys(l.value[0], r.value[0]);
       if (cmp < 0) {
-        yield [l.value![0], l.value![1], undefined];
+        yield [l.value![0], recordAt(l.value!), undefined];
         l = await leftIt.next();
       } else if (cmp > 0) {
-        yield [r.value![0], undefined, r.value![1]];
+        yield [r.value![0], undefined, recordAt(r.value!)];
         r = await rightIt.next();
       } else {
-        if (!sameObject(l.value![1], r.value![1])) yield [l.value![0], l.value![1], r.value![1]];
+        // A record copied unchanged into a rewritten range is the same bytes: no need to parse it.
+        const [, lr, li] = l.value!;
+        const [, rr, ri] = r.value!;
+        if (!lr.raw(li).equals(rr.raw(ri))) {
+          const a = lr.record(li);
+          const b = rr.record(ri);
+          if (!sameObject(a, b)) yield [l.value![0], a, b];
+        }
         l = await leftIt.next();
         r = await rightIt.next();
       }
     }
   }
 
-  /** Entries of a tree, skipping whole ranges whose ids are in `skip`. */
-  private async *entriesExcept(repo: string, tree: string, skip: Set<string>): AsyncGenerator<RangeEntry> {
-    for (const ref of await this.refs(repo, tree)) {
-      if (skip.has(ref.id)) continue;
-      yield* (await this.range(repo, ref.id)).entries();
+  /** A tree's entries as [path, range, index], skipping whole ranges whose ids are in `skip`. */
+  private async *slotsExcept(repo: string, tree: string, skip: Set<string>): AsyncGenerator<Slot> {
+    const ids = (await this.refs(repo, tree)).map((r) => r.id).filter((id) => !skip.has(id));
+    for (let at = 0; at < ids.length; at += READ_AHEAD) {
+      for (const range of await this.ranges(repo, ids.slice(at, at + READ_AHEAD))) {
+        for (let i = 0; i < range.length; i++) yield [range.keys[i]!, range, i];
+      }
     }
   }
 }
@@ -297,6 +314,8 @@ export class TreeCursor {
   private range: RangeData | undefined;
   private j = 0;
   private from = "";
+  /** Ranges read ahead while the cursor walks range after range (not after a seek jumped). */
+  private ahead: RangeData[] = [];
 
   constructor(
     private readonly trees: TreeStore,
@@ -313,13 +332,14 @@ export class TreeCursor {
     else {
       this.i = i;
       this.range = undefined;
+      this.ahead = [];
     }
   }
 
   async next(): Promise<RangeEntry | undefined> {
     while (this.i < this.refs.length) {
       if (!this.range) {
-        this.range = await this.trees.range(this.repo, this.refs[this.i]!.id);
+        this.range = this.ahead.shift() ?? (await this.trees.range(this.repo, this.refs[this.i]!.id));
         this.j = lowerBound(this.range.keys, this.from);
       }
       if (this.j < this.range.length) {
@@ -329,10 +349,22 @@ export class TreeCursor {
       }
       this.i++;
       this.range = undefined;
+      // Walking on from one range to the next (a page of a listing): read the next ones together.
+      if (this.ahead.length === 0 && this.i < this.refs.length) {
+        this.ahead = await this.trees.ranges(this.repo, this.refs.slice(this.i, this.i + READ_AHEAD).map((r) => r.id));
+      }
     }
     return undefined;
   }
 }
+
+/** Ranges read together by a cursor walking on, and by diff(). */
+const READ_AHEAD = 16;
+
+/** An entry in place: its path, its range and its index there (parsed only when needed). */
+type Slot = [path: string, range: RangeData, index: number];
+
+const recordAt = ([, range, i]: Slot): ObjectRecord => range.record(i);
 
 /** Random bytes drawn a page at a time: a commit names a thousand ranges. */
 let idPool = Buffer.alloc(0);
