@@ -27,7 +27,7 @@ import {
   type ApiResult,
 } from "./router.js";
 import { systemRoutes } from "./system.js";
-import { injectFault } from "../faults/apply.js";
+import { runWithFault } from "../faults/apply.js";
 import type { FaultInjector } from "../faults/injector.js";
 
 export { API_PREFIX } from "./router.js";
@@ -124,10 +124,8 @@ export function createApiHandler(services: Services, log: RequestLog, cors: Cors
         ctx.repo = await services.catalog.getRepository(repoName);
         if (!ctx.repo) throw notFound("repository not found"); // lakeFS ErrRepositoryNotFound
       }
-      const fault = await injectFault(faults, { source: "api", operation: event.operation, method: req.method ?? "GET", repo: repoName, ref: event.ref, key: url.searchParams.get("path") ?? undefined }, req.socket, (f) => (event.fault = f));
-      ctx.body = fault.requestBody(ctx.body);
-      const result = await route.handle(ctx);
-      if (result.body) result.body = fault.responseBody(result.body);
+      const fault = { source: "api", operation: event.operation, method: req.method ?? "GET", repo: repoName, ref: event.ref, key: url.searchParams.get("path") ?? undefined } as const;
+      const result = await runWithFault(faults, fault, req.socket, event, ctx, () => route.handle(ctx));
       const bytesOut = await writeResult(res, result, head);
       return { result, bytesOut };
     } catch (err) {

@@ -11,10 +11,11 @@ import type { Socket } from "node:net";
 import { Transform, finished, type Readable, type TransformCallback } from "node:stream";
 import { S3Error } from "../protocol/errors.js";
 import { release } from "../protocol/streams.js";
+import type { RequestEvent } from "../log/events.js";
 import type { FaultInjector, FaultRequest } from "./injector.js";
 
 /** How a request's bodies pass through its fault. */
-export interface FaultHooks {
+interface FaultHooks {
   /** Wraps the operation's lazy request body (the same stream on every call). */
   requestBody(get: () => Readable): () => Readable;
   /** Wraps a streamed response body. */
@@ -24,9 +25,26 @@ export interface FaultHooks {
 const NO_FAULT: FaultHooks = { requestBody: (get) => get, responseBody: (body) => body };
 
 /** What the request log records of an applied fault. */
-export interface AppliedFault {
-  rule: string;
-  action: string;
+type AppliedFault = NonNullable<RequestEvent["fault"]>;
+
+/**
+ * Run a request's operation under its fault, the one way S3 and the REST API do: decide the fault
+ * (marked on `event` once it happens), carry out what comes first, and pass the operation's
+ * request body and its streamed response body through it.
+ */
+export async function runWithFault<R extends { body?: Readable }>(
+  faults: FaultInjector,
+  request: FaultRequest,
+  socket: Socket,
+  event: Pick<RequestEvent, "fault">,
+  ctx: { body: () => Readable },
+  run: () => Promise<R>,
+): Promise<R> {
+  const hooks = await injectFault(faults, request, socket, (f) => (event.fault = f));
+  ctx.body = hooks.requestBody(ctx.body);
+  const result = await run();
+  if (result.body) result.body = hooks.responseBody(result.body);
+  return result;
 }
 
 /**
@@ -34,7 +52,7 @@ export interface AppliedFault {
  * wait out the delay); returns the hooks for its bodies. `mark` records the fault on the request's
  * event once it has happened (for a reset, when the connection is reset).
  */
-export async function injectFault(faults: FaultInjector, request: FaultRequest, socket: Socket, mark: (fault: AppliedFault) => void): Promise<FaultHooks> {
+async function injectFault(faults: FaultInjector, request: FaultRequest, socket: Socket, mark: (fault: AppliedFault) => void): Promise<FaultHooks> {
   const fault = faults.decide(request);
   if (!fault) return NO_FAULT;
   const applied = { rule: fault.rule, action: fault.label };

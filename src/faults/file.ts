@@ -19,6 +19,11 @@ export async function readFaultFile(file: string): Promise<FaultRuleInput[]> {
   const ext = path.extname(file).toLowerCase();
   if (ext === ".json") return parseJsonRules(text, file);
   if (ext === ".yaml" || ext === ".yml") return parseYamlRules(text, file);
+  return parseRuleLines(text);
+}
+
+/** One rule per line; blank lines and `#` comments skipped (rule files, POST /_lakes3/faults). */
+export function parseRuleLines(text: string): string[] {
   return text
     .split(/\r?\n/)
     .map((line) => line.trim())
@@ -37,7 +42,7 @@ function parseJsonRules(text: string, file: string): FaultRuleInput[] {
 }
 
 /** The YAML subset: a top-level list of flat maps or strings. */
-export function parseYamlRules(text: string, file: string): FaultRuleInput[] {
+function parseYamlRules(text: string, file: string): FaultRuleInput[] {
   const rules: FaultRuleInput[] = [];
   let current: Record<string, string> | undefined;
   let indent = -1;

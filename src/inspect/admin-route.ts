@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { answer, NotFound, type InspectSources } from "./queries.js";
 import type { FaultInjector } from "../faults/injector.js";
 import { FaultRuleError, type FaultRuleInput } from "../faults/rule.js";
+import { parseRuleLines } from "../faults/file.js";
 
 export const ADMIN_PREFIX = "/_lakes3/";
 
@@ -66,7 +67,7 @@ async function faultsRoute(req: IncomingMessage, faults: FaultInjector, send: (s
     } catch {
       return send(400, { error: "malformed JSON body: send a rule object, a rule string, or a list of them" });
     }
-  } else rules = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+  } else rules = parseRuleLines(text);
   try {
     send(201, { added: faults.addAll(rules) });
   } catch (err) {

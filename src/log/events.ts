@@ -77,6 +77,7 @@ export function maskHeaders(h: Record<string, string | string[] | undefined>): R
 
 /** Query parameters whose values are credentials (presigned URLs): kept as `****`. */
 const SECRET_PARAMS = /^(x-amz-signature|signature|x-amz-security-token)$/i;
+const HAS_SECRET_PARAM = /(?:^|&)(?:x-amz-signature|signature|x-amz-security-token)=/i;
 
 /**
  * A URL's query as a request event keeps it: raw (still percent-encoded), secret parameters
@@ -85,8 +86,9 @@ const SECRET_PARAMS = /^(x-amz-signature|signature|x-amz-security-token)$/i;
 export function maskQuery(url: string): string | undefined {
   const at = url.indexOf("?");
   if (at < 0 || at === url.length - 1) return undefined;
-  const masked = url
-    .slice(at + 1)
+  const query = url.slice(at + 1);
+  if (!HAS_SECRET_PARAM.test(query)) return clip(query); // nearly every request: nothing to mask
+  const masked = query
     .split("&")
     .map((pair) => {
       const eq = pair.indexOf("=");
@@ -120,6 +122,8 @@ export class RequestLog {
   private readonly inFlight = new Map<string, RequestEvent>();
   private readonly listeners = new Set<RequestListener>();
   private readonly warnings: ServerWarning[] = [];
+  /** What snapshots carry of the warnings: replaced when one arrives, shared until then. */
+  private warningView: RequestSnapshot["warnings"] = { count: 0, recent: [] };
   private warningCount = 0;
   private readonly warningListeners = new Set<(warning: ServerWarning) => void>();
   private version = 0;
@@ -148,10 +152,11 @@ export class RequestLog {
     this.inFlight.delete(e.id);
     this.finished.push(e);
     if (this.finished.length > this.capacity) this.finished.splice(0, this.finished.length - this.capacity);
+    const failed = isFailure(e);
     this.totals.requests++;
-    if (isFailure(e)) this.totals.errors++;
+    if (failed) this.totals.errors++;
     if (e.divergence) this.totals.divergent++;
-    this.stats.add({ operation: operationLabel(e), failed: isFailure(e), bytesIn: e.bytesIn, bytesOut: e.bytesOut, durationMs: e.durationMs ?? 0 });
+    this.stats.add({ operation: operationLabel(e), failed, bytesIn: e.bytesIn, bytesOut: e.bytesOut, durationMs: e.durationMs ?? 0 });
     this.totals.bytesIn += e.bytesIn;
     this.totals.bytesOut += e.bytesOut;
     this.changed(e, "end");
@@ -166,14 +171,9 @@ export class RequestLog {
     this.warnings.push(warning);
     if (this.warnings.length > WARNINGS_KEPT) this.warnings.shift();
     this.warningCount++;
+    this.warningView = { count: this.warningCount, recent: [...this.warnings] };
     this.version++;
-    for (const l of this.warningListeners) {
-      try {
-        l(warning);
-      } catch {
-        // as for request listeners
-      }
-    }
+    notify(this.warningListeners, warning);
   }
 
   onWarning(listener: (warning: ServerWarning) => void): () => void {
@@ -186,7 +186,7 @@ export class RequestLog {
     if (this.snapshot?.version !== this.version) {
       this.snapshot = {
         version: this.version,
-        value: { inFlight: [...this.inFlight.values()], finished: [...this.finished], totals: { ...this.totals }, warnings: { count: this.warningCount, recent: [...this.warnings] } },
+        value: { inFlight: [...this.inFlight.values()], finished: [...this.finished], totals: { ...this.totals }, warnings: this.warningView },
       };
     }
     return this.snapshot.value;
@@ -201,12 +201,17 @@ export class RequestLog {
 
   private changed(e: RequestEvent, phase: "start" | "end"): void {
     this.version++;
-    for (const l of this.listeners) {
-      try {
-        l(e, phase);
-      } catch {
-        // a failing sink must never break a request
-      }
+    notify(this.listeners, e, phase);
+  }
+}
+
+/** Call every listener; a failing sink must never break a request. */
+function notify<A extends unknown[]>(listeners: Set<(...args: A) => void>, ...args: A): void {
+  for (const l of listeners) {
+    try {
+      l(...args);
+    } catch {
+      // ignored: see above
     }
   }
 }

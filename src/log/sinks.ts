@@ -22,10 +22,9 @@ export function textLine(e: RequestEvent): string {
   // A server-side failure says why (disk full, a missing data file…); client errors keep to the code.
   const why = (e.status ?? 0) >= 500 && e.errorMessage ? `: ${e.errorMessage}` : "";
   const error = e.errorCode ? ` ${e.errorCode}${why}` : "";
-  const query = queryLabel(e);
   const fault = e.fault ? ` [fault ${e.fault.action}]` : "";
   const divergent = e.divergence ? ` ${divergenceNote(e.divergence)}` : "";
-  return `${time} ${e.status ?? "---"} ${e.method.padEnd(6)} ${operationLabel(e).padEnd(22)} ${targetOf(e)}${query ? ` ${query}` : ""}${bytes} ${Math.round(e.durationMs ?? 0)}ms${error}${fault}${divergent}`;
+  return `${time} ${e.status ?? "---"} ${e.method.padEnd(6)} ${operationLabel(e).padEnd(22)} ${targetLabel(e, queryLabel(e))}${bytes} ${Math.round(e.durationMs ?? 0)}ms${error}${fault}${divergent}`;
 }
 
 /** The portability warning of a request whose answer lakeFS would not give (log lines, viewer). */
@@ -34,8 +33,14 @@ export function divergenceNote(d: NonNullable<RequestEvent["divergence"]>): stri
 }
 
 /** `repo/ref/path` (empty parts left out), `/` when there is none. */
-export function targetOf(e: RequestEvent): string {
+export function targetOf(e: Pick<RequestEvent, "repo" | "ref" | "path">): string {
   return [e.repo, e.ref, e.path].filter((s) => s !== undefined && s !== "").join("/") || "/";
+}
+
+/** The target and the telling part of the query, as a line shows them. */
+export function targetLabel(e: Pick<RequestEvent, "repo" | "ref" | "path">, query: string): string {
+  const target = targetOf(e);
+  return query ? `${target} ${query}` : target;
 }
 
 /** `METHOD /repo/ref/path?query` (a REST path as it is), as the request was made. */

@@ -24,7 +24,7 @@ import { isFormUpload, route, type Route } from "../protocol/route.js";
 import { emptyKeyError, objectErrorContext } from "../operations/address.js";
 import { OPERATIONS } from "../operations/index.js";
 import type { ObjectContext, OperationContext, Services } from "../operations/types.js";
-import { injectFault } from "../faults/apply.js";
+import { runWithFault } from "../faults/apply.js";
 import type { FaultInjector } from "../faults/injector.js";
 
 export interface GatewayOptions {
@@ -143,10 +143,8 @@ export function createGateway(options: GatewayOptions): Handler {
       }
       if (routed.level === "object") Object.assign(errorContext, objectErrorContext(ctx as ObjectContext));
       const { ref, path } = ctx as Partial<ObjectContext>;
-      const fault = await injectFault(options.faults, { source: "s3", operation: routed.operation, method: parsed.method, repo: parsed.bucket, ref, key: path }, req.socket, (f) => (event.fault = f));
-      ctx.body = fault.requestBody(ctx.body);
-      const outcome = await operation.handle(ctx);
-      if (outcome.body) outcome.body = fault.responseBody(outcome.body);
+      const fault = { source: "s3", operation: routed.operation, method: parsed.method, repo: parsed.bucket, ref, key: path } as const;
+      const outcome = await runWithFault(options.faults, fault, req.socket, event, ctx, () => operation.handle(ctx));
       await writeResult(res, outcome, event.id, head);
       return { status: outcome.status ?? 200, bytesOut: outcome.bytesOut ?? 0, bytesIn: outcome.bytesIn ?? 0 };
     } catch (err) {

@@ -115,10 +115,11 @@ export interface LakeS3Server {
   reset(): Promise<void>;
 }
 
-const START_OPTIONS: readonly (keyof StartOptions)[] = [
-  "port", "host", "dataDir", "ephemeral", "repos", "credentials", "region", "domains", "mode", "corsOrigins", "strict",
-  "timeouts", "fixtures", "onWarning", "onListening", "log", "acceptDamage", "faults", "faultSeed",
-];
+/** Every option startServer takes (the compiler checks it against StartOptions). */
+const START_OPTIONS = Object.keys({
+  port: true, host: true, dataDir: true, ephemeral: true, repos: true, credentials: true, region: true, domains: true, mode: true, corsOrigins: true, strict: true,
+  timeouts: true, fixtures: true, onWarning: true, onListening: true, log: true, acceptDamage: true, faults: true, faultSeed: true,
+} satisfies Record<keyof StartOptions, true>) as (keyof StartOptions)[];
 
 /**
  * Start a server. Without `dataDir` it uses a fresh temporary data dir, removed on close (as with

@@ -4,6 +4,7 @@
  * operation label in log/events.ts.)
  */
 import type { RequestEvent } from "../log/events.js";
+import { targetLabel } from "../log/sinks.js";
 
 type StatusColor = "green" | "cyan" | "yellow" | "red" | "gray";
 
@@ -54,10 +55,8 @@ export function truncateMiddle(text: string, width: number, headShare = 0.5): st
  */
 export function fitTarget(e: Pick<RequestEvent, "repo" | "ref" | "path">, query: string, width: number): string {
   let [repo, path, q] = [e.repo ?? "", e.path ?? "", query];
-  const text = (): string => {
-    const target = [repo, e.ref ?? "", path].filter((s) => s !== "").join("/") || "/";
-    return q ? `${target} ${q}` : target;
-  };
+  const text = (): string => targetLabel({ repo, ref: e.ref, path }, q);
+  if (text().length <= width) return text();
   const over = (): number => text().length - width;
   const shrink = (value: string, floor: number, cut: (s: string, w: number) => string): string =>
     over() <= 0 ? value : cut(value, Math.max(Math.min(value.length, floor), value.length - over()));

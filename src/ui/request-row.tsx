@@ -6,7 +6,7 @@
 import { memo } from "react";
 import { Text } from "ink";
 import { operationLabel, type RequestEvent } from "../log/events.js";
-import { formatBytes, queryLabel, transferBytes } from "../log/sinks.js";
+import { formatBytes, queryLabel, targetLabel, transferBytes } from "../log/sinks.js";
 import { fitTarget, formatDuration, formatTime, statusColor, truncateEnd } from "./format.js";
 
 export interface RowLayout {
@@ -71,7 +71,7 @@ function RequestRowLine({ event: e, selected, layout, now }: RequestRowProps) {
   const duration = formatDuration(e.done ? (e.durationMs ?? 0) : Math.max(0, now - e.startedAt));
   // the error code gives way to the target on narrow terminals (the detail pane has it whole)
   const query = queryLabel(e);
-  const targetNeeds = Math.min(MIN_TARGET, fitTarget(e, query, Infinity).length);
+  const targetNeeds = Math.min(MIN_TARGET, targetLabel(e, query).length);
   const errorRoom = layout.columns - fixedWidth(layout) - targetNeeds - 1;
   const error = e.errorCode && errorRoom >= MIN_ERROR ? truncateEnd(e.errorCode, errorRoom) : "";
   const targetWidth = Math.max(8, layout.columns - fixedWidth(layout) - (error ? error.length + 1 : 0));
