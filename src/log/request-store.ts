@@ -14,7 +14,7 @@ import { isFailure, type RequestEvent, type RequestLog, type ServerWarning } fro
 
 export const REQUEST_LOG_CAPACITY = 10_000;
 /** Bytes in one requests.log file before it rotates. */
-export const REQUEST_LOG_MAX_BYTES = 16 << 20;
+const REQUEST_LOG_MAX_BYTES = 16 << 20;
 const FLUSH_MS = 200;
 
 /** The two logs: every request, and the failures alone. */

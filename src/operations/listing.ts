@@ -48,7 +48,7 @@ const ListBuckets: Operation = {
         content: {
           Buckets: { Bucket: repos.map((r) => ({ CreationDate: xmlDate(r.createdAt), Name: r.name })) },
           Owner: OWNER,
-          ...(s3 && hasMore && last ? { ContinuationToken: Buffer.from(last.name).toString("base64url") } : {}),
+          ...(s3 && hasMore && last ? { ContinuationToken: encodeToken(ctx, last.name) } : {}),
           ...(s3 && q.has("prefix") ? { Prefix: prefix } : {}),
         },
       },

@@ -305,7 +305,7 @@ export type PermissiveId = Extract<(typeof DIVERGENCES)[number], { kind: "permis
 
 const BY_ID = new Map<string, Divergence>(DIVERGENCES.map((d) => [d.id, d]));
 
-export function divergence(id: DivergenceId): Divergence {
+function divergence(id: DivergenceId): Divergence {
   return BY_ID.get(id)!;
 }
 

@@ -385,10 +385,6 @@ export class Batch {
     return this;
   }
 
-  get length(): number {
-    return this.ops.length;
-  }
-
   /** Write the operations atomically (and forget them). */
   async write(options: { sync?: boolean } = {}): Promise<void> {
     const ops = this.ops;

@@ -26,7 +26,7 @@ const OTHER_MARKS: readonly [string, string][] = [
   ["ST colour", "green 2xx, cyan 3xx, yellow 4xx, red 5xx"],
 ];
 
-export const MASKED_SECRET = "****";
+const MASKED_SECRET = "****";
 
 export function helpLines(info: ServerInfo, showSecret: boolean, width: number): DetailLine[] {
   const secret = showSecret ? info.secretAccessKey : MASKED_SECRET;

@@ -20,7 +20,7 @@ export interface DiffEntry {
 export type MergeStrategy = "dest-wins" | "source-wins";
 
 /** The metadata key of a merge commit that records its strategy ("default" without one), as lakeFS's. */
-export const MERGE_STRATEGY_KEY = ".lakefs.merge.strategy";
+const MERGE_STRATEGY_KEY = ".lakefs.merge.strategy";
 
 export interface MergeOptions {
   strategy?: MergeStrategy;
