@@ -204,6 +204,7 @@ export class MetadataStore {
     // block, and with S3's long keys (up to 1 KiB) 4 KiB blocks made that index a third of the data.
     this.db = new Level<string, unknown>(location, { valueEncoding: "json", blockSize: 64 << 10 });
     this.guard = new WriteGuard(this.db as never, location, dataDir, () => this.reopenSublevels());
+    readOnTheSpot(this.db);
     const json = { valueEncoding: "json" } as const;
     this.repos = this.db.sublevel<string, RepositoryRecord>("repos", json);
     this.branches = this.db.sublevel<string, BranchRecord>("branches", json);
@@ -402,6 +403,19 @@ function uploadIndexKey(u: UploadRecord): string {
 
 function partKey(uploadId: string, partNumber: number): string {
   return uploadId + SEP + String(partNumber).padStart(5, "0");
+}
+
+/**
+ * Point reads answer on the spot. LevelDB finds a key in its memtable, block cache or the page
+ * cache in a few microseconds, and the asynchronous get's round trip through the thread pool cost
+ * far more than the read: profiled under HEAD load, ~80 µs of CPU per get, a quarter of the
+ * server's time (a synchronous get: ~2 µs). abstract-level calls `_get` only once the store is
+ * open (a get during a reopen waits for it), so every sublevel's get() stays a promise and keeps
+ * its semantics; a read that has to go to disk blocks the event loop for that read.
+ */
+function readOnTheSpot(db: Level<string, unknown>): void {
+  const internals = db as unknown as { _get: (key: unknown, options: unknown) => Promise<unknown>; _getSync: (key: unknown, options: unknown) => unknown };
+  internals._get = async (key, options) => internals._getSync(key, options);
 }
 
 function isLockError(err: unknown): boolean {
