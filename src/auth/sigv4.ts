@@ -3,7 +3,7 @@
  * (path decoded once and re-encoded, never normalised), signing-key derivation, and verification of
  * the Authorization-header and presigned-query forms. Errors are S3Errors with the codes S3/lakeFS use.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { S3Error } from "../protocol/errors.js";
 import { headerText } from "../protocol/headers.js";
 import type { AuthInput, AuthResult, ChunkSigningContext, Credentials, PayloadMode } from "./types.js";
@@ -259,9 +259,10 @@ export function deriveSigningKey(secretAccessKey: string, date: string, region: 
 
 /** Constant-time comparison of two signature strings (hex is compared case-insensitively by the callers). */
 export function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a, "utf8");
-  const bb = Buffer.from(b, "utf8");
-  return ab.length === bb.length && timingSafeEqual(ab, bb);
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 /** AWS's `StringToSignBytes` rendering: space-separated two-digit lower-case hex of the UTF-8 bytes. */
@@ -279,6 +280,15 @@ const ISO_BASIC = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 /** Parses `YYYYMMDDTHHMMSSZ` to epoch milliseconds; undefined if malformed or not a real instant. */
 export function parseAmzDate(value: string): number | undefined {
+  if (value === lastAmzDate.text) return lastAmzDate.ms; // requests of one second share it
+  const ms = parseAmzDateUncached(value);
+  lastAmzDate = { text: value, ms };
+  return ms;
+}
+
+let lastAmzDate: { text: string; ms: number | undefined } = { text: "", ms: undefined };
+
+function parseAmzDateUncached(value: string): number | undefined {
   const m = ISO_BASIC.exec(value);
   if (!m) return undefined;
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
@@ -332,11 +342,12 @@ export function parseCredential(value: string): ParsedCredential | undefined {
 
 /** `a;b;c` to lower-case names; undefined if empty or containing empty or non-token names. */
 export function parseSignedHeaders(value: string): string[] | undefined {
-  if (value === "") return undefined;
-  const names = value.split(";").map((n) => n.toLowerCase());
-  if (names.some((n) => !/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(n))) return undefined;
-  return names;
+  const lower = value.toLowerCase();
+  return SIGNED_HEADERS.test(lower) ? lower.split(";") : undefined;
 }
+
+/** Token names separated by single `;`. */
+const SIGNED_HEADERS = /^[!#$%&'*+\-.^_`|~0-9a-z]+(?:;[!#$%&'*+\-.^_`|~0-9a-z]+)*$/;
 
 export interface ParsedAuthorizationV4 extends ParsedCredential {
   signedHeaders: string[];
@@ -356,32 +367,55 @@ function malformedHeader(detail: string): S3Error {
  */
 export function parseAuthorizationV4(value: string): ParsedAuthorizationV4 {
   const trimmed = value.trim();
-  if (!trimmed.startsWith(ALGORITHM) || !/^\s/.test(trimmed.slice(ALGORITHM.length))) {
+  if (!trimmed.startsWith(ALGORITHM) || !isSpace(trimmed.charCodeAt(ALGORITHM.length))) {
     throw malformedHeader(`the authorization header requires the ${ALGORITHM} algorithm followed by its components.`);
   }
-  const fields = new Map<string, string>();
-  for (const token of trimmed.slice(ALGORITHM.length).split(/[\s,]+/)) {
-    if (token === "") continue;
+  const fields: Partial<Record<Component, string>> = {};
+  for (const token of components(trimmed, ALGORITHM.length)) {
     const eq = token.indexOf("=");
     if (eq <= 0) throw malformedHeader(`the authorization component "${token}" is malformed.`);
-    const name = token.slice(0, eq);
-    const canonicalName = ["Credential", "SignedHeaders", "Signature"].find((n) => n.toLowerCase() === name.toLowerCase());
-    if (!canonicalName) continue; // unknown components are ignored
-    if (fields.has(canonicalName)) throw malformedHeader(`the ${canonicalName} component appears more than once.`);
-    fields.set(canonicalName, token.slice(eq + 1));
+    const name = COMPONENTS.get(token.slice(0, eq).toLowerCase());
+    if (!name) continue; // unknown components are ignored
+    if (fields[name] !== undefined) throw malformedHeader(`the ${name} component appears more than once.`);
+    fields[name] = token.slice(eq + 1);
   }
-  const credentialValue = fields.get("Credential");
-  const signedHeadersValue = fields.get("SignedHeaders");
-  const signature = fields.get("Signature");
-  const missing = ["Credential", "SignedHeaders", "Signature"].filter((n) => !fields.has(n));
+  const { Credential: credentialValue, SignedHeaders: signedHeadersValue, Signature: signature } = fields;
+  const missing = [...COMPONENTS.values()].filter((n) => fields[n] === undefined);
   if (missing.length > 0) throw malformedHeader(`missing ${missing.join(", ")}.`);
   const credential = parseCredential(credentialValue!);
   if (!credential) throw malformedHeader(`the Credential is mal-formed; ${CREDENTIAL_FORMAT}.`);
   const signedHeaders = parseSignedHeaders(signedHeadersValue!);
   if (!signedHeaders) throw malformedHeader("the SignedHeaders component is mal-formed.");
   if (!signature) throw malformedHeader("the Signature component is empty.");
-  return { ...credential, signedHeaders, signature: signature.toLowerCase() };
+  return Object.assign(credential, { signedHeaders, signature: signature.toLowerCase() });
 }
+
+/** The non-empty runs of `text` from `start` between commas and white space. */
+function components(text: string, start: number): string[] {
+  const out: string[] = [];
+  let from = -1;
+  for (let i = start; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2c;
+    if (c === 0x2c || isSpace(c)) {
+      if (from >= 0) out.push(text.slice(from, i));
+      from = -1;
+    } else if (from < 0) from = i;
+  }
+  return out;
+}
+
+/** What `\s` matches in a JavaScript regular expression. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c > 0x7f && (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff));
+}
+
+/** The Authorization components, by their lower-case names (matched case-insensitively). */
+type Component = "Credential" | "SignedHeaders" | "Signature";
+const COMPONENTS = new Map<string, Component>([
+  ["credential", "Credential"],
+  ["signedheaders", "SignedHeaders"],
+  ["signature", "Signature"],
+]);
 
 // ---------------------------------------------------------------------------------------------
 // Payload modes

@@ -61,19 +61,35 @@ export function clipLines(text: string, maxLines = 64): string {
  */
 export function maskHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
+  for (const k in h) {
+    const v = h[k];
     if (v === undefined) continue;
     let value = Array.isArray(v) ? v.join(",") : v;
-    if (k === "authorization") {
-      value = value
-        .replace(/(Signature=)[0-9a-fA-F]+/, "$1****")
-        .replace(/^(AWS [^:]+:).*/, "$1****")
-        .replace(/^(Basic|Bearer)\s+.*/i, "$1 ****");
-    } else if (SECRET_HEADERS.has(k)) value = "****";
-    out[k] = clip(value);
+    if (k === "authorization") value = maskAuthorization(value);
+    else if (SECRET_HEADERS.has(k)) value = "****";
+    out[k] = value.length <= MAX_EVENT_VALUE ? value : clip(value);
   }
   return out;
 }
+
+function maskAuthorization(value: string): string {
+  const masked = maskSignature(value);
+  if (value.startsWith("AWS4-")) return masked; // the common case: nothing else can match
+  return masked.replace(/^(AWS [^:]+:).*/, "$1****").replace(/^(Basic|Bearer)\s+.*/i, "$1 ****");
+}
+
+/** The first `Signature=<hex>` with its hex as `****` (what /(Signature=)[0-9a-fA-F]+/ finds; by hand, as every request has one). */
+function maskSignature(value: string): string {
+  for (let at = value.indexOf("Signature="); at >= 0; at = value.indexOf("Signature=", at + 1)) {
+    const start = at + "Signature=".length;
+    let end = start;
+    while (end < value.length && isHexDigit(value.charCodeAt(end))) end++;
+    if (end > start) return value.slice(0, start) + "****" + value.slice(end);
+  }
+  return value;
+}
+
+const isHexDigit = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 
 /** Query parameters whose values are credentials (presigned URLs): kept as `****`. */
 const SECRET_PARAMS = /^(x-amz-signature|signature|x-amz-security-token)$/i;
@@ -151,7 +167,9 @@ export class RequestLog {
     Object.assign(e, update, { done: true, durationMs: update.durationMs ?? Date.now() - e.startedAt });
     this.inFlight.delete(e.id);
     this.finished.push(e);
-    if (this.finished.length > this.capacity) this.finished.splice(0, this.finished.length - this.capacity);
+    // Trimmed `capacity` at a time: dropping the oldest one by one moved the whole array on every
+    // request (~9 µs each); the snapshot shows the last `capacity`.
+    if (this.finished.length >= 2 * this.capacity) this.finished.splice(0, this.finished.length - this.capacity);
     const failed = isFailure(e);
     this.totals.requests++;
     if (failed) this.totals.errors++;
@@ -186,7 +204,7 @@ export class RequestLog {
     if (this.snapshot?.version !== this.version) {
       this.snapshot = {
         version: this.version,
-        value: { inFlight: [...this.inFlight.values()], finished: [...this.finished], totals: { ...this.totals }, warnings: this.warningView },
+        value: { inFlight: [...this.inFlight.values()], finished: this.finished.slice(Math.max(0, this.finished.length - this.capacity)), totals: { ...this.totals }, warnings: this.warningView },
       };
     }
     return this.snapshot.value;

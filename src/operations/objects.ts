@@ -21,7 +21,7 @@ import {
   writeCondition,
   xmlDate,
 } from "../protocol/headers.js";
-import type { S3Result } from "../protocol/respond.js";
+import type { HeaderValue, S3Result } from "../protocol/respond.js";
 import type { ByteRange } from "../storage/blob-store.js";
 import type { ObjectRecord } from "../storage/metadata-store.js";
 import { checkKeyLength, findObject, isLakefs, readObject, writeTarget } from "./address.js";
@@ -98,7 +98,7 @@ async function getOrHead(ctx: ObjectContext, head: boolean): Promise<S3Result> {
   const partNumber = ctx.req.query.get("partNumber");
   let range: ByteRange | undefined;
   let length: number;
-  const headers = { ...objectHeaders(ctx, record), ...responseOverrides(ctx.req.query) };
+  const headers: Record<string, HeaderValue> = Object.assign(objectHeaders(ctx, record), responseOverrides(ctx.req.query));
   if (partNumber !== null && ctx.diverge("part-number-get")) {
     const part = partRange(ctx, record, partNumber);
     ({ range, length } = part);

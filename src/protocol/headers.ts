@@ -226,6 +226,17 @@ function stripEmpty<T extends Record<string, string | undefined>>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== "")) as T;
 }
 
-export const httpDate = (iso: string) => new Date(iso).toUTCString();
+/** An HTTP date (Last-Modified) of a stored ISO timestamp; remembered, as the same objects are read again and again. */
+export function httpDate(iso: string): string {
+  let text = httpDates.get(iso);
+  if (text === undefined) {
+    if (httpDates.size >= HTTP_DATES_KEPT) httpDates.clear();
+    text = new Date(iso).toUTCString();
+    httpDates.set(iso, text);
+  }
+  return text;
+}
+const httpDates = new Map<string, string>();
+const HTTP_DATES_KEPT = 10_000;
 /** S3 XML timestamps: 2006-01-02T15:04:05.000Z */
 export const xmlDate = (iso: string) => new Date(iso).toISOString();
