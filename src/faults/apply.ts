@@ -8,7 +8,7 @@
  * never a whole body in memory).
  */
 import type { Socket } from "node:net";
-import { Transform, finished, type Readable, type TransformCallback } from "node:stream";
+import { Readable, Transform, finished, type TransformCallback } from "node:stream";
 import { S3Error } from "../protocol/errors.js";
 import { release } from "../protocol/streams.js";
 import type { RequestEvent } from "../log/events.js";
@@ -32,7 +32,7 @@ type AppliedFault = NonNullable<RequestEvent["fault"]>;
  * (marked on `event` once it happens), carry out what comes first, and pass the operation's
  * request body and its streamed response body through it.
  */
-export async function runWithFault<R extends { body?: Readable }>(
+export async function runWithFault<R extends { body?: Readable | Buffer }>(
   faults: FaultInjector,
   request: FaultRequest,
   socket: Socket,
@@ -43,7 +43,7 @@ export async function runWithFault<R extends { body?: Readable }>(
   const hooks = await injectFault(faults, request, socket, (f) => (event.fault = f));
   ctx.body = hooks.requestBody(ctx.body);
   const result = await run();
-  if (result.body) result.body = hooks.responseBody(result.body);
+  if (result.body && hooks !== NO_FAULT) result.body = hooks.responseBody(Buffer.isBuffer(result.body) ? Readable.from([result.body]) : result.body);
   return result;
 }
 

@@ -114,7 +114,7 @@ async function getOrHead(ctx: ObjectContext, head: boolean): Promise<S3Result> {
   const status = range ? 206 : 200;
   if (head) return { status, headers };
   if (length === 0) return { status, headers, body: Readable.from([]) };
-  const body = await openPinned(ctx.services, record, range);
+  const body = (await ctx.services.blobs.readInline(record.parts, range)) ?? (await openPinned(ctx.services, record, range));
   return { status, headers, body, bytesOut: length };
 }
 

@@ -14,9 +14,9 @@ export type HeaderValue = string | number | undefined;
 export interface S3Result {
   status?: number;
   headers?: Record<string, HeaderValue>;
-  /** An XML document, or a byte stream (objects). */
+  /** An XML document, or the bytes of an object: streamed, or in one buffer (small objects). */
   xml?: XmlDoc;
-  body?: Readable;
+  body?: Readable | Buffer;
   /** Bytes of the object body this response streams (for the request log). */
   bytesOut?: number;
   /** Bytes of request body the operation consumed (for the request log). */
@@ -47,6 +47,10 @@ export async function writeResult(res: ServerResponse, result: S3Result, request
     res.setHeader("Content-Type", "application/xml");
     res.setHeader("Content-Length", Buffer.byteLength(text));
     res.end(head ? undefined : text);
+    return;
+  }
+  if (Buffer.isBuffer(result.body)) {
+    res.end(head ? undefined : result.body);
     return;
   }
   if (result.body && !head) {

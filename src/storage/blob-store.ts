@@ -44,6 +44,11 @@ export interface BlobStore {
    * Files are then opened lazily one at a time; one removed after the check fails the stream.
    */
   open(parts: readonly BlobRef[], range?: ByteRange): Promise<Readable>;
+  /**
+   * The bytes of an object (or a range of it) whose parts are all small blobs kept in the metadata
+   * store, checked as `open` checks them, in one buffer; undefined for any other object.
+   */
+  readInline(parts: readonly BlobRef[], range?: ByteRange): Promise<Buffer | undefined>;
   /** Ignores ENOENT. */
   delete(blobIds: Iterable<string>): Promise<void>;
   exists(blobId: string): Promise<boolean>;
@@ -308,6 +313,18 @@ export class FsBlobStore implements BlobStore {
   }
 
   async open(parts: readonly BlobRef[], range?: ByteRange): Promise<Readable> {
+    return new BlobReadStream(await this.segments(parts, range));
+  }
+
+  async readInline(parts: readonly BlobRef[], range?: ByteRange): Promise<Buffer | undefined> {
+    if (!parts.every((p) => isInlineBlob(p.blobId))) return undefined;
+    const segments = await this.segments(parts, range);
+    const pieces = segments.map((s) => s.inline!.subarray(s.start, s.start + s.length));
+    return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
+  }
+
+  /** Where the bytes of these parts (or of a range of them) are, in order; checks every blob. */
+  private async segments(parts: readonly BlobRef[], range?: ByteRange): Promise<Segment[]> {
     const segments: Segment[] = [];
     const checked = new Map<string, Promise<Buffer | undefined>>();
     const add = async (p: BlobRef, start: number, length: number) => {
@@ -331,7 +348,7 @@ export class FsBlobStore implements BlobStore {
         await add(p, s - partStart, e - s + 1);
       }
     }
-    return new BlobReadStream(segments);
+    return segments;
   }
 
   /** A blob is there with its recorded size; resolves an inline blob's bytes. */
