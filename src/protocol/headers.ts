@@ -204,6 +204,7 @@ export function storedHeaderValues(h: StoredHeaders): Record<string, string | un
 
 /** The response-* query overrides of GetObject. */
 export function responseOverrides(query: URLSearchParams): Record<string, string | undefined> {
+  if (query.size === 0) return {};
   const get = (name: string) => query.get(name) ?? undefined;
   return stripEmpty({
     "Content-Type": get("response-content-type"),
@@ -223,7 +224,12 @@ export function contentTypeFor(headers: Headers, key: string): string {
 }
 
 function stripEmpty<T extends Record<string, string | undefined>>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== "")) as T;
+  const out: Record<string, string> = {};
+  for (const k in o) {
+    const v = o[k];
+    if (v !== undefined && v !== "") out[k] = v;
+  }
+  return out as T;
 }
 
 /** An HTTP date (Last-Modified) of a stored ISO timestamp; remembered, as the same objects are read again and again. */
