@@ -30,14 +30,10 @@ import { systemRoutes } from "./system.js";
 import { runWithFault } from "../faults/apply.js";
 import type { FaultInjector } from "../faults/injector.js";
 
-export { API_PREFIX } from "./router.js";
-
 export type ApiHandler = (req: IncomingMessage, res: ServerResponse, expectContinue?: boolean) => Promise<void>;
 
-const ROUTES = [...systemRoutes, ...repositoryRoutes, ...refRoutes, ...objectRoutes];
-
-/** The REST operations as the request log names them (`api:commit`), for fault rules. */
-export const API_OPERATION_IDS: readonly string[] = [...new Set(ROUTES.map((r) => `api:${r.operation}`))];
+/** Every REST route (each operation id is listed in operations.ts, which fault rules check against). */
+export const ROUTES = [...systemRoutes, ...repositoryRoutes, ...refRoutes, ...objectRoutes];
 
 export function createApiHandler(services: Services, log: RequestLog, cors: CorsPolicy, faults: FaultInjector): ApiHandler {
   const router = new Router(ROUTES);

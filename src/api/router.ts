@@ -19,8 +19,8 @@ import { S3Error, toS3Error } from "../protocol/errors.js";
 import { sendBody } from "../protocol/streams.js";
 import type { RepositoryRecord } from "../storage/metadata-store.js";
 import { VersioningError } from "../versioning/errors.js";
+import { API_PREFIX, type ApiOperation } from "./operations.js";
 
-export const API_PREFIX = "/api/v1";
 /** The one user lakes3 knows: lakeFS quickstart's installation user. */
 export const USER_ID = "quickstart";
 const MAX_JSON_BODY = 1024 * 1024;
@@ -97,18 +97,18 @@ export interface Route {
   method: string;
   segments: string[];
   /** The lakeFS operation id (e.g. createBranch); logged as `api:<operation>`. */
-  operation: string;
+  operation: ApiOperation;
   /** false for the few endpoints lakeFS serves without credentials. */
   auth: boolean;
   handle(ctx: ApiContext): Promise<ApiResult>;
 }
 
-export function route(method: string, path: string, operation: string, handle: (ctx: ApiContext) => Promise<ApiResult>, options: { auth?: boolean } = {}): Route {
+export function route(method: string, path: string, operation: ApiOperation, handle: (ctx: ApiContext) => Promise<ApiResult>, options: { auth?: boolean } = {}): Route {
   return { method, segments: splitPath(path), operation, auth: options.auth ?? true, handle };
 }
 
 /** A route under /repositories/{repository}: the handler always sees the repository. */
-export function repoRoute(method: string, path: string, operation: string, handle: (ctx: RepoContext) => Promise<ApiResult>): Route {
+export function repoRoute(method: string, path: string, operation: ApiOperation, handle: (ctx: RepoContext) => Promise<ApiResult>): Route {
   if (!path.includes("{repository}")) throw new Error(`repoRoute without {repository}: ${path}`);
   return route(method, path, operation, (ctx) => handle(ctx as RepoContext));
 }

@@ -17,16 +17,7 @@ import { MetadataStore, StoreLockedError, StoreOpenError } from "../storage/meta
 import { Catalog } from "../versioning/catalog.js";
 import { answer, NotFound, type ListedObject, type Summary } from "../inspect/queries.js";
 import { hasProblems, type DoctorReport } from "../inspect/doctor.js";
-
-/** A CLI failure: one line on stderr, then this exit code (1 not found, 2 usage). */
-export class CliExit extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { CliExit } from "./exit.js";
 
 interface InspectFlags {
   dataDir: string;

@@ -12,9 +12,7 @@ import { RequestLog } from "../log/events.js";
 import { attachLogSink, type LogFormat } from "../log/sinks.js";
 import { ListenError, startServer, type LakeS3Server } from "../server/lifecycle.js";
 import { writeFileDurably } from "../storage/durable-file.js";
-import { CliExit, registerDoctor, registerInspect } from "./inspect-commands.js";
-import { registerRepoCommands } from "./repo-commands.js";
-import { registerVersioningCommands } from "./versioning-commands.js";
+import { CliExit } from "./exit.js";
 import { serverUrl } from "./rest.js";
 import { StoreLockedError } from "../storage/metadata-store.js";
 import { readFaultFile } from "../faults/file.js";
@@ -43,7 +41,12 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, ...value.split(",").map((v) => v.trim()).filter(Boolean)];
 }
 
-export function buildProgram(): Command {
+/**
+ * The command line. `lakes3 serve …` is the command whose start-up counts (scripts and CI wait for
+ * its first answer), so for it the modules of the other commands (inspect, doctor, repo, branch,
+ * tag, …), which it never runs, are not loaded.
+ */
+export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command("lakes3")
     .exitOverride()
     .description("A local emulator of the lakeFS S3 gateway")
@@ -82,10 +85,12 @@ export function buildProgram(): Command {
     .addOption(new Option("--timeout <ms>", "keep retrying until ready or this many milliseconds have passed").argParser(parseMs).default(0))
     .action(health);
 
-  registerInspect(program);
-  registerDoctor(program);
-  registerRepoCommands(program);
-  registerVersioningCommands(program);
+  if (argv[2] === "serve") return program;
+  const [inspect, repo, versioning] = await Promise.all([import("./inspect-commands.js"), import("./repo-commands.js"), import("./versioning-commands.js")]);
+  inspect.registerInspect(program);
+  inspect.registerDoctor(program);
+  repo.registerRepoCommands(program);
+  versioning.registerVersioningCommands(program);
   return program;
 }
 
@@ -325,7 +330,7 @@ export async function main(argv = process.argv): Promise<void> {
     if (err.code === "EPIPE" && !serving) process.exit(0);
   });
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
   } catch (err) {
     // commander already printed its one line (usage errors exit 2, --help/--version 0)
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);

@@ -2,7 +2,7 @@
  * How CLI commands talk to a running server: its URL as a person types it, and one caller of its
  * lakeFS REST API (/api/v1, HTTP Basic with the configured key pair).
  */
-import { CliExit } from "./inspect-commands.js";
+import { CliExit } from "./exit.js";
 
 /** A server URL as given: `127.0.0.1:8000` means http://, and no trailing slash. */
 export function serverUrl(url: string): string {

@@ -10,7 +10,8 @@ import path from "node:path";
 import { Command, Option } from "commander";
 import { DEFAULTS } from "../server/config.js";
 import { startServer } from "../server/lifecycle.js";
-import { CliExit, recordedServerUrl } from "./inspect-commands.js";
+import { CliExit } from "./exit.js";
+import { recordedServerUrl } from "./inspect-commands.js";
 import { restClient, RestError, type RestCall } from "./rest.js";
 import { StoreLockedError } from "../storage/metadata-store.js";
 

@@ -6,7 +6,7 @@
  * with it.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { answer, NotFound, type InspectSources } from "./queries.js";
+import type { InspectSources } from "./queries.js";
 import type { FaultInjector } from "../faults/injector.js";
 import { FaultRuleError, type FaultRuleInput } from "../faults/rule.js";
 import { parseRuleLines } from "../faults/file.js";
@@ -31,6 +31,8 @@ export function createAdminHandler(sources: InspectSources, faults?: FaultInject
     if (url.pathname === "/_lakes3/faults" && faults) return faultsRoute(req, faults, send);
     const m = /^\/_lakes3\/inspect\/([a-z]+)$/.exec(url.pathname);
     if (req.method !== "GET" || !m) return send(404, { error: `no admin route ${req.method} ${url.pathname}` });
+    // The queries are loaded on the first one: most servers are never inspected.
+    const { answer, NotFound } = await import("./queries.js");
     try {
       send(200, await answer(sources, m[1]!, Object.fromEntries(url.searchParams)));
     } catch (err) {

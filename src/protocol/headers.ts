@@ -2,7 +2,7 @@
  * Header semantics shared by the object operations: Range, conditional requests (with S3's
  * precedence), user metadata (x-amz-meta-*), the stored standard headers and Content-Type.
  */
-import mime from "mime-types";
+import { createRequire } from "node:module";
 import { S3Error } from "./errors.js";
 import { decodeRfc2047, encodeRfc2047 } from "./rfc2047.js";
 import type { ObjectRecord, StoredHeaders } from "../storage/metadata-store.js";
@@ -218,9 +218,19 @@ export function responseOverrides(query: URLSearchParams): Record<string, string
 
 /** The request's Content-Type, else one inferred from the key's extension, else octet-stream. */
 export function contentTypeFor(headers: Headers, key: string): string {
-  const given = header(headers, "content-type");
-  if (given) return given;
-  return mime.lookup(key) || "application/octet-stream";
+  return header(headers, "content-type") || contentTypeOfKey(key);
+}
+
+/**
+ * mime-types, loaded on first use: parsing its database is a good part of a server's start-up, and
+ * only a write without a Content-Type needs it.
+ */
+let mimeTypes: typeof import("mime-types") | undefined;
+
+/** The media type of a key's extension, else octet-stream. */
+export function contentTypeOfKey(key: string): string {
+  mimeTypes ??= createRequire(import.meta.url)("mime-types") as typeof import("mime-types");
+  return mimeTypes.lookup(key) || "application/octet-stream";
 }
 
 function stripEmpty<T extends Record<string, string | undefined>>(o: T): T {

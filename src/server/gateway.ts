@@ -7,7 +7,8 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
-import { API_PREFIX, createApiHandler } from "../api/index.js";
+import { API_PREFIX } from "../api/operations.js";
+import type { ApiHandler } from "../api/index.js";
 import { corsPolicy } from "./cors.js";
 import { ADMIN_PREFIX, createAdminHandler } from "../inspect/admin-route.js";
 import { authenticate, isAwsSigned, signatureDetails } from "../auth/authenticate.js";
@@ -42,7 +43,9 @@ export function createGateway(options: GatewayOptions): Handler {
   const { services, log } = options;
   const config = services.config;
   const cors = corsPolicy(config.corsOrigins);
-  const apiHandler = createApiHandler(services, log, cors, options.faults);
+  // The REST API is loaded on its first request: S3 clients never use it, and the server answers
+  // its first request sooner without it.
+  const apiHandler = onFirstUse(async () => (await import("../api/index.js")).createApiHandler(services, log, cors, options.faults));
   const adminHandler = createAdminHandler({ catalog: services.catalog, blobs: services.blobs, dataDir: config.dataDir }, options.faults);
 
   return (req, res, expectContinue = false) => {
@@ -202,6 +205,12 @@ export function createGateway(options: GatewayOptions): Handler {
     res.end(head ? undefined : text);
     return { status: res.statusCode, bytesOut: 0, bytesIn: 0 };
   }
+}
+
+/** A handler made once, on its first request (later requests wait for the same one). */
+function onFirstUse(make: () => Promise<ApiHandler>): ApiHandler {
+  let handler: Promise<ApiHandler> | undefined;
+  return async (req, res, expectContinue) => (await (handler ??= make()))(req, res, expectContinue);
 }
 
 /** The status logged for a request whose client disconnected before its response was sent. */

@@ -12,7 +12,7 @@ import path from "node:path";
 import type { Duplex } from "node:stream";
 import { ConfigError, DEFAULTS, resolveConfig, SERVER_FILE, type Config, type Mode } from "./config.js";
 import { RequestLog } from "../log/events.js";
-import { startFixtures, type FixtureWatcher } from "../fixtures/fixtures.js";
+import type { FixtureWatcher } from "../fixtures/fixtures.js";
 import { createGateway } from "./gateway.js";
 import { S3Error } from "../protocol/errors.js";
 import { errorXml } from "../protocol/respond.js";
@@ -27,7 +27,7 @@ import { Reclaimer } from "../storage/reclaimer.js";
 import { FaultInjector, MAX_FAULT_SEED, type FaultControl } from "../faults/injector.js";
 import { FaultRuleError, type FaultRuleInput } from "../faults/rule.js";
 import { OPERATION_IDS } from "../protocol/route.js";
-import { API_OPERATION_IDS } from "../api/index.js";
+import { API_OPERATION_IDS } from "../api/operations.js";
 
 export interface StartOptions {
   port?: number;
@@ -233,6 +233,8 @@ async function start(config: Config, log: RequestLog, faults: FaultInjector, opt
     await requests.attach(log);
     options.onListening?.({ endpoint, port, dataDir: config.dataDir });
     if (options.fixtures) {
+      // Loaded only when used: most servers run without fixtures.
+      const { startFixtures } = await import("../fixtures/fixtures.js");
       fixtures = await startFixtures({ dir: options.fixtures, services, log, onWarning: warn });
     }
     ready = true;

@@ -11,6 +11,8 @@ import path from "node:path";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { ROUTES } from "../../src/api/index.js";
+import { API_OPERATIONS } from "../../src/api/operations.js";
 import { readFaultFile } from "../../src/faults/file.js";
 import { startServer } from "../../src/server/lifecycle.js";
 import { apiClient } from "../api/helpers.js";
@@ -142,6 +144,11 @@ describe("the REST API", () => {
     expect((await api("POST", "/repositories/test-repo/branches/main/commits", { json: { message: "m" } })).status).toBe(201);
     const event = await waitFor(() => t.server.log.getSnapshot().finished.find((e) => e.operation === "api:commit" && e.fault));
     expect(event.fault).toEqual({ rule: "op=api:commit,error=ServiceUnavailable,times=1", action: "error=ServiceUnavailable" });
+  });
+
+  it("rules may name exactly the operation ids of the REST routes (listed apart, so the API loads on first use)", () => {
+    expect(new Set(ROUTES.map((r) => r.operation))).toEqual(new Set(API_OPERATIONS));
+    expect(() => t.server.faults.add("op=api:noSuchOperation,error=SlowDown")).toThrow(/unknown operation/);
   });
 
   it("REST object uploads are reset mid-body too, and leave nothing behind", async () => {

@@ -1,0 +1,87 @@
+/**
+ * What `lakes3 serve` loads before its first answer: start-up time is mostly module loading, so
+ * what a HeadBucket does not need (the REST API, the admin route's queries, the other commands,
+ * fixtures, fast-xml-parser, mime-types) loads on first use. The spawned server (the build, as a
+ * user runs it) reports each ES module it loads through a loader hook, and at exit each CommonJS
+ * module (require.cache). Needs the build: `npm test` builds first.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { send, type Endpoint } from "./reliability/lib/s3raw.js";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const BIN = path.join(ROOT, "bin/lakes3.js");
+let dir: string;
+let preload: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "lakes3-startup-"));
+  preload = path.join(dir, "report-modules.cjs");
+  const hook = `export async function load(url, context, next) { const r = await next(url, context); process.stderr.write("loaded " + url + "\\n"); return r; }`;
+  await writeFile(
+    preload,
+    `const { register } = require("node:module");
+const { writeSync } = require("node:fs");
+register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hook)}));
+process.on("exit", () => { for (const file of Object.keys(require.cache)) writeSync(2, "loaded " + file + "\\n"); });
+`,
+  );
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Start `lakes3 serve`, answer one HeadBucket, run `use` against it, stop it: the modules it loaded. */
+async function modulesLoaded(use: (endpoint: string, s3: Endpoint) => Promise<void> = async () => {}): Promise<string[]> {
+  const dataDir = await mkdtemp(path.join(dir, "data-"));
+  const child = spawn(process.execPath, ["--require", preload, BIN, "serve", "--port", "0", "--data-dir", dataDir, "--repo", "bench", "--no-tui", "--quiet"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const closed = new Promise((resolve) => child.once("close", resolve));
+  try {
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        const m = /^lakes3 listening on (\S+)\n/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.once("exit", (code) => reject(new Error(`lakes3 exited (${code}): ${stderr}`)));
+    });
+    const s3 = { port: Number(new URL(endpoint).port), region: "us-east-1", accessKeyId: "AKIAIOSFOLQUICKSTART", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+    expect((await send(s3, { method: "HEAD", path: "/bench", agent: false })).status).toBe(200);
+    await use(endpoint, s3);
+  } finally {
+    child.kill("SIGTERM");
+    await closed;
+  }
+  return [...stderr.matchAll(/^loaded (.*)$/gm)].map((m) => m[1]!);
+}
+
+const LAZY = ["dist/api/index.js", "dist/inspect/queries.js", "dist/cli/inspect-commands.js", "dist/fixtures/fixtures.js", "node_modules/fast-xml-parser/", "node_modules/mime-types/"];
+const loadedOf = (modules: string[]) => LAZY.filter((m) => modules.some((url) => url.includes(m)));
+
+describe("lakes3 serve", () => {
+  it("answers a HeadBucket without loading the REST API, inspect, other commands, fixtures, the XML library or mime-types", async () => {
+    const modules = await modulesLoaded();
+    expect(modules.some((url) => url.includes("dist/server/gateway.js"))).toBe(true); // the report works
+    expect(loadedOf(modules)).toEqual([]);
+  });
+
+  it("loads each of them when a request needs it", async () => {
+    const modules = await modulesLoaded(async (endpoint, s3) => {
+      expect((await fetch(`${endpoint}/api/v1/healthcheck`)).status).toBe(204);
+      expect((await fetch(`${endpoint}/_lakes3/inspect/summary`)).status).toBe(200);
+      // no Content-Type: one by the key's extension
+      expect((await send(s3, { method: "PUT", path: "/bench/main/a.csv", body: "x", agent: false })).status).toBe(200);
+      expect((await send(s3, { method: "GET", path: "/bench/main/missing", agent: false })).text).toContain("<Code>NoSuchKey</Code>");
+    });
+    expect(loadedOf(modules)).toEqual(LAZY.filter((m) => m.includes("api/") || m.includes("queries") || m.includes("fast-xml") || m.includes("mime")));
+  });
+});
