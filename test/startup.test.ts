@@ -85,3 +85,43 @@ describe("lakes3 serve", () => {
     expect(loadedOf(modules)).toEqual(LAZY.filter((m) => m.includes("api/") || m.includes("queries") || m.includes("fast-xml") || m.includes("mime")));
   });
 });
+
+describe("lakes3 serve's request log", () => {
+  // A client that polls the port while the server starts (as CI fixtures and the benchmark's probe
+  // do) gets answers as soon as it listens; those requests must be in requests.log too, also when
+  // an existing log takes a while to count.
+  it("records the requests it answers from the very first one on", async () => {
+    const dataDir = await mkdtemp(path.join(dir, "data-"));
+    const old = JSON.stringify({ id: "old", source: "s3", startedAt: 0, method: "GET", bytesIn: 0, bytesOut: 0, done: true, headers: { x: "y".repeat(900) } });
+    await writeFile(path.join(dataDir, "requests.log"), `${old}\n`.repeat(9000));
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, "serve", "--port", String(port), "--data-dir", dataDir, "--repo", "bench", "--no-tui", "--quiet"], { cwd: ROOT, stdio: "ignore" });
+    const closed = new Promise((resolve) => child.once("close", resolve));
+    const s3 = { port, region: "us-east-1", accessKeyId: "AKIAIOSFOLQUICKSTART", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+    let first: string | undefined;
+    try {
+      for (let i = 0; i < 5000 && first === undefined; i++) {
+        const res = await send(s3, { method: "HEAD", path: `/bench?probe=${i}`, agent: false }).catch(() => undefined);
+        if (res?.status === 200) first = String(res.headers["x-amz-request-id"]);
+        else await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      child.kill("SIGTERM");
+      await closed;
+    }
+    expect(first).toBeDefined();
+    const { readFile } = await import("node:fs/promises");
+    const ids = (await readFile(path.join(dataDir, "requests.log"), "utf8")).split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(ids).toContain(first);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const net = await import("node:net");
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}

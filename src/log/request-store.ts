@@ -77,9 +77,15 @@ export class RequestStore {
     return this.logs.all.file;
   }
 
-  /** Start persisting the log's finished requests and its warnings (those given so far too). */
-  async attach(log: RequestLog): Promise<void> {
-    await Promise.all([this.logs.all.open(), this.logs.errors.open()]);
+  /**
+   * Start persisting the log's finished requests and its warnings (those given so far too), from
+   * now on: the files' line counts are read meanwhile, and the first write waits for them.
+   */
+  attach(log: RequestLog): void {
+    this.writing = Promise.all([this.logs.all.open(), this.logs.errors.open()]).then(
+      () => undefined,
+      () => undefined,
+    );
     const schedule = (): void => {
       this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
     };

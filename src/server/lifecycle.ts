@@ -224,13 +224,14 @@ async function start(config: Config, log: RequestLog, faults: FaultInjector, opt
     server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, config.region));
     const exposed = exposureWarning(config);
     if (exposed) warn(exposed);
+    // Recording starts before the first request can arrive.
+    const requests = new RequestStore(config.dataDir);
+    requestStore = requests;
+    requests.attach(log);
     const port = await listen(server, config);
     const endpoint = `http://${publicHost(config.host)}:${port}`;
     // How `lakes3 inspect` finds this server while it holds the data dir's lock.
     await writeFileDurably(path.join(config.dataDir, SERVER_FILE), JSON.stringify({ url: endpoint, pid: process.pid }));
-    const requests = new RequestStore(config.dataDir);
-    requestStore = requests;
-    await requests.attach(log);
     options.onListening?.({ endpoint, port, dataDir: config.dataDir });
     if (options.fixtures) {
       // Loaded only when used: most servers run without fixtures.
