@@ -333,13 +333,15 @@ class ViewCursor {
   private committed: [string, ObjectRecord] | null | undefined;
   /** Keys up to here were sought past or returned: a seek there or before is no move. */
   private floor = "";
+  private readonly stagedAhead: StagedReader | undefined;
 
   constructor(
     private readonly tree: TreeCursor,
-    private readonly base = "",
-    private readonly staging?: AbstractIteratorLike,
+    base = "",
+    staging?: AbstractIteratorLike,
   ) {
-    if (!staging) this.staged = null;
+    if (staging) this.stagedAhead = new StagedReader(staging, base);
+    else this.staged = null;
   }
 
   /** Next, return the first visible object ≥ `from` not returned yet. */
@@ -347,7 +349,7 @@ class ViewCursor {
     if (compareKeys(from, this.floor) <= 0) return;
     this.floor = from;
     if (this.staged !== null && (this.staged === undefined || compareKeys(this.staged[0], from) < 0)) {
-      this.staging!.seek(this.base + from);
+      this.stagedAhead!.seek(from);
       this.staged = undefined;
     }
     if (this.committed !== null && (this.committed === undefined || compareKeys(this.committed[0], from) < 0)) {
@@ -358,10 +360,7 @@ class ViewCursor {
 
   async next(): Promise<[string, ObjectRecord] | undefined> {
     for (;;) {
-      if (this.staged === undefined) {
-        const e = await this.staging!.next();
-        this.staged = e === undefined ? null : [e[0].slice(this.base.length), e[1]];
-      }
+      if (this.staged === undefined) this.staged = (await this.stagedAhead!.next()) ?? null;
       if (this.committed === undefined) this.committed = (await this.tree.next()) ?? null;
       const s = this.staged;
       const c = this.committed;
@@ -380,13 +379,55 @@ class ViewCursor {
   }
 
   async close(): Promise<void> {
-    await this.staging?.close();
+    await this.stagedAhead?.close();
   }
 }
 
+/**
+ * The staged side of a ViewCursor: entries read from the iterator in batches (one call for many
+ * entries instead of an asynchronous next() per entry), paths without the staging range's `base`.
+ * After a seek it reads one entry, as a seek past a common prefix often needs no more; walking
+ * on, a batch at a time.
+ */
+class StagedReader {
+  private batch: [string, StagedEntry][] = [];
+  private at = 0;
+  private walking = false;
+
+  constructor(
+    private readonly iterator: AbstractIteratorLike,
+    private readonly base: string,
+  ) {}
+
+  seek(from: string): void {
+    this.iterator.seek(this.base + from);
+    this.batch = [];
+    this.at = 0;
+    this.walking = false;
+  }
+
+  async next(): Promise<[string, StagedEntry] | undefined> {
+    if (this.at === this.batch.length) {
+      this.batch = await this.iterator.nextv(this.walking ? STAGED_BATCH : 1);
+      this.at = 0;
+      this.walking = true;
+      if (this.batch.length === 0) return undefined;
+    }
+    const [key, entry] = this.batch[this.at++]!;
+    return [key.slice(this.base.length), entry];
+  }
+
+  close(): Promise<void> {
+    return this.iterator.close();
+  }
+}
+
+/** Staged entries read at a time by a cursor walking on (as the LevelDB iterator's own next() does). */
+const STAGED_BATCH = 1000;
+
 /** What ViewCursor needs of a LevelDB iterator over the staging sublevel. */
 interface AbstractIteratorLike {
-  next(): Promise<[string, StagedEntry] | undefined>;
+  nextv(size: number): Promise<[string, StagedEntry][]>;
   seek(target: string): void;
   close(): Promise<void>;
 }
