@@ -109,7 +109,7 @@ export class BranchStaging {
   async *objects(view: RefView): AsyncGenerator<[string, ObjectRecord]> {
     const cursor = await this.cursor(view);
     try {
-      for (let e = await cursor.next(); e; e = await cursor.next()) yield e;
+      for (let path = await cursor.next(); path !== undefined; path = await cursor.next()) yield [path, cursor.record()];
     } finally {
       await cursor.close();
     }
@@ -156,17 +156,16 @@ export class BranchStaging {
     try {
       cursor.seek(from);
       for (;;) {
-        const next = await cursor.next();
-        if (!next || !next[0].startsWith(prefix)) break;
-        if (next[0] === after) continue;
+        const key = await cursor.next();
+        if (key === undefined || !key.startsWith(prefix)) break;
+        if (key === after) continue;
         if (items.length >= limit) {
           isTruncated = true;
           break;
         }
-        const [key, record] = next;
         const at = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
         if (at < 0) {
-          items.push({ key, record });
+          items.push({ key, record: cursor.record() });
           continue;
         }
         const common = key.slice(0, at + delimiter!.length);
@@ -326,13 +325,16 @@ export class BranchStaging {
  * A view's visible objects in key order, seekable forward: the staged entries (a LevelDB
  * iterator over the view's staging range, keys `base` + path) over the committed tree's cursor;
  * a staged tombstone hides the committed record. seek() moves each side only if it is behind.
+ * next() answers the path, record() its record.
  */
 class ViewCursor {
   /** The next entry of each side: undefined until read, null once a side is exhausted. */
   private staged: [string, StagedEntry] | null | undefined;
-  private committed: [string, ObjectRecord] | null | undefined;
+  private committed: string | null | undefined;
   /** Keys up to here were sought past or returned: a seek there or before is no move. */
   private floor = "";
+  /** The record of the path returned last; undefined when it is the tree cursor's. */
+  private current: ObjectRecord | undefined;
   private readonly stagedAhead: StagedReader | undefined;
 
   constructor(
@@ -352,30 +354,39 @@ class ViewCursor {
       this.stagedAhead!.seek(from);
       this.staged = undefined;
     }
-    if (this.committed !== null && (this.committed === undefined || compareKeys(this.committed[0], from) < 0)) {
+    if (this.committed !== null && (this.committed === undefined || compareKeys(this.committed, from) < 0)) {
       this.tree.seek(from);
       this.committed = undefined;
     }
   }
 
-  async next(): Promise<[string, ObjectRecord] | undefined> {
+  /** The next visible path (undefined at the end). */
+  async next(): Promise<string | undefined> {
     for (;;) {
       if (this.staged === undefined) this.staged = (await this.stagedAhead!.next()) ?? null;
       if (this.committed === undefined) this.committed = (await this.tree.next()) ?? null;
       const s = this.staged;
       const c = this.committed;
-      if (!s && !c) return undefined;
-      const cmp = !s ? 1 : !c ? -1 : compareKeys(s[0], c[0]);
+      if (!s && c === null) return undefined;
+      const cmp = !s ? 1 : c === null ? -1 : compareKeys(s[0], c);
       if (cmp > 0) {
         this.committed = undefined;
-        this.floor = c![0];
-        return c!;
+        this.current = undefined;
+        return (this.floor = c!);
       }
       this.staged = undefined;
       if (cmp === 0) this.committed = undefined;
       this.floor = s![0];
-      if (!isTombstone(s![1])) return [s![0], s![1]];
+      if (!isTombstone(s![1])) {
+        this.current = s![1];
+        return s![0];
+      }
     }
+  }
+
+  /** The record of the path next() returned last (before any seek). */
+  record(): ObjectRecord {
+    return this.current ?? this.tree.record();
   }
 
   async close(): Promise<void> {

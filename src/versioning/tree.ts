@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import { compareKeys } from "../storage/keys.js";
 import { encodeRecord, RangeData } from "../storage/range-data.js";
 import { ByteCache } from "./byte-cache.js";
-import { SEP, type Batch, type MetadataStore, type ObjectRecord, type RangeEntry, type RangeRef } from "../storage/metadata-store.js";
+import { SEP, type Batch, type MetadataStore, type ObjectRecord, type RangeRef } from "../storage/metadata-store.js";
 
 export const EMPTY_TREE = "";
 /** Entries of a range, at most; one that grows past it is cut into RANGE_SPLIT-sized ranges. */
@@ -49,8 +49,8 @@ export class TreeStore {
     return refs;
   }
 
-  range(repo: string, id: string): Promise<RangeData> {
-    return this.ranges(repo, [id]).then((r) => r[0]!);
+  async range(repo: string, id: string): Promise<RangeData> {
+    return this.rangeCache.get(repo + SEP + id) ?? (await this.ranges(repo, [id]))[0]!;
   }
 
   /**
@@ -282,15 +282,29 @@ function treeBytes(refs: readonly RangeRef[]): number {
   return n;
 }
 
-function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string): number {
-  let lo = 0;
-  let hi = refs.length;
+function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string, lo = 0, hi = refs.length): number {
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (compareKeys(refs[mid]!.last, path) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * firstRangeEndingAtOrAfter for a cursor at range `i`, all of whose predecessors end before
+ * `path`: a cursor's seeks land mostly a few ranges on (past a common prefix), so the search
+ * gallops from i (1, 2, 4, … ranges on) before it bisects, reading refs near those just read
+ * rather than across a tree of tens of thousands.
+ */
+function rangeAhead(refs: readonly RangeRef[], path: string, i: number): number {
+  let lo = i;
+  for (let step = 1; lo < refs.length; step *= 2) {
+    const probe = Math.min(lo + step - 1, refs.length - 1);
+    if (compareKeys(refs[probe]!.last, path) >= 0) return firstRangeEndingAtOrAfter(refs, path, lo, probe);
+    lo = probe + 1;
+  }
+  return refs.length;
 }
 
 function lowerBound(keys: readonly string[], path: string): number {
@@ -305,9 +319,11 @@ function lowerBound(keys: readonly string[], path: string): number {
 }
 
 /**
- * A forward cursor over a tree's entries that can seek: `seek(from)` is a binary search over the
- * ranges (and within the range already read, when `from` falls in it), so a listing skips past
- * a common prefix without reading what lies under it. A range is read when next() needs it.
+ * A forward cursor over a tree's entries that can seek: `seek(from)` is a search within the range
+ * in hand when `from` falls in it, else over the ranges ahead of it, so a listing skips past a
+ * common prefix without reading what lies under it. A range is read when next() needs it; next()
+ * answers the path, record() its record (parsed only when asked: a listing that makes a common
+ * prefix of a path never needs it).
  */
 export class TreeCursor {
   private i = 0;
@@ -327,25 +343,24 @@ export class TreeCursor {
   seek(from: string): void {
     if (compareKeys(from, this.from) <= 0) return;
     this.from = from;
-    const i = firstRangeEndingAtOrAfter(this.refs, from);
-    if (i === this.i && this.range) this.j = Math.max(this.j, lowerBound(this.range.keys, from));
+    if (this.range && compareKeys(from, this.refs[this.i]!.last) <= 0) this.j = Math.max(this.j, lowerBound(this.range.keys, from));
     else {
-      this.i = i;
+      this.i = rangeAhead(this.refs, from, this.i);
       this.range = undefined;
       this.ahead = [];
     }
   }
 
-  async next(): Promise<RangeEntry | undefined> {
+  /** The next entry's path (undefined at the end). */
+  async next(): Promise<string | undefined> {
     while (this.i < this.refs.length) {
       if (!this.range) {
         this.range = this.ahead.shift() ?? (await this.trees.range(this.repo, this.refs[this.i]!.id));
         this.j = lowerBound(this.range.keys, this.from);
       }
       if (this.j < this.range.length) {
-        const j = this.j++;
-        this.from = this.range.keys[j]!;
-        return [this.from, this.range.record(j)];
+        this.from = this.range.keys[this.j++]!;
+        return this.from;
       }
       this.i++;
       this.range = undefined;
@@ -355,6 +370,11 @@ export class TreeCursor {
       }
     }
     return undefined;
+  }
+
+  /** The record of the path next() returned last (before any seek). */
+  record(): ObjectRecord {
+    return this.range!.record(this.j - 1);
   }
 }
 
