@@ -27,6 +27,10 @@ export function rangeFor(prefix: string): { gte: string; lt: string } {
 
 /** The smallest string greater than every string that starts with `prefix`. */
 export function skipPast(prefix: string): string {
+  // the last character one further, in place, unless it is a surrogate or U+FFFF (a delimiter's
+  // common prefix, which a listing seeks past, ends in an ASCII character mostly)
+  const unit = prefix.charCodeAt(prefix.length - 1);
+  if (unit < 0xd800 || (unit >= 0xe000 && unit < 0xffff)) return prefix.slice(0, -1) + String.fromCharCode(unit + 1);
   const chars = [...prefix];
   const last = chars.pop()!.codePointAt(0)!;
   return chars.join("") + String.fromCodePoint(Math.min(last + 1, 0x10ffff));

@@ -50,7 +50,12 @@ export class TreeStore {
   }
 
   async range(repo: string, id: string): Promise<RangeData> {
-    return this.rangeCache.get(repo + SEP + id) ?? (await this.ranges(repo, [id]))[0]!;
+    return this.cachedRange(repo, id) ?? (await this.ranges(repo, [id]))[0]!;
+  }
+
+  /** A range if it is in the cache. */
+  cachedRange(repo: string, id: string): RangeData | undefined {
+    return this.rangeCache.get(repo + SEP + id);
   }
 
   /**
@@ -343,19 +348,22 @@ export class TreeCursor {
   seek(from: string): void {
     if (compareKeys(from, this.from) <= 0) return;
     this.from = from;
-    if (this.range && compareKeys(from, this.refs[this.i]!.last) <= 0) this.j = Math.max(this.j, lowerBound(this.range.keys, from));
-    else {
-      this.i = rangeAhead(this.refs, from, this.i);
-      this.range = undefined;
-      this.ahead = [];
+    if (this.i < this.refs.length && compareKeys(from, this.refs[this.i]!.last) <= 0) {
+      // in range i still (if it is not read yet, next() searches it from `from`)
+      if (this.range) this.j = Math.max(this.j, lowerBound(this.range.keys, from));
+      return;
     }
+    this.i = rangeAhead(this.refs, from, this.i + 1);
+    this.range = undefined;
+    this.ahead = [];
   }
 
   /** The next entry's path (undefined at the end). */
   async next(): Promise<string | undefined> {
     while (this.i < this.refs.length) {
       if (!this.range) {
-        this.range = this.ahead.shift() ?? (await this.trees.range(this.repo, this.refs[this.i]!.id));
+        const id = this.refs[this.i]!.id;
+        this.range = this.ahead.shift() ?? this.trees.cachedRange(this.repo, id) ?? (await this.trees.range(this.repo, id));
         this.j = lowerBound(this.range.keys, this.from);
       }
       if (this.j < this.range.length) {
