@@ -26,7 +26,8 @@ import {
 import type { DiffEntry } from "./compare.js";
 import { notFound } from "./errors.js";
 import type { RefManager, RefView } from "./refs.js";
-import { dropStaging, newToken, stagingKey } from "./staging-keys.js";
+import { RecordCache } from "./record-cache.js";
+import { dropStaging, hasStaged, newToken, stagingKey } from "./staging-keys.js";
 import { EMPTY_TREE, type TreeCursor, type TreeStore } from "./tree.js";
 
 export interface BranchTarget {
@@ -68,6 +69,16 @@ interface KeyState {
 }
 
 export class BranchStaging {
+  /**
+   * Per branch (repo!branch): whether the staging range of `token` holds anything. A listing of a
+   * branch with nothing staged reads the committed tree alone: a LevelDB iterator, created and
+   * positioned, seeks in every level of the store, which at a million committed objects costs a
+   * millisecond or more of reading per page (a level's next key there can be a committed tree of
+   * megabytes). Only stage() adds entries to a live range, and it forgets its branch before and
+   * after it writes; what it knows of another token than the view's is read again.
+   */
+  private readonly stagedState = new RecordCache<{ token: string; empty: boolean }>();
+
   constructor(
     private readonly store: MetadataStore,
     private readonly trees: TreeStore,
@@ -118,9 +129,20 @@ export class BranchStaging {
   /** A seekable cursor over a view's visible objects (close it). */
   private async cursor(view: RefView): Promise<ViewCursor> {
     const committed = await this.trees.cursor(view.repo, view.tree);
-    if (view.staging === undefined) return new ViewCursor(committed);
+    if (view.staging === undefined || (await this.nothingStaged(view.repo, view.branchName!, view.staging))) return new ViewCursor(committed);
     const base = stagingKey(view.repo, view.staging, "");
     return new ViewCursor(committed, base, this.store.staging.iterator(rangeFor(base)));
+  }
+
+  private async nothingStaged(repo: string, branch: string, token: string): Promise<boolean> {
+    const key = repo + SEP + branch;
+    const load = async () => ({ token, empty: !(await hasStaged(this.store, repo, token)) });
+    let known = (await this.stagedState.get(key, load))!;
+    if (known.token !== token) {
+      this.stagedState.invalidate(key);
+      known = (await this.stagedState.get(key, load))!;
+    }
+    return known.empty;
   }
 
   /** One page of a listing, grouped into common prefixes at `delimiter` (seeking past each). */
@@ -271,7 +293,10 @@ export class BranchStaging {
         }
         const batch = this.store.batch();
         await apply(branch, current, batch);
+        const state = target.repo + SEP + target.branch;
+        this.stagedState.invalidate(state);
         await batch.write({ sync: true });
+        this.stagedState.invalidate(state);
         return [...current.values()].flatMap((c) => (c.staged ? [c.staged] : []));
       });
     });
