@@ -4,15 +4,18 @@
  * byte order without encoding, so committed trees, staging and listings all agree.
  */
 
-/** Code point order of two strings (equal to the order of their UTF-8 bytes). */
-export function compareKeys(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
+/**
+ * Code point order of two strings (equal to the order of their UTF-8 bytes). With `start` and
+ * `end`, of `a.slice(start, end)` and `b`, without making that slice.
+ */
+export function compareKeys(a: string, b: string, start = 0, end = a.length): number {
+  const n = Math.min(end - start, b.length);
   for (let i = 0; i < n; i++) {
-    const ca = a.charCodeAt(i);
+    const ca = a.charCodeAt(start + i);
     const cb = b.charCodeAt(i);
     if (ca !== cb) return fix(ca) - fix(cb);
   }
-  return a.length - b.length;
+  return end - start - b.length;
 }
 
 /** Surrogates (code points ≥ U+10000) sort after U+E000–U+FFFF in code point order. */

@@ -287,7 +287,9 @@ function treeBytes(refs: readonly RangeRef[]): number {
   return n;
 }
 
-function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string, lo = 0, hi = refs.length): number {
+function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string): number {
+  let lo = 0;
+  let hi = refs.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (compareKeys(refs[mid]!.last, path) < 0) lo = mid + 1;
@@ -297,19 +299,59 @@ function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string, lo =
 }
 
 /**
- * firstRangeEndingAtOrAfter for a cursor at range `i`, all of whose predecessors end before
- * `path`: a cursor's seeks land mostly a few ranges on (past a common prefix), so the search
- * gallops from i (1, 2, 4, … ranges on) before it bisects, reading refs near those just read
- * rather than across a tree of tens of thousands.
+ * The last keys of a tree's ranges packed in one string, for the seeks of its cursors: a seek
+ * compares its target with a dozen of them, and read from tens of thousands of RangeRefs spread
+ * over the heap those compares cost more than the rest of a delimiter listing's step past a
+ * common prefix (at a million objects). Made once per tree, kept while the tree is.
  */
-function rangeAhead(refs: readonly RangeRef[], path: string, i: number): number {
-  let lo = i;
-  for (let step = 1; lo < refs.length; step *= 2) {
-    const probe = Math.min(lo + step - 1, refs.length - 1);
-    if (compareKeys(refs[probe]!.last, path) >= 0) return firstRangeEndingAtOrAfter(refs, path, lo, probe);
-    lo = probe + 1;
+class RangeEnds {
+  private readonly text: string;
+  /** Where each key ends in `text` (it starts where the one before ends). */
+  private readonly ends: Uint32Array;
+
+  private constructor(refs: readonly RangeRef[]) {
+    this.text = refs.map((r) => r.last).join("");
+    this.ends = new Uint32Array(refs.length);
+    let at = 0;
+    refs.forEach((r, i) => (this.ends[i] = at += r.last.length));
   }
-  return refs.length;
+
+  private static readonly made = new WeakMap<readonly RangeRef[], RangeEnds>();
+
+  static of(refs: readonly RangeRef[]): RangeEnds {
+    let ends = RangeEnds.made.get(refs);
+    if (!ends) RangeEnds.made.set(refs, (ends = new RangeEnds(refs)));
+    return ends;
+  }
+
+  /**
+   * The first range at or after `i` ending at or after `path`, for a cursor at range `i` all of
+   * whose predecessors end before it: its seeks land mostly a few ranges on, so the search
+   * gallops from i (1, 2, 4, … ranges on) before it bisects.
+   */
+  ahead(path: string, i: number): number {
+    const n = this.ends.length;
+    let lo = i;
+    for (let step = 1; lo < n; step *= 2) {
+      let hi = Math.min(lo + step - 1, n - 1);
+      if (this.endsBefore(hi, path)) {
+        lo = hi + 1;
+        continue;
+      }
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (this.endsBefore(mid, path)) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    }
+    return n;
+  }
+
+  /** Whether range i ends before `path`. */
+  endsBefore(i: number, path: string): boolean {
+    return compareKeys(this.text, path, i === 0 ? 0 : this.ends[i - 1], this.ends[i]) < 0;
+  }
 }
 
 function lowerBound(keys: readonly string[], path: string): number {
@@ -348,12 +390,13 @@ export class TreeCursor {
   seek(from: string): void {
     if (compareKeys(from, this.from) <= 0) return;
     this.from = from;
-    if (this.i < this.refs.length && compareKeys(from, this.refs[this.i]!.last) <= 0) {
+    const ends = RangeEnds.of(this.refs);
+    if (this.i < this.refs.length && !ends.endsBefore(this.i, from)) {
       // in range i still (if it is not read yet, next() searches it from `from`)
       if (this.range) this.j = Math.max(this.j, lowerBound(this.range.keys, from));
       return;
     }
-    this.i = rangeAhead(this.refs, from, this.i + 1);
+    this.i = ends.ahead(from, this.i + 1);
     this.range = undefined;
     this.ahead = [];
   }
