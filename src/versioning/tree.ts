@@ -326,26 +326,33 @@ class RangeEnds {
 
   /**
    * The first range at or after `i` ending at or after `path`, for a cursor at range `i` all of
-   * whose predecessors end before it: its seeks land mostly a few ranges on, so the search
-   * gallops from i (1, 2, 4, … ranges on) before it bisects.
+   * whose predecessors end before it. Its seeks land mostly a few ranges on, and past common
+   * prefixes of like size alike far apart: the search tries `guess` (as far on as the last seek
+   * went) and its predecessor first, then gallops (1, 2, 4, … ranges on) before it bisects.
    */
-  ahead(path: string, i: number): number {
-    const n = this.ends.length;
+  ahead(path: string, i: number, guess: number): number {
+    // the answer is in [lo, hi]: ranges before lo end before `path`, range hi does not (or is none)
     let lo = i;
-    for (let step = 1; lo < n; step *= 2) {
-      let hi = Math.min(lo + step - 1, n - 1);
-      if (this.endsBefore(hi, path)) {
-        lo = hi + 1;
-        continue;
-      }
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (this.endsBefore(mid, path)) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
+    let hi = this.ends.length;
+    if (guess > i && guess < hi) {
+      if (this.endsBefore(guess, path)) lo = guess + 1;
+      else if (this.endsBefore(guess - 1, path)) return guess;
+      else hi = guess - 1;
     }
-    return n;
+    for (let step = 1; lo + step - 1 < hi; step *= 2) {
+      const probe = lo + step - 1;
+      if (!this.endsBefore(probe, path)) {
+        hi = probe;
+        break;
+      }
+      lo = probe + 1;
+    }
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.endsBefore(mid, path)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Whether range i ends before `path`. */
@@ -377,6 +384,7 @@ export class TreeCursor {
   private range: RangeData | undefined;
   private j = 0;
   private from = "";
+  private jump = 1;
   /** Ranges read ahead while the cursor walks range after range (not after a seek jumped). */
   private ahead: RangeData[] = [];
 
@@ -396,7 +404,9 @@ export class TreeCursor {
       if (this.range) this.j = Math.max(this.j, lowerBound(this.range.keys, from));
       return;
     }
-    this.i = ends.ahead(from, this.i + 1);
+    const i = ends.ahead(from, this.i + 1, this.i + this.jump);
+    this.jump = i - this.i;
+    this.i = i;
     this.range = undefined;
     this.ahead = [];
   }
