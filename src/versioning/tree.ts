@@ -50,12 +50,12 @@ export class TreeStore {
   }
 
   async range(repo: string, id: string): Promise<RangeData> {
-    return this.cachedRange(repo, id) ?? (await this.ranges(repo, [id]))[0]!;
+    return this.cachedRange(repo + SEP + id) ?? (await this.ranges(repo, [id]))[0]!;
   }
 
-  /** A range if it is in the cache. */
-  cachedRange(repo: string, id: string): RangeData | undefined {
-    return this.rangeCache.get(repo + SEP + id);
+  /** A range if it is in the cache, by its key (repo!id). */
+  cachedRange(key: string): RangeData | undefined {
+    return this.rangeCache.get(key);
   }
 
   /**
@@ -299,29 +299,41 @@ function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string): num
 }
 
 /**
- * The last keys of a tree's ranges packed in one string, for the seeks of its cursors: a seek
- * compares its target with a dozen of them, and read from tens of thousands of RangeRefs spread
- * over the heap those compares cost more than the rest of a delimiter listing's step past a
- * common prefix (at a million objects). Made once per tree, kept while the tree is.
+ * What a tree's cursors look up at each seek, made once per tree and kept while the tree is: its
+ * ranges' last keys packed in one string, and their cache keys (repo!id), each made when first
+ * used. Read from tens of thousands of RangeRefs spread over the heap, and a cache key made anew
+ * (and hashed) at every lookup, they cost more than the rest of a delimiter listing's step past a
+ * common prefix, at a million objects.
  */
-class RangeEnds {
+class TreeIndex {
   private readonly text: string;
-  /** Where each key ends in `text` (it starts where the one before ends). */
+  /** Where each last key ends in `text` (it starts where the one before ends). */
   private readonly ends: Uint32Array;
+  private readonly keys: (string | undefined)[];
 
-  private constructor(refs: readonly RangeRef[]) {
+  private constructor(
+    private readonly repo: string,
+    private readonly refs: readonly RangeRef[],
+  ) {
     this.text = refs.map((r) => r.last).join("");
     this.ends = new Uint32Array(refs.length);
     let at = 0;
     refs.forEach((r, i) => (this.ends[i] = at += r.last.length));
+    this.keys = new Array<string | undefined>(refs.length);
   }
 
-  private static readonly made = new WeakMap<readonly RangeRef[], RangeEnds>();
+  /** A tree's refs are its repository's: they alone name the index. */
+  private static readonly made = new WeakMap<readonly RangeRef[], TreeIndex>();
 
-  static of(refs: readonly RangeRef[]): RangeEnds {
-    let ends = RangeEnds.made.get(refs);
-    if (!ends) RangeEnds.made.set(refs, (ends = new RangeEnds(refs)));
-    return ends;
+  static of(repo: string, refs: readonly RangeRef[]): TreeIndex {
+    let index = TreeIndex.made.get(refs);
+    if (!index) TreeIndex.made.set(refs, (index = new TreeIndex(repo, refs)));
+    return index;
+  }
+
+  /** Range i's cache key. */
+  rangeKey(i: number): string {
+    return (this.keys[i] ??= this.repo + SEP + this.refs[i]!.id);
   }
 
   /**
@@ -387,24 +399,26 @@ export class TreeCursor {
   private jump = 1;
   /** Ranges read ahead while the cursor walks range after range (not after a seek jumped). */
   private ahead: RangeData[] = [];
+  private readonly index: TreeIndex;
 
   constructor(
     private readonly trees: TreeStore,
     private readonly repo: string,
     private readonly refs: readonly RangeRef[],
-  ) {}
+  ) {
+    this.index = TreeIndex.of(repo, refs);
+  }
 
   /** Next, return the first entry ≥ `from` not returned yet (a cursor never moves backwards). */
   seek(from: string): void {
     if (compareKeys(from, this.from) <= 0) return;
     this.from = from;
-    const ends = RangeEnds.of(this.refs);
-    if (this.i < this.refs.length && !ends.endsBefore(this.i, from)) {
+    if (this.i < this.refs.length && !this.index.endsBefore(this.i, from)) {
       // in range i still (if it is not read yet, next() searches it from `from`)
       if (this.range) this.j = Math.max(this.j, lowerBound(this.range.keys, from));
       return;
     }
-    const i = ends.ahead(from, this.i + 1, this.i + this.jump);
+    const i = this.index.ahead(from, this.i + 1, this.i + this.jump);
     this.jump = i - this.i;
     this.i = i;
     this.range = undefined;
@@ -415,8 +429,7 @@ export class TreeCursor {
   async next(): Promise<string | undefined> {
     while (this.i < this.refs.length) {
       if (!this.range) {
-        const id = this.refs[this.i]!.id;
-        this.range = this.ahead.shift() ?? this.trees.cachedRange(this.repo, id) ?? (await this.trees.range(this.repo, id));
+        this.range = this.ahead.shift() ?? this.trees.cachedRange(this.index.rangeKey(this.i)) ?? (await this.trees.range(this.repo, this.refs[this.i]!.id));
         this.j = lowerBound(this.range.keys, this.from);
       }
       if (this.j < this.range.length) {
