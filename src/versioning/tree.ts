@@ -67,7 +67,8 @@ export class TreeStore {
     const out = keys.map((key) => this.rangeCache.get(key));
     const missing = keys.filter((_, i) => out[i] === undefined);
     if (missing.length === 0) return out as RangeData[];
-    const read = await this.store.ranges.getMany(missing, { fillCache: false } as object);
+    // One range is a point read, which the store answers on the spot; several, one batch read.
+    const read = missing.length === 1 ? [await this.store.ranges.get(missing[0]!, { fillCache: false } as object)] : await this.store.ranges.getMany(missing, { fillCache: false } as object);
     let m = 0;
     return out.map((range, i) => {
       if (range) return range;
