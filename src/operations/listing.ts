@@ -7,9 +7,9 @@
 import { S3Error } from "../protocol/errors.js";
 import { pageLimit } from "../protocol/request.js";
 import { xmlDate } from "../protocol/headers.js";
-import { urlEncodeKey } from "../protocol/xml.js";
+import { element, escapeXml, urlEncodeKey, XmlText } from "../protocol/xml.js";
 import type { S3Result } from "../protocol/respond.js";
-import type { RepositoryRecord } from "../storage/metadata-store.js";
+import type { ObjectRecord, RepositoryRecord } from "../storage/metadata-store.js";
 import type { ListItem } from "../versioning/catalog.js";
 import { isLakefs, OWNER } from "./address.js";
 import type { Operation, OperationContext } from "./types.js";
@@ -170,61 +170,44 @@ async function listPage(ctx: OperationContext, repo: RepositoryRecord, p: ListPa
   };
 }
 
+/**
+ * ListBucketResult, written directly (a page is a thousand entries): Name, Prefix, the version's
+ * markers, MaxKeys, Delimiter, EncodingType, IsTruncated, every Contents, every CommonPrefixes.
+ */
 async function listObjects(ctx: OperationContext, version: 1 | 2): Promise<S3Result> {
   const repo = ctx.repo!;
   const q = ctx.req.query;
   const p = readParams(ctx, version);
   const page = await listPage(ctx, repo, p);
   const enc = p.encode;
-  const fetchOwner = version === 1 || q.get("fetch-owner") === "true";
-  const contents = page.items.flatMap((i) =>
-    "key" in i
-      ? [
-          {
-            Key: enc(i.key),
-            LastModified: xmlDate(i.record.lastModified),
-            ETag: `"${i.record.etag}"`,
-            ...(i.record.checksum ? { ChecksumAlgorithm: i.record.checksum.algorithm, ChecksumType: i.record.checksum.type } : {}),
-            Size: i.record.size,
-            StorageClass: "STANDARD",
-            ...(fetchOwner ? { Owner: OWNER } : {}),
-          },
-        ]
-      : [],
-  );
-  const commonPrefixes = page.items.flatMap((i) => ("prefix" in i ? [{ Prefix: enc(i.prefix) }] : []));
-  const common = {
-    Name: repo.name,
-    Prefix: enc(p.prefix),
-  };
-  const tail = {
-    MaxKeys: p.maxKeys,
-    ...(p.delimiter ? { Delimiter: enc(p.delimiter) } : {}),
-    ...(p.encoded ? { EncodingType: "url" } : {}),
-    IsTruncated: page.isTruncated,
-    Contents: contents,
-    CommonPrefixes: commonPrefixes,
-  };
+  let xml = element("Name", repo.name) + element("Prefix", enc(p.prefix));
   if (version === 1) {
-    const nextMarker = page.isTruncated && p.delimiter && page.last !== undefined ? { NextMarker: enc(page.last) } : {};
-    return { xml: { root: "ListBucketResult", namespace: true, content: { ...common, Marker: enc(q.get("marker") ?? ""), ...nextMarker, ...tail } } };
+    xml += element("Marker", enc(q.get("marker") ?? ""));
+    if (page.isTruncated && p.delimiter && page.last !== undefined) xml += element("NextMarker", enc(page.last));
+  } else {
+    const startAfter = q.get("start-after");
+    const token = q.get("continuation-token");
+    if (startAfter !== null) xml += element("StartAfter", enc(startAfter));
+    if (token !== null) xml += element("ContinuationToken", token);
+    if (page.isTruncated && page.last !== undefined) xml += element("NextContinuationToken", encodeToken(ctx, page.last));
+    xml += element("KeyCount", page.items.length);
   }
-  const token = q.get("continuation-token");
-  const startAfter = q.get("start-after");
-  return {
-    xml: {
-      root: "ListBucketResult",
-      namespace: true,
-      content: {
-        ...common,
-        ...(startAfter !== null ? { StartAfter: enc(startAfter) } : {}),
-        ...(token !== null ? { ContinuationToken: token } : {}),
-        ...(page.isTruncated && page.last !== undefined ? { NextContinuationToken: encodeToken(ctx, page.last) } : {}),
-        KeyCount: page.items.length,
-        ...tail,
-      },
-    },
-  };
+  xml += element("MaxKeys", p.maxKeys);
+  if (p.delimiter) xml += element("Delimiter", enc(p.delimiter));
+  if (p.encoded) xml += element("EncodingType", "url");
+  xml += element("IsTruncated", page.isTruncated);
+  const owner = version === 1 || q.get("fetch-owner") === "true" ? `<Owner>${element("ID", OWNER.ID)}${element("DisplayName", OWNER.DisplayName)}</Owner>` : "";
+  for (const i of page.items) if ("key" in i) xml += contents(enc(i.key), i.record, owner);
+  for (const i of page.items) if ("prefix" in i) xml += `<CommonPrefixes>${element("Prefix", enc(i.prefix))}</CommonPrefixes>`;
+  return { xml: { root: "ListBucketResult", namespace: true, content: new XmlText(xml) } };
+}
+
+function contents(key: string, record: ObjectRecord, owner: string): string {
+  const checksum = record.checksum ? element("ChecksumAlgorithm", record.checksum.algorithm) + element("ChecksumType", record.checksum.type) : "";
+  return (
+    `<Contents>${element("Key", key)}${element("LastModified", xmlDate(record.lastModified))}<ETag>&quot;${escapeXml(record.etag)}&quot;</ETag>` +
+    `${checksum}${element("Size", record.size)}<StorageClass>STANDARD</StorageClass>${owner}</Contents>`
+  );
 }
 
 const ListObjects: Operation = { level: "bucket", handle: (ctx) => listObjects(ctx, 1) };

@@ -254,5 +254,6 @@ export function httpDate(iso: string): string {
 }
 const httpDates = new Map<string, string>();
 const HTTP_DATES_KEPT = 10_000;
-/** S3 XML timestamps: 2006-01-02T15:04:05.000Z */
-export const xmlDate = (iso: string) => new Date(iso).toISOString();
+/** S3 XML timestamps: 2006-01-02T15:04:05.000Z (what records keep: those are returned as they are). */
+export const xmlDate = (iso: string) => (XML_DATE.test(iso) ? iso : new Date(iso).toISOString());
+const XML_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;

@@ -43,10 +43,11 @@ export async function writeResult(res: ServerResponse, result: S3Result, request
   res.setHeader("x-amz-request-id", requestId);
   if (result.headers) setHeaders(res, result.headers);
   if (result.xml) {
-    const text = toXml(result.xml);
+    // Encoded once, for its length and to send (a listing page is a long string of many pieces).
+    const body = Buffer.from(toXml(result.xml));
     res.setHeader("Content-Type", "application/xml");
-    res.setHeader("Content-Length", Buffer.byteLength(text));
-    res.end(head ? undefined : text);
+    res.setHeader("Content-Length", body.length);
+    res.end(head ? undefined : body);
     return;
   }
   if (Buffer.isBuffer(result.body)) {

@@ -1,6 +1,8 @@
 /**
  * The single fast-xml-parser configuration: S3 response documents out (compact, with the XML
- * declaration) and request bodies in (size-capped, validated, namespace-agnostic).
+ * declaration) and request bodies in (size-capped, validated, namespace-agnostic). Text is escaped
+ * by one function (escapeXml), whether a document goes through the builder or is written directly
+ * (a listing page: element() and XmlText).
  */
 import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
@@ -12,6 +14,7 @@ export const S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/";
 /** An XML document: the root element name and its content (element order = property order). */
 export interface XmlDoc {
   root: string;
+  /** Elements as objects for the builder, or already written (XmlText). */
   content: unknown;
   /** Adds xmlns to the root (lakeFS does this only for a few documents). */
   namespace?: boolean;
@@ -36,7 +39,11 @@ function getBuilder(): XMLBuilder {
     format: false,
     suppressEmptyNode: false,
     suppressBooleanAttributes: false,
-    processEntities: true,
+    // escapeXml instead of the builder's own entities (the same five), so that every document
+    // escapes alike
+    processEntities: false,
+    tagValueProcessor: (_name: string, value: unknown) => (typeof value === "string" ? escapeXml(value) : value),
+    attributeValueProcessor: (_name: string, value: unknown) => (typeof value === "string" ? escapeXml(value) : value),
   }));
 }
 
@@ -52,9 +59,33 @@ function getParser(): XMLParser {
   }));
 }
 
+const DECLARATION = `<?xml version="1.0" encoding="UTF-8"?>\n`;
+
 export function toXml(doc: XmlDoc): string {
+  if (doc.content instanceof XmlText) {
+    return `${DECLARATION}<${doc.root}${doc.namespace ? ` xmlns="${S3_NAMESPACE}"` : ""}>${doc.content.text}</${doc.root}>`;
+  }
   const content = doc.namespace ? withNamespace(doc.content) : doc.content;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${getBuilder().build({ [doc.root]: content })}`;
+  return DECLARATION + getBuilder().build({ [doc.root]: content });
+}
+
+/** A document's content written directly (with element()), for the pages that are long lists. */
+export class XmlText {
+  constructor(readonly text: string) {}
+}
+
+/** `<name>value</name>` with the value escaped, as the builder writes a text element. */
+export function element(name: string, value: string | number | boolean): string {
+  return `<${name}>${typeof value === "string" ? escapeXml(value) : value}</${name}>`;
+}
+
+const SPECIAL = /[&<>'"]/;
+const SPECIALS = /[&<>'"]/g;
+const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&apos;", '"': "&quot;" };
+
+/** Text or an attribute value as XML: the five special characters as entities. */
+export function escapeXml(s: string): string {
+  return SPECIAL.test(s) ? s.replace(SPECIALS, (c) => ENTITIES[c]!) : s;
 }
 
 function withNamespace(content: unknown): unknown {

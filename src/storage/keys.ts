@@ -4,15 +4,18 @@
  * byte order without encoding, so committed trees, staging and listings all agree.
  */
 
-/** Code point order of two strings (equal to the order of their UTF-8 bytes). */
-export function compareKeys(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
+/**
+ * Code point order of two strings (equal to the order of their UTF-8 bytes). With `start` and
+ * `end`, of `a.slice(start, end)` and `b`, without making that slice.
+ */
+export function compareKeys(a: string, b: string, start = 0, end = a.length): number {
+  const n = Math.min(end - start, b.length);
   for (let i = 0; i < n; i++) {
-    const ca = a.charCodeAt(i);
+    const ca = a.charCodeAt(start + i);
     const cb = b.charCodeAt(i);
     if (ca !== cb) return fix(ca) - fix(cb);
   }
-  return a.length - b.length;
+  return end - start - b.length;
 }
 
 /** Surrogates (code points ≥ U+10000) sort after U+E000–U+FFFF in code point order. */
@@ -27,6 +30,10 @@ export function rangeFor(prefix: string): { gte: string; lt: string } {
 
 /** The smallest string greater than every string that starts with `prefix`. */
 export function skipPast(prefix: string): string {
+  // the last character one further, in place, unless it is a surrogate or U+FFFF (a delimiter's
+  // common prefix, which a listing seeks past, ends in an ASCII character mostly)
+  const unit = prefix.charCodeAt(prefix.length - 1);
+  if (unit < 0xd800 || (unit >= 0xe000 && unit < 0xffff)) return prefix.slice(0, -1) + String.fromCharCode(unit + 1);
   const chars = [...prefix];
   const last = chars.pop()!.codePointAt(0)!;
   return chars.join("") + String.fromCodePoint(Math.min(last + 1, 0x10ffff));

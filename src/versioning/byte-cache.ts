@@ -1,10 +1,14 @@
 /**
  * An in-memory cache of immutable records (committed ranges, trees, commits) bounded by an estimate
  * of the bytes it holds, not by a count: 512 ranges of 1,000 small objects and 512 ranges of 1,000
- * objects with kilobytes of metadata each differ a thousandfold. Least recently used goes first.
+ * objects with kilobytes of metadata each differ a thousandfold. What goes first is what was not
+ * read lately: "second chance" (CLOCK), an approximation of least-recently-used whose reads only
+ * mark the value, where moving each value read to the back of the Map (an exact LRU) cost as much
+ * as the rest of a listing's seek past a common prefix.
  */
 export class ByteCache<V> {
-  private readonly values = new Map<string, { value: V; bytes: number }>();
+  /** Oldest first; `read` marks a value kept or read since it was last given its second chance. */
+  private readonly values = new Map<string, { value: V; bytes: number; read: boolean }>();
   private bytes = 0;
 
   constructor(
@@ -15,8 +19,7 @@ export class ByteCache<V> {
   get(key: string): V | undefined {
     const hit = this.values.get(key);
     if (!hit) return undefined;
-    this.values.delete(key); // most recently used last
-    this.values.set(key, hit);
+    hit.read = true;
     return hit.value;
   }
 
@@ -28,12 +31,17 @@ export class ByteCache<V> {
       this.bytes -= old.bytes;
     }
     if (bytes > this.budget) return; // never worth holding
-    this.values.set(key, { value, bytes });
+    this.values.set(key, { value, bytes, read: true }); // about to be read
     this.bytes += bytes;
+    // From the oldest: a value read since goes to the back, unmarked (its second chance); one that
+    // was not is dropped. (A Map's iteration visits what is moved to its back, once more.)
     for (const [k, v] of this.values) {
       if (this.bytes <= this.budget) break;
       this.values.delete(k);
-      this.bytes -= v.bytes;
+      if (v.read) {
+        v.read = false;
+        this.values.set(k, v);
+      } else this.bytes -= v.bytes;
     }
   }
 

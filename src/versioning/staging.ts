@@ -26,7 +26,8 @@ import {
 import type { DiffEntry } from "./compare.js";
 import { notFound } from "./errors.js";
 import type { RefManager, RefView } from "./refs.js";
-import { dropStaging, newToken, stagingKey } from "./staging-keys.js";
+import { RecordCache } from "./record-cache.js";
+import { dropStaging, hasStaged, newToken, stagingKey } from "./staging-keys.js";
 import { EMPTY_TREE, type TreeCursor, type TreeStore } from "./tree.js";
 
 export interface BranchTarget {
@@ -68,6 +69,16 @@ interface KeyState {
 }
 
 export class BranchStaging {
+  /**
+   * Per branch (repo!branch): whether the staging range of `token` holds anything. A listing of a
+   * branch with nothing staged reads the committed tree alone: a LevelDB iterator, created and
+   * positioned, seeks in every level of the store, which at a million committed objects costs a
+   * millisecond or more of reading per page (a level's next key there can be a committed tree of
+   * megabytes). Only stage() adds entries to a live range, and it forgets its branch before and
+   * after it writes; what it knows of another token than the view's is read again.
+   */
+  private readonly stagedState = new RecordCache<{ token: string; empty: boolean }>();
+
   constructor(
     private readonly store: MetadataStore,
     private readonly trees: TreeStore,
@@ -109,7 +120,7 @@ export class BranchStaging {
   async *objects(view: RefView): AsyncGenerator<[string, ObjectRecord]> {
     const cursor = await this.cursor(view);
     try {
-      for (let e = await cursor.next(); e; e = await cursor.next()) yield e;
+      for (let path = await cursor.next(); path !== undefined; path = await cursor.next()) yield [path, cursor.record()];
     } finally {
       await cursor.close();
     }
@@ -118,9 +129,20 @@ export class BranchStaging {
   /** A seekable cursor over a view's visible objects (close it). */
   private async cursor(view: RefView): Promise<ViewCursor> {
     const committed = await this.trees.cursor(view.repo, view.tree);
-    if (view.staging === undefined) return new ViewCursor(committed);
+    if (view.staging === undefined || (await this.nothingStaged(view.repo, view.branchName!, view.staging))) return new ViewCursor(committed);
     const base = stagingKey(view.repo, view.staging, "");
     return new ViewCursor(committed, base, this.store.staging.iterator(rangeFor(base)));
+  }
+
+  private async nothingStaged(repo: string, branch: string, token: string): Promise<boolean> {
+    const key = repo + SEP + branch;
+    const load = async () => ({ token, empty: !(await hasStaged(this.store, repo, token)) });
+    let known = (await this.stagedState.get(key, load))!;
+    if (known.token !== token) {
+      this.stagedState.invalidate(key);
+      known = (await this.stagedState.get(key, load))!;
+    }
+    return known.empty;
   }
 
   /** One page of a listing, grouped into common prefixes at `delimiter` (seeking past each). */
@@ -156,17 +178,16 @@ export class BranchStaging {
     try {
       cursor.seek(from);
       for (;;) {
-        const next = await cursor.next();
-        if (!next || !next[0].startsWith(prefix)) break;
-        if (next[0] === after) continue;
+        const key = await cursor.next();
+        if (key === undefined || !key.startsWith(prefix)) break;
+        if (key === after) continue;
         if (items.length >= limit) {
           isTruncated = true;
           break;
         }
-        const [key, record] = next;
         const at = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
         if (at < 0) {
-          items.push({ key, record });
+          items.push({ key, record: cursor.record() });
           continue;
         }
         const common = key.slice(0, at + delimiter!.length);
@@ -272,7 +293,10 @@ export class BranchStaging {
         }
         const batch = this.store.batch();
         await apply(branch, current, batch);
+        const state = target.repo + SEP + target.branch;
+        this.stagedState.invalidate(state);
         await batch.write({ sync: true });
+        this.stagedState.invalidate(state);
         return [...current.values()].flatMap((c) => (c.staged ? [c.staged] : []));
       });
     });
@@ -326,20 +350,25 @@ export class BranchStaging {
  * A view's visible objects in key order, seekable forward: the staged entries (a LevelDB
  * iterator over the view's staging range, keys `base` + path) over the committed tree's cursor;
  * a staged tombstone hides the committed record. seek() moves each side only if it is behind.
+ * next() answers the path, record() its record.
  */
 class ViewCursor {
   /** The next entry of each side: undefined until read, null once a side is exhausted. */
   private staged: [string, StagedEntry] | null | undefined;
-  private committed: [string, ObjectRecord] | null | undefined;
+  private committed: string | null | undefined;
   /** Keys up to here were sought past or returned: a seek there or before is no move. */
   private floor = "";
+  /** The record of the path returned last; undefined when it is the tree cursor's. */
+  private current: ObjectRecord | undefined;
+  private readonly stagedAhead: StagedReader | undefined;
 
   constructor(
     private readonly tree: TreeCursor,
-    private readonly base = "",
-    private readonly staging?: AbstractIteratorLike,
+    base = "",
+    staging?: AbstractIteratorLike,
   ) {
-    if (!staging) this.staged = null;
+    if (staging) this.stagedAhead = new StagedReader(staging, base);
+    else this.staged = null;
   }
 
   /** Next, return the first visible object ≥ `from` not returned yet. */
@@ -347,46 +376,94 @@ class ViewCursor {
     if (compareKeys(from, this.floor) <= 0) return;
     this.floor = from;
     if (this.staged !== null && (this.staged === undefined || compareKeys(this.staged[0], from) < 0)) {
-      this.staging!.seek(this.base + from);
+      this.stagedAhead!.seek(from);
       this.staged = undefined;
     }
-    if (this.committed !== null && (this.committed === undefined || compareKeys(this.committed[0], from) < 0)) {
+    if (this.committed !== null && (this.committed === undefined || compareKeys(this.committed, from) < 0)) {
       this.tree.seek(from);
       this.committed = undefined;
     }
   }
 
-  async next(): Promise<[string, ObjectRecord] | undefined> {
+  /** The next visible path (undefined at the end). */
+  async next(): Promise<string | undefined> {
     for (;;) {
-      if (this.staged === undefined) {
-        const e = await this.staging!.next();
-        this.staged = e === undefined ? null : [e[0].slice(this.base.length), e[1]];
-      }
+      if (this.staged === undefined) this.staged = (await this.stagedAhead!.next()) ?? null;
       if (this.committed === undefined) this.committed = (await this.tree.next()) ?? null;
       const s = this.staged;
       const c = this.committed;
-      if (!s && !c) return undefined;
-      const cmp = !s ? 1 : !c ? -1 : compareKeys(s[0], c[0]);
+      if (!s && c === null) return undefined;
+      const cmp = !s ? 1 : c === null ? -1 : compareKeys(s[0], c);
       if (cmp > 0) {
         this.committed = undefined;
-        this.floor = c![0];
-        return c!;
+        this.current = undefined;
+        return (this.floor = c!);
       }
       this.staged = undefined;
       if (cmp === 0) this.committed = undefined;
       this.floor = s![0];
-      if (!isTombstone(s![1])) return [s![0], s![1]];
+      if (!isTombstone(s![1])) {
+        this.current = s![1];
+        return s![0];
+      }
     }
   }
 
+  /** The record of the path next() returned last (before any seek). */
+  record(): ObjectRecord {
+    return this.current ?? this.tree.record();
+  }
+
   async close(): Promise<void> {
-    await this.staging?.close();
+    await this.stagedAhead?.close();
   }
 }
 
+/**
+ * The staged side of a ViewCursor: entries read from the iterator in batches (one call for many
+ * entries instead of an asynchronous next() per entry), paths without the staging range's `base`.
+ * After a seek it reads one entry, as a seek past a common prefix often needs no more; walking
+ * on, a batch at a time.
+ */
+class StagedReader {
+  private batch: [string, StagedEntry][] = [];
+  private at = 0;
+  private walking = false;
+
+  constructor(
+    private readonly iterator: AbstractIteratorLike,
+    private readonly base: string,
+  ) {}
+
+  seek(from: string): void {
+    this.iterator.seek(this.base + from);
+    this.batch = [];
+    this.at = 0;
+    this.walking = false;
+  }
+
+  async next(): Promise<[string, StagedEntry] | undefined> {
+    if (this.at === this.batch.length) {
+      this.batch = await this.iterator.nextv(this.walking ? STAGED_BATCH : 1);
+      this.at = 0;
+      this.walking = true;
+      if (this.batch.length === 0) return undefined;
+    }
+    const [key, entry] = this.batch[this.at++]!;
+    return [key.slice(this.base.length), entry];
+  }
+
+  close(): Promise<void> {
+    return this.iterator.close();
+  }
+}
+
+/** Staged entries read at a time by a cursor walking on (as the LevelDB iterator's own next() does). */
+const STAGED_BATCH = 1000;
+
 /** What ViewCursor needs of a LevelDB iterator over the staging sublevel. */
 interface AbstractIteratorLike {
-  next(): Promise<[string, StagedEntry] | undefined>;
+  nextv(size: number): Promise<[string, StagedEntry][]>;
   seek(target: string): void;
   close(): Promise<void>;
 }

@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import { compareKeys } from "../storage/keys.js";
 import { encodeRecord, RangeData } from "../storage/range-data.js";
 import { ByteCache } from "./byte-cache.js";
-import { SEP, type Batch, type MetadataStore, type ObjectRecord, type RangeEntry, type RangeRef } from "../storage/metadata-store.js";
+import { SEP, type Batch, type MetadataStore, type ObjectRecord, type RangeRef } from "../storage/metadata-store.js";
 
 export const EMPTY_TREE = "";
 /** Entries of a range, at most; one that grows past it is cut into RANGE_SPLIT-sized ranges. */
@@ -49,8 +49,13 @@ export class TreeStore {
     return refs;
   }
 
-  range(repo: string, id: string): Promise<RangeData> {
-    return this.ranges(repo, [id]).then((r) => r[0]!);
+  async range(repo: string, id: string): Promise<RangeData> {
+    return this.cachedRange(repo + SEP + id) ?? (await this.ranges(repo, [id]))[0]!;
+  }
+
+  /** A range if it is in the cache, by its key (repo!id). */
+  cachedRange(key: string): RangeData | undefined {
+    return this.rangeCache.get(key);
   }
 
   /**
@@ -62,7 +67,8 @@ export class TreeStore {
     const out = keys.map((key) => this.rangeCache.get(key));
     const missing = keys.filter((_, i) => out[i] === undefined);
     if (missing.length === 0) return out as RangeData[];
-    const read = await this.store.ranges.getMany(missing, { fillCache: false } as object);
+    // One range is a point read, which the store answers on the spot; several, one batch read.
+    const read = missing.length === 1 ? [await this.store.ranges.get(missing[0]!, { fillCache: false } as object)] : await this.store.ranges.getMany(missing, { fillCache: false } as object);
     let m = 0;
     return out.map((range, i) => {
       if (range) return range;
@@ -293,6 +299,81 @@ function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string): num
   return lo;
 }
 
+/**
+ * What a tree's cursors look up at each seek, made once per tree and kept while the tree is: its
+ * ranges' last keys packed in one string, and their cache keys (repo!id), each made when first
+ * used. Read from tens of thousands of RangeRefs spread over the heap, and a cache key made anew
+ * (and hashed) at every lookup, they cost more than the rest of a delimiter listing's step past a
+ * common prefix, at a million objects.
+ */
+class TreeIndex {
+  private readonly text: string;
+  /** Where each last key ends in `text` (it starts where the one before ends). */
+  private readonly ends: Uint32Array;
+  private readonly keys: (string | undefined)[];
+
+  private constructor(
+    private readonly repo: string,
+    private readonly refs: readonly RangeRef[],
+  ) {
+    this.text = refs.map((r) => r.last).join("");
+    this.ends = new Uint32Array(refs.length);
+    let at = 0;
+    refs.forEach((r, i) => (this.ends[i] = at += r.last.length));
+    this.keys = new Array<string | undefined>(refs.length);
+  }
+
+  /** A tree's refs are its repository's: they alone name the index. */
+  private static readonly made = new WeakMap<readonly RangeRef[], TreeIndex>();
+
+  static of(repo: string, refs: readonly RangeRef[]): TreeIndex {
+    let index = TreeIndex.made.get(refs);
+    if (!index) TreeIndex.made.set(refs, (index = new TreeIndex(repo, refs)));
+    return index;
+  }
+
+  /** Range i's cache key. */
+  rangeKey(i: number): string {
+    return (this.keys[i] ??= this.repo + SEP + this.refs[i]!.id);
+  }
+
+  /**
+   * The first range at or after `i` ending at or after `path`, for a cursor at range `i` all of
+   * whose predecessors end before it. Its seeks land mostly a few ranges on, and past common
+   * prefixes of like size alike far apart: the search tries `guess` (as far on as the last seek
+   * went) and its predecessor first, then gallops (1, 2, 4, … ranges on) before it bisects.
+   */
+  ahead(path: string, i: number, guess: number): number {
+    // the answer is in [lo, hi]: ranges before lo end before `path`, range hi does not (or is none)
+    let lo = i;
+    let hi = this.ends.length;
+    if (guess > i && guess < hi) {
+      if (this.endsBefore(guess, path)) lo = guess + 1;
+      else if (this.endsBefore(guess - 1, path)) return guess;
+      else hi = guess - 1;
+    }
+    for (let step = 1; lo + step - 1 < hi; step *= 2) {
+      const probe = lo + step - 1;
+      if (!this.endsBefore(probe, path)) {
+        hi = probe;
+        break;
+      }
+      lo = probe + 1;
+    }
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.endsBefore(mid, path)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Whether range i ends before `path`. */
+  endsBefore(i: number, path: string): boolean {
+    return compareKeys(this.text, path, i === 0 ? 0 : this.ends[i - 1], this.ends[i]) < 0;
+  }
+}
+
 function lowerBound(keys: readonly string[], path: string): number {
   let lo = 0;
   let hi = keys.length;
@@ -305,47 +386,56 @@ function lowerBound(keys: readonly string[], path: string): number {
 }
 
 /**
- * A forward cursor over a tree's entries that can seek: `seek(from)` is a binary search over the
- * ranges (and within the range already read, when `from` falls in it), so a listing skips past
- * a common prefix without reading what lies under it. A range is read when next() needs it.
+ * A forward cursor over a tree's entries that can seek: `seek(from)` is a search within the range
+ * in hand when `from` falls in it, else over the ranges ahead of it, so a listing skips past a
+ * common prefix without reading what lies under it. A range is read when next() needs it; next()
+ * answers the path, record() its record (parsed only when asked: a listing that makes a common
+ * prefix of a path never needs it).
  */
 export class TreeCursor {
   private i = 0;
   private range: RangeData | undefined;
   private j = 0;
   private from = "";
+  private jump = 1;
   /** Ranges read ahead while the cursor walks range after range (not after a seek jumped). */
   private ahead: RangeData[] = [];
+  private readonly index: TreeIndex;
 
   constructor(
     private readonly trees: TreeStore,
     private readonly repo: string,
     private readonly refs: readonly RangeRef[],
-  ) {}
+  ) {
+    this.index = TreeIndex.of(repo, refs);
+  }
 
   /** Next, return the first entry ≥ `from` not returned yet (a cursor never moves backwards). */
   seek(from: string): void {
     if (compareKeys(from, this.from) <= 0) return;
     this.from = from;
-    const i = firstRangeEndingAtOrAfter(this.refs, from);
-    if (i === this.i && this.range) this.j = Math.max(this.j, lowerBound(this.range.keys, from));
-    else {
-      this.i = i;
-      this.range = undefined;
-      this.ahead = [];
+    if (this.i < this.refs.length && !this.index.endsBefore(this.i, from)) {
+      // in range i still (if it is not read yet, next() searches it from `from`)
+      if (this.range) this.j = Math.max(this.j, lowerBound(this.range.keys, from));
+      return;
     }
+    const i = this.index.ahead(from, this.i + 1, this.i + this.jump);
+    this.jump = i - this.i;
+    this.i = i;
+    this.range = undefined;
+    this.ahead = [];
   }
 
-  async next(): Promise<RangeEntry | undefined> {
+  /** The next entry's path (undefined at the end). */
+  async next(): Promise<string | undefined> {
     while (this.i < this.refs.length) {
       if (!this.range) {
-        this.range = this.ahead.shift() ?? (await this.trees.range(this.repo, this.refs[this.i]!.id));
+        this.range = this.ahead.shift() ?? this.trees.cachedRange(this.index.rangeKey(this.i)) ?? (await this.trees.range(this.repo, this.refs[this.i]!.id));
         this.j = lowerBound(this.range.keys, this.from);
       }
       if (this.j < this.range.length) {
-        const j = this.j++;
-        this.from = this.range.keys[j]!;
-        return [this.from, this.range.record(j)];
+        this.from = this.range.keys[this.j++]!;
+        return this.from;
       }
       this.i++;
       this.range = undefined;
@@ -355,6 +445,11 @@ export class TreeCursor {
       }
     }
     return undefined;
+  }
+
+  /** The record of the path next() returned last (before any seek). */
+  record(): ObjectRecord {
+    return this.range!.record(this.j - 1);
   }
 }
 

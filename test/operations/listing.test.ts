@@ -98,6 +98,22 @@ describe("ListObjectsV2", () => {
     expect(res.body).toContain("<Key>main/%C3%BC/5.txt</Key>");
     expect(res.body).toContain("<EncodingType>url</EncodingType>");
   });
+  it("escapes XML's special characters in keys, prefixes, markers and tokens", async () => {
+    await t.client.send(new CreateBucketCommand({ Bucket: "escape-repo" }));
+    const key = `main/x&y/a<b>'"`;
+    for (const k of [key, "main/x&y/c&d/e"]) await t.client.send(new PutObjectCommand({ Bucket: "escape-repo", Key: k, Body: "x" }));
+    const q = (params: Record<string, string>) => new URLSearchParams(params).toString().replace(/\+/g, "%20");
+    const first = await t.raw({ method: "GET", path: `/escape-repo?${q({ "list-type": "2", prefix: "main/x&y/", delimiter: "/", "max-keys": "1", "start-after": "main/x&y/<" })}` });
+    const escaped = "main/x&amp;y/a&lt;b&gt;&apos;&quot;";
+    expect(first.body).toContain("<Prefix>main/x&amp;y/</Prefix><StartAfter>main/x&amp;y/&lt;</StartAfter>");
+    expect(first.body).toContain(`<NextContinuationToken>${escaped}</NextContinuationToken>`);
+    expect(first.body).toMatch(new RegExp(`<Contents><Key>${escaped}</Key><LastModified>[^<]+</LastModified><ETag>&quot;[0-9a-f]{32}&quot;</ETag>`));
+    const second = await t.raw({ method: "GET", path: `/escape-repo?${q({ "list-type": "2", prefix: "main/x&y/", delimiter: "/", "continuation-token": key })}` });
+    expect(second.body).toContain(`<ContinuationToken>${escaped}</ContinuationToken>`);
+    expect(second.body).toContain("<CommonPrefixes><Prefix>main/x&amp;y/c&amp;d/</Prefix></CommonPrefixes>");
+    const v1 = await t.client.send(new ListObjectsCommand({ Bucket: "escape-repo", Prefix: "main/x&y/", Delimiter: "/", Marker: "main/x&y/<", MaxKeys: 1 }));
+    expect([v1.Marker, v1.NextMarker, v1.Contents?.[0]?.Key]).toEqual(["main/x&y/<", key, key]);
+  });
   it("an empty continuation token lists from the start and is echoed", async () => {
     const res = await t.raw({ method: "GET", path: "/test-repo?list-type=2&prefix=main/&continuation-token=&max-keys=1" });
     expect(res.status).toBe(200);

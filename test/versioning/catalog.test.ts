@@ -89,6 +89,28 @@ describe("catalog", () => {
     expect(await collect(catalog.diffRefs(REPO, c1.id, c2.id, "two_dot"))).toEqual(["changed a.txt", "removed dir/b.txt"]);
   });
 
+  it("a listing shows what was staged after one that found nothing staged", async () => {
+    expect(await list("main")).toEqual([]);
+    await catalog.putObject(main, "a.txt", record("a1"));
+    expect(await list("main")).toEqual(["a.txt"]);
+    await catalog.commit(REPO, "main", { message: "first" });
+    expect(await list("main")).toEqual(["a.txt"]); // a new staging token, nothing in it
+    await catalog.putObject(main, "b.txt", record("b1"));
+    await catalog.deleteObjects(main, ["a.txt"]);
+    expect(await list("main")).toEqual(["b.txt"]);
+    expect(await list("main$")).toEqual(["b.txt"]);
+  });
+
+  it("a listing from a view read before its branch moved reads the new staging range anew", async () => {
+    await catalog.putObject(main, "a.txt", record("a1"));
+    const before = (await catalog.resolve(REPO, "main"))!;
+    await catalog.commit(REPO, "main", { message: "first" });
+    await catalog.dropSealedStaging(); // the range `before` names holds nothing now
+    await catalog.putObject(main, "b.txt", record("b1"));
+    const page = await catalog.listObjects(before, { prefix: "", limit: 1000 });
+    expect(page.items.map((i) => ("key" in i ? i.key : i.prefix))).toEqual(["a.txt", "b.txt"]);
+  });
+
   it("overwriting a staged record hands its blobs back", async () => {
     await catalog.putObject(main, "tmp.txt", record("t1"));
     const r = await catalog.putObject(main, "tmp.txt", record("t2"));
