@@ -2,7 +2,8 @@
  * Object bytes as files named by server-generated ids (never by keys, so path traversal is
  * impossible by construction). Writes follow the crash-safe pattern of S3-COMPAT §4.4: temp file in
  * <root>/tmp → write → fsync → rename to <root>/blobs/<id[0..2]>/<id> → fsync the directory.
- * Reads stream one or several blobs as one byte sequence, optionally ranged, opening files lazily.
+ * Reads stream one or several blobs as one byte sequence, optionally ranged, opening files lazily,
+ * into read buffers the consumer hands back once sent (`Recycling`).
  *
  * Small blobs (a size hint of at most INLINE_MAX bytes) skip the file system: their bytes go into
  * the metadata LevelDB (`InlineBlobs`), under ids starting with "s". The put is synced before the
