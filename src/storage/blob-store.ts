@@ -593,9 +593,10 @@ class BlobReadStream extends Readable implements Recycling {
         continue;
       }
       const want = Math.min(READ_CHUNK, this.remaining);
-      // a full-size buffer is lent out and may come back; the short last read of a blob gets its own
+      // a full-size buffer (its own memory, never the shared pool) is lent out and may come back; the
+      // short last read of a blob gets its own
       const full = want === READ_CHUNK || this.spare.length > 0;
-      const buf = full ? (this.spare.pop() ?? Buffer.allocUnsafe(READ_CHUNK)) : Buffer.allocUnsafe(want);
+      const buf = full ? (this.spare.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK)) : Buffer.allocUnsafe(want);
       if (full) this.lent.add(buf.buffer);
       const { bytesRead } = await this.fh.read(buf, 0, want, this.position);
       if (bytesRead === 0) {
