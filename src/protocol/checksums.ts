@@ -411,7 +411,7 @@ export class Digester extends Transform {
   private result: { md5Hex: string; checksum: ChecksumValue | undefined } | undefined;
 
   constructor(request: IntegrityRequest, trailers?: () => Record<string, string>, options: DigesterOptions = {}) {
-    super({ highWaterMark: 1 << 20 });
+    super();
     this.request = request;
     this.trailers = trailers;
     this.algorithm = request.checksum?.algorithm ?? options.defaultAlgorithm;

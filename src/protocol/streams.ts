@@ -4,6 +4,7 @@
  */
 import type { ServerResponse } from "node:http";
 import { finished, type Readable, type Writable } from "node:stream";
+import { isRecycling } from "../storage/blob-store.js";
 import { S3Error } from "./errors.js";
 
 /**
@@ -27,7 +28,10 @@ export function pump(source: Readable, target: Writable): Promise<void> {
   });
 }
 
-/** Stream a body to a response; a client that goes away stops (and releases) the body. */
+/**
+ * Stream a body to a response; a client that goes away stops (and releases) the body. A blob
+ * read gets each chunk back once the socket has taken it, to read into it again.
+ */
 export function sendBody(body: Readable, res: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
     body.once("error", (err) => {
@@ -38,7 +42,16 @@ export function sendBody(body: Readable, res: ServerResponse): Promise<void> {
       body.destroy();
       resolve();
     });
-    body.pipe(res);
+    if (!isRecycling(body)) return void body.pipe(res);
+    // what pipe does, with a callback per chunk
+    body.on("data", (chunk: Buffer) => {
+      const sent = (err?: Error | null) => {
+        if (!err) body.recycle(chunk);
+      };
+      if (!res.write(chunk, sent)) body.pause();
+    });
+    res.on("drain", () => body.resume());
+    body.once("end", () => res.end());
   });
 }
 

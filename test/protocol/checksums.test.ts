@@ -15,6 +15,7 @@ import {
   parseIntegrityHeaders,
 } from "../../src/protocol/checksums.js";
 import { S3Error } from "../../src/protocol/errors.js";
+import { waitFor } from "../helpers/wait.js";
 
 const CHECK = Buffer.from("123456789");
 const b64 = (alg: ChecksumAlgorithm, data: Buffer | string): string =>
@@ -338,6 +339,20 @@ describe("Digester", () => {
     src.end();
     await done;
     expect(d.checksum?.value).toBe(trailers["x-amz-checksum-sha256"]);
+  });
+
+  it("hands a body's chunks on as they came: a reader that falls behind gets the same buffers, not copies merged into larger ones", async () => {
+    const chunks = Array.from({ length: 32 }, (_, i) => Buffer.alloc(64 * 1024, i));
+    const source = Readable.from(chunks, { objectMode: false });
+    const d = new Digester({});
+    source.pipe(d);
+    // the reader starts late: the source has filled what the digester buffers and waits for it
+    await waitFor(() => d.readableLength > 0 && (source.isPaused() || source.readableEnded), { message: "the digester's buffer to fill" });
+    const seen: Buffer[] = [];
+    for await (const c of d) seen.push(c as Buffer);
+    expect(seen.length).toBe(chunks.length);
+    seen.forEach((c, i) => expect(c.buffer === chunks[i]!.buffer && c.byteOffset === chunks[i]!.byteOffset && c.length === chunks[i]!.length).toBe(true));
+    expect(d.md5Hex).toBe(createHash("md5").update(Buffer.concat(chunks)).digest("hex"));
   });
 
   it("empty body", async () => {

@@ -7,9 +7,10 @@
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FsBlobStore } from "../../src/storage/blob-store.js";
+import { FsBlobStore, isRecycling } from "../../src/storage/blob-store.js";
 import { waitFor } from "../helpers/wait.js";
 
 const MIB = 1024 * 1024;
@@ -80,5 +81,33 @@ describe("blob streaming", () => {
     stream.resume();
     await new Promise((r) => stream.once("end", r));
     expect(rest).toBe(64 * MIB);
+  });
+
+  it("a read reads again into the chunks its consumer hands back, never into one it keeps", async () => {
+    const ref = await store.write(Readable.from((function* () {
+      for (let i = 0; i < 32; i++) yield Buffer.alloc(MIB, i);
+    })()));
+    const stream = await store.open([ref]);
+    if (!isRecycling(stream)) throw new Error("a blob read takes its chunks back");
+    const buffers = new Set<ArrayBufferLike>();
+    const kept = new Map<number, Buffer>();
+    let i = 0;
+    await pipeline(
+      stream,
+      new Writable({
+        write(chunk: Buffer, _e, cb) {
+          expect(chunk.equals(Buffer.alloc(MIB, i))).toBe(true);
+          buffers.add(chunk.buffer);
+          if ([2, 3, 10, 20].includes(i)) kept.set(i, chunk);
+          else stream.recycle(chunk);
+          if (i === 1) stream.recycle(chunk); // handed back twice, lent again once
+          i++;
+          cb();
+        },
+      }),
+    );
+    expect(i).toBe(32);
+    for (const [n, chunk] of kept) expect(chunk.equals(Buffer.alloc(MIB, n))).toBe(true);
+    expect(buffers.size).toBeLessThanOrEqual(kept.size + 2);
   });
 });
