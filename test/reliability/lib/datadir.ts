@@ -1,9 +1,9 @@
 /**
  * Offline views of a data directory, independent of the server's own bookkeeping: the blob files on
  * disk (D/blobs/xx/<id>, D/tmp/*) plus the small blobs kept inline in LevelDB, and every blob a metadata record references (found by scanning
- * all LevelDB values for `{ blobId, size }`, so the check does not trust the code under test).
+ * all LevelDB values, and the range files committed trees name, for `{ blobId, size }`, so the check does not trust the code under test).
  */
-import { readdir, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { Level } from "level";
 
@@ -50,22 +50,35 @@ export async function referencedBlobs(dataDir: string): Promise<Map<string, numb
       Object.values(o).forEach(walk);
     }
   };
+  const byJsonText = (text: string) => {
+    for (const m of text.matchAll(/\{"blobId":"([^"]+)","size":(\d+)\}/g)) refs.set(m[1]!, Number(m[2]));
+  };
+  /** Range files (metadata/ranges/<repo>/<pack>) some committed tree names. */
+  const packs = new Set<string>();
   try {
     for await (const [key, value] of db.iterator()) {
       if (key.startsWith(INLINE_PREFIX)) continue; // blob bytes, not records
+      if (key.startsWith(TREES_PREFIX)) {
+        const repo = key.slice(TREES_PREFIX.length).split("!")[0]!;
+        for (const { id } of JSON.parse(value) as { id: string }[]) if (id.includes("-")) packs.add(path.join(repo, id.split("-")[0]!));
+      }
       try {
         walk(JSON.parse(value));
       } catch {
-        // Not JSON: index entries, or a committed range (binary framing around JSON records; see
-        // src/storage/range-data.ts): its blob references are found by their JSON text.
-        for (const m of value.matchAll(/\{"blobId":"([^"]+)","size":(\d+)\}/g)) refs.set(m[1]!, Number(m[2]));
+        // Not JSON: index entries, or a committed range kept in LevelDB by an older version (binary
+        // framing around JSON records; see src/storage/range-data.ts): found by their JSON text.
+        byJsonText(value);
       }
     }
   } finally {
     await db.close();
   }
+  // Committed ranges in files: framing around the same JSON records (src/storage/range-files.ts).
+  for (const pack of packs) byJsonText(await readFile(path.join(dataDir, "metadata", "ranges", pack), "utf8"));
   return refs;
 }
+
+const TREES_PREFIX = "!trees!";
 
 /** Referenced blobs whose file is missing or has another size than recorded. */
 export function missingOrTruncated(refs: Map<string, number>, files: Map<string, number>): string[] {
