@@ -6,9 +6,9 @@
  *   tags       repo!tag               → TagRecord
  *   commits    repo!commitId          → CommitRecord
  *   staging    repo!token!path        → StagedEntry (an object record, or a tombstone)
- *   ranges     repo!rangeId           → RangeData, as older versions kept committed ranges; new ones
- *                                       are files beside LevelDB, in metadata/ranges/ (range-files.ts)
- *   trees      repo!treeId            → RangeRef[]   (an immutable committed tree: its ranges)
+ *   ranges     repo!rangeId           → RangeData  } committed ranges and trees as older versions
+ *   trees      repo!treeId            → RangeRef[] } kept them; new ones are files beside LevelDB,
+ *                                                    in metadata/ranges/ (range-files.ts)
  *   uploads    uploadId               → UploadRecord;  upload-index repo!clientKey\0… → uploadId
  *   parts      uploadId!00001         → PartRecord
  *   completed-uploads  uploadId       → CompletedUpload (for a retried Complete; kept a day)
@@ -183,11 +183,11 @@ export class MetadataStore {
   readonly tags;
   readonly commits;
   readonly staging;
-  /** Committed ranges written by older versions (new ones are in `rangeFiles`). */
+  /** Committed ranges and trees written by older versions (new ones are in `rangeFiles`). */
   readonly ranges;
-  /** Committed ranges, as files in <location>/ranges. */
-  readonly rangeFiles: RangeFiles;
   readonly trees;
+  /** Committed ranges and trees, as files in <location>/ranges. */
+  readonly rangeFiles: RangeFiles;
   readonly uploads;
   readonly uploadIndex;
   readonly parts;

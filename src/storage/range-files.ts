@@ -1,26 +1,29 @@
 /**
- * Committed ranges as files, as lakeFS keeps its ranges (immutable SSTables in the object store,
- * pkg/graveler/committed): written once, never changed, read through a cache above (tree.ts).
+ * Committed ranges and trees as files, as lakeFS keeps its ranges and metaranges (immutable
+ * SSTables in the object store, pkg/graveler/committed): written once, never changed, read through
+ * the caches above (tree.ts).
  *
  * Kept in LevelDB, every page of committed ranges a listing or a read touched stayed in the
- * server's RSS (LevelDB maps its table files into memory); read from files with pread, they are in
- * the page cache, which the kernel shares and reclaims, not in the process.
+ * server's RSS (LevelDB maps its table files into memory), and every commit's tree (megabytes at a
+ * million objects) went through LevelDB's log, memtable and compactions; read from files with
+ * pread, they are in the page cache, which the kernel shares and reclaims, not in the process.
  *
- * One file (a pack) holds the new ranges of one commit, merge or revert, so a commit that rewrites
- * a thousand ranges syncs one file, not a thousand:
+ * One file (a pack) holds what one commit, merge or revert writes: its new ranges, then its tree,
+ * so a commit that rewrites a thousand ranges syncs one file, not a thousand:
  *
- *   <metadata>/ranges/<repo>/<pack>   "lakes3-ranges-1\n", then per range: u32 length, u32 CRC-32,
- *                                     the range's bytes (RangeData.encode), little-endian
+ *   <metadata>/ranges/<repo>/<pack>   "lakes3-ranges-1\n", then per entry: u32 length, u32 CRC-32,
+ *                                     the entry's bytes (a range: RangeData.encode; a tree: JSON),
+ *                                     little-endian
  *   <metadata>/ranges/tmp/<pack>      a pack being written (emptied when the store opens)
  *
- * A range's id names its place: "<pack>-<offset>-<length>" (offset of its header and length of its
- * bytes, base 36), so a read is one pread of a file kept open, with no index to load. Ids without
- * "-" are ranges kept in LevelDB by older versions (tree.ts reads them there).
+ * An entry's id names its place: "<pack>-<offset>-<length>" (offset of its header and length of
+ * its bytes, base 36), so a read is one pread of a file kept open, with no index to load. Ids
+ * without "-" are ranges and trees kept in LevelDB by older versions (tree.ts reads them there).
  *
  * A pack is complete before anything names it: written under tmp/, fsynced, renamed into its
- * repository's folder, and that folder fsynced, before the commit record (and its tree) is written.
- * A pack that no tree names (a commit that crashed before its record landed) is left alone: its
- * records are still staged, or still in the trees they came from.
+ * repository's folder, and that folder fsynced, before the commit record that names its tree is
+ * written. A pack no commit names (a commit that crashed before its record landed) is left alone:
+ * its records are still staged, or still in the trees they came from.
  */
 import { closeSync, constants as fsConstants, openSync, readSync } from "node:fs";
 import { mkdir, open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
@@ -28,7 +31,6 @@ import path from "node:path";
 import { crc32 } from "node:zlib";
 import { randomBytes } from "node:crypto";
 import { StorageError } from "./errors.js";
-import { RangeData } from "./range-data.js";
 
 const MAGIC = Buffer.from("lakes3-ranges-1\n");
 const HEADER = 8;
@@ -37,8 +39,8 @@ const WRITE_CHUNK = 1 << 20;
 /** Pack files kept open for reads. */
 const OPEN_FILES = 64;
 
-/** Whether a range id names a place in a pack (else: a range in LevelDB, written before packs). */
-export const isPackedRange = (id: string): boolean => id.includes("-");
+/** Whether an id names a place in a pack (else: a range or tree in LevelDB, written before packs). */
+export const isPacked = (id: string): boolean => id.includes("-");
 
 export class RangeFiles {
   private readonly tmpDir: string;
@@ -66,13 +68,13 @@ export class RangeFiles {
     this.fds.clear();
   }
 
-  /** A writer for the new ranges of one commit. */
+  /** A writer for what one commit writes. */
   writer(repo: string): PackWriter {
     return new PackWriter(this, repo);
   }
 
-  /** The range `id` of `repo`; a missing, cut or changed pack is a StorageError naming the file. */
-  read(repo: string, id: string): RangeData {
+  /** The entry `id` of `repo`; a missing, cut or changed pack is a StorageError naming the file. */
+  read(repo: string, id: string): Buffer {
     const { pack, offset, length } = parseId(id);
     const file = this.packPath(repo, pack);
     const buf = Buffer.allocUnsafe(HEADER + length);
@@ -83,10 +85,10 @@ export class RangeFiles {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") throw damaged(repo, file, "is missing (removed outside lakes3)");
       throw err;
     }
-    if (n < buf.length) throw damaged(repo, file, `was cut short outside lakes3 (range ${id} ends past its end)`);
+    if (n < buf.length) throw damaged(repo, file, `was cut short outside lakes3 (entry ${id} ends past its end)`);
     const body = buf.subarray(HEADER);
-    if (buf.readUInt32LE(0) !== length || buf.readUInt32LE(4) !== crc32(body)) throw damaged(repo, file, `was changed outside lakes3 (range ${id} fails its checksum)`);
-    return RangeData.decode(body);
+    if (buf.readUInt32LE(0) !== length || buf.readUInt32LE(4) !== crc32(body)) throw damaged(repo, file, `was changed outside lakes3 (entry ${id} fails its checksum)`);
+    return body;
   }
 
   /** Remove every pack of a repository (after the repository's records are gone). */
@@ -149,8 +151,8 @@ export class RangeFiles {
 }
 
 /**
- * Appends one commit's new ranges to a pack file as they come (never all in memory); seal() makes
- * the pack durable and puts it in place. Until then, no range id it gave out may be written down.
+ * Appends one commit's entries to a pack file as they come (never all in memory); seal() makes the
+ * pack durable and puts it in place. Until then, no id it gave out may be written down.
  */
 export class PackWriter {
   private readonly pack = randomBytes(12).toString("hex");
@@ -159,16 +161,15 @@ export class PackWriter {
   private chunks: Buffer[] = [MAGIC];
   private chunked = MAGIC.length;
   private size = MAGIC.length;
-  private ranges = 0;
+  private entries = 0;
 
   constructor(
     private readonly files: RangeFiles,
     private readonly repo: string,
   ) {}
 
-  /** Add a range; returns its id. */
-  async add(range: RangeData): Promise<string> {
-    const body = range.encode();
+  /** Add an entry; returns its id. */
+  async add(body: Buffer): Promise<string> {
     const header = Buffer.allocUnsafe(HEADER);
     header.writeUInt32LE(body.length, 0);
     header.writeUInt32LE(crc32(body), 4);
@@ -176,14 +177,14 @@ export class PackWriter {
     this.chunks.push(header, body);
     this.chunked += HEADER + body.length;
     this.size += HEADER + body.length;
-    this.ranges++;
+    this.entries++;
     if (this.chunked >= WRITE_CHUNK) await this.flush();
     return id;
   }
 
-  /** Write, sync and publish the pack (nothing when no range was added). */
+  /** Write, sync and publish the pack (nothing when no entry was added). */
   async seal(): Promise<void> {
-    if (this.ranges === 0) return;
+    if (this.entries === 0) return;
     try {
       await this.flush();
       await this.file!.sync();
@@ -196,7 +197,7 @@ export class PackWriter {
     }
   }
 
-  /** Drop the pack being written (its ranges were never named). */
+  /** Drop the pack being written (its entries were never named). */
   async abort(): Promise<void> {
     await this.file?.close().catch(() => undefined);
     this.file = undefined;

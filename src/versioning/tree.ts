@@ -12,16 +12,15 @@
  * each range it touches by copying bytes; both then cost the same at 1,000 or 1,000,000 objects.
  * (The price is a longer tree: one RangeRef per range, ~40,000 at a million objects.)
  *
- * Trees are LevelDB records; ranges are files (storage/range-files.ts: one pack per commit), or,
- * written by older versions, LevelDB records, read where their id says they are.
+ * Ranges and trees are files (storage/range-files.ts: a commit's new ranges and its tree in one
+ * pack), or, written by older versions, LevelDB records: each is read where its id says it is.
  */
-import { randomBytes } from "node:crypto";
 import { StorageError } from "../storage/errors.js";
 import { compareKeys, rangeFor } from "../storage/keys.js";
 import { encodeRecord, RangeData } from "../storage/range-data.js";
-import { isPackedRange } from "../storage/range-files.js";
+import { isPacked } from "../storage/range-files.js";
 import { ByteCache } from "./byte-cache.js";
-import { SEP, type Batch, type MetadataStore, type ObjectRecord, type RangeEntry, type RangeRef } from "../storage/metadata-store.js";
+import { SEP, type MetadataStore, type ObjectRecord, type RangeEntry, type RangeRef } from "../storage/metadata-store.js";
 
 export const EMPTY_TREE = "";
 /** Entries of a range, at most; one that grows past it is cut into RANGE_SPLIT-sized ranges. */
@@ -42,15 +41,18 @@ export class TreeStore {
 
   constructor(private readonly store: MetadataStore) {}
 
+  /** A tree's ranges; a tree that cannot be read is a StorageError "metadata-damaged". */
   async refs(repo: string, tree: string): Promise<RangeRef[]> {
     if (tree === EMPTY_TREE) return [];
     const key = repo + SEP + tree;
     let refs = this.treeCache.get(key);
-    if (!refs) {
-      refs = (await this.store.trees.get(key)) ?? [];
-      this.treeCache.set(key, refs);
-    }
+    if (!refs) this.treeCache.set(key, (refs = await this.readRefs(repo, tree)));
     return refs;
+  }
+
+  private async readRefs(repo: string, tree: string): Promise<RangeRef[]> {
+    if (isPacked(tree)) return JSON.parse(this.store.rangeFiles.read(repo, tree).toString("utf8")) as RangeRef[];
+    return (await this.store.trees.get(repo + SEP + tree)) ?? missing(repo, "tree", tree);
   }
 
   range(repo: string, id: string): Promise<RangeData> {
@@ -69,26 +71,40 @@ export class TreeStore {
     ids.forEach((id, i) => {
       if (out[i]) return;
       read.push(i);
-      if (isPackedRange(id)) out[i] = this.store.rangeFiles.read(repo, id);
+      if (isPacked(id)) out[i] = RangeData.decode(this.store.rangeFiles.read(repo, id));
       else legacy.push(i);
     });
     if (legacy.length > 0) {
       const values = await this.store.ranges.getMany(legacy.map((i) => repo + SEP + ids[i]), { fillCache: false } as object);
-      legacy.forEach((i, m) => (out[i] = values[m] ?? missingRange(repo, ids[i]!)));
+      legacy.forEach((i, m) => (out[i] = values[m] ?? missing(repo, "range", ids[i]!)));
     }
     if (cache) for (const i of read) this.rangeCache.set(repo + SEP + ids[i], out[i]!);
     return out as RangeData[];
   }
 
   /**
-   * Every range a tree of `repo` (of every repository when omitted) names, once, with its
-   * repository: all the store holds committed. A range that cannot be read is handed to `onDamage`
-   * and skipped when it is given, else thrown.
+   * Every range a commit of `repo` (of every repository when omitted) names through its tree,
+   * once, with its repository: all the store holds committed. A tree or range that cannot be read
+   * is handed to `onDamage` and skipped when it is given, else thrown.
    */
   async *committedRanges(options: { repo?: string; onDamage?: (err: StorageError) => void } = {}): AsyncGenerator<[repo: string, range: RangeData]> {
+    const damaged = (err: unknown) => {
+      if (!options.onDamage || !(err instanceof StorageError) || err.problem !== "metadata-damaged") throw err;
+      options.onDamage(err);
+    };
     const seen = new Set<string>();
-    for await (const [key, refs] of this.store.trees.iterator(options.repo === undefined ? {} : rangeFor(options.repo + SEP))) {
+    for await (const [key, commit] of this.store.commits.iterator(options.repo === undefined ? {} : rangeFor(options.repo + SEP))) {
       const repo = key.slice(0, key.indexOf(SEP));
+      if (seen.has(repo + SEP + commit.tree)) continue;
+      seen.add(repo + SEP + commit.tree);
+      let refs: RangeRef[];
+      try {
+        // Not cached: a whole-store walk would push out the trees readers use.
+        refs = commit.tree === EMPTY_TREE ? [] : (this.treeCache.get(repo + SEP + commit.tree) ?? (await this.readRefs(repo, commit.tree)));
+      } catch (err) {
+        damaged(err);
+        continue;
+      }
       for (const { id } of refs) {
         if (seen.has(repo + SEP + id)) continue;
         seen.add(repo + SEP + id);
@@ -96,8 +112,7 @@ export class TreeStore {
         try {
           [range] = (await this.ranges(repo, [id], false)) as [RangeData];
         } catch (err) {
-          if (!options.onDamage || !(err instanceof StorageError) || err.problem !== "metadata-damaged") throw err;
-          options.onDamage(err);
+          damaged(err);
           continue;
         }
         yield [repo, range];
@@ -124,11 +139,11 @@ export class TreeStore {
    * changes touch are rewritten; the tree goes into `batch`. Returns the tree id.
    *
    * Changes stream in (a commit of 100,000 staged objects never holds them all), and so do the
-   * new ranges: into one pack file, synced and in place before this returns, so before `batch`
-   * (the only record that names them) can be written. A crash before that leaves a pack no tree
-   * names.
+   * new ranges: into one pack file, and the tree after them, synced and in place before this
+   * returns, so before the commit record (the only record that names the tree) can be written. A
+   * crash before that leaves a pack no commit names.
    */
-  async apply(repo: string, base: string, changes: Iterable<Change> | AsyncIterable<Change>, batch: Batch): Promise<string> {
+  async apply(repo: string, base: string, changes: Iterable<Change> | AsyncIterable<Change>): Promise<string> {
     const refs = await this.refs(repo, base);
     // The ranges the changes fall into, read ahead; not cached, since the new tree replaces them.
     const prefetched = new Map<string, RangeData>();
@@ -142,7 +157,7 @@ export class TreeStore {
     const emit = async (chunk: [string, Buffer][]) => {
       // Not cached: a commit of many changes would push every range readers use out of the cache
       // and hold its own new ranges in memory; a new range is cached when it is first read.
-      const id = await pack.add(RangeData.of(chunk));
+      const id = await pack.add(RangeData.of(chunk).encode());
       out.push({ id, first: chunk[0]![0], last: chunk.at(-1)![0] });
     };
     const push = async (key: string, raw: Buffer) => {
@@ -176,16 +191,14 @@ export class TreeStore {
       }
       for (; !next.done; next = await it.next()) if (next.value[1]) await push(next.value[0], encodeRecord(next.value[1]));
       await endRange();
+      const tree = out.length === 0 ? EMPTY_TREE : await pack.add(Buffer.from(JSON.stringify(out)));
       await pack.seal();
+      if (tree !== EMPTY_TREE) this.treeCache.set(repo + SEP + tree, out);
+      return tree;
     } catch (err) {
       await pack.abort();
       throw err;
     }
-    if (out.length === 0) return EMPTY_TREE;
-    const id = newId();
-    batch.put(repo + SEP + id, out, { sublevel: this.store.trees });
-    this.treeCache.set(repo + SEP + id, out);
-    return id;
   }
 
   /**
@@ -372,10 +385,6 @@ type Slot = [path: string, range: RangeData, index: number];
 
 const recordAt = ([, range, i]: Slot): ObjectRecord => range.record(i);
 
-function newId(): string {
-  return randomBytes(12).toString("hex");
-}
-
-function missingRange(repo: string, id: string): never {
-  throw new StorageError("metadata-damaged", `committed metadata of repository ${repo} is damaged: its range ${id} is missing from the metadata store; run \`lakes3 doctor\` to list what is affected`);
+function missing(repo: string, what: "range" | "tree", id: string): never {
+  throw new StorageError("metadata-damaged", `committed metadata of repository ${repo} is damaged: its ${what} ${id} is missing from the metadata store; run \`lakes3 doctor\` to list what is affected`);
 }

@@ -1,7 +1,7 @@
 /**
  * Offline views of a data directory, independent of the server's own bookkeeping: the blob files on
  * disk (D/blobs/xx/<id>, D/tmp/*) plus the small blobs kept inline in LevelDB, and every blob a metadata record references (found by scanning
- * all LevelDB values, and the range files committed trees name, for `{ blobId, size }`, so the check does not trust the code under test).
+ * all LevelDB values and committed range files for `{ blobId, size }`, so the check does not trust the code under test).
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
@@ -53,15 +53,9 @@ export async function referencedBlobs(dataDir: string): Promise<Map<string, numb
   const byJsonText = (text: string) => {
     for (const m of text.matchAll(/\{"blobId":"([^"]+)","size":(\d+)\}/g)) refs.set(m[1]!, Number(m[2]));
   };
-  /** Range files (metadata/ranges/<repo>/<pack>) some committed tree names. */
-  const packs = new Set<string>();
   try {
     for await (const [key, value] of db.iterator()) {
       if (key.startsWith(INLINE_PREFIX)) continue; // blob bytes, not records
-      if (key.startsWith(TREES_PREFIX)) {
-        const repo = key.slice(TREES_PREFIX.length).split("!")[0]!;
-        for (const { id } of JSON.parse(value) as { id: string }[]) if (id.includes("-")) packs.add(path.join(repo, id.split("-")[0]!));
-      }
       try {
         walk(JSON.parse(value));
       } catch {
@@ -73,12 +67,15 @@ export async function referencedBlobs(dataDir: string): Promise<Map<string, numb
   } finally {
     await db.close();
   }
-  // Committed ranges in files: framing around the same JSON records (src/storage/range-files.ts).
-  for (const pack of packs) byJsonText(await readFile(path.join(dataDir, "metadata", "ranges", pack), "utf8"));
+  // Committed ranges in files (metadata/ranges/<repo>/<pack>: framing around the same JSON
+  // records, src/storage/range-files.ts), every pack, whether a commit names it or not.
+  const ranges = path.join(dataDir, "metadata", "ranges");
+  for (const repo of await readdir(ranges).catch(() => [] as string[])) {
+    if (repo === "tmp") continue;
+    for (const pack of await readdir(path.join(ranges, repo))) byJsonText(await readFile(path.join(ranges, repo, pack), "utf8"));
+  }
   return refs;
 }
-
-const TREES_PREFIX = "!trees!";
 
 /** Referenced blobs whose file is missing or has another size than recorded. */
 export function missingOrTruncated(refs: Map<string, number>, files: Map<string, number>): string[] {
