@@ -15,6 +15,7 @@
  *
  * and keeps the housekeeping that spans them (liveBlobIds). Blob ownership: see staging.ts.
  */
+import { BlobIdSet } from "../storage/blob-id-set.js";
 import type { StorageError } from "../storage/errors.js";
 import { isTombstone, type MetadataStore, type ObjectRecord, type PartRecord, type UploadRecord } from "../storage/metadata-store.js";
 import { dropAllSealed } from "./staging-keys.js";
@@ -193,8 +194,8 @@ export class Catalog {
    * range that cannot be read is thrown, or handed to `onDamage` when given: its blobs are then
    * missing from the set, so a caller must not delete on the strength of it.
    */
-  async liveBlobIds(onDamage?: (err: StorageError) => void): Promise<Set<string>> {
-    const live = new Set<string>();
+  async liveBlobIds(onDamage?: (err: StorageError) => void): Promise<BlobIdSet> {
+    const live = new BlobIdSet();
     for await (const entry of this.store.staging.values()) if (!isTombstone(entry)) for (const p of entry.parts) live.add(p.blobId);
     for await (const [, range] of this.trees.committedRanges({ onDamage })) for (const [, r] of range.entries()) for (const p of r.parts) live.add(p.blobId);
     for await (const part of this.store.parts.values()) live.add(part.blob.blobId);
