@@ -5,7 +5,6 @@
  */
 import { randomInt } from "node:crypto";
 import { rm } from "node:fs/promises";
-import v8 from "node:v8";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigError, DEFAULTS, tryCommand, type Config } from "../server/config.js";
 import { RequestLog } from "../log/events.js";
@@ -13,6 +12,7 @@ import { attachLogSink, type LogFormat } from "../log/sinks.js";
 import { ListenError, startServer, type LakeS3Server } from "../server/lifecycle.js";
 import { writeFileDurably } from "../storage/durable-file.js";
 import { CliExit } from "./exit.js";
+import { tuneHeapForServing } from "./heap.js";
 import { serverUrl } from "./rest.js";
 import { StoreLockedError } from "../storage/metadata-store.js";
 import { readFaultFile } from "../faults/file.js";
@@ -131,11 +131,7 @@ let serving = false;
 
 async function serve(given: ServeFlags, cmd: Command): Promise<void> {
   serving = true;
-  // This process is only the server: let V8 grow its heap to 1.5× what survives a collection
-  // instead of up to 4× (its default on a machine with memory to spare), so a commit of 30,000
-  // objects with kilobytes of metadata peaks under 200 MB instead of ~270 MB. Read at each
-  // collection, so it takes effect now; startServer() leaves an embedding process's V8 alone.
-  v8.setFlagsFromString("--heap-growing-percent=50");
+  tuneHeapForServing();
   const flags: ServeFlags = {
     ...given,
     ephemeral: booleanFlag(cmd, "ephemeral", "LAKES3_EPHEMERAL"),

@@ -57,9 +57,10 @@ export async function doctor(s: InspectSources, options: { verify?: boolean } = 
     const [repo, token, ...rest] = key.split(SEP);
     await checkRecord(`${repo}/${branchOf.get(token!) ?? `(staging ${token})`}/${rest.join(SEP)} (uncommitted)`, entry.parts, entry.etag);
   }
-  // Committed objects: every range once (ranges are shared between commits).
-  for await (const [key, range] of store.ranges.iterator()) {
-    const repo = key.split(SEP)[0]!;
+  // Committed objects: every range once (ranges are shared between commits); a range that
+  // cannot be read is a problem of its own.
+  const damagedRange = (err: StorageError) => report.problems.push({ where: "committed metadata", problem: err.message });
+  for await (const [repo, range] of s.catalog.trees.committedRanges({ onDamage: damagedRange })) {
     for (const [path, record] of range.entries()) await checkRecord(`${repo}: ${path} (committed)`, record.parts, record.etag);
   }
   // Parts of uploads in progress.

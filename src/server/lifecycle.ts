@@ -352,14 +352,18 @@ async function sweepAtStart(s: {
   else if ((await s.catalog.listRepositories({ limit: 1 })).repos.length === 0 && !(await s.store.hasUploads()) && (await s.blobs.countFiles(1)) > 0) {
     found = `the metadata store ${s.location} holds no repositories but ${blobsDir} holds ${await s.blobs.countFiles()} object files`;
   }
-  const damage = found ? await recordDamage(s.dataDir, found) : await readDamage(s.dataDir);
+  let damage = found ? await recordDamage(s.dataDir, found) : await readDamage(s.dataDir);
   const clean = await readCleanState(s.dataDir);
   if (clean) await markStarted(s.dataDir, clean.closedAt);
   if (!damage && clean?.settled) {
     await s.blobs.sweepTmp();
     return;
   }
-  const live = await s.catalog.liveBlobIds();
+  // A committed range that cannot be read hides the blobs it references: damage, like a record
+  // LevelDB dropped.
+  const unreadable: string[] = [];
+  const live = await s.catalog.liveBlobIds((err) => unreadable.push(err.message));
+  if (unreadable.length > 0 && !damage) damage = await recordDamage(s.dataDir, unreadable[0]! + (unreadable.length > 1 ? ` (and ${unreadable.length - 1} more unreadable ranges)` : ""));
   if (damage) {
     if (!s.acceptDamage) {
       throw new DamagedStoreError(

@@ -21,6 +21,8 @@ export type StorageProblem =
   | "blob-missing"
   /** An object's data file has another size than its record says. */
   | "blob-damaged"
+  /** Committed metadata kept outside LevelDB (a range file) is gone or changed. */
+  | "metadata-damaged"
   /** A body larger than the write allows. */
   | "too-large";
 

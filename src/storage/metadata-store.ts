@@ -6,8 +6,9 @@
  *   tags       repo!tag               → TagRecord
  *   commits    repo!commitId          → CommitRecord
  *   staging    repo!token!path        → StagedEntry (an object record, or a tombstone)
- *   ranges     repo!rangeId           → RangeData (an immutable sorted run of committed objects; range-data.ts)
- *   trees      repo!treeId            → RangeRef[]   (an immutable committed tree: its ranges)
+ *   ranges     repo!rangeId           → RangeData  } committed ranges and trees as older versions
+ *   trees      repo!treeId            → RangeRef[] } kept them; new ones are files beside LevelDB,
+ *                                                    in metadata/ranges/ (range-files.ts)
  *   uploads    uploadId               → UploadRecord;  upload-index repo!clientKey\0… → uploadId
  *   parts      uploadId!00001         → PartRecord
  *   completed-uploads  uploadId       → CompletedUpload (for a retried Complete; kept a day)
@@ -18,6 +19,7 @@
  * merges) lives in src/versioning. Every mutation is one synced batch, so a crash leaves either
  * the old state or the new one.
  */
+import path from "node:path";
 import { Level } from "level";
 import type { AbstractBatchOperation, AbstractSublevel } from "abstract-level";
 import type { BlobRef, InlineBlobs } from "./blob-store.js";
@@ -27,6 +29,7 @@ import { droppedByLevelDb, recordDamage, type Damage } from "./recovery.js";
 import { KeyedMutex, KeyedRwLock } from "./keyed-mutex.js";
 import { rangeFor } from "./keys.js";
 import { rangeEncoding, type RangeData } from "./range-data.js";
+import { RangeFiles } from "./range-files.js";
 import { WriteGuard, type StoreHealth } from "./write-guard.js";
 
 export interface RepositoryRecord {
@@ -180,8 +183,11 @@ export class MetadataStore {
   readonly tags;
   readonly commits;
   readonly staging;
+  /** Committed ranges and trees written by older versions (new ones are in `rangeFiles`). */
   readonly ranges;
   readonly trees;
+  /** Committed ranges and trees, as files in <location>/ranges. */
+  readonly rangeFiles: RangeFiles;
   readonly uploads;
   readonly uploadIndex;
   readonly parts;
@@ -212,6 +218,7 @@ export class MetadataStore {
     this.commits = this.db.sublevel<string, CommitRecord>("commits", json);
     this.staging = this.db.sublevel<string, StagedEntry>("staging", json);
     this.ranges = this.db.sublevel<string, RangeData>("ranges", { valueEncoding: rangeEncoding });
+    this.rangeFiles = new RangeFiles(path.join(location, "ranges"));
     this.trees = this.db.sublevel<string, RangeRef[]>("trees", json);
     this.uploads = this.db.sublevel<string, UploadRecord>("uploads", json);
     this.uploadIndex = this.db.sublevel<string, string>("upload-index", { valueEncoding: "utf8" });
@@ -242,6 +249,7 @@ export class MetadataStore {
       throw new StoreOpenError(this.location, err);
     }
     await this.guard.opened();
+    await this.rangeFiles.open();
     // LevelDB repairs a damaged log silently and says so only in its LOG: keep that on record
     // (damage.json) so that no later start or sweep takes the repaired store for a healthy one.
     const dropped = await droppedByLevelDb(this.location);
@@ -250,6 +258,7 @@ export class MetadataStore {
 
   close(): Promise<void> {
     this.guard.stop();
+    this.rangeFiles.close();
     return this.db.close();
   }
 
@@ -275,6 +284,7 @@ export class MetadataStore {
   /** Delete every record (programmatic reset). */
   async clear(): Promise<void> {
     await this.db.clear();
+    await this.rangeFiles.clear();
   }
 
   // ---- multipart uploads (not versioned: they become objects at Complete) -------------------

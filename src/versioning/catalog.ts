@@ -15,6 +15,8 @@
  *
  * and keeps the housekeeping that spans them (liveBlobIds). Blob ownership: see staging.ts.
  */
+import { BlobIdSet } from "../storage/blob-id-set.js";
+import type { StorageError } from "../storage/errors.js";
 import { isTombstone, type MetadataStore, type ObjectRecord, type PartRecord, type UploadRecord } from "../storage/metadata-store.js";
 import { dropAllSealed } from "./staging-keys.js";
 import { CommitManager, type CommitInput, type CommitOverrides, type LogOptions } from "./commits.js";
@@ -36,7 +38,7 @@ export class Catalog {
 
   constructor(readonly store: MetadataStore) {
     this.trees = new TreeStore(store);
-    this.refs = new RefManager(store);
+    this.refs = new RefManager(store, this.trees);
     this.staging = new BranchStaging(store, this.trees, this.refs);
     this.commits = new CommitManager(store, this.trees, this.refs);
     this.compare = new RefComparer(store, this.trees, this.refs, this.commits);
@@ -187,11 +189,15 @@ export class Catalog {
     return this.commits.idle();
   }
 
-  /** Every blob id some record references: staged, committed, or an upload's part. */
-  async liveBlobIds(): Promise<Set<string>> {
-    const live = new Set<string>();
+  /**
+   * Every blob id some record references: staged, committed, or an upload's part. A committed
+   * range that cannot be read is thrown, or handed to `onDamage` when given: its blobs are then
+   * missing from the set, so a caller must not delete on the strength of it.
+   */
+  async liveBlobIds(onDamage?: (err: StorageError) => void): Promise<BlobIdSet> {
+    const live = new BlobIdSet();
     for await (const entry of this.store.staging.values()) if (!isTombstone(entry)) for (const p of entry.parts) live.add(p.blobId);
-    for await (const range of this.store.ranges.values()) for (const [, r] of range.entries()) for (const p of r.parts) live.add(p.blobId);
+    for await (const [, range] of this.trees.committedRanges({ onDamage })) for (const [, r] of range.entries()) for (const p of r.parts) live.add(p.blobId);
     for await (const part of this.store.parts.values()) live.add(part.blob.blobId);
     return live;
   }

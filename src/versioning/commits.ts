@@ -59,7 +59,7 @@ export class CommitManager {
       async function* changes(): AsyncGenerator<Change> {
         for await (const [key, entry] of store.staging.iterator(rangeFor(base))) yield [key.slice(base.length), isTombstone(entry) ? null : entry];
       }
-      const tree = await this.trees.apply(repo, head.tree, changes(), batch);
+      const tree = await this.trees.apply(repo, head.tree, changes());
       if (tree === head.tree && !input.allowEmpty) throw badRequest("commit: no changes");
       const fields = { parents: [head.id], message: input.message, committer: input.committer ?? COMMITTER, metadata: input.metadata ?? {}, tree, generation: head.generation + 1, createdAt: input.date?.toISOString() };
       // The staged entries are not deleted in the commit's batch: the range is sealed with it and
@@ -187,7 +187,7 @@ export class CommitManager {
         changes.push([path, after ?? null]);
       }
       const batch = this.store.batch();
-      const tree = await this.trees.apply(repo, head.tree, changes, batch);
+      const tree = await this.trees.apply(repo, head.tree, changes);
       return this.advance(repo, branch, batch, { parents: [head.id], message: info.message, committer: COMMITTER, metadata: info.metadata, tree, generation: head.generation + 1 });
     });
   }

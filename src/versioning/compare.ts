@@ -141,7 +141,7 @@ export class RefComparer {
       }
       if (conflicts.length > 0) throw conflict(`conflict found: ${conflicts.slice(0, 10).join(", ")}${conflicts.length > 10 ? ", …" : ""}`);
       const batch = this.store.batch();
-      const tree = await this.trees.apply(repo, destHead.tree, changes, batch);
+      const tree = await this.trees.apply(repo, destHead.tree, changes);
       const commit = await this.commits.advance(repo, dest, batch, {
         parents: options.squash ? [destHead.id] : [destHead.id, srcCommit.id],
         message: options.message || `Merge '${source}' into '${destName}'`,

@@ -15,7 +15,7 @@ import { isTombstone, SEP, type Batch, type BranchRecord, type CommitRecord, typ
 import { badRequest, conflict, notFound } from "./errors.js";
 import { RecordCache } from "./record-cache.js";
 import { dropStaging, END_MARKER, endMarker, newToken } from "./staging-keys.js";
-import { EMPTY_TREE } from "./tree.js";
+import { EMPTY_TREE, type TreeStore } from "./tree.js";
 import { approxBytes, ByteCache } from "./byte-cache.js";
 
 /** What a ref reads: staged changes (a branch) over a committed tree. */
@@ -121,7 +121,10 @@ export class RefManager {
   private readonly repoCache = new RecordCache<RepositoryRecord>();
   private readonly branchCache = new RecordCache<BranchRecord>();
 
-  constructor(private readonly store: MetadataStore) {
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly trees: TreeStore,
+  ) {
     this.resolver = new RefResolver(store, (repo, name) => this.getBranch(repo, name));
   }
 
@@ -192,10 +195,11 @@ export class RefManager {
         if (!isTombstone(entry)) blobs.push(...entry.parts);
         batch.del(key, { sublevel: this.store.staging });
       }
-      for await (const [key, range] of this.store.ranges.iterator(within)) {
+      // A range that cannot be read is skipped: its blobs stay, for the startup sweep to find.
+      for await (const [, range] of this.trees.committedRanges({ repo: name, onDamage: () => undefined })) {
         for (const [, record] of range.entries()) blobs.push(...record.parts);
-        batch.del(key, { sublevel: this.store.ranges });
       }
+      for await (const key of this.store.ranges.keys(within)) batch.del(key, { sublevel: this.store.ranges });
       for await (const uploadId of this.store.uploadIndex.values(within)) {
         const upload = await this.store.uploads.get(uploadId);
         if (!upload) continue;
@@ -204,6 +208,7 @@ export class RefManager {
         this.store.dropUpload(batch, upload, parts);
       }
       await this.write(batch, { repos: [name], branches });
+      await this.store.rangeFiles.removeRepository(name);
       return uniqueBlobs(blobs);
     });
   }

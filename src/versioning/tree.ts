@@ -1,5 +1,5 @@
 /**
- * Committed trees, shared between commits (lakeFS's ranges and metaranges, over LevelDB).
+ * Committed trees, shared between commits (lakeFS's ranges and metaranges).
  *
  * A tree is an immutable, sorted list of ranges; a range is an immutable sorted run of at most
  * RANGE_MAX entries. Committing rewrites only the ranges the staged changes fall into and reuses
@@ -10,13 +10,17 @@
  * Ranges are small (tens of entries) and keep their records as bytes until asked (range-data.ts):
  * a read that misses the cache decodes one small range, and a commit of scattered changes rewrites
  * each range it touches by copying bytes; both then cost the same at 1,000 or 1,000,000 objects.
- * (The price is a longer tree: one RangeRef per range, ~20,000 at a million objects.)
+ * (The price is a longer tree: one RangeRef per range, ~40,000 at a million objects.)
+ *
+ * Ranges and trees are files (storage/range-files.ts: a commit's new ranges and its tree in one
+ * pack), or, written by older versions, LevelDB records: each is read where its id says it is.
  */
-import { randomBytes } from "node:crypto";
-import { compareKeys } from "../storage/keys.js";
+import { StorageError } from "../storage/errors.js";
+import { compareKeys, rangeFor } from "../storage/keys.js";
 import { encodeRecord, RangeData } from "../storage/range-data.js";
+import { isPacked } from "../storage/range-files.js";
 import { ByteCache } from "./byte-cache.js";
-import { SEP, type Batch, type MetadataStore, type ObjectRecord, type RangeRef } from "../storage/metadata-store.js";
+import { SEP, type MetadataStore, type ObjectRecord, type RangeRef } from "../storage/metadata-store.js";
 
 export const EMPTY_TREE = "";
 /** Entries of a range, at most; one that grows past it is cut into RANGE_SPLIT-sized ranges. */
@@ -25,7 +29,6 @@ const RANGE_SPLIT = 24;
 /** Bytes of committed ranges and trees kept in memory (an estimate; see byte-cache.ts). */
 const RANGE_CACHE_BYTES = 32 << 20;
 const TREE_CACHE_BYTES = 16 << 20;
-const NO_ENTRIES = RangeData.of([]);
 /** Changes read ahead by apply(), whose ranges are read from the store together. */
 const PREFETCH = 256;
 
@@ -38,15 +41,18 @@ export class TreeStore {
 
   constructor(private readonly store: MetadataStore) {}
 
+  /** A tree's ranges; a tree that cannot be read is a StorageError "metadata-damaged". */
   async refs(repo: string, tree: string): Promise<RangeRef[]> {
     if (tree === EMPTY_TREE) return [];
     const key = repo + SEP + tree;
     let refs = this.treeCache.get(key);
-    if (!refs) {
-      refs = (await this.store.trees.get(key)) ?? [];
-      this.treeCache.set(key, refs);
-    }
+    if (!refs) this.treeCache.set(key, (refs = await this.readRefs(repo, tree)));
     return refs;
+  }
+
+  private async readRefs(repo: string, tree: string): Promise<RangeRef[]> {
+    if (isPacked(tree)) return JSON.parse(this.store.rangeFiles.read(repo, tree).toString("utf8")) as RangeRef[];
+    return (await this.store.trees.get(repo + SEP + tree)) ?? missing(repo, "tree", tree);
   }
 
   async range(repo: string, id: string): Promise<RangeData> {
@@ -59,23 +65,64 @@ export class TreeStore {
   }
 
   /**
-   * Ranges by id, in order: those in the cache from it, the others read together (one getMany,
-   * kept out of LevelDB's block cache since they are cached here) and cached unless `cache` is off.
+   * Ranges by id, in order: those in the cache from it, the others read (from their pack files, or
+   * together in one getMany kept out of LevelDB's block cache, since they are cached here) and
+   * cached unless `cache` is off. A range that cannot be read is a StorageError "metadata-damaged".
    */
   async ranges(repo: string, ids: readonly string[], cache = true): Promise<RangeData[]> {
-    const keys = ids.map((id) => repo + SEP + id);
-    const out = keys.map((key) => this.rangeCache.get(key));
-    const missing = keys.filter((_, i) => out[i] === undefined);
-    if (missing.length === 0) return out as RangeData[];
-    // One range is a point read, which the store answers on the spot; several, one batch read.
-    const read = missing.length === 1 ? [await this.store.ranges.get(missing[0]!, { fillCache: false } as object)] : await this.store.ranges.getMany(missing, { fillCache: false } as object);
-    let m = 0;
-    return out.map((range, i) => {
-      if (range) return range;
-      const loaded = read[m++] ?? NO_ENTRIES;
-      if (cache) this.rangeCache.set(keys[i]!, loaded);
-      return loaded;
+    const out = ids.map((id) => this.rangeCache.get(repo + SEP + id));
+    const read: number[] = [];
+    const legacy: number[] = [];
+    ids.forEach((id, i) => {
+      if (out[i]) return;
+      read.push(i);
+      if (isPacked(id)) out[i] = RangeData.decode(this.store.rangeFiles.read(repo, id));
+      else legacy.push(i);
     });
+    if (legacy.length > 0) {
+      const values = await this.store.ranges.getMany(legacy.map((i) => repo + SEP + ids[i]), { fillCache: false } as object);
+      legacy.forEach((i, m) => (out[i] = values[m] ?? missing(repo, "range", ids[i]!)));
+    }
+    if (cache) for (const i of read) this.rangeCache.set(repo + SEP + ids[i], out[i]!);
+    return out as RangeData[];
+  }
+
+  /**
+   * Every range a commit of `repo` (of every repository when omitted) names through its tree,
+   * once, with its repository: all the store holds committed. A tree or range that cannot be read
+   * is handed to `onDamage` and skipped when it is given, else thrown.
+   */
+  async *committedRanges(options: { repo?: string; onDamage?: (err: StorageError) => void } = {}): AsyncGenerator<[repo: string, range: RangeData]> {
+    const damaged = (err: unknown) => {
+      if (!options.onDamage || !(err instanceof StorageError) || err.problem !== "metadata-damaged") throw err;
+      options.onDamage(err);
+    };
+    const seen = new Set<string>();
+    for await (const [key, commit] of this.store.commits.iterator(options.repo === undefined ? {} : rangeFor(options.repo + SEP))) {
+      const repo = key.slice(0, key.indexOf(SEP));
+      if (seen.has(repo + SEP + commit.tree)) continue;
+      seen.add(repo + SEP + commit.tree);
+      let refs: RangeRef[];
+      try {
+        // Not cached: a whole-store walk would push out the trees readers use.
+        refs = commit.tree === EMPTY_TREE ? [] : (this.treeCache.get(repo + SEP + commit.tree) ?? (await this.readRefs(repo, commit.tree)));
+      } catch (err) {
+        damaged(err);
+        continue;
+      }
+      for (const { id } of refs) {
+        if (seen.has(repo + SEP + id)) continue;
+        seen.add(repo + SEP + id);
+        let range: RangeData;
+        try {
+          [range] = (await this.ranges(repo, [id], false)) as [RangeData];
+        } catch (err) {
+          damaged(err);
+          continue;
+        }
+        yield [repo, range];
+      }
+    }
   }
 
   async get(repo: string, tree: string, path: string): Promise<ObjectRecord | undefined> {
@@ -97,12 +144,11 @@ export class TreeStore {
    * changes touch are rewritten; the tree goes into `batch`. Returns the tree id.
    *
    * Changes stream in (a commit of 100,000 staged objects never holds them all), and so do the
-   * new ranges: they go into `batch` too, unless they add up to more than RANGE_FLUSH_BYTES, in
-   * which case they are written ahead in synced batches of their own. That is safe because a range
-   * is immutable and unreferenced until the tree that names it lands with `batch`; a crash before
-   * that leaves only unreferenced ranges.
+   * new ranges: into one pack file, and the tree after them, synced and in place before this
+   * returns, so before the commit record (the only record that names the tree) can be written. A
+   * crash before that leaves a pack no commit names.
    */
-  async apply(repo: string, base: string, changes: Iterable<Change> | AsyncIterable<Change>, batch: Batch): Promise<string> {
+  async apply(repo: string, base: string, changes: Iterable<Change> | AsyncIterable<Change>): Promise<string> {
     const refs = await this.refs(repo, base);
     // The ranges the changes fall into, read ahead; not cached, since the new tree replaces them.
     const prefetched = new Map<string, RangeData>();
@@ -110,14 +156,13 @@ export class TreeStore {
     let next = await it.next();
     if (next.done) return base;
     const out: RangeRef[] = [];
-    const ahead = new RangeWriter(this.store);
+    const pack = this.store.rangeFiles.writer(repo);
     // Entries of the range being written; kept records are copied as their stored bytes.
     let pending: [string, Buffer][] = [];
     const emit = async (chunk: [string, Buffer][]) => {
-      const id = newId();
       // Not cached: a commit of many changes would push every range readers use out of the cache
       // and hold its own new ranges in memory; a new range is cached when it is first read.
-      await ahead.put(repo + SEP + id, RangeData.of(chunk));
+      const id = await pack.add(RangeData.of(chunk).encode());
       out.push({ id, first: chunk[0]![0], last: chunk.at(-1)![0] });
     };
     const push = async (key: string, raw: Buffer) => {
@@ -128,34 +173,37 @@ export class TreeStore {
       if (pending.length > 0) await emit(pending);
       pending = [];
     };
-    for (let i = 0; i < refs.length; i++) {
-      const ref = refs[i]!;
-      const last = i === refs.length - 1;
-      if (next.done || (!last && compareKeys(next.value[0], ref.last) > 0)) {
-        out.push(ref);
-        continue;
+    try {
+      for (let i = 0; i < refs.length; i++) {
+        const ref = refs[i]!;
+        const last = i === refs.length - 1;
+        if (next.done || (!last && compareKeys(next.value[0], ref.last) > 0)) {
+          out.push(ref);
+          continue;
+        }
+        const range = prefetched.get(ref.id) ?? (await this.range(repo, ref.id));
+        prefetched.delete(ref.id);
+        let j = 0;
+        while (!next.done && (last || compareKeys(next.value[0], ref.last) <= 0)) {
+          const [path, record] = next.value;
+          for (; j < range.length && compareKeys(range.keys[j]!, path) < 0; j++) await push(range.keys[j]!, range.raw(j));
+          if (j < range.length && range.keys[j] === path) j++;
+          if (record) await push(path, encodeRecord(record));
+          next = await it.next();
+        }
+        for (; j < range.length; j++) await push(range.keys[j]!, range.raw(j));
+        await endRange();
       }
-      const range = prefetched.get(ref.id) ?? (await this.range(repo, ref.id));
-      prefetched.delete(ref.id);
-      let j = 0;
-      while (!next.done && (last || compareKeys(next.value[0], ref.last) <= 0)) {
-        const [path, record] = next.value;
-        for (; j < range.length && compareKeys(range.keys[j]!, path) < 0; j++) await push(range.keys[j]!, range.raw(j));
-        if (j < range.length && range.keys[j] === path) j++;
-        if (record) await push(path, encodeRecord(record));
-        next = await it.next();
-      }
-      for (; j < range.length; j++) await push(range.keys[j]!, range.raw(j));
+      for (; !next.done; next = await it.next()) if (next.value[1]) await push(next.value[0], encodeRecord(next.value[1]));
       await endRange();
+      const tree = out.length === 0 ? EMPTY_TREE : await pack.add(Buffer.from(JSON.stringify(out)));
+      await pack.seal();
+      if (tree !== EMPTY_TREE) this.treeCache.set(repo + SEP + tree, out);
+      return tree;
+    } catch (err) {
+      await pack.abort();
+      throw err;
     }
-    for (; !next.done; next = await it.next()) if (next.value[1]) await push(next.value[0], encodeRecord(next.value[1]));
-    await endRange();
-    ahead.finish(batch);
-    if (out.length === 0) return EMPTY_TREE;
-    const id = newId();
-    batch.put(repo + SEP + id, out, { sublevel: this.store.trees });
-    this.treeCache.set(repo + SEP + id, out);
-    return id;
   }
 
   /**
@@ -249,36 +297,6 @@ function sameStrings(a: object, b: object): boolean {
   const y = b as Record<string, unknown>;
   for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) if (x[k] !== y[k]) return false;
   return true;
-}
-
-/** New ranges' bytes (estimated) past which they are written ahead of the batch that names them. */
-const RANGE_FLUSH_BYTES = 2 << 20;
-
-/**
- * Holds the new ranges of one apply(): in memory while they are small, so that they land with the
- * tree in one batch; past RANGE_FLUSH_BYTES, written ahead in synced batches of their own.
- */
-class RangeWriter {
-  private pending: [key: string, range: RangeData][] = [];
-  private bytes = 0;
-
-  constructor(private readonly store: MetadataStore) {}
-
-  async put(key: string, range: RangeData): Promise<void> {
-    this.pending.push([key, range]);
-    this.bytes += range.bytes;
-    if (this.bytes <= RANGE_FLUSH_BYTES) return;
-    const ahead = this.store.batch();
-    this.finish(ahead);
-    await ahead.write({ sync: true });
-  }
-
-  /** Put what is still pending into `batch`. */
-  finish(batch: Batch): void {
-    for (const [key, range] of this.pending) batch.put(key, range, { sublevel: this.store.ranges });
-    this.pending = [];
-    this.bytes = 0;
-  }
 }
 
 /** approxBytes of a tree, without walking its ~20,000 refs as generic objects. */
@@ -461,14 +479,6 @@ type Slot = [path: string, range: RangeData, index: number];
 
 const recordAt = ([, range, i]: Slot): ObjectRecord => range.record(i);
 
-/** Random bytes drawn a page at a time: a commit names a thousand ranges. */
-let idPool = Buffer.alloc(0);
-let idAt = 0;
-
-function newId(): string {
-  if (idAt + 12 > idPool.length) {
-    idPool = randomBytes(12 * 256);
-    idAt = 0;
-  }
-  return idPool.toString("hex", idAt, (idAt += 12));
+function missing(repo: string, what: "range" | "tree", id: string): never {
+  throw new StorageError("metadata-damaged", `committed metadata of repository ${repo} is damaged: its ${what} ${id} is missing from the metadata store; run \`lakes3 doctor\` to list what is affected`);
 }

@@ -240,10 +240,10 @@ async function status(pid, field) {
   return m ? +m[1] / 1024 : 0;
 }
 
-/** Sample VmRSS every 50 ms while `fn` runs; returns [fn's result, max MB]. */
-async function sampled(pid, fn) {
-  let max = await status(pid, "VmRSS");
-  const timer = setInterval(async () => (max = Math.max(max, await status(pid, "VmRSS"))), 50);
+/** Sample `field` (VmRSS) every 50 ms while `fn` runs; returns [fn's result, max MB]. */
+async function sampled(pid, fn, field = "VmRSS") {
+  let max = await status(pid, field);
+  const timer = setInterval(async () => (max = Math.max(max, await status(pid, field))), 50);
   try {
     return [await fn(), max];
   } finally {
@@ -404,16 +404,20 @@ async function scaleRound(c, o, srv, round) {
   out["scale-head"] = head.opsPerSec;
   out["scale-get"] = get.opsPerSec;
   out["scale-rss-serving"] = await status(srv.pid, "VmRSS");
+  // RSS is the heap and native allocations (RssAnon) plus pages of mapped files (RssFile).
+  out["scale-rssfile-serving"] = await status(srv.pid, "RssFile");
+  let listRssFile = 0;
   const [lists, listRss] = await sampled(srv.pid, async () => {
     const plain = await listPages(c, 20, () => ({ "start-after": randomKey() }));
     const root = await listPages(c, 10, () => ({ delimiter: "/" }));
     const after = await listPages(c, 50, () => ({ delimiter: "/", "start-after": randomKey() }));
     return { plain, root, after };
-  });
+  }).then(async (r) => ((listRssFile = await status(srv.pid, "RssFile")), r));
   out["scale-list-p50"] = percentile(lists.plain, 0.5);
   out["scale-list-delim-root-p50"] = percentile(lists.root, 0.5);
   out["scale-list-delim-after-p99"] = percentile(lists.after, 0.99);
   out["scale-rss-listing"] = listRss;
+  out["scale-rssfile-listing"] = listRssFile;
   // 1000 scattered overwrites of committed objects, staged through S3 (untimed), then committed.
   const body = Buffer.alloc(16, 9);
   const changed = Array.from({ length: 1000 }, randomKey);
@@ -558,6 +562,7 @@ async function main() {
     "large-put": "MB/s", "large-get": "MB/s", "large-rss": "MB", multipart: "MB/s", "multipart-rss": "MB", "peak-rss": "MB", "list-ms-per-page": "ms", "seed-put-per-s": "ops/s", "start-with-list-keys-ms": "ms",
     "scale-restart-ms": "ms", "scale-head": "ops/s", "scale-get": "ops/s", "scale-list-p50": "ms", "scale-list-delim-root-p50": "ms", "scale-list-delim-after-p99": "ms",
     "scale-commit-1000-ms": "ms", "scale-rss-serving": "MB", "scale-rss-listing": "MB", "scale-rss-commit": "MB", "scale-peak-rss": "MB",
+    "scale-rssfile-serving": "MB", "scale-rssfile-listing": "MB",
   };
   const metrics = [...new Set([...Object.keys(results.lakes3), ...Object.keys(results.ceiling)])];
   const lines = [`| metric | lakes3 |${o.ceiling ? " ceiling | lakes3/ceiling |" : ""}`, `|---|---|${o.ceiling ? "---|---|" : ""}`];

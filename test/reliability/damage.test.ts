@@ -1,7 +1,8 @@
 /**
  * A damaged data dir (issue 10, findings 3–6), with the real CLI: metadata bytes flipped or the
- * metadata removed (startup must not delete data it cannot account for), blob files removed or cut
- * behind the server's back (an S3 error, never a dropped connection or a short 200), the data dir
+ * metadata removed (startup must not delete data it cannot account for), blob files and committed
+ * range files removed or cut behind the server's back (an S3 error, never a dropped connection, a
+ * short 200 or objects silently gone), the data dir
  * removed or made read-only under a running server (/_health 503, writes refused with the cause),
  * and data dirs that cannot be used at all (one clear line).
  */
@@ -243,6 +244,65 @@ describe("blob files removed or cut behind the server's back", () => {
     expect(verified.code).toBe(1);
     const report = JSON.parse(verified.stdout) as { problems: { problem: string }[] };
     expect(report.problems).toEqual([{ where: expect.stringMatching(/\(uncommitted\)$/), problem: expect.stringMatching(/do not match its ETag/) }]);
+  });
+});
+
+describe("committed range files removed or cut behind the server's back", () => {
+  /** A data dir whose objects are committed: their records in one range file (a pack). */
+  async function committed(name: string): Promise<{ dir: string; pack: string }> {
+    const { dir } = await dataDirWithObjects(name, 3);
+    const s = await spawnServer(["--data-dir", dir, "--quiet"]);
+    const res = await fetch(`${s.url}/api/v1/repositories/${REPO}/branches/main/commits`, {
+      method: "POST",
+      headers: { authorization: "Basic " + Buffer.from(`${KEYS.accessKeyId}:${KEYS.secretAccessKey}`).toString("base64"), "content-type": "application/json" },
+      body: JSON.stringify({ message: "three objects" }),
+    });
+    expect(res.status).toBe(201);
+    expect(await s.stop()).toBe(0);
+    const packs = await readdir(path.join(dir, "metadata", "ranges", REPO));
+    expect(packs).toHaveLength(1);
+    return { dir, pack: path.join(dir, "metadata", "ranges", REPO, packs[0]!) };
+  }
+
+  it("removed: reads that need it answer 500 naming the file, doctor lists it, and a start after a crash refuses to sweep", async () => {
+    const { dir, pack } = await committed("range-removed");
+    await unlink(pack);
+    const s = await spawnServer(["--data-dir", dir]); // a settled close: the start reads no range
+    try {
+      const missing = await get(s, "obj-0");
+      expect([missing.status, errorCode(missing.text)]).toEqual([500, "InternalError"]);
+      expect(missing.text).toContain(`committed metadata of repository ${REPO} is damaged: the range file ${pack} is missing (removed outside lakes3)`);
+      const list = await send(endpoint(s), { method: "GET", path: `/${REPO}?list-type=2&prefix=main/` });
+      expect([list.status, errorCode(list.text)]).toEqual([500, "InternalError"]);
+      expect((await send(endpoint(s), { method: "HEAD", path: `/${REPO}/main/obj-1` })).status).toBe(500);
+      const doctor = await run(["doctor", "--data-dir", dir]);
+      expect(doctor.code, doctor.stderr).toBe(1);
+      expect(doctor.stdout).toContain(`the range file ${pack} is missing`);
+    } finally {
+      await s.kill();
+    }
+    // After the crash the start must sweep, and cannot tell which blobs the lost range named.
+    const refused = await serveRefused(["--data-dir", dir]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr.trim().split("\n")).toHaveLength(1);
+    expect(refused.stderr).toMatch(/^lakes3: committed metadata of repository damage-repo is damaged: the range file .* is missing .*lakes3 will not start on it, so that nothing is deleted/);
+    expect(await blobFileCount(dir), "a refused start deleted blobs").toBe(3);
+    const accepted = await spawnServer(["--data-dir", dir, "--accept-damage"]);
+    expect(await accepted.stop()).toBe(0);
+    expect((await blobFileCount(dir)) + (await lostFound(dir)).length, "blobs were deleted").toBe(3);
+  });
+
+  it("cut short: reads answer 500 saying so", async () => {
+    const { dir, pack } = await committed("range-cut");
+    await truncate(pack, 100);
+    const s = await spawnServer(["--data-dir", dir]);
+    try {
+      const cut = await get(s, "obj-2");
+      expect([cut.status, errorCode(cut.text)]).toEqual([500, "InternalError"]);
+      expect(cut.text).toContain(`the range file ${pack} was cut short outside lakes3`);
+    } finally {
+      await s.stop();
+    }
   });
 });
 

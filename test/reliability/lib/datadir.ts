@@ -1,9 +1,9 @@
 /**
  * Offline views of a data directory, independent of the server's own bookkeeping: the blob files on
  * disk (D/blobs/xx/<id>, D/tmp/*) plus the small blobs kept inline in LevelDB, and every blob a metadata record references (found by scanning
- * all LevelDB values for `{ blobId, size }`, so the check does not trust the code under test).
+ * all LevelDB values and committed range files for `{ blobId, size }`, so the check does not trust the code under test).
  */
-import { readdir, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { Level } from "level";
 
@@ -50,19 +50,29 @@ export async function referencedBlobs(dataDir: string): Promise<Map<string, numb
       Object.values(o).forEach(walk);
     }
   };
+  const byJsonText = (text: string) => {
+    for (const m of text.matchAll(/\{"blobId":"([^"]+)","size":(\d+)\}/g)) refs.set(m[1]!, Number(m[2]));
+  };
   try {
     for await (const [key, value] of db.iterator()) {
       if (key.startsWith(INLINE_PREFIX)) continue; // blob bytes, not records
       try {
         walk(JSON.parse(value));
       } catch {
-        // Not JSON: index entries, or a committed range (binary framing around JSON records; see
-        // src/storage/range-data.ts): its blob references are found by their JSON text.
-        for (const m of value.matchAll(/\{"blobId":"([^"]+)","size":(\d+)\}/g)) refs.set(m[1]!, Number(m[2]));
+        // Not JSON: index entries, or a committed range kept in LevelDB by an older version (binary
+        // framing around JSON records; see src/storage/range-data.ts): found by their JSON text.
+        byJsonText(value);
       }
     }
   } finally {
     await db.close();
+  }
+  // Committed ranges in files (metadata/ranges/<repo>/<pack>: framing around the same JSON
+  // records, src/storage/range-files.ts), every pack, whether a commit names it or not.
+  const ranges = path.join(dataDir, "metadata", "ranges");
+  for (const repo of await readdir(ranges).catch(() => [] as string[])) {
+    if (repo === "tmp") continue;
+    for (const pack of await readdir(path.join(ranges, repo))) byJsonText(await readFile(path.join(ranges, repo, pack), "utf8"));
   }
   return refs;
 }

@@ -1,0 +1,239 @@
+/**
+ * Committed ranges and trees as files, as lakeFS keeps its ranges and metaranges (immutable
+ * SSTables in the object store, pkg/graveler/committed): written once, never changed, read through
+ * the caches above (tree.ts).
+ *
+ * Kept in LevelDB, every page of committed ranges a listing or a read touched stayed in the
+ * server's RSS (LevelDB maps its table files into memory), and every commit's tree (megabytes at a
+ * million objects) went through LevelDB's log, memtable and compactions; read from files with
+ * pread, they are in the page cache, which the kernel shares and reclaims, not in the process.
+ *
+ * One file (a pack) holds what one commit, merge or revert writes: its new ranges, then its tree,
+ * so a commit that rewrites a thousand ranges syncs one file, not a thousand:
+ *
+ *   <metadata>/ranges/<repo>/<pack>   "lakes3-ranges-1\n", then per entry: u32 length, u32 CRC-32,
+ *                                     the entry's bytes (a range: RangeData.encode; a tree: JSON),
+ *                                     little-endian
+ *   <metadata>/ranges/tmp/<pack>      a pack being written (emptied when the store opens)
+ *
+ * An entry's id names its place: "<pack>-<offset>-<length>" (offset of its header and length of
+ * its bytes, base 36), so a read is one pread of a file kept open, with no index to load. Ids
+ * without "-" are ranges and trees kept in LevelDB by older versions (tree.ts reads them there).
+ *
+ * A pack is complete before anything names it: written under tmp/, fsynced, renamed into its
+ * repository's folder, and that folder fsynced, before the commit record that names its tree is
+ * written. A pack no commit names (a commit that crashed before its record landed) is left alone:
+ * its records are still staged, or still in the trees they came from.
+ */
+import { closeSync, constants as fsConstants, openSync, readSync } from "node:fs";
+import { mkdir, open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
+import path from "node:path";
+import { crc32 } from "node:zlib";
+import { randomBytes } from "node:crypto";
+import { StorageError } from "./errors.js";
+
+const MAGIC = Buffer.from("lakes3-ranges-1\n");
+const HEADER = 8;
+/** Bytes gathered before a pack writer writes them out. */
+const WRITE_CHUNK = 1 << 20;
+/** Pack files kept open for reads. */
+const OPEN_FILES = 64;
+
+/** Whether an id names a place in a pack (else: a range or tree in LevelDB, written before packs). */
+export const isPacked = (id: string): boolean => id.includes("-");
+
+export class RangeFiles {
+  private readonly tmpDir: string;
+  /** Open pack files by path, least recently used first. */
+  private readonly fds = new Map<string, number>();
+  /** Repository folders known to exist durably. */
+  private readonly knownDirs = new Set<string>();
+
+  constructor(
+    /** <metadata>/ranges */
+    readonly dir: string,
+  ) {
+    this.tmpDir = path.join(dir, "tmp");
+  }
+
+  /** Create the folders (durably) and remove packs a stopped process left half-written. */
+  async open(): Promise<void> {
+    const created = await mkdir(this.tmpDir, { recursive: true });
+    if (created) await syncDirs(path.dirname(this.dir), this.dir);
+    await Promise.all((await readdir(this.tmpDir)).map((name) => rm(path.join(this.tmpDir, name), { force: true })));
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+
+  /** A writer for what one commit writes. */
+  writer(repo: string): PackWriter {
+    return new PackWriter(this, repo);
+  }
+
+  /** The entry `id` of `repo`; a missing, cut or changed pack is a StorageError naming the file. */
+  read(repo: string, id: string): Buffer {
+    const { pack, offset, length } = parseId(id);
+    const file = this.packPath(repo, pack);
+    const buf = Buffer.allocUnsafe(HEADER + length);
+    let n: number;
+    try {
+      n = readSync(this.fd(file), buf, 0, buf.length, offset);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw damaged(repo, file, "is missing (removed outside lakes3)");
+      throw err;
+    }
+    if (n < buf.length) throw damaged(repo, file, `was cut short outside lakes3 (entry ${id} ends past its end)`);
+    const body = buf.subarray(HEADER);
+    if (buf.readUInt32LE(0) !== length || buf.readUInt32LE(4) !== crc32(body)) throw damaged(repo, file, `was changed outside lakes3 (entry ${id} fails its checksum)`);
+    return body;
+  }
+
+  /** Remove every pack of a repository (after the repository's records are gone). */
+  async removeRepository(repo: string): Promise<void> {
+    for (const [file, fd] of this.fds) {
+      if (path.dirname(file) !== this.repoDir(repo)) continue;
+      closeSync(fd);
+      this.fds.delete(file);
+    }
+    this.knownDirs.delete(repo);
+    await rm(this.repoDir(repo), { recursive: true, force: true });
+  }
+
+  /** Remove every pack (the store was cleared). */
+  async clear(): Promise<void> {
+    this.close();
+    this.knownDirs.clear();
+    for (const name of await readdir(this.dir).catch(() => [])) if (name !== "tmp") await rm(path.join(this.dir, name), { recursive: true, force: true });
+  }
+
+  private repoDir(repo: string): string {
+    return path.join(this.dir, repo);
+  }
+
+  private packPath(repo: string, pack: string): string {
+    return path.join(this.repoDir(repo), pack);
+  }
+
+  private fd(file: string): number {
+    let fd = this.fds.get(file);
+    if (fd !== undefined) {
+      this.fds.delete(file); // most recently used last
+    } else {
+      fd = openSync(file, "r");
+      if (this.fds.size >= OPEN_FILES) {
+        const [oldest, old] = this.fds.entries().next().value!;
+        closeSync(old);
+        this.fds.delete(oldest);
+      }
+    }
+    this.fds.set(file, fd);
+    return fd;
+  }
+
+  /** @internal A temp file for a new pack. */
+  tmpPath(pack: string): string {
+    return path.join(this.tmpDir, pack);
+  }
+
+  /** @internal Move a complete, synced pack into place, durably. */
+  async publish(repo: string, pack: string): Promise<void> {
+    const dir = this.repoDir(repo);
+    if (!this.knownDirs.has(repo)) {
+      if (await mkdir(dir, { recursive: true })) await syncDirs(this.dir);
+      this.knownDirs.add(repo);
+    }
+    await rename(this.tmpPath(pack), this.packPath(repo, pack));
+    await syncDirs(dir);
+  }
+}
+
+/**
+ * Appends one commit's entries to a pack file as they come (never all in memory); seal() makes the
+ * pack durable and puts it in place. Until then, no id it gave out may be written down.
+ */
+export class PackWriter {
+  private readonly pack = randomBytes(12).toString("hex");
+  private file: FileHandle | undefined;
+  private opened = false;
+  private chunks: Buffer[] = [MAGIC];
+  private chunked = MAGIC.length;
+  private size = MAGIC.length;
+  private entries = 0;
+
+  constructor(
+    private readonly files: RangeFiles,
+    private readonly repo: string,
+  ) {}
+
+  /** Add an entry; returns its id. */
+  async add(body: Buffer): Promise<string> {
+    const header = Buffer.allocUnsafe(HEADER);
+    header.writeUInt32LE(body.length, 0);
+    header.writeUInt32LE(crc32(body), 4);
+    const id = `${this.pack}-${this.size.toString(36)}-${body.length.toString(36)}`;
+    this.chunks.push(header, body);
+    this.chunked += HEADER + body.length;
+    this.size += HEADER + body.length;
+    this.entries++;
+    if (this.chunked >= WRITE_CHUNK) await this.flush();
+    return id;
+  }
+
+  /** Write, sync and publish the pack (nothing when no entry was added). */
+  async seal(): Promise<void> {
+    if (this.entries === 0) return;
+    try {
+      await this.flush();
+      await this.file!.sync();
+      await this.file!.close();
+      this.file = undefined;
+      await this.files.publish(this.repo, this.pack);
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+  }
+
+  /** Drop the pack being written (its entries were never named). */
+  async abort(): Promise<void> {
+    await this.file?.close().catch(() => undefined);
+    this.file = undefined;
+    this.chunks = [];
+    if (this.opened) await rm(this.files.tmpPath(this.pack), { force: true });
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.file) {
+      this.opened = true;
+      this.file = await open(this.files.tmpPath(this.pack), "wx");
+    }
+    const bytes = Buffer.concat(this.chunks, this.chunked);
+    this.chunks = [];
+    this.chunked = 0;
+    for (let at = 0; at < bytes.length; ) at += (await this.file.write(bytes, at)).bytesWritten;
+  }
+}
+
+function parseId(id: string): { pack: string; offset: number; length: number } {
+  const [pack, offset, length] = id.split("-");
+  return { pack: pack!, offset: parseInt(offset!, 36), length: parseInt(length!, 36) };
+}
+
+function damaged(repo: string, file: string, what: string): StorageError {
+  return new StorageError("metadata-damaged", `committed metadata of repository ${repo} is damaged: the range file ${file} ${what}; run \`lakes3 doctor\` to list what is affected`, { path: file });
+}
+
+async function syncDirs(...dirs: string[]): Promise<void> {
+  if (process.platform === "win32") return;
+  for (const dir of dirs) {
+    const fh = await open(dir, fsConstants.O_RDONLY);
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+}

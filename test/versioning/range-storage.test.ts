@@ -1,0 +1,158 @@
+/**
+ * Where committed ranges and trees live (src/storage/range-files.ts): packs written before the
+ * commit record that names them, ranges and trees kept in LevelDB by older versions still read,
+ * and a range or tree that cannot be read reported as damage rather than read as empty.
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { StorageError } from "../../src/storage/errors.js";
+import { MetadataStore, SEP, type ObjectRecord, type RangeRef } from "../../src/storage/metadata-store.js";
+import { Catalog } from "../../src/versioning/catalog.js";
+
+const REPO = "ranges-repo";
+let dir: string;
+let store: MetadataStore;
+let catalog: Catalog;
+
+const record = (n: number): ObjectRecord => ({ size: 1, etag: `e${n}`, lastModified: "2026-01-01T00:00:00.000Z", contentType: "text/plain", headers: {}, userMeta: {}, parts: [{ blobId: `b${n}`.padStart(32, "0"), size: 1 }] });
+const key = (i: number) => `k/${String(i).padStart(4, "0")}`;
+const target = { repo: REPO, branch: "main" };
+
+async function reopen(): Promise<void> {
+  await store.close();
+  store = new MetadataStore(path.join(dir, "metadata"));
+  await store.open();
+  catalog = new Catalog(store);
+}
+
+async function commitObjects(from: number, n: number, message: string) {
+  for (let i = from; i < from + n; i++) await catalog.putObject(target, key(i), record(i));
+  return catalog.commit(REPO, "main", { message });
+}
+
+const listAll = async () => {
+  const view = (await catalog.resolve(REPO, "main"))!;
+  return (await catalog.listObjects(view, { prefix: "", limit: 1000 })).items.map((i) => ("key" in i ? i.key : i.prefix));
+};
+const get = async (p: string) => catalog.getObject((await catalog.resolve(REPO, "main"))!, p);
+const packsDir = () => path.join(dir, "metadata", "ranges", REPO);
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "lakes3-range-storage-"));
+  store = new MetadataStore(path.join(dir, "metadata"));
+  await store.open();
+  catalog = new Catalog(store);
+  await catalog.createRepository(REPO);
+});
+afterEach(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("committed ranges on disk", () => {
+  it("a commit's ranges and tree are one pack, synced into place before the commit record is written", async () => {
+    for (let i = 0; i < 200; i++) await catalog.putObject(target, key(i), record(i));
+    const write = catalog.refs.write.bind(catalog.refs);
+    let seen: { packs: string[]; tmp: string[] } | undefined;
+    catalog.refs.write = async (...args) => {
+      seen = { packs: await readdir(packsDir()), tmp: await readdir(path.join(dir, "metadata", "ranges", "tmp")) };
+      return write(...args);
+    };
+    const c = await catalog.commit(REPO, "main", { message: "200" });
+    expect(seen).toEqual({ packs: [expect.stringMatching(/^[0-9a-f]{24}$/)], tmp: [] });
+    const refs = await catalog.trees.refs(REPO, c.tree);
+    expect(refs.length).toBeGreaterThan(5);
+    expect(new Set([c.tree, ...refs.map((r) => r.id)].map((id) => id.split("-")[0]))).toEqual(new Set(seen!.packs));
+  });
+
+  it("a crash after the pack and before the commit record loses nothing: the changes are still staged", async () => {
+    await commitObjects(0, 50, "first");
+    for (let i = 50; i < 100; i++) await catalog.putObject(target, key(i), record(i));
+    catalog.refs.write = async () => {
+      throw new Error("killed before the record");
+    };
+    await expect(catalog.commit(REPO, "main", { message: "lost" })).rejects.toThrow("killed");
+    expect(await readdir(packsDir())).toHaveLength(2); // the second names nothing
+    await reopen();
+    expect((await catalog.log(REPO, "main")).commits.map((c) => c.message)).toEqual(["first", "Repository created"]);
+    expect(await listAll()).toHaveLength(100);
+    let staged = 0;
+    for await (const _ of catalog.diffBranch(REPO, "main")) staged++;
+    expect(staged).toBe(50);
+    await catalog.commit(REPO, "main", { message: "again" });
+    expect(await listAll()).toHaveLength(100);
+    expect((await catalog.liveBlobIds()).size).toBe(100);
+  });
+
+  it("reads, lists, diffs, commits, sweeps and deletes ranges and trees an older version kept in LevelDB", async () => {
+    const c1 = await commitObjects(0, 300, "old");
+    // Make it the store an older version wrote: the commit's tree and its ranges as LevelDB records.
+    const refs = await catalog.trees.refs(REPO, c1.tree);
+    const batch = store.batch();
+    const legacy: RangeRef[] = [];
+    for (const [i, ref] of refs.entries()) {
+      const id = String(i).padStart(24, "0");
+      batch.put(REPO + SEP + id, await catalog.trees.range(REPO, ref.id), { sublevel: store.ranges });
+      legacy.push({ ...ref, id });
+    }
+    const tree = "7".repeat(24);
+    batch.put(REPO + SEP + tree, legacy, { sublevel: store.trees });
+    batch.put(REPO + SEP + c1.id, { ...c1, tree }, { sublevel: store.commits });
+    await batch.write({ sync: true });
+    await store.rangeFiles.removeRepository(REPO);
+    await reopen();
+
+    expect(await listAll()).toEqual(Array.from({ length: 300 }, (_, i) => key(i)));
+    expect((await get(key(123)))?.etag).toBe("e123");
+    await catalog.putObject(target, key(150), { ...record(150), etag: "changed" });
+    const c2 = await catalog.commit(REPO, "main", { message: "new" });
+    const mixed = await catalog.trees.refs(REPO, c2.tree);
+    expect(mixed.some((r) => r.id.includes("-")) && mixed.some((r) => !r.id.includes("-"))).toBe(true);
+    expect((await get(key(150)))?.etag).toBe("changed");
+    const diff: string[] = [];
+    for await (const d of catalog.diffRefs(REPO, c1.id, c2.id, "two_dot")) diff.push(`${d.type} ${d.path}`);
+    expect(diff).toEqual([`changed ${key(150)}`]);
+    expect((await catalog.liveBlobIds()).size).toBe(300);
+    const blobs = await catalog.deleteRepository(REPO);
+    expect(blobs).toHaveLength(300);
+    for await (const _ of store.ranges.keys()) throw new Error("a LevelDB range outlived its repository");
+    for await (const _ of store.trees.keys()) throw new Error("a LevelDB tree outlived its repository");
+    expect(existsSync(packsDir())).toBe(false);
+  });
+
+  it("a range that cannot be read is damage: reads fail naming it, liveBlobIds reports it, never an empty range", async () => {
+    await commitObjects(0, 100, "packed");
+    const [pack] = await readdir(packsDir());
+    await rm(path.join(packsDir(), pack!));
+    await reopen();
+    const damaged = (err: unknown) => err instanceof StorageError && err.problem === "metadata-damaged" && err.message.includes(pack!);
+    expect(await get(key(5)).then(() => "read", (err: unknown) => damaged(err))).toBe(true);
+    expect(await listAll().then(() => "listed", (err: unknown) => damaged(err))).toBe(true);
+    expect(await catalog.liveBlobIds().then(() => "swept", (err: unknown) => damaged(err))).toBe(true);
+    const reported: StorageError[] = [];
+    await catalog.liveBlobIds((err) => reported.push(err));
+    expect(reported.length).toBeGreaterThan(0);
+    expect(reported.every(damaged)).toBe(true);
+    // A commit that must rewrite a range it cannot read fails; it does not drop the range's objects.
+    await catalog.putObject(target, key(5), { ...record(5), etag: "changed" });
+    expect(await catalog.commit(REPO, "main", { message: "on a damaged tree" }).then(() => "committed", (err: unknown) => damaged(err))).toBe(true);
+  });
+
+  it("a LevelDB range or tree gone missing (older versions) is damage too", async () => {
+    const c1 = await commitObjects(0, 40, "old");
+    const refs = await catalog.trees.refs(REPO, c1.tree);
+    const legacy = refs.map((r, i) => ({ ...r, id: String(i).padStart(24, "0") }));
+    const tree = "7".repeat(24);
+    await store.batch().put(REPO + SEP + tree, legacy, { sublevel: store.trees }).put(REPO + SEP + c1.id, { ...c1, tree }, { sublevel: store.commits }).write({ sync: true });
+    await reopen();
+    const err = await get(key(1)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).message).toMatch(/repository ranges-repo is damaged: its range 0{24} is missing from the metadata store/);
+    await store.batch().del(REPO + SEP + tree, { sublevel: store.trees }).write({ sync: true });
+    await reopen();
+    expect(((await get(key(1)).catch((e: unknown) => e)) as Error).message).toMatch(/repository ranges-repo is damaged: its tree 7{24} is missing from the metadata store/);
+  });
+});
