@@ -14,7 +14,8 @@
  *   <metadata>/ranges/<repo>/<pack>   "lakes3-ranges-1\n", then per entry: u32 length, u32 CRC-32,
  *                                     the entry's bytes (a range: RangeData.encode; a tree: JSON),
  *                                     little-endian
- *   <metadata>/ranges/tmp/<pack>      a pack being written (emptied when the store opens)
+ *   <metadata>/ranges/.tmp/<pack>     a pack being written (emptied when the store opens; no
+ *                                     repository name starts with a dot)
  *
  * An entry's id names its place: "<pack>-<offset>-<length>" (offset of its header and length of
  * its bytes, base 36), so a read is one pread of a file kept open, with no index to load. Ids
@@ -38,6 +39,9 @@ const HEADER = 8;
 const WRITE_CHUNK = 1 << 20;
 /** Pack files kept open for reads. */
 const OPEN_FILES = 64;
+/** Packs being written, beside the repositories' folders. */
+const TMP = ".tmp";
+const REPO_DIR = /^[\w][\w-]*$/;
 
 /** Whether an id names a place in a pack (else: a range or tree in LevelDB, written before packs). */
 export const isPacked = (id: string): boolean => id.includes("-");
@@ -53,7 +57,7 @@ export class RangeFiles {
     /** <metadata>/ranges */
     readonly dir: string,
   ) {
-    this.tmpDir = path.join(dir, "tmp");
+    this.tmpDir = path.join(dir, TMP);
   }
 
   /** Create the folders (durably) and remove packs a stopped process left half-written. */
@@ -106,10 +110,12 @@ export class RangeFiles {
   async clear(): Promise<void> {
     this.close();
     this.knownDirs.clear();
-    for (const name of await readdir(this.dir).catch(() => [])) if (name !== "tmp") await rm(path.join(this.dir, name), { recursive: true, force: true });
+    for (const name of await readdir(this.dir).catch(() => [])) if (name !== TMP) await rm(path.join(this.dir, name), { recursive: true, force: true });
   }
 
   private repoDir(repo: string): string {
+    // Repository names are lakeFS's (names.ts): one path segment, never ".tmp".
+    if (!REPO_DIR.test(repo)) throw new Error(`not a repository name: ${JSON.stringify(repo)}`);
     return path.join(this.dir, repo);
   }
 

@@ -208,7 +208,8 @@ export class RefManager {
         this.store.dropUpload(batch, upload, parts);
       }
       await this.write(batch, { repos: [name], branches });
-      await this.store.rangeFiles.removeRepository(name);
+      // Best effort: the repository's packs are named by nothing now, so they are only garbage.
+      await this.store.rangeFiles.removeRepository(name).catch(() => undefined);
       return uniqueBlobs(blobs);
     });
   }

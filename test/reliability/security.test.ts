@@ -128,7 +128,7 @@ describe("keys never touch the filesystem", () => {
     expect(newInTmp).toEqual([]);
     // Inside the data dir only the store's own layout exists: metadata/ (committed ranges in
     // metadata/ranges/<repo>/<24 hex>), blobs/xx/<32 hex>, tmp/.
-    const layout = /^(metadata(\/ranges(\/tmp|\/[a-z0-9-]+(\/[0-9a-f]{24})?)?|\/[A-Za-z0-9._-]+)?|blobs(\/[0-9a-f]{2}(\/[0-9a-f]{32})?)?|tmp|server\.json|requests(\.errors)?(\.1)?\.log|clean-state\.json|damage\.json|lost\+found(\/[0-9a-f]{32})?)$/;
+    const layout = /^(metadata(\/ranges(\/\.tmp|\/[a-z0-9-]+(\/[0-9a-f]{24})?)?|\/[A-Za-z0-9._-]+)?|blobs(\/[0-9a-f]{2}(\/[0-9a-f]{32})?)?|tmp|server\.json|requests(\.errors)?(\.1)?\.log|clean-state\.json|damage\.json|lost\+found(\/[0-9a-f]{32})?)$/;
     for (const f of await allFiles(dataDir)) {
       const rel = path.relative(dataDir, f).split(path.sep).join("/");
       expect(rel, rel).toMatch(layout);

@@ -53,7 +53,7 @@ describe("range files", () => {
     expect(ids.every(isPacked)).toBe(true);
     expect(new Set(ids.map((id) => id.split("-")[0])).size).toBe(1);
     expect(await readdir(path.join(dir, "ranges", "repo-a"))).toHaveLength(1);
-    expect(await readdir(path.join(dir, "ranges", "tmp"))).toEqual([]);
+    expect(await readdir(path.join(dir, "ranges", ".tmp"))).toEqual([]);
     for (const i of [0, 1, 150, 299]) {
       const r = RangeData.decode(files.read("repo-a", ids[i]!));
       expect(r.keys[0]).toBe(`k${String(i * 20).padStart(5, "0")}`);
@@ -67,9 +67,9 @@ describe("range files", () => {
     await files.writer("repo-a").seal();
     const w = files.writer("repo-a");
     for (let i = 0; i < 600; i++) await w.add(range(i, 20)); // past the first chunk: a temp file
-    expect(await readdir(path.join(dir, "ranges", "tmp"))).toHaveLength(1);
+    expect(await readdir(path.join(dir, "ranges", ".tmp"))).toHaveLength(1);
     await w.abort();
-    expect(await readdir(path.join(dir, "ranges", "tmp"))).toEqual([]);
+    expect(await readdir(path.join(dir, "ranges", ".tmp"))).toEqual([]);
     expect(existsSync(path.join(dir, "ranges", "repo-a"))).toBe(false);
   });
 
@@ -98,12 +98,14 @@ describe("range files", () => {
 
   it("open() removes packs a stopped process left half-written, and nothing else", async () => {
     const ids = await pack("repo-a", 2);
-    await writeFile(path.join(dir, "ranges", "tmp", "0123456789abcdef01234567"), "half a pack");
+    const named = await pack("tmp", 1); // a valid repository name
+    await writeFile(path.join(dir, "ranges", ".tmp", "0123456789abcdef01234567"), "half a pack");
     files.close();
     files = new RangeFiles(path.join(dir, "ranges"));
     await files.open();
-    expect(await readdir(path.join(dir, "ranges", "tmp"))).toEqual([]);
+    expect(await readdir(path.join(dir, "ranges", ".tmp"))).toEqual([]);
     expect(RangeData.decode(files.read("repo-a", ids[1]!)).length).toBe(20);
+    expect(RangeData.decode(files.read("tmp", named[0]!)).length).toBe(20);
   });
 
   it("removeRepository drops a repository's packs only", async () => {

@@ -58,7 +58,7 @@ describe("committed ranges on disk", () => {
     const write = catalog.refs.write.bind(catalog.refs);
     let seen: { packs: string[]; tmp: string[] } | undefined;
     catalog.refs.write = async (...args) => {
-      seen = { packs: await readdir(packsDir()), tmp: await readdir(path.join(dir, "metadata", "ranges", "tmp")) };
+      seen = { packs: await readdir(packsDir()), tmp: await readdir(path.join(dir, "metadata", "ranges", ".tmp")) };
       return write(...args);
     };
     const c = await catalog.commit(REPO, "main", { message: "200" });

@@ -71,7 +71,7 @@ export async function referencedBlobs(dataDir: string): Promise<Map<string, numb
   // records, src/storage/range-files.ts), every pack, whether a commit names it or not.
   const ranges = path.join(dataDir, "metadata", "ranges");
   for (const repo of await readdir(ranges).catch(() => [] as string[])) {
-    if (repo === "tmp") continue;
+    if (repo === ".tmp") continue;
     for (const pack of await readdir(path.join(ranges, repo))) byJsonText(await readFile(path.join(ranges, repo, pack), "utf8"));
   }
   return refs;
