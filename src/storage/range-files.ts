@@ -41,7 +41,7 @@ const WRITE_CHUNK = 1 << 20;
 const OPEN_FILES = 64;
 /** Packs being written, beside the repositories' folders. */
 const TMP = ".tmp";
-const REPO_DIR = /^[\w][\w-]*$/;
+const REPO_DIR = /^\w[\w-]*$/;
 
 /** Whether an id names a place in a pack (else: a range or tree in LevelDB, written before packs). */
 export const isPacked = (id: string): boolean => id.includes("-");
