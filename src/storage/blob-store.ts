@@ -12,10 +12,10 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { constants as fsConstants } from "node:fs";
 import { mkdir, open, opendir, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { fsyncDir } from "./durable-file.js";
 import { classifyFsError, StorageError } from "./errors.js";
 
 export interface BlobRef {
@@ -115,7 +115,6 @@ const READ_CHUNK = 1 << 20;
 /** Read buffers handed back (Recycling) that a blob read keeps for its next reads. */
 const SPARE_READ_BUFFERS = 4;
 const DELETE_CONCURRENCY = 16;
-const IS_WINDOWS = process.platform === "win32";
 
 /** 32 lowercase hex chars from 16 random bytes: unguessable, collision-free in practice. */
 export function newBlobId(): string {
@@ -133,17 +132,6 @@ function toBuffer(chunk: Buffer | string | Uint8Array): Buffer {
 
 function errCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
-}
-
-/** fsync a directory so a rename/create inside it survives power loss (no-op on Windows). */
-async function fsyncDir(dir: string): Promise<void> {
-  if (IS_WINDOWS) return;
-  const fh = await open(dir, fsConstants.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {

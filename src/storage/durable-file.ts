@@ -21,11 +21,16 @@ export async function writeFileDurably(file: string, text: string): Promise<void
     await rm(tmp, { force: true });
     throw err;
   }
+  await fsyncDir(path.dirname(file));
+}
+
+/** fsync a directory so a create or rename inside it survives power loss (no-op on Windows). */
+export async function fsyncDir(dir: string): Promise<void> {
   if (process.platform === "win32") return;
-  const dir = await open(path.dirname(file), fsConstants.O_RDONLY);
+  const fh = await open(dir, fsConstants.O_RDONLY);
   try {
-    await dir.sync();
+    await fh.sync();
   } finally {
-    await dir.close();
+    await fh.close();
   }
 }

@@ -26,11 +26,12 @@
  * written. A pack no commit names (a commit that crashed before its record landed) is left alone:
  * its records are still staged, or still in the trees they came from.
  */
-import { closeSync, constants as fsConstants, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { mkdir, open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import { randomBytes } from "node:crypto";
+import { fsyncDir } from "./durable-file.js";
 import { StorageError } from "./errors.js";
 
 const MAGIC = Buffer.from("lakes3-ranges-1\n");
@@ -233,13 +234,5 @@ function damaged(repo: string, file: string, what: string): StorageError {
 }
 
 async function syncDirs(...dirs: string[]): Promise<void> {
-  if (process.platform === "win32") return;
-  for (const dir of dirs) {
-    const fh = await open(dir, fsConstants.O_RDONLY);
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  }
+  for (const dir of dirs) await fsyncDir(dir);
 }
