@@ -110,7 +110,11 @@ const readRoutes: Route[] = [
     const withMeta = queryBool(ctx.query, "user_metadata", true);
     const view = await viewOf(ctx, ctx.params["ref"]!);
     const page = await ctx.services.catalog.listObjects(view, { prefix, delimiter, startAfter: after || undefined, limit: amount });
-    const results = page.items.map((item) => ("key" in item ? shapes.objectStats(ctx.repo, item.key, item.record, withMeta ? restUserMetadata(ctx, item.record) : undefined) : shapes.commonPrefix(item.prefix)));
+    const results = page.items.map((item) => {
+      if ("prefix" in item) return shapes.commonPrefix(item.prefix);
+      const record = item.object.record();
+      return shapes.objectStats(ctx.repo, item.key, record, withMeta ? restUserMetadata(ctx, record) : undefined);
+    });
     return ok(shapes.list(results, page.isTruncated, (r) => r.path));
   }),
 ];

@@ -110,7 +110,7 @@ export async function ls(s: InspectSources, repo: string, ref: string, prefix: s
   const page = await s.catalog.listObjects(view, { prefix, delimiter: recursive ? undefined : "/", limit });
   return {
     prefixes: page.items.flatMap((i) => ("prefix" in i ? [i.prefix] : [])),
-    objects: page.items.flatMap((i): ListedObject[] => ("key" in i ? [listed(i.key, i.record)] : [])),
+    objects: page.items.flatMap((i): ListedObject[] => ("key" in i ? [listed(i.key, i.object.record())] : [])),
     truncated: page.isTruncated,
   };
 }

@@ -9,7 +9,8 @@ import { pageLimit } from "../protocol/request.js";
 import { xmlDate } from "../protocol/headers.js";
 import { element, escapeXml, urlEncodeKey, XmlText } from "../protocol/xml.js";
 import type { S3Result } from "../protocol/respond.js";
-import type { ObjectRecord, RepositoryRecord } from "../storage/metadata-store.js";
+import type { RepositoryRecord } from "../storage/metadata-store.js";
+import type { ObjectSummary } from "../storage/stored-record.js";
 import type { ListItem } from "../versioning/catalog.js";
 import { isLakefs, OWNER } from "./address.js";
 import type { Operation, OperationContext } from "./types.js";
@@ -164,7 +165,7 @@ async function listPage(ctx: OperationContext, repo: RepositoryRecord, p: ListPa
   });
   const withRef = (s: string) => `${ref}/${s}`;
   return {
-    items: page.items.map((i) => ("key" in i ? { key: withRef(i.key), record: i.record } : { prefix: withRef(i.prefix) })),
+    items: page.items.map((i) => ("key" in i ? { key: withRef(i.key), object: i.object } : { prefix: withRef(i.prefix) })),
     isTruncated: page.isTruncated,
     last: page.last === undefined ? undefined : withRef(page.last),
   };
@@ -197,12 +198,12 @@ async function listObjects(ctx: OperationContext, version: 1 | 2): Promise<S3Res
   if (p.encoded) xml += element("EncodingType", "url");
   xml += element("IsTruncated", page.isTruncated);
   const owner = version === 1 || q.get("fetch-owner") === "true" ? `<Owner>${element("ID", OWNER.ID)}${element("DisplayName", OWNER.DisplayName)}</Owner>` : "";
-  for (const i of page.items) if ("key" in i) xml += contents(enc(i.key), i.record, owner);
+  for (const i of page.items) if ("key" in i) xml += contents(enc(i.key), i.object.summary(), owner);
   for (const i of page.items) if ("prefix" in i) xml += `<CommonPrefixes>${element("Prefix", enc(i.prefix))}</CommonPrefixes>`;
   return { xml: { root: "ListBucketResult", namespace: true, content: new XmlText(xml) } };
 }
 
-function contents(key: string, record: ObjectRecord, owner: string): string {
+function contents(key: string, record: ObjectSummary, owner: string): string {
   const checksum = record.checksum ? element("ChecksumAlgorithm", record.checksum.algorithm) + element("ChecksumType", record.checksum.type) : "";
   return (
     `<Contents>${element("Key", key)}${element("LastModified", xmlDate(record.lastModified))}<ETag>&quot;${escapeXml(record.etag)}&quot;</ETag>` +

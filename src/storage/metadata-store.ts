@@ -30,6 +30,7 @@ import { KeyedMutex, KeyedRwLock } from "./keyed-mutex.js";
 import { rangeFor } from "./keys.js";
 import { rangeEncoding, type RangeData } from "./range-data.js";
 import { RangeFiles } from "./range-files.js";
+import { stagedEncoding } from "./stored-record.js";
 import { WriteGuard, type StoreHealth } from "./write-guard.js";
 
 export interface RepositoryRecord {
@@ -216,7 +217,7 @@ export class MetadataStore {
     this.branches = this.db.sublevel<string, BranchRecord>("branches", json);
     this.tags = this.db.sublevel<string, TagRecord>("tags", json);
     this.commits = this.db.sublevel<string, CommitRecord>("commits", json);
-    this.staging = this.db.sublevel<string, StagedEntry>("staging", json);
+    this.staging = this.db.sublevel<string, StagedEntry>("staging", { valueEncoding: stagedEncoding });
     this.ranges = this.db.sublevel<string, RangeData>("ranges", { valueEncoding: rangeEncoding });
     this.rangeFiles = new RangeFiles(path.join(location, "ranges"));
     this.trees = this.db.sublevel<string, RangeRef[]>("trees", json);

@@ -10,6 +10,7 @@
  * dirs hold a range as a JSON array of [path, record]; decode() reads both.
  */
 import type { ObjectRecord, RangeEntry } from "./metadata-store.js";
+import { recordText, StoredRecord } from "./stored-record.js";
 
 const FORMAT = 1;
 const HEADER = 9;
@@ -28,6 +29,11 @@ export class RangeData {
 
   record(i: number): ObjectRecord {
     return JSON.parse(this.raw(i).toString("utf8")) as ObjectRecord;
+  }
+
+  /** Record i, parsed when read whole. */
+  stored(i: number): StoredRecord {
+    return StoredRecord.fromText(this.raw(i).toString("utf8"))!;
   }
 
   /** Record i as its stored bytes (JSON). */
@@ -90,7 +96,7 @@ export class RangeData {
 
 /** A record as a range stores it. */
 export function encodeRecord(record: ObjectRecord): Buffer {
-  return Buffer.from(JSON.stringify(record), "utf8");
+  return Buffer.from(recordText(record), "utf8");
 }
 
 /** The value encoding of the `ranges` sublevel. */

@@ -18,6 +18,7 @@
 import { StorageError } from "../storage/errors.js";
 import { compareKeys, rangeFor } from "../storage/keys.js";
 import { encodeRecord, RangeData } from "../storage/range-data.js";
+import type { StoredRecord } from "../storage/stored-record.js";
 import { isPacked } from "../storage/range-files.js";
 import { ByteCache } from "./byte-cache.js";
 import { SEP, type MetadataStore, type ObjectRecord, type RangeRef } from "../storage/metadata-store.js";
@@ -407,7 +408,7 @@ function lowerBound(keys: readonly string[], path: string): number {
  * A forward cursor over a tree's entries that can seek: `seek(from)` is a search within the range
  * in hand when `from` falls in it, else over the ranges ahead of it, so a listing skips past a
  * common prefix without reading what lies under it. A range is read when next() needs it; next()
- * answers the path, record() its record (parsed only when asked: a listing that makes a common
+ * answers the path, stored() its record (parsed only when asked: a listing that makes a common
  * prefix of a path never needs it).
  */
 export class TreeCursor {
@@ -466,8 +467,8 @@ export class TreeCursor {
   }
 
   /** The record of the path next() returned last (before any seek). */
-  record(): ObjectRecord {
-    return this.range!.record(this.j - 1);
+  stored(): StoredRecord {
+    return this.range!.stored(this.j - 1);
   }
 }
 
