@@ -129,9 +129,9 @@ function decodeToken(ctx: OperationContext, token: string): string {
 /**
  * One page for the request: in lakefs mode either the branches (prefix without '/') or the objects
  * of the ref named by the prefix; in s3 mode the objects of the default branch. Keys are returned
- * as the client sees them.
+ * as the client sees them: `keyPrefix` (the ref and a slash, in lakefs mode) before each.
  */
-async function listPage(ctx: OperationContext, repo: RepositoryRecord, p: ListParams): Promise<{ items: ListItem[]; isTruncated: boolean; last?: string }> {
+async function listPage(ctx: OperationContext, repo: RepositoryRecord, p: ListParams): Promise<ClientPage> {
   const catalog = ctx.services.catalog;
   if (p.maxKeys === 0) return { items: [], isTruncated: false }; // as S3 answers max-keys=0
   if (!isLakefs(ctx)) {
@@ -163,12 +163,17 @@ async function listPage(ctx: OperationContext, repo: RepositoryRecord, p: ListPa
     startAfter,
     limit: p.maxKeys,
   });
-  const withRef = (s: string) => `${ref}/${s}`;
-  return {
-    items: page.items.map((i) => ("key" in i ? { key: withRef(i.key), object: i.object } : { prefix: withRef(i.prefix) })),
-    isTruncated: page.isTruncated,
-    last: page.last === undefined ? undefined : withRef(page.last),
-  };
+  const keyPrefix = `${ref}/`;
+  return { items: page.items, isTruncated: page.isTruncated, last: page.last === undefined ? undefined : keyPrefix + page.last, keyPrefix };
+}
+
+interface ClientPage {
+  items: ListItem[];
+  isTruncated: boolean;
+  /** The last key or common prefix, as the client sees it. */
+  last?: string;
+  /** What the client sees before each item's key or prefix. */
+  keyPrefix?: string;
 }
 
 /**
@@ -198,16 +203,17 @@ async function listObjects(ctx: OperationContext, version: 1 | 2): Promise<S3Res
   if (p.encoded) xml += element("EncodingType", "url");
   xml += element("IsTruncated", page.isTruncated);
   const owner = version === 1 || q.get("fetch-owner") === "true" ? `<Owner>${element("ID", OWNER.ID)}${element("DisplayName", OWNER.DisplayName)}</Owner>` : "";
-  for (const i of page.items) if ("key" in i) xml += contents(enc(i.key), i.object.summary(), owner);
-  for (const i of page.items) if ("prefix" in i) xml += `<CommonPrefixes>${element("Prefix", enc(i.prefix))}</CommonPrefixes>`;
+  const keyPrefix = page.keyPrefix ?? "";
+  for (const i of page.items) if ("key" in i) xml += contents(enc(keyPrefix + i.key), i.object.summary(), owner);
+  for (const i of page.items) if ("prefix" in i) xml += `<CommonPrefixes>${element("Prefix", enc(keyPrefix + i.prefix))}</CommonPrefixes>`;
   return { xml: { root: "ListBucketResult", namespace: true, content: new XmlText(xml) } };
 }
 
-function contents(key: string, record: ObjectSummary, owner: string): string {
-  const checksum = record.checksum ? element("ChecksumAlgorithm", record.checksum.algorithm) + element("ChecksumType", record.checksum.type) : "";
+function contents(key: string, object: ObjectSummary, owner: string): string {
+  const checksum = object.checksum ? element("ChecksumAlgorithm", object.checksum.algorithm) + element("ChecksumType", object.checksum.type) : "";
   return (
-    `<Contents>${element("Key", key)}${element("LastModified", xmlDate(record.lastModified))}<ETag>&quot;${escapeXml(record.etag)}&quot;</ETag>` +
-    `${checksum}${element("Size", record.size)}<StorageClass>STANDARD</StorageClass>${owner}</Contents>`
+    `<Contents><Key>${escapeXml(key)}</Key><LastModified>${xmlDate(object.lastModified)}</LastModified><ETag>&quot;${escapeXml(object.etag)}&quot;</ETag>` +
+    `${checksum}<Size>${object.size}</Size><StorageClass>STANDARD</StorageClass>${owner}</Contents>`
   );
 }
 

@@ -28,7 +28,7 @@ import { notFound } from "./errors.js";
 import type { RefManager, RefView } from "./refs.js";
 import { RecordCache } from "./record-cache.js";
 import { dropStaging, hasStaged, newToken, stagingKey } from "./staging-keys.js";
-import { EMPTY_TREE, type TreeCursor, type TreeStore } from "./tree.js";
+import { EMPTY_TREE, type MaybePromise, type TreeCursor, type TreeStore } from "./tree.js";
 
 export interface BranchTarget {
   repo: string;
@@ -179,7 +179,8 @@ export class BranchStaging {
     try {
       cursor.seek(from);
       for (;;) {
-        const key = await cursor.next();
+        let key = cursor.next();
+        if (key instanceof Promise) key = await key; // only when a batch or range is read
         if (key === undefined || !key.startsWith(prefix)) break;
         if (key === after) continue;
         if (items.length >= limit) {
@@ -386,11 +387,22 @@ class ViewCursor {
     }
   }
 
-  /** The next visible path (undefined at the end). */
-  async next(): Promise<string | undefined> {
+  /**
+   * The next visible path (undefined at the end). Entries both sides hold already are answered at
+   * once, without a promise: a page of a thousand paths cost three promises and their turns each.
+   */
+  next(): MaybePromise<string | undefined> {
     for (;;) {
-      if (this.staged === undefined) this.staged = (await this.stagedAhead!.next()) ?? null;
-      if (this.committed === undefined) this.committed = (await this.tree.next()) ?? null;
+      if (this.staged === undefined) {
+        const staged = this.stagedAhead!.next();
+        if (staged instanceof Promise) return staged.then((s) => ((this.staged = s ?? null), this.next()));
+        this.staged = staged ?? null;
+      }
+      if (this.committed === undefined) {
+        const committed = this.tree.next();
+        if (committed instanceof Promise) return committed.then((c) => ((this.committed = c ?? null), this.next()));
+        this.committed = committed ?? null;
+      }
       const s = this.staged;
       const c = this.committed;
       if (!s && c === null) return undefined;
@@ -443,13 +455,19 @@ class StagedReader {
     this.walking = false;
   }
 
-  async next(): Promise<StagedItem | undefined> {
-    if (this.at === this.batch.length) {
-      this.batch = await this.iterator.nextv(this.walking ? STAGED_BATCH : 1);
-      this.at = 0;
-      this.walking = true;
-      if (this.batch.length === 0) return undefined;
-    }
+  /** The next staged entry: at once from the batch in hand, a promise when a batch must be read. */
+  next(): MaybePromise<StagedItem | undefined> {
+    return this.at < this.batch.length ? this.take() : this.read();
+  }
+
+  private async read(): Promise<StagedItem | undefined> {
+    this.batch = await this.iterator.nextv(this.walking ? STAGED_BATCH : 1);
+    this.at = 0;
+    this.walking = true;
+    return this.batch.length === 0 ? undefined : this.take();
+  }
+
+  private take(): StagedItem {
     const [key, text] = this.batch[this.at++]!;
     return [key.slice(this.base.length), StoredRecord.fromText(text)];
   }

@@ -445,8 +445,16 @@ export class TreeCursor {
     this.ahead = [];
   }
 
-  /** The next entry's path (undefined at the end). */
-  async next(): Promise<string | undefined> {
+  /**
+   * The next entry's path (undefined at the end): at once while the range in hand has more, a
+   * promise when a range must be read first.
+   */
+  next(): MaybePromise<string | undefined> {
+    if (this.range && this.j < this.range.length) return (this.from = this.range.keys[this.j++]!);
+    return this.i < this.refs.length ? this.read() : undefined;
+  }
+
+  private async read(): Promise<string | undefined> {
     while (this.i < this.refs.length) {
       if (!this.range) {
         this.range = this.ahead.shift() ?? this.trees.cachedRange(this.index.rangeKey(this.i)) ?? (await this.trees.range(this.repo, this.refs[this.i]!.id));
@@ -471,6 +479,9 @@ export class TreeCursor {
     return this.range!.stored(this.j - 1);
   }
 }
+
+/** A value, or a promise of it when it has to be read first. */
+export type MaybePromise<T> = T | Promise<T>;
 
 /** Ranges read together by a cursor walking on, and by diff(). */
 const READ_AHEAD = 16;
