@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { main } from "../dist/cli/main.js";
+// The bundled command line (scripts/bundle.mjs, part of `npm run build`): it starts sooner than
+// tsc's dist/cli/main.js, which it is built from.
+import { main } from "../dist/bundle/cli/main.js";
 
 await main();

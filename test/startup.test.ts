@@ -3,7 +3,9 @@
  * what a HeadBucket does not need (the REST API, the admin route's queries, the other commands,
  * fixtures, fast-xml-parser, mime-types) loads on first use. The spawned server (the build, as a
  * user runs it) reports each ES module it loads through a loader hook, and at exit each CommonJS
- * module (require.cache). Needs the build: `npm test` builds first.
+ * module (require.cache). Needs the build: `npm test` builds first. bin/lakes3.js runs the bundle
+ * that scripts/bundle.mjs makes of the CLI (dist/bundle/), each lazily loaded module an entry point
+ * of its own, under its own path.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -64,14 +66,21 @@ async function modulesLoaded(use: (endpoint: string, s3: Endpoint) => Promise<vo
   return [...stderr.matchAll(/^loaded (.*)$/gm)].map((m) => m[1]!);
 }
 
-const LAZY = ["dist/api/index.js", "dist/inspect/queries.js", "dist/cli/inspect-commands.js", "dist/fixtures/fixtures.js", "node_modules/fast-xml-parser/", "node_modules/mime-types/"];
+const LAZY = ["dist/bundle/api/index.js", "dist/bundle/inspect/queries.js", "dist/bundle/cli/inspect-commands.js", "dist/bundle/fixtures/fixtures.js", "node_modules/fast-xml-parser/", "node_modules/mime-types/"];
 const loadedOf = (modules: string[]) => LAZY.filter((m) => modules.some((url) => url.includes(m)));
 
 describe("lakes3 serve", () => {
   it("answers a HeadBucket without loading the REST API, inspect, other commands, fixtures, the XML library or mime-types", async () => {
     const modules = await modulesLoaded();
-    expect(modules.some((url) => url.includes("dist/server/gateway.js"))).toBe(true); // the report works
+    expect(modules.some((url) => url.includes("dist/bundle/cli/main.js"))).toBe(true); // the report works
     expect(loadedOf(modules)).toEqual([]);
+  });
+
+  it("runs the bundled command line (scripts/bundle.mjs), not tsc's modules one by one", async () => {
+    const modules = await modulesLoaded();
+    const own = modules.filter((url) => url.includes("/dist/"));
+    expect(own.filter((url) => !url.includes("/dist/bundle/"))).toEqual([]);
+    expect(own.length).toBeLessThan(30); // tsc's build is some eighty modules
   });
 
   it("loads each of them when a request needs it", async () => {
