@@ -78,9 +78,14 @@ describe("lakes3 serve", () => {
 
   it("runs the bundled command line (scripts/bundle.mjs), not tsc's modules one by one", async () => {
     const modules = await modulesLoaded();
-    const own = modules.filter((url) => url.includes("/dist/"));
+    const own = [...new Set(modules.filter((url) => url.includes("/dist/")))];
     expect(own.filter((url) => !url.includes("/dist/bundle/"))).toEqual([]);
     expect(own.length).toBeLessThan(30); // tsc's build is some eighty modules
+    // Nor the packages the bundle inlines (commander, level and what level imports), but for
+    // classic-level's native binding.
+    const inlined = ["commander", "level", "classic-level", "abstract-level", "level-transcoder"];
+    const binding = /\/classic-level\/(binding\.js|package\.json|prebuilds\/.*\.node)$/;
+    expect(inlined.filter((name) => modules.some((url) => url.includes(`/node_modules/${name}/`) && !binding.test(url)))).toEqual([]);
   });
 
   it("loads each of them when a request needs it", async () => {
