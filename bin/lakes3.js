@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// The bundled command line (scripts/bundle.mjs, part of `npm run build`): it starts sooner than
-// tsc's dist/cli/main.js, which it is built from.
-import { main } from "../dist/bundle/cli/main.js";
+import { loadCli } from "./load.js";
 
-await main();
+await loadCli().main();
