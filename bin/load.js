@@ -25,9 +25,11 @@ export function loadCli() {
   } catch {
     // no cache: compiled as usual
   }
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __lakes3Import) {${source}\n})`, { filename: CLI, cachedData });
+  // Strict, as the ES modules it is made of.
+  const wrapper = `(function (exports, require, module, __filename, __dirname, __lakes3Import, __lakes3BundleUrl) {"use strict";${source}\n})`;
+  const script = new vm.Script(wrapper, { filename: CLI, cachedData });
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(CLI), module, CLI, path.dirname(CLI), importForCli);
+  script.runInThisContext()(module.exports, createRequire(CLI), module, CLI, path.dirname(CLI), importForCli, pathToFileURL(CLI).href);
   return { main: module.exports.main, script, cacheRejected: cachedData === undefined ? undefined : script.cachedDataRejected };
 }
 

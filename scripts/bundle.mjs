@@ -70,9 +70,9 @@ const result = await build({
   platform: "node",
   target: "node20",
   plugins: [externals],
-  // createRequire(import.meta.url) resolves packages from the bundle's directory.
+  // The bundle's URL (bin/load.js passes it): createRequire(import.meta.url) resolves packages from
+  // the bundle's directory.
   define: { "import.meta.url": "__lakes3BundleUrl" },
-  banner: { js: `const __lakes3BundleUrl = require("node:url").pathToFileURL(__filename).href;` },
   metafile: true,
   logLevel: "warning",
 });
