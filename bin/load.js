@@ -7,17 +7,18 @@
  * usual. The terminal UI, which imports Ink (an ES module with top-level await), is tsc's
  * dist/ui/render.js, imported on first use (by importForCli), like the packages imported that way.
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import vm from "node:vm";
+"use strict";
+const { readFileSync } = require("node:fs");
+const { createRequire } = require("node:module");
+const path = require("node:path");
+const { pathToFileURL } = require("node:url");
+const vm = require("node:vm");
 
-export const CLI = path.join(import.meta.dirname, "../dist/bundle/cli.cjs");
-export const CACHE = `${CLI}.cache`;
+const CLI = path.join(__dirname, "../dist/bundle/cli.cjs");
+const CACHE = `${CLI}.cache`;
 
 /** The CLI's exports (`main`), and its script (scripts/code-cache.mjs makes the cache from it). */
-export function loadCli() {
+function loadCli() {
   const source = readFileSync(CLI, "utf8");
   let cachedData;
   try {
@@ -40,3 +41,5 @@ export function loadCli() {
 function importForCli(specifier) {
   return import(specifier.startsWith(".") ? new URL(specifier, pathToFileURL(CLI)).href : specifier);
 }
+
+module.exports = { CLI, CACHE, loadCli };
