@@ -7,10 +7,9 @@
  * run on first use as before (esbuild wraps each in a function); the build fails if one of them is
  * also imported statically from the start-up's modules. Packages stay external (required from
  * node_modules; those imported with import(), imported by bin/load.js for it), but for those in
- * `inlined`. The
- * terminal UI stays tsc's dist/ui/render.js: it imports Ink, an ES module with top-level await,
- * which a script cannot require(). The programmatic API (dist/index.js) is tsc's output,
- * unbundled. Run by `npm run build`, after tsc.
+ * `inlined`. The terminal UI stays tsc's dist/ui/render.js: it imports Ink, an ES module with
+ * top-level await, which a script cannot require(). The programmatic API (dist/index.js) is tsc's
+ * output, unbundled. Run by `npm run build`, after tsc.
  */
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
@@ -76,6 +75,10 @@ const result = await build({
   metafile: true,
   logLevel: "warning",
 });
+
+// A warning is a bundle that may not run as tsc's modules do (e.g. import.meta.dirname, which a
+// script has not): fail rather than ship it.
+if (result.warnings.length > 0) throw new Error(`bundle: esbuild warned (${result.warnings.length}); see above`);
 
 // The modules run at start: those the entry imports statically, and what they import so.
 const inputs = result.metafile.inputs;
