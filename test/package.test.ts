@@ -59,7 +59,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
 
 describe.skipIf(npmMissing !== undefined)("npm package", () => {
   it("packs the right files and installs into a fresh project", () => {
-    for (const f of ["package.json", "README.md", "bin/lakes3.js", "dist/index.js", "dist/index.d.ts", "dist/cli/main.js", "dist/server/lifecycle.js", "dist/fixtures/fixtures.js"]) {
+    for (const f of ["package.json", "README.md", "bin/lakes3.js", "dist/index.js", "dist/index.d.ts", "dist/cli/main.js", "dist/server/lifecycle.js", "dist/fixtures/fixtures.js", "bin/load.js", "bin/package.json", "dist/bundle/cli.cjs", "dist/bundle/cli.cjs.cache", "dist/ui/render.js"]) {
       expect(packedFiles, f).toContain(f);
     }
     expect(packedFiles.filter((f) => /^(src|test|fixtures|node_modules)\//.test(f))).toEqual([]);

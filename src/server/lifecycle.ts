@@ -18,7 +18,7 @@ import { S3Error } from "../protocol/errors.js";
 import { errorXml } from "../protocol/respond.js";
 import type { Services } from "../operations/types.js";
 import { FsBlobStore, QUARANTINE_DIR } from "../storage/blob-store.js";
-import { writeFileDurably } from "../storage/durable-file.js";
+import { writeFileAtomically } from "../storage/durable-file.js";
 import { clearDamage, markStarted, readCleanState, readDamage, recordCleanState, recordDamage, storeExists } from "../storage/recovery.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { Catalog } from "../versioning/catalog.js";
@@ -231,7 +231,7 @@ async function start(config: Config, log: RequestLog, faults: FaultInjector, opt
     const port = await listen(server, config);
     const endpoint = `http://${publicHost(config.host)}:${port}`;
     // How `lakes3 inspect` finds this server while it holds the data dir's lock.
-    await writeFileDurably(path.join(config.dataDir, SERVER_FILE), JSON.stringify({ url: endpoint, pid: process.pid }));
+    await writeFileAtomically(path.join(config.dataDir, SERVER_FILE), JSON.stringify({ url: endpoint, pid: process.pid }));
     options.onListening?.({ endpoint, port, dataDir: config.dataDir });
     if (options.fixtures) {
       // Loaded only when used: most servers run without fixtures.
@@ -348,14 +348,17 @@ async function sweepAtStart(s: {
   // What LevelDB dropped while opening is recorded by the store itself (MetadataStore.open).
   let found: string | undefined;
   const blobsDir = path.join(s.dataDir, "blobs");
-  if (!s.hadStore && (await s.blobs.countFiles(1)) > 0) found = `the metadata store ${s.location} is missing but ${blobsDir} holds ${await s.blobs.countFiles()} object files`;
-  else if ((await s.catalog.listRepositories({ limit: 1 })).repos.length === 0 && !(await s.store.hasUploads()) && (await s.blobs.countFiles(1)) > 0) {
+  const anyBlobFile = (await s.blobs.countFiles(1)) > 0;
+  if (!s.hadStore && anyBlobFile) found = `the metadata store ${s.location} is missing but ${blobsDir} holds ${await s.blobs.countFiles()} object files`;
+  else if (anyBlobFile && (await s.catalog.listRepositories({ limit: 1 })).repos.length === 0 && !(await s.store.hasUploads())) {
     found = `the metadata store ${s.location} holds no repositories but ${blobsDir} holds ${await s.blobs.countFiles()} object files`;
   }
   let damage = found ? await recordDamage(s.dataDir, found) : await readDamage(s.dataDir);
   const clean = await readCleanState(s.dataDir);
   if (clean) await markStarted(s.dataDir, clean.closedAt);
-  if (!damage && clean?.settled) {
+  // A store created just now (nothing in it references a blob) beside no blob file: nothing to
+  // look for but tmp/ (the first start of a data dir costs no more than a settled restart).
+  if (!damage && (clean?.settled || (!s.hadStore && !anyBlobFile))) {
     await s.blobs.sweepTmp();
     return;
   }
