@@ -1,5 +1,5 @@
 /**
- * Loads the bundled command line (dist/bundle/cli.cjs, made by scripts/bundle.mjs) as one script,
+ * Loads the bundled command line (dist/bundle/cli.cjs, made by src/build/bundle.mjs) as one script,
  * with V8's code cache for it (dist/bundle/cli.cjs.cache) when there is one: V8 then neither parses
  * nor compiles what `lakes3 serve` runs to answer its first request, which is most of what loading
  * the command line costs. (Node 22 caches compiled modules by itself; Node 20 does not.) A cache
@@ -17,7 +17,7 @@ const vm = require("node:vm");
 const CLI = path.join(__dirname, "../dist/bundle/cli.cjs");
 const CACHE = `${CLI}.cache`;
 
-/** The CLI's exports (`main`), and its script (scripts/code-cache.mjs makes the cache from it). */
+/** The CLI's exports (`main`), and its script (src/build/code-cache.mjs makes the cache from it). */
 function loadCli() {
   const source = readFileSync(CLI, "utf8");
   let cachedData;
@@ -35,7 +35,7 @@ function loadCli() {
 }
 
 /**
- * The bundle's import() (scripts/bundle.mjs makes its import() calls this): a package, or a module
+ * The bundle's import() (src/build/bundle.mjs makes its import() calls this): a package, or a module
  * of dist/ by its path from the bundle.
  */
 function importForCli(specifier) {

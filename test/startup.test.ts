@@ -3,7 +3,7 @@
  * a HeadBucket does not need (fast-xml-parser, mime-types, chokidar, the terminal UI) loads on
  * first use. The spawned server (the build, as a user runs it) reports each ES module it loads
  * through a loader hook, and at exit each CommonJS module (require.cache). Needs the build: `npm
- * test` builds first. bin/lakes3.js runs the CLI as one script that scripts/bundle.mjs makes, with
+ * test` builds first. bin/lakes3.js runs the CLI as one script that src/build/bundle.mjs makes, with
  * V8's code cache for it; the build itself fails if a module of the bundle that the CLI imports
  * on first use (the REST API, the admin route's queries, the other commands, fixtures) is also
  * imported at start.
@@ -77,7 +77,7 @@ describe("lakes3 serve", () => {
     expect(loadedOf(modules)).toEqual([]);
   });
 
-  it("runs the bundled command line (scripts/bundle.mjs) with its code cache, not tsc's modules one by one", async () => {
+  it("runs the bundled command line (src/build/bundle.mjs) with its code cache, not tsc's modules one by one", async () => {
     const modules = await modulesLoaded();
     expect(modules.filter((url) => url.includes("/dist/"))).toEqual([]);
     // Nor the packages the bundle inlines (commander, level and what level imports), but for

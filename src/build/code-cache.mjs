@@ -2,7 +2,7 @@
  * Makes V8's code cache for the bundled CLI (dist/bundle/cli.cjs.cache; see bin/load.js): runs
  * `lakes3 serve` in this process on an ephemeral data dir, answers one signed HeadBucket (what a
  * client waiting for the server asks first), then writes what V8 compiled for the script so far,
- * and checks that a fresh process accepts it. Run by scripts/bundle.mjs.
+ * and checks that a fresh process accepts it. Run by src/build/bundle.mjs.
  */
 import { spawnSync } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
@@ -11,7 +11,7 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import v8 from "node:v8";
-import { CACHE, loadCli } from "../bin/load.js";
+import { CACHE, loadCli } from "../../bin/load.js";
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), "lakes3-code-cache-"));
 const readyFile = path.join(tmp, "url");
@@ -27,7 +27,7 @@ v8.setFlagsFromString("--heap-growing-percent=0");
 v8.setFlagsFromString("--semi-space-growth-factor=2");
 writeFileSync(CACHE, script.createCachedData());
 process.once("exit", () => {
-  const check = spawnSync(process.execPath, ["--input-type=module", "-e", `import { loadCli } from ${JSON.stringify(path.resolve(import.meta.dirname, "../bin/load.js"))}; console.log(loadCli().cacheRejected);`], { encoding: "utf8" });
+  const check = spawnSync(process.execPath, ["--input-type=module", "-e", `import { loadCli } from ${JSON.stringify(path.resolve(import.meta.dirname, "../../bin/load.js"))}; console.log(loadCli().cacheRejected);`], { encoding: "utf8" });
   if (check.stdout.trim() !== "false") {
     process.stderr.write(`code-cache: a new process does not take the cache (${check.stdout.trim() || check.stderr.trim()}); check the V8 flags reset above\n`);
     process.exitCode = 1;

@@ -1,7 +1,7 @@
 /**
  * Bundles the command line (tsc's dist/cli/main.js and what it imports) into one CommonJS script,
  * dist/bundle/cli.cjs, which bin/lakes3.js runs (through bin/load.js), then makes V8's code cache
- * for it (scripts/code-cache.mjs). `lakes3 serve` then reads two files instead of resolving,
+ * for it (src/build/code-cache.mjs). `lakes3 serve` then reads two files instead of resolving,
  * reading, parsing and linking some eighty modules, and most of what it runs to answer its first
  * request is compiled already. The modules the CLI imports with import() are in the script too,
  * run on first use as before (esbuild wraps each in a function); the build fails if one of them is
@@ -16,7 +16,7 @@ import { spawnSync } from "node:child_process";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-const root = path.resolve(import.meta.dirname, "..");
+const root = path.resolve(import.meta.dirname, "../..");
 const dist = path.join(root, "dist");
 const outdir = path.join(dist, "bundle");
 const outfile = path.join(outdir, "cli.cjs");
@@ -92,12 +92,12 @@ while (pending.length > 0) {
 }
 for (const module of lazy) {
   const file = path.relative(root, path.join(dist, module));
-  if (!inputs[file]) throw new Error(`bundle: ${file} is not in the bundle: update the list of lazily imported modules in scripts/bundle.mjs`);
+  if (!inputs[file]) throw new Error(`bundle: ${file} is not in the bundle: update the list of lazily imported modules in src/build/bundle.mjs`);
   if (atStart.has(file)) throw new Error(`bundle: ${file}, imported with import() on first use, is also imported statically by the start-up's modules`);
 }
 const dynamic = Object.entries(inputs).flatMap(([file, input]) => (inNodeModules(file) ? [] : input.imports.filter((imp) => imp.kind === "dynamic-import" && !imp.external).map((imp) => imp.path)));
 const unlisted = dynamic.filter((file) => !lazy.some((module) => file === path.relative(root, path.join(dist, module))));
-if (unlisted.length > 0) throw new Error(`bundle: add ${unlisted.join(", ")} (imported with import()) to the lazily imported modules in scripts/bundle.mjs`);
+if (unlisted.length > 0) throw new Error(`bundle: add ${unlisted.join(", ")} (imported with import()) to the lazily imported modules in src/build/bundle.mjs`);
 
 // A script's import() does not work once V8 has compiled it from a code cache (Node 20 loses the
 // script's import callback), so the bundle's import() of what is not in it (chokidar, the UI)
@@ -114,5 +114,5 @@ if (left) throw new Error(`bundle: an import() left in ${outfile}: ${code.slice(
 await writeFile(outfile, code);
 
 // V8's code cache for the script, made by a run of `lakes3 serve` that answers a request.
-const made = spawnSync(process.execPath, [path.join(root, "scripts/code-cache.mjs")], { stdio: "inherit", timeout: 60_000 });
-if (made.status !== 0) throw new Error(`bundle: scripts/code-cache.mjs failed (${made.error?.message ?? `exit ${made.status ?? made.signal}`})`);
+const made = spawnSync(process.execPath, [path.join(root, "src/build/code-cache.mjs")], { stdio: "inherit", timeout: 60_000 });
+if (made.status !== 0) throw new Error(`bundle: src/build/code-cache.mjs failed (${made.error?.message ?? `exit ${made.status ?? made.signal}`})`);
