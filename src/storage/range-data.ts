@@ -16,6 +16,8 @@ const HEADER = 9;
 
 export class RangeData {
   private constructor(
+    /** The range as stored (encode). */
+    private readonly stored: Buffer,
     readonly keys: readonly string[],
     /** Byte offsets of each record in `records`, and its end. */
     private readonly offsets: Uint32Array,
@@ -48,30 +50,35 @@ export class RangeData {
 
   /** A range of these entries (sorted, unique), records given as stored bytes. */
   static of(entries: readonly (readonly [string, Buffer])[]): RangeData {
-    const offsets = new Uint32Array(entries.length + 1);
-    let size = 0;
-    entries.forEach(([, raw], i) => {
-      offsets[i] = size;
-      size += raw.length;
-    });
-    offsets[entries.length] = size;
-    return new RangeData(
-      entries.map(([k]) => k),
-      offsets,
-      Buffer.concat(entries.map(([, raw]) => raw), size),
-    );
+    return RangeData.decode(RangeData.encode(entries));
+  }
+
+  /**
+   * The stored bytes of a range of these entries (sorted, unique), records given as stored bytes:
+   * what a commit writes for each range it rewrites, so each record is copied once, into place.
+   */
+  static encode(entries: readonly (readonly [string, Buffer])[]): Buffer {
+    const keys = JSON.stringify(entries.map(([k]) => k));
+    const keysLength = Buffer.byteLength(keys);
+    const recordsAt = HEADER + keysLength + 4 * (entries.length + 1);
+    let size = recordsAt;
+    for (const [, raw] of entries) size += raw.length;
+    const buf = Buffer.allocUnsafe(size);
+    buf.writeUInt8(FORMAT, 0);
+    buf.writeUInt32LE(entries.length, 1);
+    buf.writeUInt32LE(keysLength, 5);
+    let at = HEADER + buf.write(keys, HEADER);
+    let offset = 0;
+    for (const [, raw] of entries) {
+      at = buf.writeUInt32LE(offset, at);
+      offset += raw.copy(buf, recordsAt + offset);
+    }
+    buf.writeUInt32LE(offset, at);
+    return buf;
   }
 
   encode(): Buffer {
-    const keys = Buffer.from(JSON.stringify(this.keys), "utf8");
-    const head = Buffer.allocUnsafe(HEADER + keys.length + this.offsets.byteLength);
-    head.writeUInt8(FORMAT, 0);
-    head.writeUInt32LE(this.keys.length, 1);
-    head.writeUInt32LE(keys.length, 5);
-    keys.copy(head, HEADER);
-    let at = HEADER + keys.length;
-    for (const o of this.offsets) at = head.writeUInt32LE(o, at);
-    return Buffer.concat([head, this.records]);
+    return this.stored;
   }
 
   static decode(buf: Buffer): RangeData {
@@ -84,7 +91,7 @@ export class RangeData {
     const keys = JSON.parse(buf.toString("utf8", HEADER, keysEnd)) as string[];
     const offsets = new Uint32Array(n + 1);
     for (let i = 0; i <= n; i++) offsets[i] = buf.readUInt32LE(keysEnd + 4 * i);
-    return new RangeData(keys, offsets, buf.subarray(keysEnd + 4 * (n + 1)));
+    return new RangeData(buf, keys, offsets, buf.subarray(keysEnd + 4 * (n + 1)));
   }
 }
 

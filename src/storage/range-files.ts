@@ -160,11 +160,15 @@ export class RangeFiles {
 /**
  * Appends one commit's entries to a pack file as they come (never all in memory); seal() makes the
  * pack durable and puts it in place. Until then, no id it gave out may be written down.
+ *
+ * Entries are written a chunk at a time, as they are, with one writev (no copy into one buffer),
+ * and the writer goes on while a chunk is written: add() waits only for the chunk before.
  */
 export class PackWriter {
   private readonly pack = randomBytes(12).toString("hex");
-  private file: FileHandle | undefined;
-  private opened = false;
+  private file: Promise<FileHandle> | undefined;
+  /** The chunk being written, if any (a failure surfaces at the next flush or at seal). */
+  private writing: Promise<unknown> = Promise.resolve();
   private chunks: Buffer[] = [MAGIC];
   private chunked = MAGIC.length;
   private size = MAGIC.length;
@@ -194,10 +198,12 @@ export class PackWriter {
     if (this.entries === 0) return;
     try {
       await this.flush();
-      await this.file!.sync();
-      await this.file!.close();
-      this.file = undefined;
+      await this.writing;
+      const file = await this.file!;
+      await file.sync();
+      await file.close();
       await this.files.publish(this.repo, this.pack);
+      this.file = undefined;
     } catch (err) {
       await this.abort();
       throw err;
@@ -206,21 +212,38 @@ export class PackWriter {
 
   /** Drop the pack being written (its entries were never named). */
   async abort(): Promise<void> {
-    await this.file?.close().catch(() => undefined);
+    await this.writing.catch(() => undefined);
+    const file = this.file;
     this.file = undefined;
     this.chunks = [];
-    if (this.opened) await rm(this.files.tmpPath(this.pack), { force: true });
+    if (!file) return;
+    await file.then((f) => f.close()).catch(() => undefined); // closed already after a failed publish
+    await rm(this.files.tmpPath(this.pack), { force: true });
   }
 
+  /** Start writing the chunk gathered, once the one before is written. */
   private async flush(): Promise<void> {
-    if (!this.file) {
-      this.opened = true;
-      this.file = await open(this.files.tmpPath(this.pack), "wx");
-    }
-    const bytes = Buffer.concat(this.chunks, this.chunked);
+    await this.writing;
+    this.file ??= open(this.files.tmpPath(this.pack), "wx");
+    const file = await this.file;
+    const chunks = this.chunks;
     this.chunks = [];
     this.chunked = 0;
-    for (let at = 0; at < bytes.length; ) at += (await this.file.write(bytes, at)).bytesWritten;
+    this.writing = writeAll(file, chunks);
+    this.writing.catch(() => undefined); // awaited later; not an unhandled rejection meanwhile
+  }
+}
+
+/** Write buffers at the end of a file, all of them (writev may write part). */
+async function writeAll(file: FileHandle, buffers: Buffer[]): Promise<void> {
+  let { bytesWritten } = await file.writev(buffers);
+  for (const buf of buffers) {
+    if (bytesWritten >= buf.length) {
+      bytesWritten -= buf.length;
+      continue;
+    }
+    for (let at = bytesWritten; at < buf.length; ) at += (await file.write(buf, at)).bytesWritten;
+    bytesWritten = 0;
   }
 }
 

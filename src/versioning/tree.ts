@@ -162,7 +162,7 @@ export class TreeStore {
     const emit = async (chunk: [string, Buffer][]) => {
       // Not cached: a commit of many changes would push every range readers use out of the cache
       // and hold its own new ranges in memory; a new range is cached when it is first read.
-      const id = await pack.add(RangeData.of(chunk).encode());
+      const id = await pack.add(RangeData.encode(chunk));
       out.push({ id, first: chunk[0]![0], last: chunk.at(-1)![0] });
     };
     const push = async (key: string, raw: Buffer) => {

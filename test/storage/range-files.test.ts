@@ -73,6 +73,16 @@ describe("range files", () => {
     expect(existsSync(path.join(dir, "ranges", "repo-a"))).toBe(false);
   });
 
+  it("a seal that fails (the file synced and closed, then not put in place) leaves no temp file", async () => {
+    const w = files.writer("repo-a");
+    for (let i = 0; i < 600; i++) await w.add(range(i, 20));
+    files.publish = async () => {
+      throw new Error("rename failed");
+    };
+    await expect(w.seal()).rejects.toThrow("rename failed");
+    expect(await readdir(path.join(dir, "ranges", ".tmp"))).toEqual([]);
+  });
+
   it("a pack removed, cut short or changed outside lakes3 is reported with its file, never read as empty", async () => {
     const ids = await pack("repo-a", 5);
     const file = packFile("repo-a", ids[0]!);
