@@ -17,7 +17,7 @@
  */
 import { StorageError } from "../storage/errors.js";
 import { compareKeys, rangeFor } from "../storage/keys.js";
-import { encodeRecord, RangeData } from "../storage/range-data.js";
+import { decodeTree, encodeRecord, encodeTree, RangeData } from "../storage/range-data.js";
 import { isPacked } from "../storage/range-files.js";
 import { ByteCache } from "./byte-cache.js";
 import { SEP, type MetadataStore, type ObjectRecord, type RangeRef } from "../storage/metadata-store.js";
@@ -51,7 +51,7 @@ export class TreeStore {
   }
 
   private async readRefs(repo: string, tree: string): Promise<RangeRef[]> {
-    if (isPacked(tree)) return JSON.parse(this.store.rangeFiles.read(repo, tree).toString("utf8")) as RangeRef[];
+    if (isPacked(tree)) return decodeTree(this.store.rangeFiles.read(repo, tree));
     return (await this.store.trees.get(repo + SEP + tree)) ?? missing(repo, "tree", tree);
   }
 
@@ -156,6 +156,8 @@ export class TreeStore {
     let next = await it.next();
     if (next.done) return base;
     const out: RangeRef[] = [];
+    // For each ref of `out`, its index in `refs` (kept as it was), or -1 (a new range).
+    const kept: number[] = [];
     const pack = this.store.rangeFiles.writer(repo);
     // Entries of the range being written; kept records are copied as their stored bytes.
     let pending: [string, Buffer][] = [];
@@ -164,6 +166,7 @@ export class TreeStore {
       // and hold its own new ranges in memory; a new range is cached when it is first read.
       const id = await pack.add(RangeData.encode(chunk));
       out.push({ id, first: chunk[0]![0], last: chunk.at(-1)![0] });
+      kept.push(-1);
     };
     const push = async (key: string, raw: Buffer) => {
       pending.push([key, raw]);
@@ -179,6 +182,7 @@ export class TreeStore {
         const last = i === refs.length - 1;
         if (next.done || (!last && compareKeys(next.value[0], ref.last) > 0)) {
           out.push(ref);
+          kept.push(i);
           continue;
         }
         const range = prefetched.get(ref.id) ?? (await this.range(repo, ref.id));
@@ -196,7 +200,10 @@ export class TreeStore {
       }
       for (; !next.done; next = await it.next()) if (next.value[1]) await push(next.value[0], encodeRecord(next.value[1]));
       await endRange();
-      const tree = out.length === 0 ? EMPTY_TREE : await pack.add(Buffer.from(JSON.stringify(out)));
+      // The refs kept are copied as they are stored in the base tree (read again: a few megabytes
+      // from the page cache at a million objects, against serializing tens of thousands of refs).
+      const stored = isPacked(base) ? { bytes: this.store.rangeFiles.read(repo, base), at: kept } : undefined;
+      const tree = out.length === 0 ? EMPTY_TREE : await pack.add(encodeTree(out, stored));
       await pack.seal();
       if (tree !== EMPTY_TREE) this.treeCache.set(repo + SEP + tree, out);
       return tree;
