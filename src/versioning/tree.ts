@@ -178,13 +178,16 @@ export class TreeStore {
     };
     try {
       for (let i = 0; i < refs.length; i++) {
+        // The ranges before the one the next change falls into are kept (found by bisection: a
+        // commit of scattered changes at a million objects passes tens of thousands of ranges).
+        const to = next.done ? refs.length : Math.min(firstRangeEndingAtOrAfter(refs, next.value[0], i), refs.length - 1);
+        for (; i < to; i++) {
+          out.push(refs[i]!);
+          kept.push(i);
+        }
+        if (i === refs.length) break;
         const ref = refs[i]!;
         const last = i === refs.length - 1;
-        if (next.done || (!last && compareKeys(next.value[0], ref.last) > 0)) {
-          out.push(ref);
-          kept.push(i);
-          continue;
-        }
         const range = prefetched.get(ref.id) ?? (await this.range(repo, ref.id));
         prefetched.delete(ref.id);
         let j = 0;
@@ -313,8 +316,7 @@ function treeBytes(refs: readonly RangeRef[]): number {
   return n;
 }
 
-function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string): number {
-  let lo = 0;
+function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string, lo = 0): number {
   let hi = refs.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
