@@ -178,20 +178,19 @@ export class TreeStore {
     };
     try {
       for (let i = 0; i < refs.length; i++) {
-        // The ranges before the one the next change falls into are kept (found by bisection: a
-        // commit of scattered changes at a million objects passes tens of thousands of ranges).
-        const to = next.done ? refs.length : Math.min(firstRangeEndingAtOrAfter(refs, next.value[0], i), refs.length - 1);
+        // The ranges before the one the next change falls into are kept (a commit of scattered
+        // changes at a million objects passes tens of thousands of ranges).
+        const to = next.done ? refs.length : next.value[2];
         for (; i < to; i++) {
           out.push(refs[i]!);
           kept.push(i);
         }
         if (i === refs.length) break;
         const ref = refs[i]!;
-        const last = i === refs.length - 1;
         const range = prefetched.get(ref.id) ?? (await this.range(repo, ref.id));
         prefetched.delete(ref.id);
         let j = 0;
-        while (!next.done && (last || compareKeys(next.value[0], ref.last) <= 0)) {
+        while (!next.done && next.value[2] === i) {
           const [path, record] = next.value;
           for (; j < range.length && compareKeys(range.keys[j]!, path) < 0; j++) await push(range.keys[j]!, range.raw(j));
           if (j < range.length && range.keys[j] === path) j++;
@@ -217,23 +216,27 @@ export class TreeStore {
   }
 
   /**
-   * The changes, read ahead PREFETCH at a time: the ranges of `refs` they fall into are read from
+   * The changes, each with the index in `refs` of the range it falls into (the last range for a
+   * path past it), read ahead PREFETCH at a time: the ranges of `refs` they fall into are read from
    * the store together (one getMany) into `into` before apply() needs them, not one at a time.
    */
-  private async *prefetched(repo: string, refs: readonly RangeRef[], changes: Iterable<Change> | AsyncIterable<Change>, into: Map<string, RangeData>): AsyncGenerator<Change> {
-    let chunk: Change[] = [];
+  private async *prefetched(repo: string, refs: readonly RangeRef[], changes: Iterable<Change> | AsyncIterable<Change>, into: Map<string, RangeData>): AsyncGenerator<[...Change, range: number]> {
+    let chunk: [...Change, range: number][] = [];
+    let from = 0; // the changes come in path order: each is in the range of the one before or past it
     const prefetch = async () => {
       const ids = new Set<string>();
-      for (const [path] of chunk) {
-        const ref = refs[Math.min(firstRangeEndingAtOrAfter(refs, path), refs.length - 1)];
+      for (const placed of chunk) {
+        from = firstRangeEndingAtOrAfter(refs, placed[0], from);
+        placed[2] = Math.min(from, refs.length - 1);
+        const ref = refs[placed[2]];
         if (ref && !into.has(ref.id)) ids.add(ref.id);
       }
       const wanted = [...ids];
       const ranges = await this.ranges(repo, wanted, false);
       wanted.forEach((id, i) => into.set(id, ranges[i]!));
     };
-    for await (const change of changes) {
-      chunk.push(change);
+    for await (const [path, record] of changes) {
+      chunk.push([path, record, 0]);
       if (chunk.length < PREFETCH) continue;
       await prefetch();
       yield* chunk;
