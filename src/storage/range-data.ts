@@ -130,7 +130,7 @@ const REF_HEADER = 8;
  * The stored bytes of a tree of `refs`; `base`, when given, a stored tree (`bytes`) whose ref
  * at[i] (when at[i] >= 0) is refs[i].
  */
-export function encodeTree(refs: readonly RangeRef[], base?: { bytes: Buffer; at: readonly number[] }): Buffer {
+export function encodeTree(refs: readonly RangeRef[], base?: { bytes: Buffer; at: ArrayLike<number> }): Buffer {
   const from = base && base.bytes[0] === TREE_FORMAT ? base : undefined;
   const n = refs.length;
   const head = Buffer.alloc(TREE_HEADER + 4 * (n + 1));

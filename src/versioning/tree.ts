@@ -155,9 +155,7 @@ export class TreeStore {
     const it = this.prefetched(repo, refs, changes, prefetched);
     let next = await it.next();
     if (next.done) return base;
-    const out: RangeRef[] = [];
-    // For each ref of `out`, its index in `refs` (kept as it was), or -1 (a new range).
-    const kept: number[] = [];
+    const out = new TreeBuilder(refs);
     const pack = this.store.rangeFiles.writer(repo);
     // Entries of the range being written; kept records are copied as their stored bytes.
     let pending: [string, Buffer][] = [];
@@ -165,8 +163,7 @@ export class TreeStore {
       // Not cached: a commit of many changes would push every range readers use out of the cache
       // and hold its own new ranges in memory; a new range is cached when it is first read.
       const id = await pack.add(RangeData.encode(chunk));
-      out.push({ id, first: chunk[0]![0], last: chunk.at(-1)![0] });
-      kept.push(-1);
+      out.add({ id, first: chunk[0]![0], last: chunk.at(-1)![0] });
     };
     const push = async (key: string, raw: Buffer) => {
       pending.push([key, raw]);
@@ -181,11 +178,8 @@ export class TreeStore {
         // The ranges before the one the next change falls into are kept (a commit of scattered
         // changes at a million objects passes tens of thousands of ranges).
         const to = next.done ? refs.length : next.value[2];
-        for (; i < to; i++) {
-          out.push(refs[i]!);
-          kept.push(i);
-        }
-        if (i === refs.length) break;
+        out.keep(i, to);
+        if ((i = to) === refs.length) break;
         const ref = refs[i]!;
         const range = prefetched.get(ref.id) ?? (await this.range(repo, ref.id));
         prefetched.delete(ref.id);
@@ -204,11 +198,12 @@ export class TreeStore {
       await endRange();
       // The refs kept are copied as they are stored in the base tree (read again: a few megabytes
       // from the page cache at a million objects, against serializing tens of thousands of refs).
-      const stored = isPacked(base) ? { bytes: this.store.rangeFiles.read(repo, base), at: kept } : undefined;
-      const tree = out.length === 0 ? EMPTY_TREE : await pack.add(encodeTree(out, stored));
+      const { refs: tree, at } = out.build();
+      const stored = isPacked(base) ? { bytes: this.store.rangeFiles.read(repo, base), at } : undefined;
+      const id = tree.length === 0 ? EMPTY_TREE : await pack.add(encodeTree(tree, stored));
       await pack.seal();
-      if (tree !== EMPTY_TREE) this.treeCache.set(repo + SEP + tree, out);
-      return tree;
+      if (id !== EMPTY_TREE) this.treeCache.set(repo + SEP + id, tree);
+      return id;
     } catch (err) {
       await pack.abort();
       throw err;
@@ -310,6 +305,41 @@ function sameStrings(a: object, b: object): boolean {
   const y = b as Record<string, unknown>;
   for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) if (x[k] !== y[k]) return false;
   return true;
+}
+
+/**
+ * A new tree's refs as apply() finds them: runs of its base tree's refs kept as they are, and new
+ * refs. Put together once at the end: an array grown a ref at a time is copied at each growth, and
+ * past ~16,000 refs each copy goes straight to V8's old generation, where at a million objects the
+ * copies (of it and of the index of kept refs) started a full collection at every commit.
+ */
+class TreeBuilder {
+  /** Runs of refs, each with the index in the base of its first ref, or -1 for new refs. */
+  private readonly runs: [from: number, refs: RangeRef[]][] = [];
+
+  constructor(private readonly base: readonly RangeRef[]) {}
+
+  /** Keep the base's refs from..to (exclusive). */
+  keep(from: number, to: number): void {
+    if (to > from) this.runs.push([from, this.base.slice(from, to)]);
+  }
+
+  add(ref: RangeRef): void {
+    const last = this.runs.at(-1);
+    if (last?.[0] === -1) last[1].push(ref);
+    else this.runs.push([-1, [ref]]);
+  }
+
+  /** The refs, and for each its index in the base, or -1. */
+  build(): { refs: RangeRef[]; at: Int32Array } {
+    let refs: RangeRef[] = [];
+    // concat sizes its result once; a few thousand runs at a time, as arguments.
+    for (let i = 0; i < this.runs.length; i += 4096) refs = refs.concat(...this.runs.slice(i, i + 4096).map(([, r]) => r));
+    const at = new Int32Array(refs.length);
+    let k = 0;
+    for (const [from, run] of this.runs) for (let j = 0; j < run.length; j++) at[k++] = from < 0 ? -1 : from + j;
+    return { refs, at };
+  }
 }
 
 /** approxBytes of a tree, without walking its ~20,000 refs as generic objects. */
