@@ -55,28 +55,21 @@ export class RangeData {
     return RangeData.decode(RangeData.encode(entries));
   }
 
-  /**
-   * The stored bytes of a range of these entries (sorted, unique), records given as stored bytes:
-   * what a commit writes for each range it rewrites, so each record is copied once, into place.
-   */
+  /** The stored bytes of a range of these entries (sorted, unique), records given as stored bytes. */
   static encode(entries: readonly (readonly [string, Buffer])[]): Buffer {
-    const keys = JSON.stringify(entries.map(([k]) => k));
-    const keysLength = Buffer.byteLength(keys);
-    const recordsAt = HEADER + keysLength + 4 * (entries.length + 1);
-    let size = recordsAt;
-    for (const [, raw] of entries) size += raw.length;
-    const buf = Buffer.allocUnsafe(size);
-    buf.writeUInt8(FORMAT, 0);
-    buf.writeUInt32LE(entries.length, 1);
-    buf.writeUInt32LE(keysLength, 5);
-    let at = HEADER + buf.write(keys, HEADER);
-    let offset = 0;
-    for (const [, raw] of entries) {
-      at = buf.writeUInt32LE(offset, at);
-      offset += raw.copy(buf, recordsAt + offset);
-    }
-    buf.writeUInt32LE(offset, at);
-    return buf;
+    const w = new RangeWriter();
+    for (const [key, raw] of entries) w.add(key, raw);
+    return w.take(w.length).bytes;
+  }
+
+  /** The stored size of record i. */
+  recordSize(i: number): number {
+    return this.offsets[i + 1]! - this.offsets[i]!;
+  }
+
+  /** Copy records i..j (exclusive) as stored into `target` at `at`. */
+  copyRecords(i: number, j: number, target: Buffer, at: number): void {
+    this.records.copy(target, at, this.offsets[i], this.offsets[j]);
   }
 
   encode(): Buffer {
@@ -94,6 +87,76 @@ export class RangeData {
     const offsets = new Uint32Array(n + 1);
     for (let i = 0; i <= n; i++) offsets[i] = buf.readUInt32LE(keysEnd + 4 * i);
     return new RangeData(buf, keys, offsets, buf.subarray(keysEnd + 4 * (n + 1)));
+  }
+}
+
+/**
+ * A range being written: what a commit gathers for each range it rewrites, records kept from the
+ * range it replaces copied by index (no Buffer made for each, and runs of them copied at once) and
+ * new ones given as bytes; take() writes the stored bytes of the first entries.
+ */
+export class RangeWriter {
+  private readonly keys: string[] = [];
+  /** Per entry: the range its record is copied from and its index there, or its bytes and 0. */
+  private readonly from: (RangeData | Buffer)[] = [];
+  private readonly index: number[] = [];
+
+  get length(): number {
+    return this.keys.length;
+  }
+
+  /** Add entry i of a stored range. */
+  copy(range: RangeData, i: number): void {
+    this.keys.push(range.keys[i]!);
+    this.from.push(range);
+    this.index.push(i);
+  }
+
+  /** Add an entry with its record as stored bytes. */
+  add(key: string, raw: Buffer): void {
+    this.keys.push(key);
+    this.from.push(raw);
+    this.index.push(0);
+  }
+
+  /** Take out the first n entries (sorted, unique): their range's stored bytes, first and last key. */
+  take(n: number): { bytes: Buffer; first: string; last: string } {
+    const keys = this.keys.splice(0, n);
+    const from = this.from.splice(0, n);
+    const index = this.index.splice(0, n);
+    const json = JSON.stringify(keys);
+    const keysLength = Buffer.byteLength(json);
+    const recordsAt = HEADER + keysLength + 4 * (n + 1);
+    let size = recordsAt;
+    for (let k = 0; k < n; k++) {
+      const src = from[k]!;
+      size += src instanceof RangeData ? src.recordSize(index[k]!) : src.length;
+    }
+    const buf = Buffer.allocUnsafe(size);
+    buf.writeUInt8(FORMAT, 0);
+    buf.writeUInt32LE(n, 1);
+    buf.writeUInt32LE(keysLength, 5);
+    let at = HEADER + buf.write(json, HEADER);
+    let offset = 0;
+    for (let k = 0; k < n; ) {
+      const src = from[k]!;
+      if (src instanceof RangeData) {
+        // A run of records consecutive in the same range: one copy.
+        let e = k + 1;
+        while (e < n && from[e] === src && index[e] === index[k]! + (e - k)) e++;
+        src.copyRecords(index[k]!, index[k]! + (e - k), buf, recordsAt + offset);
+        for (; k < e; k++) {
+          at = buf.writeUInt32LE(offset, at);
+          offset += src.recordSize(index[k]!);
+        }
+      } else {
+        at = buf.writeUInt32LE(offset, at);
+        offset += src.copy(buf, recordsAt + offset);
+        k++;
+      }
+    }
+    buf.writeUInt32LE(offset, at);
+    return { bytes: buf, first: keys[0]!, last: keys[n - 1]! };
   }
 }
 

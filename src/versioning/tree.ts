@@ -17,7 +17,7 @@
  */
 import { StorageError } from "../storage/errors.js";
 import { compareKeys, rangeFor } from "../storage/keys.js";
-import { decodeTree, encodeRecord, encodeTree, RangeData } from "../storage/range-data.js";
+import { decodeTree, encodeRecord, encodeTree, RangeData, RangeWriter } from "../storage/range-data.js";
 import { isPacked } from "../storage/range-files.js";
 import { ByteCache } from "./byte-cache.js";
 import { SEP, type MetadataStore, type ObjectRecord, type RangeRef } from "../storage/metadata-store.js";
@@ -158,20 +158,16 @@ export class TreeStore {
     const out = new TreeBuilder(refs);
     const pack = this.store.rangeFiles.writer(repo);
     // Entries of the range being written; kept records are copied as their stored bytes.
-    let pending: [string, Buffer][] = [];
-    const emit = async (chunk: [string, Buffer][]) => {
+    const pending = new RangeWriter();
+    const emit = async (n: number) => {
       // Not cached: a commit of many changes would push every range readers use out of the cache
       // and hold its own new ranges in memory; a new range is cached when it is first read.
-      const id = await pack.add(RangeData.encode(chunk));
-      out.add({ id, first: chunk[0]![0], last: chunk.at(-1)![0] });
+      const { bytes, first, last } = pending.take(n);
+      out.add({ id: await pack.add(bytes), first, last });
     };
-    const push = async (key: string, raw: Buffer) => {
-      pending.push([key, raw]);
-      if (pending.length > RANGE_MAX) await emit(pending.splice(0, RANGE_SPLIT));
-    };
+    const overfull = () => pending.length > RANGE_MAX;
     const endRange = async () => {
-      if (pending.length > 0) await emit(pending);
-      pending = [];
+      if (pending.length > 0) await emit(pending.length);
     };
     try {
       for (let i = 0; i < refs.length; i++) {
@@ -186,15 +182,25 @@ export class TreeStore {
         let j = 0;
         while (!next.done && next.value[2] === i) {
           const [path, record] = next.value;
-          for (; j < range.length && compareKeys(range.keys[j]!, path) < 0; j++) await push(range.keys[j]!, range.raw(j));
+          for (; j < range.length && compareKeys(range.keys[j]!, path) < 0; j++) {
+            pending.copy(range, j);
+            if (overfull()) await emit(RANGE_SPLIT);
+          }
           if (j < range.length && range.keys[j] === path) j++;
-          if (record) await push(path, encodeRecord(record));
+          if (record) pending.add(path, encodeRecord(record));
+          if (overfull()) await emit(RANGE_SPLIT);
           next = await it.next();
         }
-        for (; j < range.length; j++) await push(range.keys[j]!, range.raw(j));
+        for (; j < range.length; j++) {
+          pending.copy(range, j);
+          if (overfull()) await emit(RANGE_SPLIT);
+        }
         await endRange();
       }
-      for (; !next.done; next = await it.next()) if (next.value[1]) await push(next.value[0], encodeRecord(next.value[1]));
+      for (; !next.done; next = await it.next()) {
+        if (next.value[1]) pending.add(next.value[0], encodeRecord(next.value[1]));
+        if (overfull()) await emit(RANGE_SPLIT);
+      }
       await endRange();
       // The refs kept are copied as they are stored in the base tree (read again: a few megabytes
       // from the page cache at a million objects, against serializing tens of thousands of refs).
