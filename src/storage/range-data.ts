@@ -194,6 +194,11 @@ const REF_HEADER = 8;
  * at[i] (when at[i] >= 0) is refs[i].
  */
 export function encodeTree(refs: readonly RangeRef[], base?: { bytes: Buffer; at: ArrayLike<number> }): Buffer {
+  return Buffer.concat(encodeTreeParts(refs, base));
+}
+
+/** encodeTree's bytes in parts (runs copied from the base are views of it), to write as they are. */
+export function encodeTreeParts(refs: readonly RangeRef[], base?: { bytes: Buffer; at: ArrayLike<number> }): Buffer[] {
   const from = base && base.bytes[0] === TREE_FORMAT ? base : undefined;
   const n = refs.length;
   const head = Buffer.alloc(TREE_HEADER + 4 * (n + 1));
@@ -224,7 +229,7 @@ export function encodeTree(refs: readonly RangeRef[], base?: { bytes: Buffer; at
     }
   }
   head.writeUInt32LE(size, TREE_HEADER + 4 * n);
-  return Buffer.concat(pieces, head.length + size);
+  return pieces;
 }
 
 function encodeRef({ id, first, last }: RangeRef): Buffer {

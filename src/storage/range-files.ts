@@ -180,15 +180,22 @@ export class PackWriter {
     private readonly repo: string,
   ) {}
 
-  /** Add an entry; returns its id. */
-  async add(body: Buffer): Promise<string> {
+  /** Add an entry (its bytes, or its bytes in parts, written as they are); returns its id. */
+  async add(body: Buffer | readonly Buffer[]): Promise<string> {
+    const parts = Buffer.isBuffer(body) ? [body] : body;
+    let length = 0;
+    let crc = 0;
+    for (const part of parts) {
+      length += part.length;
+      crc = crc32(part, crc);
+    }
     const header = Buffer.allocUnsafe(HEADER);
-    header.writeUInt32LE(body.length, 0);
-    header.writeUInt32LE(crc32(body), 4);
-    const id = `${this.pack}-${this.size.toString(36)}-${body.length.toString(36)}`;
-    this.chunks.push(header, body);
-    this.chunked += HEADER + body.length;
-    this.size += HEADER + body.length;
+    header.writeUInt32LE(length, 0);
+    header.writeUInt32LE(crc, 4);
+    const id = `${this.pack}-${this.size.toString(36)}-${length.toString(36)}`;
+    this.chunks.push(header, ...parts);
+    this.chunked += HEADER + length;
+    this.size += HEADER + length;
     this.entries++;
     if (this.chunked >= WRITE_CHUNK) await this.flush();
     return id;

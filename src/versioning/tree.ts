@@ -17,7 +17,7 @@
  */
 import { StorageError } from "../storage/errors.js";
 import { compareKeys, rangeFor } from "../storage/keys.js";
-import { decodeTree, encodeRecord, encodeTree, RangeData, RangeWriter } from "../storage/range-data.js";
+import { decodeTree, encodeRecord, encodeTreeParts, RangeData, RangeWriter } from "../storage/range-data.js";
 import { isPacked } from "../storage/range-files.js";
 import { ByteCache } from "./byte-cache.js";
 import { SEP, type MetadataStore, type ObjectRecord, type RangeRef } from "../storage/metadata-store.js";
@@ -206,7 +206,7 @@ export class TreeStore {
       // from the page cache at a million objects, against serializing tens of thousands of refs).
       const { refs: tree, at } = out.build();
       const stored = isPacked(base) ? { bytes: this.store.rangeFiles.read(repo, base), at } : undefined;
-      const id = tree.length === 0 ? EMPTY_TREE : await pack.add(encodeTree(tree, stored));
+      const id = tree.length === 0 ? EMPTY_TREE : await pack.add(encodeTreeParts(tree, stored));
       await pack.seal();
       if (id !== EMPTY_TREE) this.treeCache.set(repo + SEP + id, tree);
       return id;
