@@ -12,7 +12,8 @@
  * so a commit that rewrites a thousand ranges syncs one file, not a thousand:
  *
  *   <metadata>/ranges/<repo>/<pack>   "lakes3-ranges-1\n", then per entry: u32 length, u32 CRC-32,
- *                                     the entry's bytes (a range: RangeData.encode; a tree: JSON),
+ *                                     the entry's bytes (a range: RangeData.encode; a tree:
+ *                                     encodeTree, or JSON from older versions),
  *                                     little-endian
  *   <metadata>/ranges/.tmp/<pack>     a pack being written (emptied when the store opens; no
  *                                     repository name starts with a dot)
@@ -160,11 +161,15 @@ export class RangeFiles {
 /**
  * Appends one commit's entries to a pack file as they come (never all in memory); seal() makes the
  * pack durable and puts it in place. Until then, no id it gave out may be written down.
+ *
+ * Entries are written a chunk at a time, as they are, with one writev (no copy into one buffer),
+ * and the writer goes on while a chunk is written: add() waits only for the chunk before.
  */
 export class PackWriter {
   private readonly pack = randomBytes(12).toString("hex");
-  private file: FileHandle | undefined;
-  private opened = false;
+  private file: Promise<FileHandle> | undefined;
+  /** The chunk being written, if any (a failure surfaces at the next flush or at seal). */
+  private writing: Promise<unknown> = Promise.resolve();
   private chunks: Buffer[] = [MAGIC];
   private chunked = MAGIC.length;
   private size = MAGIC.length;
@@ -175,15 +180,22 @@ export class PackWriter {
     private readonly repo: string,
   ) {}
 
-  /** Add an entry; returns its id. */
-  async add(body: Buffer): Promise<string> {
+  /** Add an entry (its bytes, or its bytes in parts, written as they are); returns its id. */
+  async add(body: Buffer | readonly Buffer[]): Promise<string> {
+    const parts = Buffer.isBuffer(body) ? [body] : body;
+    let length = 0;
+    let crc = 0;
+    for (const part of parts) {
+      length += part.length;
+      crc = crc32(part, crc);
+    }
     const header = Buffer.allocUnsafe(HEADER);
-    header.writeUInt32LE(body.length, 0);
-    header.writeUInt32LE(crc32(body), 4);
-    const id = `${this.pack}-${this.size.toString(36)}-${body.length.toString(36)}`;
-    this.chunks.push(header, body);
-    this.chunked += HEADER + body.length;
-    this.size += HEADER + body.length;
+    header.writeUInt32LE(length, 0);
+    header.writeUInt32LE(crc, 4);
+    const id = `${this.pack}-${this.size.toString(36)}-${length.toString(36)}`;
+    this.chunks.push(header, ...parts);
+    this.chunked += HEADER + length;
+    this.size += HEADER + length;
     this.entries++;
     if (this.chunked >= WRITE_CHUNK) await this.flush();
     return id;
@@ -194,10 +206,12 @@ export class PackWriter {
     if (this.entries === 0) return;
     try {
       await this.flush();
-      await this.file!.sync();
-      await this.file!.close();
-      this.file = undefined;
+      await this.writing;
+      const file = await this.file!;
+      await file.sync();
+      await file.close();
       await this.files.publish(this.repo, this.pack);
+      this.file = undefined;
     } catch (err) {
       await this.abort();
       throw err;
@@ -206,21 +220,38 @@ export class PackWriter {
 
   /** Drop the pack being written (its entries were never named). */
   async abort(): Promise<void> {
-    await this.file?.close().catch(() => undefined);
+    await this.writing.catch(() => undefined);
+    const file = this.file;
     this.file = undefined;
     this.chunks = [];
-    if (this.opened) await rm(this.files.tmpPath(this.pack), { force: true });
+    if (!file) return;
+    await file.then((f) => f.close()).catch(() => undefined); // closed already after a failed publish
+    await rm(this.files.tmpPath(this.pack), { force: true });
   }
 
+  /** Start writing the chunk gathered, once the one before is written. */
   private async flush(): Promise<void> {
-    if (!this.file) {
-      this.opened = true;
-      this.file = await open(this.files.tmpPath(this.pack), "wx");
-    }
-    const bytes = Buffer.concat(this.chunks, this.chunked);
+    await this.writing;
+    this.file ??= open(this.files.tmpPath(this.pack), "wx");
+    const file = await this.file;
+    const chunks = this.chunks;
     this.chunks = [];
     this.chunked = 0;
-    for (let at = 0; at < bytes.length; ) at += (await this.file.write(bytes, at)).bytesWritten;
+    this.writing = writeAll(file, chunks);
+    this.writing.catch(() => undefined); // awaited later; not an unhandled rejection meanwhile
+  }
+}
+
+/** Write buffers at the end of a file, all of them (writev may write part). */
+async function writeAll(file: FileHandle, buffers: Buffer[]): Promise<void> {
+  let { bytesWritten } = await file.writev(buffers);
+  for (const buf of buffers) {
+    if (bytesWritten >= buf.length) {
+      bytesWritten -= buf.length;
+      continue;
+    }
+    for (let at = bytesWritten; at < buf.length; ) at += (await file.write(buf, at)).bytesWritten;
+    bytesWritten = 0;
   }
 }
 

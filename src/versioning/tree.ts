@@ -17,7 +17,7 @@
  */
 import { StorageError } from "../storage/errors.js";
 import { compareKeys, rangeFor } from "../storage/keys.js";
-import { encodeRecord, RangeData } from "../storage/range-data.js";
+import { decodeTree, encodeRecord, encodeTreeParts, RangeData, RangeWriter } from "../storage/range-data.js";
 import type { StoredRecord } from "../storage/stored-record.js";
 import { isPacked } from "../storage/range-files.js";
 import { ByteCache } from "./byte-cache.js";
@@ -52,7 +52,7 @@ export class TreeStore {
   }
 
   private async readRefs(repo: string, tree: string): Promise<RangeRef[]> {
-    if (isPacked(tree)) return JSON.parse(this.store.rangeFiles.read(repo, tree).toString("utf8")) as RangeRef[];
+    if (isPacked(tree)) return decodeTree(this.store.rangeFiles.read(repo, tree));
     return (await this.store.trees.get(repo + SEP + tree)) ?? missing(repo, "tree", tree);
   }
 
@@ -156,51 +156,61 @@ export class TreeStore {
     const it = this.prefetched(repo, refs, changes, prefetched);
     let next = await it.next();
     if (next.done) return base;
-    const out: RangeRef[] = [];
+    const out = new TreeBuilder(refs);
     const pack = this.store.rangeFiles.writer(repo);
     // Entries of the range being written; kept records are copied as their stored bytes.
-    let pending: [string, Buffer][] = [];
-    const emit = async (chunk: [string, Buffer][]) => {
+    const pending = new RangeWriter();
+    const emit = async (n: number) => {
       // Not cached: a commit of many changes would push every range readers use out of the cache
       // and hold its own new ranges in memory; a new range is cached when it is first read.
-      const id = await pack.add(RangeData.of(chunk).encode());
-      out.push({ id, first: chunk[0]![0], last: chunk.at(-1)![0] });
+      const { bytes, first, last } = pending.take(n);
+      out.add({ id: await pack.add(bytes), first, last });
     };
-    const push = async (key: string, raw: Buffer) => {
-      pending.push([key, raw]);
-      if (pending.length > RANGE_MAX) await emit(pending.splice(0, RANGE_SPLIT));
-    };
+    const overfull = () => pending.length > RANGE_MAX;
     const endRange = async () => {
-      if (pending.length > 0) await emit(pending);
-      pending = [];
+      if (pending.length > 0) await emit(pending.length);
     };
     try {
       for (let i = 0; i < refs.length; i++) {
+        // The ranges before the one the next change falls into are kept (a commit of scattered
+        // changes at a million objects passes tens of thousands of ranges).
+        const to = next.done ? refs.length : next.value[2];
+        out.keep(i, to);
+        if ((i = to) === refs.length) break;
         const ref = refs[i]!;
-        const last = i === refs.length - 1;
-        if (next.done || (!last && compareKeys(next.value[0], ref.last) > 0)) {
-          out.push(ref);
-          continue;
-        }
         const range = prefetched.get(ref.id) ?? (await this.range(repo, ref.id));
         prefetched.delete(ref.id);
         let j = 0;
-        while (!next.done && (last || compareKeys(next.value[0], ref.last) <= 0)) {
+        while (!next.done && next.value[2] === i) {
           const [path, record] = next.value;
-          for (; j < range.length && compareKeys(range.keys[j]!, path) < 0; j++) await push(range.keys[j]!, range.raw(j));
+          for (; j < range.length && compareKeys(range.keys[j]!, path) < 0; j++) {
+            pending.copy(range, j);
+            if (overfull()) await emit(RANGE_SPLIT);
+          }
           if (j < range.length && range.keys[j] === path) j++;
-          if (record) await push(path, encodeRecord(record));
+          if (record) pending.add(path, encodeRecord(record));
+          if (overfull()) await emit(RANGE_SPLIT);
           next = await it.next();
         }
-        for (; j < range.length; j++) await push(range.keys[j]!, range.raw(j));
+        for (; j < range.length; j++) {
+          pending.copy(range, j);
+          if (overfull()) await emit(RANGE_SPLIT);
+        }
         await endRange();
       }
-      for (; !next.done; next = await it.next()) if (next.value[1]) await push(next.value[0], encodeRecord(next.value[1]));
+      for (; !next.done; next = await it.next()) {
+        if (next.value[1]) pending.add(next.value[0], encodeRecord(next.value[1]));
+        if (overfull()) await emit(RANGE_SPLIT);
+      }
       await endRange();
-      const tree = out.length === 0 ? EMPTY_TREE : await pack.add(Buffer.from(JSON.stringify(out)));
+      // The refs kept are copied as they are stored in the base tree (read again: a few megabytes
+      // from the page cache at a million objects, against serializing tens of thousands of refs).
+      const { refs: tree, at } = out.build();
+      const stored = isPacked(base) ? { bytes: this.store.rangeFiles.read(repo, base), at } : undefined;
+      const id = tree.length === 0 ? EMPTY_TREE : await pack.add(encodeTreeParts(tree, stored));
       await pack.seal();
-      if (tree !== EMPTY_TREE) this.treeCache.set(repo + SEP + tree, out);
-      return tree;
+      if (id !== EMPTY_TREE) this.treeCache.set(repo + SEP + id, tree);
+      return id;
     } catch (err) {
       await pack.abort();
       throw err;
@@ -208,23 +218,27 @@ export class TreeStore {
   }
 
   /**
-   * The changes, read ahead PREFETCH at a time: the ranges of `refs` they fall into are read from
+   * The changes, each with the index in `refs` of the range it falls into (the last range for a
+   * path past it), read ahead PREFETCH at a time: the ranges of `refs` they fall into are read from
    * the store together (one getMany) into `into` before apply() needs them, not one at a time.
    */
-  private async *prefetched(repo: string, refs: readonly RangeRef[], changes: Iterable<Change> | AsyncIterable<Change>, into: Map<string, RangeData>): AsyncGenerator<Change> {
-    let chunk: Change[] = [];
+  private async *prefetched(repo: string, refs: readonly RangeRef[], changes: Iterable<Change> | AsyncIterable<Change>, into: Map<string, RangeData>): AsyncGenerator<[...Change, range: number]> {
+    let chunk: [...Change, range: number][] = [];
+    let from = 0; // the changes come in path order: each is in the range of the one before or past it
     const prefetch = async () => {
       const ids = new Set<string>();
-      for (const [path] of chunk) {
-        const ref = refs[Math.min(firstRangeEndingAtOrAfter(refs, path), refs.length - 1)];
+      for (const placed of chunk) {
+        from = firstRangeEndingAtOrAfter(refs, placed[0], from);
+        placed[2] = Math.min(from, refs.length - 1);
+        const ref = refs[placed[2]];
         if (ref && !into.has(ref.id)) ids.add(ref.id);
       }
       const wanted = [...ids];
       const ranges = await this.ranges(repo, wanted, false);
       wanted.forEach((id, i) => into.set(id, ranges[i]!));
     };
-    for await (const change of changes) {
-      chunk.push(change);
+    for await (const [path, record] of changes) {
+      chunk.push([path, record, 0]);
       if (chunk.length < PREFETCH) continue;
       await prefetch();
       yield* chunk;
@@ -300,6 +314,41 @@ function sameStrings(a: object, b: object): boolean {
   return true;
 }
 
+/**
+ * A new tree's refs as apply() finds them: runs of its base tree's refs kept as they are, and new
+ * refs. Put together once at the end: an array grown a ref at a time is copied at each growth, and
+ * past ~16,000 refs each copy goes straight to V8's old generation, where at a million objects the
+ * copies (of it and of the index of kept refs) started a full collection at every commit.
+ */
+class TreeBuilder {
+  /** Runs of refs, each with the index in the base of its first ref, or -1 for new refs. */
+  private readonly runs: [from: number, refs: RangeRef[]][] = [];
+
+  constructor(private readonly base: readonly RangeRef[]) {}
+
+  /** Keep the base's refs from..to (exclusive). */
+  keep(from: number, to: number): void {
+    if (to > from) this.runs.push([from, this.base.slice(from, to)]);
+  }
+
+  add(ref: RangeRef): void {
+    const last = this.runs.at(-1);
+    if (last?.[0] === -1) last[1].push(ref);
+    else this.runs.push([-1, [ref]]);
+  }
+
+  /** The refs, and for each its index in the base, or -1. */
+  build(): { refs: RangeRef[]; at: Int32Array } {
+    let refs: RangeRef[] = [];
+    // concat sizes its result once; a few thousand runs at a time, as arguments.
+    for (let i = 0; i < this.runs.length; i += 4096) refs = refs.concat(...this.runs.slice(i, i + 4096).map(([, r]) => r));
+    const at = new Int32Array(refs.length);
+    let k = 0;
+    for (const [from, run] of this.runs) for (let j = 0; j < run.length; j++) at[k++] = from < 0 ? -1 : from + j;
+    return { refs, at };
+  }
+}
+
 /** approxBytes of a tree, without walking its ~20,000 refs as generic objects. */
 function treeBytes(refs: readonly RangeRef[]): number {
   let n = 32;
@@ -307,8 +356,7 @@ function treeBytes(refs: readonly RangeRef[]): number {
   return n;
 }
 
-function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string): number {
-  let lo = 0;
+function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string, lo = 0): number {
   let hi = refs.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;

@@ -5,6 +5,11 @@
  * Catalog directly (no HTTP, no blob bytes: records point at made-up blob ids).
  *
  *   node test/bench/commit-bench.mjs [--sizes 1000,10000,100000] [--changes 10,100,1000,10000] [--runs 3]
+ *   node test/bench/commit-bench.mjs --store DIR [--changes 1000] [--runs 5]
+ *
+ * --store: instead of building repositories, a copy of a data dir made by `npm run bench -- --scale N`
+ * (scale-data.mjs; DIR itself is never changed): only spread commits (of paths of its layout, half
+ * overwrites, half new paths), each timed and its process CPU time measured.
  *
  * Build first (`npm run build`). Two shapes of change per cell, median of --runs commits each:
  *   spread    half overwrites of random committed paths (at most all of them), the rest new paths
@@ -14,7 +19,7 @@
  * Staging is filled with unsynced batches to keep the setup fast; only the commit is timed.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -26,6 +31,7 @@ const { values } = parseArgs({
     sizes: { type: "string", default: "1000,10000,100000" },
     changes: { type: "string", default: "10,100,1000,10000" },
     runs: { type: "string", default: "3" },
+    store: { type: "string" },
   },
 });
 const sizes = values.sizes.split(",").map(Number);
@@ -61,6 +67,44 @@ async function timedCommit(catalog, message) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+if (values.store) {
+  await storeBench(values.store);
+  process.exit(0);
+}
+
+/** Spread commits on a copy of a scale data dir (see --store). */
+async function storeBench(source) {
+  const { n, perDir } = JSON.parse(await readFile(path.join(source, "scale-ready-v3.json"), "utf8"));
+  const key = (i) => `d${String(Math.floor(i / perDir)).padStart(4, "0")}/f${String(i % perDir).padStart(6, "0")}`;
+  const dir = await mkdtemp(path.join(os.tmpdir(), "lakes3-commit-bench-"));
+  await cp(source, dir, { recursive: true });
+  const store = new MetadataStore(path.join(dir, "metadata"), dir);
+  await store.open();
+  try {
+    const catalog = new Catalog(store);
+    for (const count of changeCounts) {
+      const wall = [];
+      const cpu = [];
+      for (let r = 0; r < runs; r++) {
+        const paths = new Set();
+        while (paths.size < count / 2) paths.add(key(Math.floor(Math.random() * n)));
+        for (let k = 0; paths.size < count; k++) paths.add(`${key(Math.floor(Math.random() * n))}.new-${r}-${k}`);
+        await stage(store, catalog, [...paths]);
+        await catalog.idle(); // the previous commit's drop of its staging, as a server between commits
+        const c0 = process.cpuUsage();
+        wall.push(await timedCommit(catalog, `spread ${count}`));
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
+        process.stderr.write(`  ${count} spread: ${wall.at(-1).toFixed(1)} ms, cpu ${cpu.at(-1).toFixed(1)} ms\n`);
+      }
+      console.log(`${n} objects, ${count} spread changes, median of ${runs}: ${median(wall).toFixed(1)} ms, cpu ${median(cpu).toFixed(1)} ms`);
+    }
+    await catalog.idle();
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 const fmt = (ms) => (ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0)).padStart(9);
 
 const rows = [];

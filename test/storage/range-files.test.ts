@@ -63,6 +63,16 @@ describe("range files", () => {
     expect(isPacked("0123456789abcdef01234567")).toBe(false);
   });
 
+  it("an entry added in parts is read back whole, its checksum over all of them", async () => {
+    const w = files.writer("repo-a");
+    const whole = range(0, 20);
+    const before = await w.add(range(100, 5));
+    const id = await w.add([whole.subarray(0, 7), whole.subarray(7, 7), whole.subarray(7)]);
+    await w.seal();
+    expect(files.read("repo-a", id).equals(whole)).toBe(true);
+    expect(RangeData.decode(files.read("repo-a", before)).keys[0]).toBe("k00100");
+  });
+
   it("a writer given no range writes no file; an aborted one leaves nothing", async () => {
     await files.writer("repo-a").seal();
     const w = files.writer("repo-a");
@@ -71,6 +81,16 @@ describe("range files", () => {
     await w.abort();
     expect(await readdir(path.join(dir, "ranges", ".tmp"))).toEqual([]);
     expect(existsSync(path.join(dir, "ranges", "repo-a"))).toBe(false);
+  });
+
+  it("a seal that fails (the file synced and closed, then not put in place) leaves no temp file", async () => {
+    const w = files.writer("repo-a");
+    for (let i = 0; i < 600; i++) await w.add(range(i, 20));
+    files.publish = async () => {
+      throw new Error("rename failed");
+    };
+    await expect(w.seal()).rejects.toThrow("rename failed");
+    expect(await readdir(path.join(dir, "ranges", ".tmp"))).toEqual([]);
   });
 
   it("a pack removed, cut short or changed outside lakes3 is reported with its file, never read as empty", async () => {

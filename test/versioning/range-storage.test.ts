@@ -123,6 +123,27 @@ describe("committed ranges on disk", () => {
     expect(existsSync(packsDir())).toBe(false);
   });
 
+  it("reads and commits on a tree an older version wrote into its pack as JSON", async () => {
+    const c1 = await commitObjects(0, 300, "old");
+    const pack = store.rangeFiles.writer(REPO);
+    const tree = await pack.add(Buffer.from(JSON.stringify(await catalog.trees.refs(REPO, c1.tree))));
+    await pack.seal();
+    const batch = store.batch();
+    batch.put(REPO + SEP + c1.id, { ...c1, tree }, { sublevel: store.commits });
+    await batch.write({ sync: true });
+    await reopen();
+
+    expect(await listAll()).toEqual(Array.from({ length: 300 }, (_, i) => key(i)));
+    await catalog.putObject(target, key(150), { ...record(150), etag: "changed" });
+    const c2 = await catalog.commit(REPO, "main", { message: "new" });
+    await reopen();
+    expect(await listAll()).toEqual(Array.from({ length: 300 }, (_, i) => key(i)));
+    expect((await get(key(150)))?.etag).toBe("changed");
+    const diff: string[] = [];
+    for await (const d of catalog.diffRefs(REPO, c1.id, c2.id, "two_dot")) diff.push(`${d.type} ${d.path}`);
+    expect(diff).toEqual([`changed ${key(150)}`]);
+  });
+
   it("a range that cannot be read is damage: reads fail naming it, liveBlobIds reports it, never an empty range", async () => {
     await commitObjects(0, 100, "packed");
     const [pack] = await readdir(packsDir());
