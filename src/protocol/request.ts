@@ -30,6 +30,22 @@ export function requestHeader(req: { headers: IncomingMessage["headers"] }, name
 }
 
 /**
+ * Whether the rest of a body the server will not use (its request was answered before the body
+ * ended: refused, or its write failed half-way) is read and dropped, keeping the connection, rather
+ * than the connection closed after the answer. A client that writes its whole body before it reads
+ * the answer gets the answer only so: closing while its body still arrives makes its kernel reset
+ * the connection, which drops the answer unread. Only a body of a declared length up to
+ * DROPPED_BODY_LIMIT is read on (a body declared larger, e.g. refused for its size, or of unknown
+ * length closes the connection, as S3 does); server/gateway.ts drops it, for DROPPED_BODY_MS at most.
+ */
+export function dropsRestOfBody(req: IncomingMessage): boolean {
+  const declared = req.headers["content-length"];
+  return declared !== undefined && req.headers["transfer-encoding"] === undefined && Number(declared) <= DROPPED_BODY_LIMIT;
+}
+const DROPPED_BODY_LIMIT = 64 << 20;
+export const DROPPED_BODY_MS = 10_000;
+
+/**
  * A page-size query parameter (max-keys, max-parts, max-uploads): absent → `max`; an integer
  * 0..2^31-1 is capped at `max`; anything else → InvalidArgument with S3's message.
  */

@@ -6,6 +6,7 @@ import type { ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { S3Error } from "./errors.js";
+import { dropsRestOfBody } from "./request.js";
 import { sendBody } from "./streams.js";
 import { toXml, type XmlDoc } from "./xml.js";
 
@@ -92,9 +93,9 @@ export function writeError(res: ServerResponse, err: S3Error, ctx: ErrorContext,
   for (const name of res.getHeaderNames()) if (!name.startsWith("access-control-")) res.removeHeader(name);
   res.statusCode = err.status;
   res.setHeader("x-amz-request-id", ctx.requestId);
-  // A body not read to its end (the write failed half-way): the answer goes out, then the
-  // connection closes, as S3 does, rather than reading the rest of a body nobody wants.
-  if (res.req && !res.req.complete) res.setHeader("Connection", "close");
+  // A body not read to its end (refused, or the write failed half-way): the answer goes out, then
+  // the rest of the body is dropped, or the connection closes (dropsRestOfBody).
+  if (res.req && !res.req.complete && !dropsRestOfBody(res.req)) res.setHeader("Connection", "close");
   if (err.options.headers) setHeaders(res, err.options.headers);
   if (err.status === 304) {
     res.end();

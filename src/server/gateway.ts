@@ -19,7 +19,7 @@ import { S3Error, toS3Error } from "../protocol/errors.js";
 import { divergeFor, type Diverge } from "../protocol/divergences.js";
 import { VersioningError } from "../versioning/errors.js";
 import { StorageError } from "../storage/errors.js";
-import { isVirtualHostRequest, parseRequest, requestHeader, type S3Request } from "../protocol/request.js";
+import { DROPPED_BODY_MS, isVirtualHostRequest, parseRequest, requestHeader, type S3Request } from "../protocol/request.js";
 import { writeError, writeResult, type ErrorContext } from "../protocol/respond.js";
 import { isFormUpload, route, type Route } from "../protocol/route.js";
 import { emptyKeyError, objectErrorContext } from "../operations/address.js";
@@ -230,13 +230,18 @@ function preflight(res: ServerResponse) {
 /**
  * Once a response is sent, discard whatever is left of the request body: Node only drains bodies
  * nobody started reading, so a body piped into a decoder that failed half-way (a bad chunk
- * signature, bad framing) would otherwise stay unread and wedge the keep-alive connection.
+ * signature, bad framing) would otherwise stay unread and wedge the keep-alive connection. A
+ * client that has not sent the rest within DROPPED_BODY_MS loses the connection (see dropsRestOfBody).
  */
 function discardUnreadBody(req: IncomingMessage): void {
   if (req.complete || req.destroyed) return;
   req.unpipe();
   req.removeAllListeners("readable"); // an abandoned async iterator's listener would hold the flow
   req.resume();
+  const timer = setTimeout(() => req.socket.destroy(), DROPPED_BODY_MS).unref();
+  const done = () => clearTimeout(timer);
+  req.once("end", done);
+  req.once("close", done);
 }
 
 

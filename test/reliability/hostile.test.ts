@@ -103,6 +103,44 @@ describe("a client that disconnects before its body", () => {
 describe("a client still connected always gets the S3 error XML the log records", () => {
   const lastEnded = () => ended.at(-1)!;
 
+  /**
+   * Write a request with an 8 MiB body whole, then read the answer. A server that answers early and
+   * closes while the body still arrives makes the client's kernel reset the connection, and a reset
+   * drops the answer the client had not read yet: the client sees ECONNRESET or EPIPE, never the
+   * error (what the disk-full test saw on a loaded machine).
+   */
+  function writeWholeThenRead(head: string, bodyBytes: number): Promise<{ answer: string; error?: string }> {
+    return new Promise((resolve) => {
+      const sock = net.connect(ep.port, "127.0.0.1");
+      let error: string | undefined;
+      const chunks: Buffer[] = [];
+      sock.on("error", (err: NodeJS.ErrnoException) => (error ??= err.code ?? err.message));
+      sock.on("close", () => resolve({ answer: Buffer.concat(chunks).toString("latin1"), error }));
+      sock.pause(); // nothing is read until the whole body is written
+      const chunk = Buffer.alloc(64 << 10, 7);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < bodyBytes && !sock.destroyed) {
+          sent += chunk.length;
+          if (!sock.write(chunk)) return void sock.once("drain", pump);
+        }
+        sock.on("data", (d: Buffer) => chunks.push(d));
+        sock.resume();
+        setTimeout(() => sock.destroy(), 3000).unref();
+      };
+      sock.write(head, pump);
+    });
+  }
+
+  it("a refused body the client writes whole before it reads: the client gets the error XML, not a reset (the server reads and drops it)", async () => {
+    const key = `/${REPO}/main/refused-body`;
+    const signed = signV4({ ...ep, secretAccessKey: "not-the-secret" }, "PUT", key, { "content-length": String(8 << 20), "x-amz-content-sha256": "UNSIGNED-PAYLOAD" });
+    const head = `PUT ${key} HTTP/1.1\r\n${Object.entries(signed).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`;
+    const { answer, error } = await writeWholeThenRead(head, 8 << 20);
+    expect(rawStatus(answer), `the client got ${error ?? "nothing"} instead of the answer`).toBe(403);
+    expect(errorCode(answer)).toBe("SignatureDoesNotMatch");
+  });
+
   it("an HTTP/1.1 request without Host: S3 error XML, logged (not Node's bare 400)", async () => {
     const before = ended.length;
     const out = await exchange(`GET /${REPO}/main/x HTTP/1.1\r\nConnection: close\r\n\r\n`);
