@@ -19,6 +19,7 @@ import {
   notFound,
   pathSegments,
   readJson,
+  asBytes,
   Router,
   toApiError,
   writeError,
@@ -102,10 +103,7 @@ export function createApiHandler(services: Services, log: RequestLog, cors: Cors
         params,
         query: url.searchParams,
         event,
-        json: () => {
-          sendContinue();
-          return readJson(req);
-        },
+        json: () => readJson(req, ctx.body()),
         body: () => {
           sendContinue();
           return req;
@@ -121,7 +119,7 @@ export function createApiHandler(services: Services, log: RequestLog, cors: Cors
         if (!ctx.repo) throw notFound("repository not found"); // lakeFS ErrRepositoryNotFound
       }
       const fault = { source: "api", operation: event.operation, method: req.method ?? "GET", repo: repoName, ref: event.ref, key: url.searchParams.get("path") ?? undefined } as const;
-      const result = await runWithFault(faults, fault, req.socket, event, ctx, () => route.handle(ctx));
+      const result = await runWithFault(faults, fault, req.socket, event, ctx, async () => asBytes(await route.handle(ctx)));
       const bytesOut = await writeResult(res, result, head);
       return { result, bytesOut };
     } catch (err) {

@@ -86,8 +86,8 @@ export interface ApiResult {
   json?: unknown;
   /** A text body with its content type (createBranch answers text/html). */
   text?: { contentType: string; value: string };
-  /** A streamed body (object bytes); headers say its type and length. */
-  body?: Readable;
+  /** A body: streamed (object bytes; headers say its type and length), or in one buffer (see asBytes). */
+  body?: Readable | Buffer;
   headers?: Record<string, string | number | undefined>;
   bytesIn?: number;
   bytesOut?: number;
@@ -178,13 +178,16 @@ const digest = (s: string) => createHash("sha256").update(s).digest();
 
 // ---- request bodies and parameters ---------------------------------------------------------------
 
-/** A JSON object body of at most MAX_JSON_BODY bytes (a larger one is 413; the rest is drained). */
-export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+/**
+ * A JSON object body of at most MAX_JSON_BODY bytes (a larger one is 413; the rest is drained),
+ * read from `body` (the request's, through its fault if any) of the request `req`.
+ */
+export async function readJson(req: IncomingMessage, body: Readable): Promise<Record<string, unknown>> {
   const declared = Number(req.headers["content-length"] ?? NaN);
   if (declared > MAX_JSON_BODY) throw new ApiError(413, `request body larger than ${MAX_JSON_BODY} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+  for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > MAX_JSON_BODY) throw new ApiError(413, `request body larger than ${MAX_JSON_BODY} bytes`);
     chunks.push(chunk);
@@ -292,6 +295,18 @@ function setHeaders(res: ServerResponse, headers: Record<string, string | number
   for (const [name, value] of Object.entries(headers)) if (value !== undefined && value !== "") res.setHeader(name, value);
 }
 
+/**
+ * A JSON or text result as a body in one buffer, with its type: what a fault paces or cuts (the
+ * request's fault passes a result's body through it, see faults/apply.ts).
+ */
+export function asBytes(result: ApiResult): ApiResult {
+  const text = result.json !== undefined ? { contentType: "application/json", value: JSON.stringify(result.json) } : result.text;
+  if (!text) return result;
+  const body = Buffer.from(text.value, "utf8");
+  const headers = { ...result.headers, "Content-Type": text.contentType, "X-Content-Type-Options": "nosniff", "Content-Length": body.length };
+  return { status: result.status, headers, body, bytesIn: result.bytesIn, bytesOut: body.length };
+}
+
 function sendText(res: ServerResponse, contentType: string, text: string, head: boolean): number {
   const length = Buffer.byteLength(text);
   res.setHeader("Content-Type", contentType);
@@ -302,11 +317,14 @@ function sendText(res: ServerResponse, contentType: string, text: string, head: 
 }
 
 /** Write a result; returns the body bytes sent. */
-export async function writeResult(res: ServerResponse, result: ApiResult, head: boolean): Promise<number> {
+export async function writeResult(res: ServerResponse, answer: ApiResult, head: boolean): Promise<number> {
+  const result = asBytes(answer);
   res.statusCode = result.status;
   if (result.headers) setHeaders(res, result.headers);
-  if (result.json !== undefined) return sendText(res, "application/json", JSON.stringify(result.json), head);
-  if (result.text) return sendText(res, result.text.contentType, result.text.value, head);
+  if (Buffer.isBuffer(result.body)) {
+    res.end(head ? undefined : result.body);
+    return head ? 0 : result.body.length;
+  }
   if (result.body && !head) {
     await sendBody(result.body, res);
     return result.bytesOut ?? 0;

@@ -151,6 +151,30 @@ describe("the REST API", () => {
     expect(() => t.server.faults.add("op=api:noSuchOperation,error=SlowDown")).toThrow(/unknown operation/);
   });
 
+  it("reset= reaches a JSON request body (a commit cut after 8 bytes of it does not happen) and bandwidth= paces it", async () => {
+    const api = apiClient(t);
+    const commits = async () => ((await api("GET", "/repositories/test-repo/refs/main/commits?amount=1000")).json as { results: unknown[] }).results.length;
+    const before = await commits();
+    t.server.faults.add("op=api:commit,reset=after:8,times=1");
+    await expect(api("POST", "/repositories/test-repo/branches/main/commits", { json: { message: "never made" } })).rejects.toThrow();
+    const event = await waitFor(() => t.server.log.getSnapshot().finished.find((e) => e.operation === "api:commit" && e.fault?.action === "reset=after:8"));
+    expect(event).toMatchObject({ status: 400, errorMessage: expect.stringMatching(/reset by a fault rule .* before the body ended/) });
+    expect(await commits()).toBe(before);
+    // 64 bytes at 128 B/s: about half a second (the request body alone is paced: the answer is small).
+    t.server.faults.add("op=api:createBranch,bandwidth=128B/s,times=1");
+    const started = performance.now();
+    const created = await api("POST", "/repositories/test-repo/branches", { json: { name: "paced", source: "main", pad: "x".repeat(20) } });
+    expect(created.status).toBe(201);
+    expect(performance.now() - started).toBeGreaterThan(250);
+  });
+
+  it("reset= reaches a JSON answer too: the client gets a cut connection, not the document", async () => {
+    const api = apiClient(t);
+    t.server.faults.add("op=api:listBranches,reset=after:16,times=1");
+    await expect(api("GET", "/repositories/test-repo/branches")).rejects.toThrow();
+    expect((await api("GET", "/repositories/test-repo/branches")).status).toBe(200);
+  });
+
   it("REST object uploads are reset mid-body too, and leave nothing behind", async () => {
     const api = apiClient(t);
     t.server.faults.add("op=api:uploadObject,key=rest/*,reset=after:64KiB");
