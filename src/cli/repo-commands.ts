@@ -6,10 +6,10 @@
  * <dataDir>/server.json.
  */
 import path from "node:path";
-import { Command, Option } from "commander";
+import type { Command } from "commander";
 import { REPOSITORY_NAME } from "../versioning/names.js";
-import { DEFAULTS } from "../server/config.js";
 import { USER_ID } from "../api/router.js";
+import { printAnswer, splitAddress, withServerFlags, type ServerFlags } from "./command-flags.js";
 import { CliExit } from "./exit.js";
 import { openDataDir, recordedServerUrl } from "./inspect-commands.js";
 import { restClient, RestError, type RestCall } from "./rest.js";
@@ -50,13 +50,6 @@ interface Backend {
   close(): Promise<void>;
 }
 
-interface CommonFlags {
-  dataDir: string;
-  url?: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  json?: boolean;
-}
 
 type DiffType = "two_dot" | "three_dot";
 
@@ -114,7 +107,7 @@ async function requireRepo(catalog: Catalog, repo: string): Promise<void> {
   if (!(await catalog.getRepository(repo))) throw new VersioningError("not_found", "repository not found");
 }
 
-async function apiBackend(url: string, flags: CommonFlags, where: string): Promise<Backend> {
+async function apiBackend(url: string, flags: ServerFlags, where: string): Promise<Backend> {
   const rest = restClient(url, flags, where);
   const call: RestCall = (method, p, body) =>
     rest(method, p, body).catch((err: unknown) => {
@@ -151,7 +144,7 @@ async function apiBackend(url: string, flags: CommonFlags, where: string): Promi
 }
 
 /** Run one command against the data dir, through whichever backend is available. */
-async function withBackend<T>(flags: CommonFlags, create: boolean, fn: (b: Backend) => Promise<T>): Promise<T> {
+async function withBackend<T>(flags: ServerFlags, create: boolean, fn: (b: Backend) => Promise<T>): Promise<T> {
   const dir = path.resolve(flags.dataDir);
   const url = flags.url || process.env["LAKES3_URL"];
   const direct = url ? "locked" : await directBackend(dir, create);
@@ -166,20 +159,6 @@ async function withBackend<T>(flags: CommonFlags, create: boolean, fn: (b: Backe
   }
 }
 
-function out(flags: CommonFlags, data: unknown, human: string): void {
-  process.stdout.write((flags.json ? JSON.stringify(data, null, 2) : human) + "\n");
-}
-
-function common(cmd: Command, example: string): Command {
-  return cmd
-    .addOption(new Option("-d, --data-dir <dir>", "the data dir").env("LAKES3_DATA_DIR").default(DEFAULTS.dataDir))
-    .addOption(new Option("--url <url>", "a running server instead of the data dir").env("LAKES3_URL"))
-    .addHelpText("after", `\nExample:\n  ${example}`)
-    .addOption(new Option("--access-key-id <id>", "key pair for a running server's API").env("LAKES3_ACCESS_KEY_ID").default(DEFAULTS.accessKeyId))
-    .addOption(new Option("--secret-access-key <secret>", "").env("LAKES3_SECRET_ACCESS_KEY").default(DEFAULTS.secretAccessKey, "the quickstart secret"))
-    .option("--json", "JSON output");
-}
-
 function parseMetadata(pairs: string[]): Record<string, string> {
   const meta: Record<string, string> = {};
   for (const p of pairs) {
@@ -190,11 +169,10 @@ function parseMetadata(pairs: string[]): Record<string, string> {
   return meta;
 }
 
-/** `REPO/BRANCH` → parts. */
+/** `REPO/REF` → parts. */
 function refAddress(value: string): { repo: string; ref: string } {
-  const slash = value.indexOf("/");
-  if (slash <= 0 || slash === value.length - 1) throw new CliExit(2, `expected REPO/REF, got ${JSON.stringify(value)}`);
-  return { repo: value.slice(0, slash), ref: value.slice(slash + 1) };
+  const { repo, name } = splitAddress(value);
+  return { repo, ref: name };
 }
 
 /** lakectl's words for each kind of change. */
@@ -202,58 +180,58 @@ const DIFF_ACTION: Record<string, string> = { added: "+ added", removed: "- remo
 
 export function registerRepoCommands(program: Command): void {
   const repo = program.command("repo").description("repositories");
-  common(repo.command("create <name>").description("create a repository (default branch main, with an initial commit)"), `lakes3 repo create my-repo`)
+  withServerFlags(repo.command("create <name>").description("create a repository (default branch main, with an initial commit)"), `lakes3 repo create my-repo`)
     .option("--default-branch <branch>", "name of the default branch", "main")
-    .action(async (name: string, o: CommonFlags & { defaultBranch: string }) => {
+    .action(async (name: string, o: ServerFlags & { defaultBranch: string }) => {
       if (!REPOSITORY_NAME.test(name)) throw new CliExit(2, `invalid repository name ${JSON.stringify(name)}: use 3-63 characters a-z, 0-9 and '-'`);
       const r = await withBackend(o, true, (b) => b.createRepo(name, o.defaultBranch));
-      out(o, r, `created repository ${r.name} (default branch ${r.defaultBranch})`);
+      printAnswer(o, r, `created repository ${r.name} (default branch ${r.defaultBranch})`);
     });
-  common(repo.command("list").description("list repositories"), `lakes3 repo list --json`).action(async (o: CommonFlags) => {
+  withServerFlags(repo.command("list").description("list repositories"), `lakes3 repo list --json`).action(async (o: ServerFlags) => {
     const repos = await withBackend(o, false, (b) => b.listRepos());
-    out(o, repos, repos.length === 0 ? "(no repositories)" : repos.map((r) => `${r.name.padEnd(30)} ${r.defaultBranch.padEnd(12)} ${r.createdAt}`).join("\n"));
+    printAnswer(o, repos, repos.length === 0 ? "(no repositories)" : repos.map((r) => `${r.name.padEnd(30)} ${r.defaultBranch.padEnd(12)} ${r.createdAt}`).join("\n"));
   });
 
   const branch = program.command("branch").description("branches");
-  common(branch.command("create <repo/branch>").description("create a branch (zero-copy) from a ref"), `lakes3 branch create my-repo/dev --source main`)
+  withServerFlags(branch.command("create <repo/branch>").description("create a branch (zero-copy) from a ref"), `lakes3 branch create my-repo/dev --source main`)
     .requiredOption("-s, --source <ref>", "the ref to branch from (branch, tag, commit id, main~1, …)")
-    .action(async (address: string, o: CommonFlags & { source: string }) => {
+    .action(async (address: string, o: ServerFlags & { source: string }) => {
       const { repo: r, ref } = refAddress(address);
       const b = await withBackend(o, false, (be) => be.createBranch(r, ref, o.source));
-      out(o, b, `created branch ${b.name} at ${b.commitId}`);
+      printAnswer(o, b, `created branch ${b.name} at ${b.commitId}`);
     });
-  common(branch.command("list <repo>").description("list branches"), `lakes3 branch list my-repo`).action(async (r: string, o: CommonFlags) => {
+  withServerFlags(branch.command("list <repo>").description("list branches"), `lakes3 branch list my-repo`).action(async (r: string, o: ServerFlags) => {
     const list = await withBackend(o, false, (b) => b.listBranches(r));
-    out(o, list, list.map((b) => `${b.name.padEnd(30)} ${b.commitId}`).join("\n"));
+    printAnswer(o, list, list.map((b) => `${b.name.padEnd(30)} ${b.commitId}`).join("\n"));
   });
 
-  common(program.command("commit <repo/branch>").description("commit a branch's uncommitted changes"), `lakes3 commit my-repo/dev -m "load raw data" --meta run=42`)
+  withServerFlags(program.command("commit <repo/branch>").description("commit a branch's uncommitted changes"), `lakes3 commit my-repo/dev -m "load raw data" --meta run=42`)
     .requiredOption("-m, --message <message>", "commit message")
     .option("--meta <key=value...>", "commit metadata (repeatable)", [])
-    .action(async (address: string, o: CommonFlags & { message: string; meta: string[] }) => {
+    .action(async (address: string, o: ServerFlags & { message: string; meta: string[] }) => {
       const { repo: r, ref } = refAddress(address);
       const c = await withBackend(o, false, (b) => b.commit(r, ref, o.message, parseMetadata(o.meta)));
-      out(o, c, `committed ${c.id} on ${ref}: ${c.message}`);
+      printAnswer(o, c, `committed ${c.id} on ${ref}: ${c.message}`);
     });
 
   // As `lakectl diff`: three-dot by default (what merging right into left would change, with
   // conflicts), `--two-way` for the plain difference; lines as lakectl's (pkg/diff/diff.go Fmt).
-  common(program.command("diff <repo/left> <repo/right>").description("committed changes between two refs (three-dot; --two-way: two-dot)"), `lakes3 diff my-repo/main my-repo/dev`)
+  withServerFlags(program.command("diff <repo/left> <repo/right>").description("committed changes between two refs (three-dot; --two-way: two-dot)"), `lakes3 diff my-repo/main my-repo/dev`)
     .option("--two-way", "the plain difference between the two refs, regardless of their common ancestor")
-    .action(async (leftAddress: string, rightAddress: string, o: CommonFlags & { twoWay?: boolean }) => {
+    .action(async (leftAddress: string, rightAddress: string, o: ServerFlags & { twoWay?: boolean }) => {
       const left = refAddress(leftAddress);
       const right = refAddress(rightAddress);
       if (left.repo !== right.repo) throw new CliExit(2, "both references must belong to the same repository");
       const changes = await withBackend(o, false, (b) => b.diff(left.repo, left.ref, right.ref, o.twoWay ? "two_dot" : "three_dot"));
-      out(o, changes, changes.map((c) => `${DIFF_ACTION[c.type] ?? c.type} ${c.path}`).join("\n"));
+      printAnswer(o, changes, changes.map((c) => `${DIFF_ACTION[c.type] ?? c.type} ${c.path}`).join("\n"));
     });
 
-  common(program.command("log <repo/ref>").description("commits reachable from a ref, newest first"), `lakes3 log my-repo/main -n 5`)
+  withServerFlags(program.command("log <repo/ref>").description("commits reachable from a ref, newest first"), `lakes3 log my-repo/main -n 5`)
     .option("-n, --amount <n>", "how many commits", "20")
-    .action(async (address: string, o: CommonFlags & { amount: string }) => {
+    .action(async (address: string, o: ServerFlags & { amount: string }) => {
       const { repo: r, ref } = refAddress(address);
       const commits = await withBackend(o, false, (b) => b.log(r, ref, Math.max(1, Math.min(1000, Number(o.amount) || 20))));
-      out(
+      printAnswer(
         o,
         commits,
         commits.map((c) => [`commit ${c.id}`, `Date:   ${c.createdAt}`, ...(c.committer ? [`Author: ${c.committer}`] : []), ...Object.entries(c.metadata).map(([k, v]) => `Meta:   ${k}=${v}`), "", `    ${c.message}`, ""].join("\n")).join("\n"),

@@ -8,20 +8,13 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
-import { DEFAULTS } from "../server/config.js";
 import { startServer } from "../server/lifecycle.js";
+import { printAnswer, splitAddress, withServerFlags, type ServerFlags } from "./command-flags.js";
 import { CliExit } from "./exit.js";
 import { recordedServerUrl } from "./inspect-commands.js";
 import { restClient, RestError, type RestCall } from "./rest.js";
 import { StoreLockedError } from "../storage/metadata-store.js";
 
-interface Flags {
-  dataDir: string;
-  url?: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  json?: boolean;
-}
 
 interface Session {
   call: RestCall;
@@ -29,7 +22,7 @@ interface Session {
 }
 
 /** The REST API to talk to (see the file comment). */
-async function open(flags: Flags): Promise<Session> {
+async function open(flags: ServerFlags): Promise<Session> {
   let url = flags.url ?? process.env["LAKES3_URL"];
   let close = async () => {};
   if (!url) {
@@ -55,31 +48,14 @@ async function open(flags: Flags): Promise<Session> {
   };
 }
 
-async function run(flags: Flags, fn: (s: Session) => Promise<{ data: unknown; human: string }>): Promise<void> {
+async function run(flags: ServerFlags, fn: (s: Session) => Promise<{ data: unknown; human: string }>): Promise<void> {
   const s = await open(flags);
   try {
     const { data, human } = await fn(s);
-    process.stdout.write((flags.json ? JSON.stringify(data ?? null, null, 2) : human) + "\n");
+    printAnswer(flags, data, human);
   } finally {
     await s.close();
   }
-}
-
-function flagsOn(cmd: Command, example: string): Command {
-  return cmd
-    .addOption(new Option("-d, --data-dir <dir>", "the data dir").env("LAKES3_DATA_DIR").default(DEFAULTS.dataDir))
-    .addOption(new Option("--url <url>", "a running server instead of the data dir").env("LAKES3_URL"))
-    .addOption(new Option("--access-key-id <id>", "key pair for the server's API").env("LAKES3_ACCESS_KEY_ID").default(DEFAULTS.accessKeyId))
-    .addOption(new Option("--secret-access-key <secret>", "").env("LAKES3_SECRET_ACCESS_KEY").default(DEFAULTS.secretAccessKey, "the quickstart secret"))
-    .option("--json", "the API's JSON answer")
-    .addHelpText("after", `\nExample:\n  ${example}`);
-}
-
-/** `REPO/NAME` → parts. */
-function address(value: string, what = "REPO/REF"): { repo: string; name: string } {
-  const slash = value.indexOf("/");
-  if (slash <= 0 || slash === value.length - 1) throw new CliExit(2, `expected ${what}, got ${JSON.stringify(value)}`);
-  return { repo: value.slice(0, slash), name: value.slice(slash + 1) };
 }
 
 const e = encodeURIComponent;
@@ -100,23 +76,23 @@ interface ApiCommit {
 
 export function registerVersioningCommands(program: Command): void {
   const tag = program.command("tag").description("tags (read-only names for commits)");
-  flagsOn(tag.command("create <repo/tag> <ref>").description("tag the commit a ref points at"), "lakes3 tag create my-repo/v1.0 main").action(
-    async (at: string, ref: string, o: Flags) => {
-      const { repo, name } = address(at, "REPO/TAG");
+  withServerFlags(tag.command("create <repo/tag> <ref>").description("tag the commit a ref points at"), "lakes3 tag create my-repo/v1.0 main").action(
+    async (at: string, ref: string, o: ServerFlags) => {
+      const { repo, name } = splitAddress(at, "REPO/TAG");
       await run(o, async (s) => {
         const t = (await s.call("POST", `/repositories/${e(repo)}/tags`, { id: name, ref })) as { id: string; commit_id: string };
         return { data: t, human: `created tag ${t.id} at ${t.commit_id}` };
       });
     },
   );
-  flagsOn(tag.command("list <repo>").description("list tags"), "lakes3 tag list my-repo").action(async (repo: string, o: Flags) => {
+  withServerFlags(tag.command("list <repo>").description("list tags"), "lakes3 tag list my-repo").action(async (repo: string, o: ServerFlags) => {
     await run(o, async (s) => {
       const { results } = (await s.call("GET", `/repositories/${e(repo)}/tags?amount=1000`)) as { results: { id: string; commit_id: string }[] };
       return { data: results, human: results.length === 0 ? "(no tags)" : results.map((t) => `${t.id.padEnd(30)} ${t.commit_id}`).join("\n") };
     });
   });
-  flagsOn(tag.command("delete <repo/tag>").description("delete a tag"), "lakes3 tag delete my-repo/v1.0").action(async (at: string, o: Flags) => {
-    const { repo, name } = address(at, "REPO/TAG");
+  withServerFlags(tag.command("delete <repo/tag>").description("delete a tag"), "lakes3 tag delete my-repo/v1.0").action(async (at: string, o: ServerFlags) => {
+    const { repo, name } = splitAddress(at, "REPO/TAG");
     await run(o, async (s) => {
       await s.call("DELETE", `/repositories/${e(repo)}/tags/${e(name)}`);
       return { data: { deleted: name }, human: `deleted tag ${name}` };
@@ -124,20 +100,20 @@ export function registerVersioningCommands(program: Command): void {
   });
 
   const branch = program.commands.find((c) => c.name() === "branch") ?? program.command("branch").description("branches");
-  flagsOn(branch.command("delete <repo/branch>").description("delete a branch and its uncommitted changes"), "lakes3 branch delete my-repo/dev").action(
-    async (at: string, o: Flags) => {
-      const { repo, name } = address(at, "REPO/BRANCH");
+  withServerFlags(branch.command("delete <repo/branch>").description("delete a branch and its uncommitted changes"), "lakes3 branch delete my-repo/dev").action(
+    async (at: string, o: ServerFlags) => {
+      const { repo, name } = splitAddress(at, "REPO/BRANCH");
       await run(o, async (s) => {
         await s.call("DELETE", `/repositories/${e(repo)}/branches/${e(name)}`);
         return { data: { deleted: name }, human: `deleted branch ${name}` };
       });
     },
   );
-  flagsOn(branch.command("reset <repo/branch>").description("discard uncommitted changes: all of them, one object, or a prefix"), "lakes3 branch reset my-repo/dev --prefix raw/")
+  withServerFlags(branch.command("reset <repo/branch>").description("discard uncommitted changes: all of them, one object, or a prefix"), "lakes3 branch reset my-repo/dev --prefix raw/")
     .option("--object <path>", "only this object")
     .option("--prefix <prefix>", "only objects under this prefix")
-    .action(async (at: string, o: Flags & { object?: string; prefix?: string }) => {
-      const { repo, name } = address(at, "REPO/BRANCH");
+    .action(async (at: string, o: ServerFlags & { object?: string; prefix?: string }) => {
+      const { repo, name } = splitAddress(at, "REPO/BRANCH");
       if (o.object !== undefined && o.prefix !== undefined) throw new CliExit(2, "--object and --prefix: choose one");
       const body = o.object !== undefined ? { type: "object", path: o.object } : o.prefix !== undefined ? { type: "common_prefix", path: o.prefix } : { type: "reset" };
       await run(o, async (s) => {
@@ -145,10 +121,10 @@ export function registerVersioningCommands(program: Command): void {
         return { data: body, human: `reset ${name}${o.object !== undefined ? ` (object ${o.object})` : o.prefix !== undefined ? ` (prefix ${o.prefix})` : ""}` };
       });
     });
-  flagsOn(branch.command("revert <repo/branch> <ref>").description("undo a commit's changes on a branch with a new commit"), "lakes3 branch revert my-repo/main main~1")
+  withServerFlags(branch.command("revert <repo/branch> <ref>").description("undo a commit's changes on a branch with a new commit"), "lakes3 branch revert my-repo/main main~1")
     .option("--parent-number <n>", "for a merge commit: the parent to revert to", "0")
-    .action(async (at: string, ref: string, o: Flags & { parentNumber: string }) => {
-      const { repo, name } = address(at, "REPO/BRANCH");
+    .action(async (at: string, ref: string, o: ServerFlags & { parentNumber: string }) => {
+      const { repo, name } = splitAddress(at, "REPO/BRANCH");
       await run(o, async (s) => {
         await s.call("POST", `/repositories/${e(repo)}/branches/${e(name)}/revert`, { ref, parent_number: parentNumber(o.parentNumber) });
         const head = (await s.call("GET", `/repositories/${e(repo)}/commits/${e(name)}`)) as ApiCommit;
@@ -156,12 +132,12 @@ export function registerVersioningCommands(program: Command): void {
       });
     });
 
-  flagsOn(program.command("merge <repo/source> <repo/destination>").description("merge a ref into a branch"), "lakes3 merge my-repo/dev my-repo/main")
+  withServerFlags(program.command("merge <repo/source> <repo/destination>").description("merge a ref into a branch"), "lakes3 merge my-repo/dev my-repo/main")
     .option("-m, --message <message>", "the merge commit's message")
     .addOption(new Option("--strategy <strategy>", "how conflicts resolve").choices(["dest-wins", "source-wins"]))
-    .action(async (source: string, dest: string, o: Flags & { message?: string; strategy?: string }) => {
-      const src = address(source);
-      const dst = address(dest, "REPO/BRANCH");
+    .action(async (source: string, dest: string, o: ServerFlags & { message?: string; strategy?: string }) => {
+      const src = splitAddress(source);
+      const dst = splitAddress(dest, "REPO/BRANCH");
       if (src.repo !== dst.repo) throw new CliExit(2, `source and destination must be in one repository (${src.repo}, ${dst.repo})`);
       await run(o, async (s) => {
         const r = (await s.call("POST", `/repositories/${e(src.repo)}/refs/${e(src.name)}/merge/${e(dst.name)}`, { message: o.message, strategy: o.strategy })) as { reference: string };
@@ -169,19 +145,19 @@ export function registerVersioningCommands(program: Command): void {
       });
     });
 
-  flagsOn(program.command("cherry-pick <repo/ref> <repo/branch>").description("apply a commit's changes to a branch as a new commit"), "lakes3 cherry-pick my-repo/dev my-repo/main")
+  withServerFlags(program.command("cherry-pick <repo/ref> <repo/branch>").description("apply a commit's changes to a branch as a new commit"), "lakes3 cherry-pick my-repo/dev my-repo/main")
     .option("--parent-number <n>", "for a merge commit: the parent to diff against", "0")
-    .action(async (from: string, onto: string, o: Flags & { parentNumber: string }) => {
-      const ref = address(from);
-      const br = address(onto, "REPO/BRANCH");
+    .action(async (from: string, onto: string, o: ServerFlags & { parentNumber: string }) => {
+      const ref = splitAddress(from);
+      const br = splitAddress(onto, "REPO/BRANCH");
       await run(o, async (s) => {
         const c = (await s.call("POST", `/repositories/${e(br.repo)}/branches/${e(br.name)}/cherry-pick`, { ref: ref.name, parent_number: parentNumber(o.parentNumber) })) as ApiCommit;
         return { data: c, human: `cherry-picked ${ref.name} onto ${br.name}: ${c.id}` };
       });
     });
 
-  flagsOn(program.command("show <repo/ref>").description("the commit a ref points at"), "lakes3 show my-repo/main~1").action(async (at: string, o: Flags) => {
-    const { repo, name } = address(at);
+  withServerFlags(program.command("show <repo/ref>").description("the commit a ref points at"), "lakes3 show my-repo/main~1").action(async (at: string, o: ServerFlags) => {
+    const { repo, name } = splitAddress(at);
     await run(o, async (s) => {
       const c = (await s.call("GET", `/repositories/${e(repo)}/commits/${e(name)}`)) as ApiCommit;
       const lines = [
