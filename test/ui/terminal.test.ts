@@ -22,7 +22,12 @@ const credentials = { accessKeyId: "AKIAIOSFOLQUICKSTART", secretAccessKey: "wJa
 
 let dir: string;
 let sessions: string[] = [];
-const tmux = (...args: string[]) => execFileSync("tmux", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * A tmux server of this test's own, its socket in the test's temp dir: the default one is shared
+ * with every other tmux user on the machine, and a suite running beside this one that ended its
+ * last session took the server, and these sessions, down with it.
+ */
+const tmux = (...args: string[]) => execFileSync("tmux", ["-S", path.join(dir, "tmux.sock"), ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 /**
  * A tmux session of the given size running `lakes3 serve <flags>` inside a shell that prints a
@@ -71,6 +76,11 @@ afterEach(() => {
   sessions = [];
 });
 afterAll(async () => {
+  try {
+    tmux("kill-server");
+  } catch {
+    // no server left (or no tmux)
+  }
   await rm(dir, { recursive: true, force: true });
 });
 
