@@ -120,7 +120,7 @@ export class BranchStaging {
   async *objects(view: RefView): AsyncGenerator<[string, ObjectRecord]> {
     const cursor = await this.cursor(view);
     try {
-      for (let path = await cursor.next(); path !== undefined; path = await cursor.next()) yield [path, cursor.record().record()];
+      for (let path = await cursor.next(); path !== undefined; path = await cursor.next()) yield [path, cursor.stored().record()];
     } finally {
       await cursor.close();
     }
@@ -189,7 +189,7 @@ export class BranchStaging {
         }
         const at = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
         if (at < 0) {
-          items.push({ key, object: cursor.record() });
+          items.push({ key, object: cursor.stored() });
           continue;
         }
         const common = key.slice(0, at + delimiter!.length);
@@ -352,7 +352,7 @@ export class BranchStaging {
  * A view's visible objects in key order, seekable forward: the staged entries (a LevelDB
  * iterator over the view's staging range, keys `base` + path) over the committed tree's cursor;
  * a staged tombstone hides the committed record. seek() moves each side only if it is behind.
- * next() answers the path, record() its record.
+ * next() answers the path, stored() its record.
  */
 class ViewCursor {
   /** The next entry of each side: undefined until read, null once a side is exhausted. */
@@ -423,7 +423,7 @@ class ViewCursor {
   }
 
   /** The record of the path next() returned last (before any seek). */
-  record(): StoredRecord {
+  stored(): StoredRecord {
     return this.current ?? this.tree.stored();
   }
 
