@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, opendir, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { fsyncDir } from "./durable-file.js";
+import { fsyncDir, writeAll } from "./durable-file.js";
 import { classifyFsError, StorageError } from "./errors.js";
 
 export interface BlobRef {
@@ -132,18 +132,6 @@ function toBuffer(chunk: Buffer | string | Uint8Array): Buffer {
 
 function errCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
-}
-
-async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
-  let pending = buffers;
-  while (pending.length > 0) {
-    const { bytesWritten } = await fh.writev(pending);
-    let skip = bytesWritten;
-    let i = 0;
-    while (i < pending.length && skip >= pending[i]!.length) skip -= pending[i++]!.length;
-    pending = pending.slice(i);
-    if (skip > 0 && pending.length > 0) pending[0] = pending[0]!.subarray(skip);
-  }
 }
 
 export class FsBlobStore implements BlobStore {

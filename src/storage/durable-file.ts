@@ -1,9 +1,10 @@
 /**
- * A small file written so that a reader never sees it half-written and a crash keeps either the
- * old or the new one: a temp file beside it → write → fsync → rename → fsync the directory.
+ * Writing files the storage layer keeps: a small file written so that a reader never sees it
+ * half-written and a crash keeps either the old or the new one (a temp file beside it → write →
+ * fsync → rename → fsync the directory), fsync of a directory, and buffers written whole.
  */
 import { constants as fsConstants } from "node:fs";
-import { open, rename, rm, writeFile } from "node:fs/promises";
+import { open, rename, rm, writeFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
 export async function writeFileDurably(file: string, text: string): Promise<void> {
@@ -48,5 +49,18 @@ export async function fsyncDir(dir: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/** Write `buffers` in order at the file's position, all of them (a writev may write part). */
+export async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
+  let pending = buffers;
+  while (pending.length > 0) {
+    const { bytesWritten } = await fh.writev(pending);
+    let skip = bytesWritten;
+    let i = 0;
+    while (i < pending.length && skip >= pending[i]!.length) skip -= pending[i++]!.length;
+    pending = pending.slice(i);
+    if (skip > 0 && pending.length > 0) pending[0] = pending[0]!.subarray(skip);
   }
 }

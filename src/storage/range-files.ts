@@ -32,7 +32,7 @@ import { mkdir, open, readdir, rename, rm, type FileHandle } from "node:fs/promi
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import { randomBytes } from "node:crypto";
-import { fsyncDir } from "./durable-file.js";
+import { fsyncDir, writeAll } from "./durable-file.js";
 import { StorageError } from "./errors.js";
 
 const MAGIC = Buffer.from("lakes3-ranges-1\n");
@@ -239,19 +239,6 @@ export class PackWriter {
     this.chunked = 0;
     this.writing = writeAll(file, chunks);
     this.writing.catch(() => undefined); // awaited later; not an unhandled rejection meanwhile
-  }
-}
-
-/** Write buffers at the end of a file, all of them (writev may write part). */
-async function writeAll(file: FileHandle, buffers: Buffer[]): Promise<void> {
-  let { bytesWritten } = await file.writev(buffers);
-  for (const buf of buffers) {
-    if (bytesWritten >= buf.length) {
-      bytesWritten -= buf.length;
-      continue;
-    }
-    for (let at = bytesWritten; at < buf.length; ) at += (await file.write(buf, at)).bytesWritten;
-    bytesWritten = 0;
   }
 }
 
