@@ -8,8 +8,7 @@ import { open, rename, rm, writeFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
 export async function writeFileDurably(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
+  await replaceFile(file, async (tmp) => {
     const fh = await open(tmp, "w");
     try {
       await fh.writeFile(text);
@@ -17,11 +16,7 @@ export async function writeFileDurably(file: string, text: string): Promise<void
     } finally {
       await fh.close();
     }
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  });
   await fsyncDir(path.dirname(file));
 }
 
@@ -30,10 +25,15 @@ export async function writeFileDurably(file: string, text: string): Promise<void
  * synced: for what describes the running process only (server.json), which a crash makes stale
  * anyway. Two steps instead of writeFileDurably's eight, before the server's first answer.
  */
-export async function writeFileAtomically(file: string, text: string): Promise<void> {
+export function writeFileAtomically(file: string, text: string): Promise<void> {
+  return replaceFile(file, (tmp) => writeFile(tmp, text));
+}
+
+/** `write` a temp file beside `file`, then rename it over `file`; a failure removes the temp file. */
+async function replaceFile(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    await writeFile(tmp, text);
+    await write(tmp);
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });
