@@ -105,7 +105,10 @@ export class BranchStaging {
 
   async getObject(view: RefView, path: string): Promise<ObjectRecord | undefined> {
     for (let current: RefView | undefined = view; ; ) {
-      if (current.staging !== undefined) {
+      // A branch with nothing staged is read from its tree alone (a LevelDB get that finds
+      // nothing searches every level, which at a million committed objects costs more than the
+      // tree lookup).
+      if (current.staging !== undefined && !(await this.nothingStaged(current.repo, current.branchName!, current.staging))) {
         const staged = await this.store.staging.get(stagingKey(current.repo, current.staging, path));
         if (staged) return isTombstone(staged) ? undefined : staged;
       }

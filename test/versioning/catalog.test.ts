@@ -101,6 +101,21 @@ describe("catalog", () => {
     expect(await list("main$")).toEqual(["b.txt"]);
   });
 
+  it("a read shows what was staged after one that found nothing staged (reads skip an empty staging range)", async () => {
+    await catalog.putObject(main, "a.txt", record("a1"));
+    await catalog.commit(REPO, "main", { message: "first" });
+    expect(await read("main", "a.txt")).toBe("a1"); // nothing staged: read from the tree alone
+    expect(await read("main", "b.txt")).toBeUndefined();
+    await catalog.putObject(main, "a.txt", record("a2"));
+    await catalog.putObject(main, "b.txt", record("b1"));
+    expect(await read("main", "a.txt")).toBe("a2");
+    expect(await read("main", "b.txt")).toBe("b1");
+    await catalog.commit(REPO, "main", { message: "second" });
+    expect(await read("main", "a.txt")).toBe("a2");
+    await catalog.deleteObjects(main, ["a.txt"]); // a tombstone in a range that was empty
+    expect(await read("main", "a.txt")).toBeUndefined();
+  });
+
   it("a listing from a view read before its branch moved reads the new staging range anew", async () => {
     await catalog.putObject(main, "a.txt", record("a1"));
     const before = (await catalog.resolve(REPO, "main"))!;
