@@ -123,7 +123,7 @@ export class BranchStaging {
   async *objects(view: RefView): AsyncGenerator<[string, ObjectRecord]> {
     const cursor = await this.cursor(view);
     try {
-      for (let path = await cursor.next(); path !== undefined; path = await cursor.next()) yield [path, cursor.stored().record()];
+      for (let path = await cursor.next(); path !== undefined; path = await cursor.next()) yield [path, (await cursor.stored()).record()];
     } finally {
       await cursor.close();
     }
@@ -192,7 +192,9 @@ export class BranchStaging {
         }
         const at = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
         if (at < 0) {
-          items.push({ key, object: cursor.stored() });
+          let object = cursor.stored();
+          if (object instanceof Promise) object = await object; // only when its range is read first
+          items.push({ key, object });
           continue;
         }
         const common = key.slice(0, at + delimiter!.length);
@@ -426,7 +428,7 @@ class ViewCursor {
   }
 
   /** The record of the path next() returned last (before any seek). */
-  stored(): StoredRecord {
+  stored(): MaybePromise<StoredRecord> {
     return this.current ?? this.tree.stored();
   }
 

@@ -467,6 +467,8 @@ export class TreeCursor {
   private jump = 1;
   /** Ranges read ahead while the cursor walks range after range (not after a seek jumped). */
   private ahead: RangeData[] = [];
+  /** Range i's first path was returned from its ref, the range itself not read (see next()). */
+  private atFirst = false;
   private readonly index: TreeIndex;
 
   constructor(
@@ -481,6 +483,7 @@ export class TreeCursor {
   seek(from: string): void {
     if (compareKeys(from, this.from) <= 0) return;
     this.from = from;
+    this.atFirst = false; // `from` is past that first path now: searching for it skips it
     if (this.i < this.refs.length && !this.index.endsBefore(this.i, from)) {
       // in range i still (if it is not read yet, next() searches it from `from`)
       if (this.range) this.j = Math.max(this.j, lowerBound(this.range.keys, from));
@@ -499,14 +502,25 @@ export class TreeCursor {
    */
   next(): MaybePromise<string | undefined> {
     if (this.range && this.j < this.range.length) return (this.from = this.range.keys[this.j++]!);
-    return this.i < this.refs.length ? this.read() : undefined;
+    if (this.i >= this.refs.length) return undefined;
+    // A range's first path is in its ref: when it is the next entry, it is answered without
+    // reading the range, so a listing that makes a common prefix of it and seeks past never reads
+    // the range (a delimiter page at the root of a million objects in a thousand folders read
+    // about a thousand ranges).
+    const first = this.refs[this.i]!.first;
+    if (!this.range && !this.atFirst && compareKeys(this.from, first) <= 0) {
+      this.atFirst = true;
+      return (this.from = first);
+    }
+    return this.read();
   }
 
   private async read(): Promise<string | undefined> {
     while (this.i < this.refs.length) {
       if (!this.range) {
         this.range = this.ahead.shift() ?? this.trees.cachedRange(this.index.rangeKey(this.i)) ?? (await this.trees.range(this.repo, this.refs[this.i]!.id));
-        this.j = lowerBound(this.range.keys, this.from);
+        this.j = this.atFirst ? 1 : lowerBound(this.range.keys, this.from);
+        this.atFirst = false;
       }
       if (this.j < this.range.length) {
         this.from = this.range.keys[this.j++]!;
@@ -522,9 +536,17 @@ export class TreeCursor {
     return undefined;
   }
 
-  /** The record of the path next() returned last (before any seek). */
-  stored(): StoredRecord {
-    return this.range!.stored(this.j - 1);
+  /** The record of the path next() returned last (before any seek): read first if it came from the ref. */
+  stored(): MaybePromise<StoredRecord> {
+    if (!this.atFirst) return this.range!.stored(this.j - 1);
+    const cached = this.trees.cachedRange(this.index.rangeKey(this.i));
+    const inHand = (range: RangeData) => {
+      this.range = range;
+      this.j = 1;
+      this.atFirst = false;
+      return range.stored(0);
+    };
+    return cached ? inHand(cached) : this.trees.range(this.repo, this.refs[this.i]!.id).then(inHand);
   }
 }
 

@@ -7,6 +7,7 @@
  * falling on common prefixes), in ListObjectsV2 and v1, with and without encoding-type=url.
  */
 import { DeleteObjectsCommand, ListObjectsCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { apiClient } from "../api/helpers.js";
@@ -62,6 +63,8 @@ async function listAllV2(prefix: string, delimiter: string, maxKeys: number, sta
       new ListObjectsV2Command({ Bucket, Prefix: `main/${prefix}`, Delimiter: delimiter || undefined, MaxKeys: maxKeys, StartAfter: token ? undefined : startAfter && `main/${startAfter}`, ContinuationToken: token, EncodingType: encode ? "url" : undefined }),
     );
     const dec = (s: string) => (encode ? decodeURIComponent(s) : s).slice("main/".length);
+    // Each object's body is its key: a key listed with another's record (size, ETag) shows here.
+    for (const c of res.Contents ?? []) expect(c.ETag, c.Key).toBe(`"${createHash("md5").update(dec(c.Key!)).digest("hex")}"`);
     const items: Item[] = [...(res.Contents ?? []).map((c) => ({ key: dec(c.Key!) })), ...(res.CommonPrefixes ?? []).map((p) => ({ prefix: dec(p.Prefix!) }))];
     items.sort((a, b) => byBytes("key" in a ? a.key : a.prefix, "key" in b ? b.key : b.prefix));
     pages.push({ items, truncated: res.IsTruncated ?? false });
