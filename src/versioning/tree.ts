@@ -507,23 +507,36 @@ export class TreeCursor {
     // reading the range, so a listing that makes a common prefix of it and seeks past never reads
     // the range (a delimiter page at the root of a million objects in a thousand folders read
     // about a thousand ranges).
-    const first = this.refs[this.i]!.first;
-    if (!this.range && !this.atFirst && compareKeys(this.from, first) <= 0) {
-      this.atFirst = true;
-      return (this.from = first);
+    if (!this.range) {
+      const first = this.refs[this.i]!.first;
+      if (!this.atFirst && compareKeys(this.from, first) <= 0) {
+        this.atFirst = true;
+        return (this.from = first);
+      }
+      // A range in the cache is searched at once, without a promise (a seek past a common prefix
+      // lands in a new range for every folder of a delimiter page).
+      const cached = this.ahead.length === 0 ? this.trees.cachedRange(this.index.rangeKey(this.i)) : undefined;
+      if (cached) {
+        this.inHand(cached);
+        if (this.j < cached.length) return (this.from = cached.keys[this.j++]!);
+      }
     }
     return this.read();
   }
 
+  /** Range i, read: the cursor goes on past `from` (past the first path, if that was answered from the ref). */
+  private inHand(range: RangeData): RangeData {
+    this.range = range;
+    this.j = this.atFirst ? 1 : lowerBound(range.keys, this.from);
+    this.atFirst = false;
+    return range;
+  }
+
   private async read(): Promise<string | undefined> {
     while (this.i < this.refs.length) {
-      if (!this.range) {
-        this.range = this.ahead.shift() ?? this.trees.cachedRange(this.index.rangeKey(this.i)) ?? (await this.trees.range(this.repo, this.refs[this.i]!.id));
-        this.j = this.atFirst ? 1 : lowerBound(this.range.keys, this.from);
-        this.atFirst = false;
-      }
-      if (this.j < this.range.length) {
-        this.from = this.range.keys[this.j++]!;
+      const range = this.range ?? this.inHand(this.ahead.shift() ?? this.trees.cachedRange(this.index.rangeKey(this.i)) ?? (await this.trees.range(this.repo, this.refs[this.i]!.id)));
+      if (this.j < range.length) {
+        this.from = range.keys[this.j++]!;
         return this.from;
       }
       this.i++;
@@ -540,13 +553,11 @@ export class TreeCursor {
   stored(): MaybePromise<StoredRecord> {
     if (!this.atFirst) return this.range!.stored(this.j - 1);
     const cached = this.trees.cachedRange(this.index.rangeKey(this.i));
-    const inHand = (range: RangeData) => {
-      this.range = range;
-      this.j = 1;
-      this.atFirst = false;
+    const recordOfFirst = (range: RangeData) => {
+      this.inHand(range);
       return range.stored(0);
     };
-    return cached ? inHand(cached) : this.trees.range(this.repo, this.refs[this.i]!.id).then(inHand);
+    return cached ? recordOfFirst(cached) : this.trees.range(this.repo, this.refs[this.i]!.id).then(recordOfFirst);
   }
 }
 
