@@ -5,13 +5,14 @@
  * and checks that a fresh process accepts it. Run by src/build/bundle.mjs.
  */
 import { spawnSync } from "node:child_process";
-import { createHash, createHmac } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import v8 from "node:v8";
 import { CACHE, loadCli } from "../../bin/load.js";
+import { ALGORITHM, EMPTY_SHA256, canonicalRequest, credentialScope, deriveSigningKey, formatAmzDate, hmacHex, stringToSign } from "../../dist/auth/sigv4.js";
+import { DEFAULTS } from "../../dist/server/config.js";
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), "lakes3-code-cache-"));
 const readyFile = path.join(tmp, "url");
@@ -36,16 +37,15 @@ process.once("exit", () => {
 });
 process.kill(process.pid, "SIGTERM"); // the server stops as on Ctrl-C
 
-/** SigV4 headers for a HEAD with the quickstart keys `lakes3 serve` uses by default. */
+/** SigV4 headers for a HEAD with the key pair `lakes3 serve` uses by default (the server's own SigV4, tsc's dist/auth). */
 function sign(host, pathname) {
-  const [accessKeyId, secret, region] = ["AKIAIOSFOLQUICKSTART", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1"];
-  const date = new Date().toISOString().replace(/[:-]|\.\d{3}/g, "");
+  const { accessKeyId, secretAccessKey, region } = DEFAULTS;
+  const date = formatAmzDate(new Date());
   const day = date.slice(0, 8);
-  const payload = createHash("sha256").update("").digest("hex");
-  const canonical = ["HEAD", pathname, "", `host:${host}`, `x-amz-content-sha256:${payload}`, `x-amz-date:${date}`, "", "host;x-amz-content-sha256;x-amz-date", payload].join("\n");
-  const scope = `${day}/${region}/s3/aws4_request`;
-  const toSign = ["AWS4-HMAC-SHA256", date, scope, createHash("sha256").update(canonical).digest("hex")].join("\n");
-  const key = [day, region, "s3", "aws4_request"].reduce((k, part) => createHmac("sha256", k).update(part).digest(), Buffer.from(`AWS4${secret}`));
-  const signature = createHmac("sha256", key).update(toSign).digest("hex");
-  return { "x-amz-date": date, "x-amz-content-sha256": payload, authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=${signature}` };
+  const headers = { host: [host], "x-amz-content-sha256": [EMPTY_SHA256], "x-amz-date": [date] };
+  const signedHeaders = Object.keys(headers);
+  const scope = credentialScope(day, region, "s3");
+  const request = canonicalRequest({ method: "HEAD", rawPath: pathname, rawQuery: "", headers, signedHeaders, payloadHash: EMPTY_SHA256 });
+  const signature = hmacHex(deriveSigningKey(secretAccessKey, day, region, "s3"), stringToSign(date, scope, request));
+  return { "x-amz-date": date, "x-amz-content-sha256": EMPTY_SHA256, authorization: `${ALGORITHM} Credential=${accessKeyId}/${scope}, SignedHeaders=${signedHeaders.join(";")}, Signature=${signature}` };
 }
