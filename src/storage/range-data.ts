@@ -187,7 +187,7 @@ export const rangeEncoding = {
  *   of its first path, then its id, first and last path (UTF-8); all little-endian.
  *
  * Older versions stored a tree as JSON (it starts with "["); decodeTree reads both. A commit's
- * tree reuses most of its parent's refs: encodeTree copies their bytes from the parent's, in runs,
+ * tree reuses most of its parent's refs: encodeTreeParts copies their bytes from the parent's, in runs,
  * and encodes only the new refs (serializing all of them, ~40,000 at a million objects spread over
  * the heap, took ~15 ms at every commit).
  */
@@ -196,14 +196,10 @@ const TREE_HEADER = 8;
 const REF_HEADER = 8;
 
 /**
- * The stored bytes of a tree of `refs`; `base`, when given, a stored tree (`bytes`) whose ref
- * at[i] (when at[i] >= 0) is refs[i].
+ * The stored bytes of a tree of `refs`, in parts to write as they are (runs copied from the base
+ * are views of it); `base`, when given, a stored tree (`bytes`) whose ref at[i] (when at[i] >= 0)
+ * is refs[i].
  */
-export function encodeTree(refs: readonly RangeRef[], base?: { bytes: Buffer; at: ArrayLike<number> }): Buffer {
-  return Buffer.concat(encodeTreeParts(refs, base));
-}
-
-/** encodeTree's bytes in parts (runs copied from the base are views of it), to write as they are. */
 export function encodeTreeParts(refs: readonly RangeRef[], base?: { bytes: Buffer; at: ArrayLike<number> }): Buffer[] {
   const from = base && base.bytes[0] === TREE_FORMAT ? base : undefined;
   const n = refs.length;

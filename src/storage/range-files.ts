@@ -13,7 +13,7 @@
  *
  *   <metadata>/ranges/<repo>/<pack>   "lakes3-ranges-1\n", then per entry: u32 length, u32 CRC-32,
  *                                     the entry's bytes (a range: RangeData.encode; a tree:
- *                                     encodeTree, or JSON from older versions),
+ *                                     encodeTreeParts, or JSON from older versions),
  *                                     little-endian
  *   <metadata>/ranges/.tmp/<pack>     a pack being written (emptied when the store opens; no
  *                                     repository name starts with a dot)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeTree, encodeRecord, encodeTree, RangeData, RangeWriter } from "../../src/storage/range-data.js";
+import { decodeTree, encodeRecord, encodeTreeParts, RangeData, RangeWriter } from "../../src/storage/range-data.js";
 import type { ObjectRecord, RangeRef } from "../../src/storage/metadata-store.js";
 
 const record = (n: number): ObjectRecord => ({ size: n, etag: `e${n}`, lastModified: "2026-01-01T00:00:00.000Z", contentType: "text/plain", headers: {}, userMeta: { n: `ü${n}` }, parts: [{ blobId: `b${n}`, size: n }] });
@@ -48,6 +48,9 @@ describe("committed ranges as stored", () => {
 });
 
 const ref = (i: number, tag = ""): RangeRef => ({ id: `p${tag}-${i.toString(36)}-1`, first: `k/${i}/a\u00e9`, last: `k/${i}/z\u{1F600}${tag}` });
+
+/** A tree's stored bytes whole (the store writes its parts as they are). */
+const encodeTree = (refs: readonly RangeRef[], base?: { bytes: Buffer; at: ArrayLike<number> }) => Buffer.concat(encodeTreeParts(refs, base));
 
 describe("trees as stored", () => {
   it("round-trip, and reads a tree written by an older lakes3 (JSON of RangeRefs)", () => {
