@@ -515,13 +515,18 @@ export class TreeCursor {
       }
       // A range in the cache is searched at once, without a promise (a seek past a common prefix
       // lands in a new range for every folder of a delimiter page).
-      const cached = this.ahead.length === 0 ? this.trees.cachedRange(this.index.rangeKey(this.i)) : undefined;
+      const cached = this.ahead.length === 0 ? this.cached() : undefined;
       if (cached) {
         this.inHand(cached);
         if (this.j < cached.length) return (this.from = cached.keys[this.j++]!);
       }
     }
     return this.read();
+  }
+
+  /** Range i if it is in the cache. */
+  private cached(): RangeData | undefined {
+    return this.trees.cachedRange(this.index.rangeKey(this.i));
   }
 
   /** Range i, read: the cursor goes on past `from` (past the first path, if that was answered from the ref). */
@@ -534,7 +539,7 @@ export class TreeCursor {
 
   private async read(): Promise<string | undefined> {
     while (this.i < this.refs.length) {
-      const range = this.range ?? this.inHand(this.ahead.shift() ?? this.trees.cachedRange(this.index.rangeKey(this.i)) ?? (await this.trees.range(this.repo, this.refs[this.i]!.id)));
+      const range = this.range ?? this.inHand(this.ahead.shift() ?? this.cached() ?? (await this.trees.range(this.repo, this.refs[this.i]!.id)));
       if (this.j < range.length) {
         this.from = range.keys[this.j++]!;
         return this.from;
@@ -552,11 +557,8 @@ export class TreeCursor {
   /** The record of the path next() returned last (before any seek): read first if it came from the ref. */
   stored(): MaybePromise<StoredRecord> {
     if (!this.atFirst) return this.range!.stored(this.j - 1);
-    const cached = this.trees.cachedRange(this.index.rangeKey(this.i));
-    const recordOfFirst = (range: RangeData) => {
-      this.inHand(range);
-      return range.stored(0);
-    };
+    const recordOfFirst = (range: RangeData) => this.inHand(range).stored(0);
+    const cached = this.cached();
     return cached ? recordOfFirst(cached) : this.trees.range(this.repo, this.refs[this.i]!.id).then(recordOfFirst);
   }
 }
