@@ -30,6 +30,7 @@ import { KeyedMutex, KeyedRwLock } from "./keyed-mutex.js";
 import { rangeFor } from "./keys.js";
 import { rangeEncoding, type RangeData } from "./range-data.js";
 import { RangeFiles } from "./range-files.js";
+import { RecentWrites } from "./recent-writes.js";
 import { stagedEncoding } from "./stored-record.js";
 import { WriteGuard, type StoreHealth } from "./write-guard.js";
 
@@ -154,6 +155,9 @@ export interface CompletedUpload {
 
 export const SEP = "!"; // repository and branch names cannot contain it
 
+/** Bytes of staged entries kept in memory (see MetadataStore.stagedWrites; an estimate). */
+const STAGED_WRITES_BYTES = 4 << 20;
+
 export class StoreLockedError extends Error {
   constructor(readonly dataDir: string) {
     super(`data dir ${dataDir} is in use by another lakes3 process (LevelDB lock held)`);
@@ -183,7 +187,16 @@ export class MetadataStore {
   readonly branches;
   readonly tags;
   readonly commits;
+  /**
+   * Write it only through batch(), and read single entries with getStaged(): a batch tells the
+   * entries it writes to the ones kept in memory (stagedWrites).
+   */
   readonly staging;
+  /**
+   * Staged entries written lately. HEAD and GET of an uncommitted object read one each, and the
+   * LevelDB get through its sublevel with the JSON parse cost ~10 µs of a HEAD's ~100 µs of CPU.
+   */
+  private readonly stagedWrites = new RecentWrites<StagedEntry>(STAGED_WRITES_BYTES);
   /** Committed ranges and trees written by older versions (new ones are in `rangeFiles`). */
   readonly ranges;
   readonly trees;
@@ -274,18 +287,47 @@ export class MetadataStore {
   }
 
   private async reopenSublevels(): Promise<void> {
+    this.stagedWrites.clear();
     await Promise.all(this.sublevels.map((s) => s.open()));
   }
 
   /** An atomic batch of writes; `write()` it with `{ sync: true }`. */
   batch(): Batch {
-    return new Batch(this.db);
+    return new Batch(this.db, (ops, written) => this.writingStaged(ops, written));
+  }
+
+  /** A staged entry: one written lately from memory (stagedWrites), else from the store. */
+  getStaged(key: string): Promise<StagedEntry | undefined> {
+    const kept = this.stagedWrites.get(key);
+    return kept ? Promise.resolve(kept) : this.staging.get(key);
+  }
+
+  /**
+   * A batch is about to write `ops` (`written` undefined), or has (true: they are in the store;
+   * false: the write failed). The staged entries they put are kept as a read returns them (parsed
+   * from the text the sublevel stores), so that a record never differs from the one stored.
+   */
+  private writingStaged(ops: readonly BatchOperation[], written?: boolean): void {
+    for (const op of ops) {
+      if (op.sublevel !== this.staging) continue;
+      if (written === undefined) this.stagedWrites.begin(op.key);
+      else if (!written || op.type !== "put") this.stagedWrites.end(op.key);
+      else {
+        const text = stagedEncoding.encode(op.value as StagedEntry);
+        this.stagedWrites.end(op.key, { value: stagedEncoding.decode(text), bytes: 64 + 2 * text.length });
+      }
+    }
   }
 
   /** Delete every record (programmatic reset). */
   async clear(): Promise<void> {
-    await this.db.clear();
-    await this.rangeFiles.clear();
+    this.stagedWrites.clear();
+    try {
+      await this.db.clear();
+      await this.rangeFiles.clear();
+    } finally {
+      this.stagedWrites.clear();
+    }
   }
 
   // ---- multipart uploads (not versioned: they become objects at Complete) -------------------
@@ -385,7 +427,11 @@ type BatchOperation = AbstractBatchOperation<Level<string, unknown>, string, unk
 export class Batch {
   private ops: BatchOperation[] = [];
 
-  constructor(private readonly db: Level<string, unknown>) {}
+  constructor(
+    private readonly db: Level<string, unknown>,
+    /** Told of the operations before they are written (`written` undefined) and after (whether they were). */
+    private readonly writing: (ops: readonly BatchOperation[], written?: boolean) => void,
+  ) {}
 
   put(key: string, value: unknown, options: { sublevel?: Sublevel } = {}): this {
     this.ops.push({ type: "put", key, value, ...options } as BatchOperation);
@@ -401,7 +447,15 @@ export class Batch {
   async write(options: { sync?: boolean } = {}): Promise<void> {
     const ops = this.ops;
     this.ops = [];
-    if (ops.length > 0) await this.db.batch(ops, options);
+    if (ops.length === 0) return;
+    this.writing(ops);
+    try {
+      await this.db.batch(ops, options);
+    } catch (err) {
+      this.writing(ops, false);
+      throw err;
+    }
+    this.writing(ops, true);
   }
 }
 

@@ -16,7 +16,7 @@ import { badRequest, conflict, notFound } from "./errors.js";
 import { RecordCache } from "./record-cache.js";
 import { dropStaging, END_MARKER, endMarker, newToken } from "./staging-keys.js";
 import { EMPTY_TREE, type TreeStore } from "./tree.js";
-import { approxBytes, ByteCache } from "./byte-cache.js";
+import { approxBytes, ByteCache } from "../storage/byte-cache.js";
 
 /** What a ref reads: staged changes (a branch) over a committed tree. */
 export interface RefView {

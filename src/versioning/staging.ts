@@ -109,7 +109,7 @@ export class BranchStaging {
       // nothing searches every level, which at a million committed objects costs more than the
       // tree lookup).
       if (current.staging !== undefined && !(await this.nothingStaged(current.repo, current.branchName!, current.staging))) {
-        const staged = await this.store.staging.get(stagingKey(current.repo, current.staging, path));
+        const staged = await this.store.getStaged(stagingKey(current.repo, current.staging, path));
         if (staged) return isTombstone(staged) ? undefined : staged;
       }
       const record = await this.trees.get(current.repo, current.tree, path);

@@ -20,7 +20,7 @@ import { compareKeys, rangeFor } from "../storage/keys.js";
 import { decodeTree, encodeRecord, encodeTreeParts, RangeData, RangeWriter } from "../storage/range-data.js";
 import type { StoredRecord } from "../storage/stored-record.js";
 import { isPacked } from "../storage/range-files.js";
-import { ByteCache } from "./byte-cache.js";
+import { ByteCache } from "../storage/byte-cache.js";
 import { SEP, type MetadataStore, type ObjectRecord, type RangeRef } from "../storage/metadata-store.js";
 
 export const EMPTY_TREE = "";

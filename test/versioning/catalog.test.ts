@@ -116,6 +116,29 @@ describe("catalog", () => {
     expect(await read("main", "a.txt")).toBeUndefined();
   });
 
+  it("a read after each kind of staged write sees the write (the staged entries the store keeps in memory follow every write)", async () => {
+    const steps: [string, () => Promise<unknown>, string, string | undefined][] = [
+      ["overwrite", () => catalog.putObject(main, "a.txt", record("a2")), "a.txt", "a2"],
+      ["delete a staged object", () => catalog.deleteObjects(main, ["a.txt"]), "a.txt", undefined],
+      ["stage again", () => catalog.putObject(main, "a.txt", record("a3")), "a.txt", "a3"],
+      ["reset one object", () => catalog.resetBranch(REPO, "main", { type: "object", path: "a.txt" }), "a.txt", undefined],
+      ["stage under a prefix", () => catalog.putObject(main, "d/x.txt", record("x1")), "d/x.txt", "x1"],
+      ["reset a prefix", () => catalog.resetBranch(REPO, "main", { type: "common_prefix", path: "d/" }), "d/x.txt", undefined],
+      ["stage", () => catalog.putObject(main, "e.txt", record("e1")), "e.txt", "e1"],
+      ["reset the branch", () => catalog.resetBranch(REPO, "main", { type: "reset" }), "e.txt", undefined],
+      ["stage and commit", async () => (await catalog.putObject(main, "c.txt", record("c1")), catalog.commit(REPO, "main", { message: "c1" })), "c.txt", "c1"],
+      ["overwrite a committed object", () => catalog.putObject(main, "c.txt", record("c2")), "c.txt", "c2"],
+      ["delete it (a tombstone)", () => catalog.deleteObjects(main, ["c.txt"]), "c.txt", undefined],
+    ];
+    await catalog.putObject(main, "a.txt", record("a1"));
+    for (const [name, write, p] of steps) {
+      await read("main", p); // kept in memory, if staged
+      await read("main", p);
+      await write();
+      expect(await read("main", p), name).toBe(steps.find((s) => s[0] === name)![3]);
+    }
+  });
+
   it("a listing from a view read before its branch moved reads the new staging range anew", async () => {
     await catalog.putObject(main, "a.txt", record("a1"));
     const before = (await catalog.resolve(REPO, "main"))!;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ByteCache } from "../../src/versioning/byte-cache.js";
+import { ByteCache } from "../../src/storage/byte-cache.js";
 
 describe("ByteCache", () => {
   const cache = (...keys: string[]) => {

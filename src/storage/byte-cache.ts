@@ -45,6 +45,18 @@ export class ByteCache<V> {
     }
   }
 
+  delete(key: string): void {
+    const old = this.values.get(key);
+    if (!old) return;
+    this.values.delete(key);
+    this.bytes -= old.bytes;
+  }
+
+  clear(): void {
+    this.values.clear();
+    this.bytes = 0;
+  }
+
   /** Estimated bytes held (for tests). */
   get size(): number {
     return this.bytes;

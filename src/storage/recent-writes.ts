@@ -1,0 +1,47 @@
+/**
+ * Values a store wrote lately, kept as a read of the store returns them, for the reads that
+ * follow (a client reads what it just wrote: HEAD and GET after PUT).
+ *
+ * Only writes add values; reads never do. A client walking more keys than the budget holds would
+ * otherwise replace a value on every read, and values that live long enough to reach V8's old
+ * generation only to die there cost more than the reads they save.
+ *
+ * A batch calls begin() for each key before it writes and end() once it is done, so a read meanwhile
+ * goes to the store. A value is kept only when its write succeeded and no other write of the key
+ * overlapped it (then which one the store applied last is not known here).
+ */
+import { ByteCache } from "./byte-cache.js";
+
+export class RecentWrites<V> {
+  private readonly kept: ByteCache<V>;
+  private readonly writing = new Map<string, { count: number; overlapped: boolean }>();
+
+  constructor(budget: number) {
+    this.kept = new ByteCache<V>(budget, () => budget + 1); // always sized by the caller
+  }
+
+  get(key: string): V | undefined {
+    return this.kept.get(key);
+  }
+
+  begin(key: string): void {
+    this.kept.delete(key);
+    const w = this.writing.get(key);
+    if (w) {
+      w.count++;
+      w.overlapped = true;
+    } else this.writing.set(key, { count: 1, overlapped: false });
+  }
+
+  /** The write of `key` begun last is over; `value` (with its size) is what a read returns now, if it succeeded. */
+  end(key: string, value?: { value: V; bytes: number }): void {
+    const w = this.writing.get(key)!;
+    if (--w.count === 0) this.writing.delete(key);
+    if (value && !w.overlapped) this.kept.set(key, value.value, value.bytes);
+    else this.kept.delete(key);
+  }
+
+  clear(): void {
+    this.kept.clear();
+  }
+}
