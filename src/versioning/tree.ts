@@ -27,7 +27,7 @@ export const EMPTY_TREE = "";
 /** Entries of a range, at most; one that grows past it is cut into RANGE_SPLIT-sized ranges. */
 const RANGE_MAX = 32;
 const RANGE_SPLIT = 24;
-/** Bytes of committed ranges and trees kept in memory (an estimate; see byte-cache.ts). */
+/** Bytes of committed ranges and trees kept in memory (an estimate; see storage/byte-cache.ts). */
 const RANGE_CACHE_BYTES = 32 << 20;
 const TREE_CACHE_BYTES = 16 << 20;
 /** Changes read ahead by apply(), whose ranges are read from the store together. */
