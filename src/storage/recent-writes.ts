@@ -7,14 +7,15 @@
  * generation only to die there cost more than the reads they save.
  *
  * A batch calls begin() for each key before it writes and end() once it is done, so a read meanwhile
- * goes to the store. A value is kept only when its write succeeded and no other write of the key
- * overlapped it (then which one the store applied last is not known here).
+ * goes to the store. A value is kept only when its write succeeded and nothing else happened to the
+ * key meanwhile: another write of it (which one the store applied last is not known here), or the
+ * store being cleared.
  */
 import { ByteCache } from "./byte-cache.js";
 
 export class RecentWrites<V> {
   private readonly kept: ByteCache<V>;
-  private readonly writing = new Map<string, { count: number; overlapped: boolean }>();
+  private readonly writing = new Map<string, { count: number; doubtful: boolean }>();
 
   constructor(budget: number) {
     this.kept = new ByteCache<V>(budget, () => budget + 1); // always sized by the caller
@@ -29,19 +30,21 @@ export class RecentWrites<V> {
     const w = this.writing.get(key);
     if (w) {
       w.count++;
-      w.overlapped = true;
-    } else this.writing.set(key, { count: 1, overlapped: false });
+      w.doubtful = true;
+    } else this.writing.set(key, { count: 1, doubtful: false });
   }
 
   /** The write of `key` begun last is over; `value` (with its size) is what a read returns now, if it succeeded. */
   end(key: string, value?: { value: V; bytes: number }): void {
     const w = this.writing.get(key)!;
     if (--w.count === 0) this.writing.delete(key);
-    if (value && !w.overlapped) this.kept.set(key, value.value, value.bytes);
+    if (value && !w.doubtful) this.kept.set(key, value.value, value.bytes);
     else this.kept.delete(key);
   }
 
+  /** Forget every value, and keep none of the writes under way (the store was cleared or reopened). */
   clear(): void {
     this.kept.clear();
+    for (const w of this.writing.values()) w.doubtful = true;
   }
 }
