@@ -34,7 +34,7 @@ export class RecentWrites<V> {
     } else this.writing.set(key, { count: 1, doubtful: false });
   }
 
-  /** The write of `key` begun last is over; `value` (with its size) is what a read returns now, if it succeeded. */
+  /** A write of `key` is over: `value` (with its size) is what a read of it returns now, if the write succeeded. */
   end(key: string, value?: { value: V; bytes: number }): void {
     const w = this.writing.get(key)!;
     if (--w.count === 0) this.writing.delete(key);
