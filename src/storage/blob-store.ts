@@ -121,6 +121,16 @@ export function newBlobId(): string {
   return randomBytes(16).toString("hex");
 }
 
+/**
+ * An inline blob's id: `s`, the time in ms as 12 hex digits, then 19 random ones. A newer blob's
+ * id sorts after an older one's, so LevelDB adds new ones at the end of their key range. With
+ * random ids every flush of new blobs overlapped nearly all the tables of a million older ones,
+ * and the compactions that followed rewrote tens of MB (~0.5 s of CPU) after a thousand small PUTs.
+ */
+export function newInlineBlobId(now = Date.now()): string {
+  return "s" + now.toString(16).padStart(12, "0").slice(-12) + randomBytes(10).toString("hex").slice(1);
+}
+
 /** A blob whose bytes live in the metadata store rather than in a file. */
 export function isInlineBlob(blobId: string): boolean {
   return INLINE_ID_RE.test(blobId);
@@ -187,7 +197,7 @@ export class FsBlobStore implements BlobStore {
       }
     }
     options.signal?.throwIfAborted();
-    const blobId = "s" + randomBytes(16).toString("hex").slice(1);
+    const blobId = newInlineBlobId();
     await inline.put(blobId, Buffer.concat(chunks, size));
     this.committedDuringSweep?.add(blobId);
     return { blobId, size };

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
+import { newInlineBlobId } from "../../dist/storage/blob-store.js";
 import { MetadataStore, SEP } from "../../dist/storage/metadata-store.js";
 import { recordCleanState } from "../../dist/storage/recovery.js";
 import { Catalog } from "../../dist/versioning/catalog.js";
@@ -54,7 +55,7 @@ export async function ensureScaleData(dir, n, log) {
       for (let i = start; i < end; i += BATCH) {
         const batch = store.batch();
         for (let j = i; j < Math.min(end, i + BATCH); j++) {
-          const blobId = "s" + randomBytes(16).toString("hex").slice(1);
+          const blobId = newInlineBlobId(); // as the store names them
           batch.put(blobId, BODY, { sublevel: inline });
           const record = { size: BODY.length, etag: randomBytes(16).toString("hex"), lastModified, contentType: "application/octet-stream", headers: {}, userMeta: {}, parts: [{ blobId, size: BODY.length }] };
           batch.put(stagingKey(SCALE_REPO, branch.stagingToken, layout.key(j)), record, { sublevel: store.staging });

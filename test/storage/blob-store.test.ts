@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { toS3Error } from "../../src/protocol/errors.js";
 import { StorageError } from "../../src/storage/errors.js";
-import { type BlobRef, FsBlobStore, newBlobId } from "../../src/storage/blob-store.js";
+import { type BlobRef, FsBlobStore, isInlineBlob, newBlobId, newInlineBlobId } from "../../src/storage/blob-store.js";
 
 let root: string;
 let store: FsBlobStore;
@@ -214,6 +214,30 @@ describe("FsBlobStore", () => {
     const listed = new Map<string, number>();
     for await (const b of store.list()) listed.set(b.blobId, b.size);
     expect(listed).toEqual(new Map(refs.map((r) => [r.blobId, r.size])));
+  });
+
+  it("inline blob ids sort by the time they were made (LevelDB adds new ones at the end of their range), unique within a millisecond", async () => {
+    const t = Date.UTC(2026, 11, 5);
+    const ids = [newInlineBlobId(t), newInlineBlobId(t + 1), newInlineBlobId(t + 60_000), newInlineBlobId(Date.UTC(2100, 0, 1))];
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids.every(isInlineBlob)).toBe(true);
+    expect(new Set(Array.from({ length: 1000 }, () => newInlineBlobId(t))).size).toBe(1000);
+    // and the store names its inline blobs so
+    const kept = new Map<string, Buffer>();
+    const inline = { get: async (id: string) => kept.get(id), put: async (id: string, b: Buffer) => void kept.set(id, b), delete: async () => {}, entries: async function* () {} };
+    const inlineStore = new FsBlobStore(root, inline);
+    const now = vi.spyOn(Date, "now");
+    const written: string[] = [];
+    try {
+      for (let i = 0; i < 20; i++) {
+        now.mockReturnValue(t + i);
+        written.push((await inlineStore.write(Readable.from([Buffer.from("tiny")]), { sizeHint: 4 })).blobId);
+      }
+    } finally {
+      now.mockRestore();
+    }
+    expect(written.every(isInlineBlob)).toBe(true);
+    expect([...written].sort()).toEqual(written);
   });
 
   it("ids are unique", async () => {
