@@ -24,6 +24,9 @@ interface FaultHooks {
 
 const NO_FAULT: FaultHooks = { requestBody: (get) => get, responseBody: (body) => body };
 
+/** A fault the injector decided on for a request. */
+type DecidedFault = NonNullable<ReturnType<FaultInjector["decide"]>>;
+
 /** What the request log records of an applied fault. */
 type AppliedFault = NonNullable<RequestEvent["fault"]>;
 
@@ -40,7 +43,9 @@ export async function runWithFault<R extends { body?: Readable | Buffer }>(
   ctx: { body: () => Readable },
   run: () => Promise<R>,
 ): Promise<R> {
-  const hooks = await injectFault(faults, request, socket, (f) => (event.fault = f));
+  const fault = faults.decide(request);
+  if (!fault) return run(); // nearly every request: nothing to carry out
+  const hooks = await injectFault(fault, socket, (f) => (event.fault = f));
   ctx.body = hooks.requestBody(ctx.body);
   const result = await run();
   if (result.body && hooks !== NO_FAULT) result.body = hooks.responseBody(Buffer.isBuffer(result.body) ? Readable.from([result.body]) : result.body);
@@ -48,13 +53,11 @@ export async function runWithFault<R extends { body?: Readable | Buffer }>(
 }
 
 /**
- * Decide the request's fault and carry out what happens before the operation (throw the error,
- * wait out the delay); returns the hooks for its bodies. `mark` records the fault on the request's
- * event once it has happened (for a reset, when the connection is reset).
+ * Carry out what happens of the request's fault before the operation (throw the error, wait out
+ * the delay); returns the hooks for its bodies. `mark` records the fault on the request's event
+ * once it has happened (for a reset, when the connection is reset).
  */
-async function injectFault(faults: FaultInjector, request: FaultRequest, socket: Socket, mark: (fault: AppliedFault) => void): Promise<FaultHooks> {
-  const fault = faults.decide(request);
-  if (!fault) return NO_FAULT;
+async function injectFault(fault: DecidedFault, socket: Socket, mark: (fault: AppliedFault) => void): Promise<FaultHooks> {
   const applied = { rule: fault.rule, action: fault.label };
   const { action } = fault;
   switch (action.kind) {

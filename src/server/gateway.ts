@@ -70,21 +70,32 @@ export function createGateway(options: GatewayOptions): Handler {
       userAgent: requestHeader(req, "user-agent"),
       headers: maskHeaders(req.headers),
     });
-    const closed = new Promise((resolve) => res.once("close", resolve));
     cors.apply(req, res, S3_EXPOSED_HEADERS);
-    // The request ends (for the log) when the handler is done and the response is closed.
-    void Promise.all([serve(req, res, event, expectContinue), closed]).then(([result]) => {
+    // The request ends (for the log) once the handler is done and the response is closed, in
+    // whichever order they come (a callback each: a promise for each and Promise.all cost a HEAD
+    // five promises and their turns).
+    const ended = (served: Served) => {
       // A response cut short because the client went away is logged as such (nginx's 499), with
       // what the server would have answered.
       const disconnected = !res.writableFinished;
       log.end(event, {
-        status: disconnected ? CLIENT_DISCONNECTED : result.status || res.statusCode,
-        bytesIn: result.bytesIn,
-        bytesOut: result.bytesOut,
-        errorCode: disconnected ? "ClientDisconnected" : result.error?.code,
-        errorMessage: disconnected ? `the client closed the connection before the response was sent${result.error ? ` (it would have been ${result.error.code}: ${result.error.message})` : ""}` : result.error?.message,
+        status: disconnected ? CLIENT_DISCONNECTED : served.status || res.statusCode,
+        bytesIn: served.bytesIn,
+        bytesOut: served.bytesOut,
+        errorCode: disconnected ? "ClientDisconnected" : served.error?.code,
+        errorMessage: disconnected ? `the client closed the connection before the response was sent${served.error ? ` (it would have been ${served.error.code}: ${served.error.message})` : ""}` : served.error?.message,
         durationMs: performance.now() - started,
       });
+    };
+    let result: Served | undefined;
+    let closed = false;
+    res.once("close", () => {
+      closed = true;
+      if (result) ended(result);
+    });
+    void serve(req, res, event, expectContinue).then((served) => {
+      result = served;
+      if (closed) ended(served);
     });
   };
 
@@ -93,7 +104,7 @@ export function createGateway(options: GatewayOptions): Handler {
     res: ServerResponse,
     event: RequestEvent,
     expectContinue: boolean,
-  ): Promise<{ status: number; bytesOut: number; bytesIn: number; error?: S3Error }> {
+  ): Promise<Served> {
     const head = req.method === "HEAD";
     const errorContext: ErrorContext = { requestId: event.id, region: config.region };
     let parsed: S3Request | undefined;
@@ -205,6 +216,14 @@ export function createGateway(options: GatewayOptions): Handler {
     res.end(head ? undefined : text);
     return { status: res.statusCode, bytesOut: 0, bytesIn: 0 };
   }
+}
+
+/** What serving a request came to, for its log entry. */
+interface Served {
+  status: number;
+  bytesOut: number;
+  bytesIn: number;
+  error?: S3Error;
 }
 
 /** A handler made once, on its first request (later requests wait for the same one). */
