@@ -12,7 +12,7 @@ import { Readable, Transform, finished, type TransformCallback } from "node:stre
 import { S3Error } from "../protocol/errors.js";
 import { release } from "../protocol/streams.js";
 import type { RequestEvent } from "../log/events.js";
-import type { FaultInjector, FaultRequest } from "./injector.js";
+import type { Fault, FaultInjector, FaultRequest } from "./injector.js";
 
 /** How a request's bodies pass through its fault. */
 interface FaultHooks {
@@ -23,9 +23,6 @@ interface FaultHooks {
 }
 
 const NO_FAULT: FaultHooks = { requestBody: (get) => get, responseBody: (body) => body };
-
-/** A fault the injector decided on for a request. */
-type DecidedFault = NonNullable<ReturnType<FaultInjector["decide"]>>;
 
 /** What the request log records of an applied fault. */
 type AppliedFault = NonNullable<RequestEvent["fault"]>;
@@ -57,7 +54,7 @@ export async function runWithFault<R extends { body?: Readable | Buffer }>(
  * the delay); returns the hooks for its bodies. `mark` records the fault on the request's event
  * once it has happened (for a reset, when the connection is reset).
  */
-async function injectFault(fault: DecidedFault, socket: Socket, mark: (fault: AppliedFault) => void): Promise<FaultHooks> {
+async function injectFault(fault: Fault, socket: Socket, mark: (fault: AppliedFault) => void): Promise<FaultHooks> {
   const applied = { rule: fault.rule, action: fault.label };
   const { action } = fault;
   switch (action.kind) {

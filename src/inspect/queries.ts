@@ -7,6 +7,7 @@ import { isTombstone, SEP, type ObjectRecord } from "../storage/metadata-store.j
 import { isInlineBlob, type BlobStore } from "../storage/blob-store.js";
 import { rangeFor } from "../storage/keys.js";
 import type { Catalog } from "../versioning/catalog.js";
+import { stagingKey } from "../versioning/staging-keys.js";
 import { isFailure } from "../log/events.js";
 import { readRequests } from "../log/request-store.js";
 import type { RequestEvent } from "../log/events.js";
@@ -126,7 +127,7 @@ export async function stat(s: InspectSources, repo: string, ref: string, path: s
   if (!record) throw new NotFound(`${repo}/${ref}/${path}: no such object`);
   let staged = false;
   if (view?.staging !== undefined) {
-    const entry = await s.catalog.store.staging.get(repo + SEP + view.staging + SEP + path);
+    const entry = await s.catalog.store.getStaged(stagingKey(repo, view.staging, path));
     staged = entry !== undefined && !isTombstone(entry);
   }
   return {

@@ -18,7 +18,9 @@ export class RecentWrites<V> {
   private readonly writing = new Map<string, { count: number; doubtful: boolean }>();
 
   constructor(budget: number) {
-    this.kept = new ByteCache<V>(budget, () => budget + 1); // always sized by the caller
+    this.kept = new ByteCache<V>(budget, () => {
+      throw new Error("RecentWrites: every value is sized by its write (end())");
+    });
   }
 
   get(key: string): V | undefined {

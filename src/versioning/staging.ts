@@ -336,7 +336,7 @@ export class BranchStaging {
       let blobs: BlobRef[];
       if (scope.type === "object") {
         const key = stagingKey(repo, branch.stagingToken, scope.path);
-        const entry = await this.store.staging.get(key);
+        const entry = await this.store.getStaged(key);
         blobs = entry && !isTombstone(entry) ? entry.parts : [];
         if (entry) batch.del(key, { sublevel: this.store.staging });
       } else if (scope.type === "common_prefix") {
