@@ -16,7 +16,7 @@
  * pack), or, written by older versions, LevelDB records: each is read where its id says it is.
  */
 import { StorageError } from "../storage/errors.js";
-import { compareKeys, rangeFor } from "../storage/keys.js";
+import { compareKeys, ordersNatively, rangeFor } from "../storage/keys.js";
 import { decodeTree, encodeRecord, encodeTreeParts, RangeData, RangeWriter } from "../storage/range-data.js";
 import type { StoredRecord } from "../storage/stored-record.js";
 import { isPacked } from "../storage/range-files.js";
@@ -357,10 +357,11 @@ function treeBytes(refs: readonly RangeRef[]): number {
 }
 
 function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string, lo = 0): number {
+  const native = ordersNatively(path);
   let hi = refs.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (compareKeys(refs[mid]!.last, path) < 0) lo = mid + 1;
+    if (native ? refs[mid]!.last < path : compareKeys(refs[mid]!.last, path) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -368,25 +369,20 @@ function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string, lo =
 
 /**
  * What a tree's cursors look up at each seek, made once per tree and kept while the tree is: its
- * ranges' last keys packed in one string, and their cache keys (repo!id), each made when first
- * used. Read from tens of thousands of RangeRefs spread over the heap, and a cache key made anew
- * (and hashed) at every lookup, they cost more than the rest of a delimiter listing's step past a
- * common prefix, at a million objects.
+ * ranges' last keys in one array, and their cache keys (repo!id), each made when first used. Read
+ * from tens of thousands of RangeRefs spread over the heap, and a cache key made anew (and hashed)
+ * at every lookup, they cost more than the rest of a delimiter listing's step past a common
+ * prefix, at a million objects.
  */
 class TreeIndex {
-  private readonly text: string;
-  /** Where each last key ends in `text` (it starts where the one before ends). */
-  private readonly ends: Uint32Array;
+  private readonly lasts: readonly string[];
   private readonly keys: (string | undefined)[];
 
   private constructor(
     private readonly repo: string,
     private readonly refs: readonly RangeRef[],
   ) {
-    this.text = refs.map((r) => r.last).join("");
-    this.ends = new Uint32Array(refs.length);
-    let at = 0;
-    refs.forEach((r, i) => (this.ends[i] = at += r.last.length));
+    this.lasts = refs.map((r) => r.last);
     this.keys = new Array<string | undefined>(refs.length);
   }
 
@@ -411,17 +407,18 @@ class TreeIndex {
    * went) and its predecessor first, then gallops (1, 2, 4, … ranges on) before it bisects.
    */
   ahead(path: string, i: number, guess: number): number {
+    const native = ordersNatively(path);
     // the answer is in [lo, hi]: ranges before lo end before `path`, range hi does not (or is none)
     let lo = i;
-    let hi = this.ends.length;
+    let hi = this.lasts.length;
     if (guess > i && guess < hi) {
-      if (this.endsBefore(guess, path)) lo = guess + 1;
-      else if (this.endsBefore(guess - 1, path)) return guess;
+      if (this.endsBefore(guess, path, native)) lo = guess + 1;
+      else if (this.endsBefore(guess - 1, path, native)) return guess;
       else hi = guess - 1;
     }
     for (let step = 1; lo + step - 1 < hi; step *= 2) {
       const probe = lo + step - 1;
-      if (!this.endsBefore(probe, path)) {
+      if (!this.endsBefore(probe, path, native)) {
         hi = probe;
         break;
       }
@@ -429,24 +426,26 @@ class TreeIndex {
     }
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.endsBefore(mid, path)) lo = mid + 1;
+      if (this.endsBefore(mid, path, native)) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  /** Whether range i ends before `path`. */
-  endsBefore(i: number, path: string): boolean {
-    return compareKeys(this.text, path, i === 0 ? 0 : this.ends[i - 1], this.ends[i]) < 0;
+  /** Whether range i ends before `path` (`native`: ordersNatively(path)). */
+  endsBefore(i: number, path: string, native = ordersNatively(path)): boolean {
+    return native ? this.lasts[i]! < path : compareKeys(this.lasts[i]!, path) < 0;
   }
 }
 
+/** The first of sorted `keys` not before `path`. */
 function lowerBound(keys: readonly string[], path: string): number {
+  const native = ordersNatively(path);
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (compareKeys(keys[mid]!, path) < 0) lo = mid + 1;
+    if (native ? keys[mid]! < path : compareKeys(keys[mid]!, path) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
