@@ -3,7 +3,7 @@
  * places: in the CLI when it opens a data dir no server holds, and in a running server behind the
  * loopback admin route (/_lakes3/inspect/...), so both paths give the same JSON.
  */
-import { isTombstone, SEP, type ObjectRecord } from "../storage/metadata-store.js";
+import { isTombstone, type ObjectRecord } from "../storage/metadata-store.js";
 import { isInlineBlob, type BlobStore } from "../storage/blob-store.js";
 import { rangeFor } from "../storage/keys.js";
 import type { Catalog } from "../versioning/catalog.js";
@@ -89,7 +89,7 @@ export async function branches(s: InspectSources, repo: string) {
   return Promise.all(
     branches.map(async (b) => {
       let staged = 0;
-      for await (const _ of s.catalog.store.staging.keys(rangeFor(repo + SEP + b.stagingToken + SEP))) staged++;
+      for await (const _ of s.catalog.store.staging.keys(rangeFor(stagingKey(repo, b.stagingToken, "")))) staged++;
       const head = await s.catalog.getCommit(repo, b.head);
       return { name: b.name, head: b.head, headMessage: head?.message ?? "", createdAt: b.createdAt, uncommittedChanges: staged };
     }),
