@@ -32,6 +32,11 @@ export function ordersNatively(s: string): boolean {
 
 const HIGH_UNITS = /[\ud800-\uffff]/;
 
+/** Whether `a` sorts before `b`; `native` is ordersNatively(b), which a search tests once for its probe `b`. */
+export function keyBefore(a: string, b: string, native: boolean): boolean {
+  return native ? a < b : compareKeys(a, b) < 0;
+}
+
 /** Surrogates (code points ≥ U+10000) sort after U+E000–U+FFFF in code point order. */
 function fix(c: number): number {
   return c >= 0xd800 ? (c < 0xe000 ? c + 0x2000 : c - 0x800) : c;

@@ -307,16 +307,19 @@ export class MetadataStore {
 
   /**
    * A batch is about to write `ops` (`written` undefined), or has (true: they are in the store;
-   * false: the write failed). The staged entries they put are kept as a read returns them (parsed
-   * from the text the sublevel stores), so that a record never differs from the one stored.
+   * false: the write failed). Before, each staged put is encoded here, once, into the text the
+   * sublevel stores (written as it is); after, the entry kept is that text parsed, as a read
+   * returns it, so that a record never differs from the one stored.
    */
-  private writingStaged(ops: readonly BatchOperation[], written?: boolean): void {
+  private writingStaged(ops: BatchOperation[], written?: boolean): void {
     for (const op of ops) {
       if (op.sublevel !== this.staging) continue;
-      if (written === undefined) this.stagedWrites.begin(op.key);
-      else if (!written || op.type !== "put") this.stagedWrites.end(op.key);
+      if (written === undefined) {
+        if (op.type === "put") Object.assign(op, { value: stagedEncoding.encode(op.value as StagedEntry), valueEncoding: "utf8" });
+        this.stagedWrites.begin(op.key);
+      } else if (!written || op.type !== "put") this.stagedWrites.end(op.key);
       else {
-        const text = stagedEncoding.encode(op.value as StagedEntry);
+        const text = op.value as string;
         this.stagedWrites.end(op.key, { value: stagedEncoding.decode(text), bytes: 64 + 2 * text.length });
       }
     }
@@ -432,8 +435,11 @@ export class Batch {
 
   constructor(
     private readonly db: Level<string, unknown>,
-    /** Told of the operations before they are written (`written` undefined) and after (whether they were). */
-    private readonly writing: (ops: readonly BatchOperation[], written?: boolean) => void,
+    /**
+     * Told of the operations before they are written (`written` undefined; it may encode their
+     * values then) and after (whether they were).
+     */
+    private readonly writing: (ops: BatchOperation[], written?: boolean) => void,
   ) {}
 
   put(key: string, value: unknown, options: { sublevel?: Sublevel } = {}): this {

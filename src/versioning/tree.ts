@@ -16,7 +16,7 @@
  * pack), or, written by older versions, LevelDB records: each is read where its id says it is.
  */
 import { StorageError } from "../storage/errors.js";
-import { compareKeys, ordersNatively, rangeFor } from "../storage/keys.js";
+import { compareKeys, keyBefore, ordersNatively, rangeFor } from "../storage/keys.js";
 import { decodeTree, encodeRecord, encodeTreeParts, RangeData, RangeWriter } from "../storage/range-data.js";
 import type { StoredRecord } from "../storage/stored-record.js";
 import { isPacked } from "../storage/range-files.js";
@@ -361,7 +361,7 @@ function firstRangeEndingAtOrAfter(refs: readonly RangeRef[], path: string, lo =
   let hi = refs.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (native ? refs[mid]!.last < path : compareKeys(refs[mid]!.last, path) < 0) lo = mid + 1;
+    if (keyBefore(refs[mid]!.last, path, native)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -434,7 +434,7 @@ class TreeIndex {
 
   /** Whether range i ends before `path` (`native`: ordersNatively(path)). */
   endsBefore(i: number, path: string, native = ordersNatively(path)): boolean {
-    return native ? this.lasts[i]! < path : compareKeys(this.lasts[i]!, path) < 0;
+    return keyBefore(this.lasts[i]!, path, native);
   }
 }
 
@@ -445,7 +445,7 @@ function lowerBound(keys: readonly string[], path: string): number {
   let hi = keys.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (native ? keys[mid]! < path : compareKeys(keys[mid]!, path) < 0) lo = mid + 1;
+    if (keyBefore(keys[mid]!, path, native)) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -1,5 +1,8 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { ObjectRecord } from "../../src/storage/metadata-store.js";
+import { MetadataStore, type ObjectRecord } from "../../src/storage/metadata-store.js";
 import { recordText, stagedEncoding, StoredRecord, type ObjectSummary } from "../../src/storage/stored-record.js";
 
 const plain: ObjectRecord = {
@@ -59,5 +62,24 @@ describe("records as stored: the fields a listing shows, read off the front", ()
   it("a staged tombstone is no record", () => {
     expect(StoredRecord.fromText(stagedEncoding.encode({ tombstone: true }))).toBeUndefined();
     expect(stagedEncoding.decode(stagedEncoding.encode(withChecksum))).toEqual(withChecksum);
+  });
+
+  it("the store writes a staged record as recordText and a tombstone as JSON, each encoded once, and reads back what it wrote", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "lakes3-stored-"));
+    const store = new MetadataStore(path.join(dir, "metadata"));
+    await store.open();
+    try {
+      await store.batch().put("r!t!a", withChecksum, { sublevel: store.staging }).put("r!t!b", { tombstone: true }, { sublevel: store.staging }).write({ sync: true });
+      const raw = new Map<string, string>();
+      for await (const [k, v] of store.staging.iterator({ valueEncoding: "utf8" })) raw.set(k, v);
+      expect(raw.get("r!t!a")).toBe(recordText(withChecksum));
+      expect(raw.get("r!t!b")).toBe(JSON.stringify({ tombstone: true }));
+      expect(await store.getStaged("r!t!a")).toEqual(withChecksum); // kept in memory
+      expect(await store.staging.get("r!t!a")).toEqual(withChecksum); // from LevelDB
+      expect(await store.staging.get("r!t!b")).toEqual({ tombstone: true });
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
