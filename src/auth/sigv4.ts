@@ -367,6 +367,14 @@ function malformedHeader(detail: string): S3Error {
  */
 export function parseAuthorizationV4(value: string): ParsedAuthorizationV4 {
   const trimmed = value.trim();
+  const usual = USUAL_AUTHORIZATION.exec(trimmed);
+  if (usual) {
+    const signing = signingParts(usual[1]!, usual[2]!);
+    if (signing) {
+      const { accessKeyId, date, region, service, scope } = signing.credential;
+      return { accessKeyId, date, region, service, scope, signedHeaders: signing.signedHeaders, signature: usual[3]!.toLowerCase() };
+    }
+  }
   if (!trimmed.startsWith(ALGORITHM) || !isSpace(trimmed.charCodeAt(ALGORITHM.length))) {
     throw malformedHeader(`the authorization header requires the ${ALGORITHM} algorithm followed by its components.`);
   }
@@ -388,6 +396,27 @@ export function parseAuthorizationV4(value: string): ParsedAuthorizationV4 {
   if (!signedHeaders) throw malformedHeader("the SignedHeaders component is mal-formed.");
   if (!signature) throw malformedHeader("the Signature component is empty.");
   return Object.assign(credential, { signedHeaders, signature: signature.toLowerCase() });
+}
+
+/**
+ * The form every SDK sends (`Credential=…, SignedHeaders=…, Signature=…`, in that order), read with
+ * one expression; anything else, well-formed or not, goes through the general parser above.
+ */
+const USUAL_AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^\s,]+), ?SignedHeaders=([^\s,]+), ?Signature=([^\s,]+)$/;
+
+/**
+ * A client signs every request with the same Credential and SignedHeaders (until the date
+ * changes), so the last pair parsed is kept; undefined when either is malformed. Callers copy the
+ * credential and do not change the names.
+ */
+let lastSigning: { credential: string; names: string; parsed?: { credential: ParsedCredential; signedHeaders: string[] } } = { credential: "", names: "" };
+function signingParts(credential: string, names: string): { credential: ParsedCredential; signedHeaders: string[] } | undefined {
+  if (credential !== lastSigning.credential || names !== lastSigning.names) {
+    const parsedCredential = parseCredential(credential);
+    const signedHeaders = parseSignedHeaders(names);
+    lastSigning = { credential, names, parsed: parsedCredential && signedHeaders ? { credential: parsedCredential, signedHeaders } : undefined };
+  }
+  return lastSigning.parsed;
 }
 
 /** The non-empty runs of `text` from `start` between commas and white space. */

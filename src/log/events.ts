@@ -164,7 +164,9 @@ export class RequestLog {
 
   end(e: RequestEvent, update: Partial<RequestEvent>): void {
     if (e.done) return;
-    Object.assign(e, update, { done: true, durationMs: update.durationMs ?? Date.now() - e.startedAt });
+    Object.assign(e, update);
+    e.done = true;
+    e.durationMs = update.durationMs ?? Date.now() - e.startedAt;
     this.inFlight.delete(e.id);
     this.finished.push(e);
     // Trimmed `capacity` at a time: dropping the oldest one by one moved the whole array on every

@@ -49,16 +49,13 @@ export function createGateway(options: GatewayOptions): Handler {
   const adminHandler = createAdminHandler({ catalog: services.catalog, blobs: services.blobs, dataDir: config.dataDir }, options.faults);
 
   return (req, res, expectContinue = false) => {
-    res.once("finish", () => discardUnreadBody(req));
     // The REST API and the admin route live beside S3's path-style addresses; a virtual-host
     // request is always S3 (its path is a key, whatever it looks like).
     const url = req.url ?? "/";
-    if (!isVirtualHostRequest(req, config.domains)) {
-      // An AWS-signed request is S3 whatever its path, as lakeFS routes it (an S3 client whose
-      // endpoint wrongly ends in /api/v1 then gets the gateway's ErrNoSuchBucketPossibleAPIEndpoint).
-      const isApi = url === API_PREFIX || url.startsWith(API_PREFIX + "/") || url.startsWith(API_PREFIX + "?");
-      if (isApi && !isAwsSigned(req.headers, url.split("?").slice(1).join("?"))) return void apiHandler(req, res, expectContinue);
-      if (url.startsWith(ADMIN_PREFIX)) return void adminHandler(req, res);
+    const other = isVirtualHostRequest(req, config.domains) ? undefined : otherHandler(req, url);
+    if (other) {
+      res.once("close", () => discardUnreadBody(req));
+      return void other(req, res, expectContinue);
     }
     const started = performance.now();
     const event = log.start({
@@ -89,8 +86,10 @@ export function createGateway(options: GatewayOptions): Handler {
     };
     let result: Served | undefined;
     let closed = false;
+    // A response closes once sent (a turn after it finished) or when the connection is lost.
     res.once("close", () => {
       closed = true;
+      discardUnreadBody(req);
       if (result) ended(result);
     });
     void serve(req, res, event, expectContinue).then((served) => {
@@ -98,6 +97,16 @@ export function createGateway(options: GatewayOptions): Handler {
       if (closed) ended(served);
     });
   };
+
+  /** The REST API or the admin route for a path-style request to them; undefined for S3. */
+  function otherHandler(req: IncomingMessage, url: string): Handler | undefined {
+    // An AWS-signed request is S3 whatever its path, as lakeFS routes it (an S3 client whose
+    // endpoint wrongly ends in /api/v1 then gets the gateway's ErrNoSuchBucketPossibleAPIEndpoint).
+    const isApi = url === API_PREFIX || url.startsWith(API_PREFIX + "/") || url.startsWith(API_PREFIX + "?");
+    if (isApi && !isAwsSigned(req.headers, url.split("?").slice(1).join("?"))) return apiHandler;
+    if (url.startsWith(ADMIN_PREFIX)) return adminHandler;
+    return undefined;
+  }
 
   async function serve(
     req: IncomingMessage,

@@ -124,6 +124,20 @@ describe("Authorization header parsing", () => {
     }
   });
 
+  test("the usual form, read with one expression, keeps each request's own credential and signed headers", () => {
+    const usual = (credential: string, names: string, signature = sig) => `AWS4-HMAC-SHA256 Credential=${credential}, SignedHeaders=${names}, Signature=${signature}`;
+    const first = parseAuthorizationV4(usual(`${KEY}/${SCOPE}`, "host;x-amz-date"));
+    first.accessKeyId = "changed by a caller";
+    first.signedHeaders = [];
+    expect(parseAuthorizationV4(usual(`${KEY}/${SCOPE}`, "host;x-amz-date"))).toMatchObject({ accessKeyId: KEY, signedHeaders: ["host", "x-amz-date"] });
+    const second = parseAuthorizationV4(usual(`${KEY}/${SCOPE}`, "host", "B".repeat(64)));
+    expect(second).toMatchObject({ accessKeyId: KEY, scope: SCOPE, signedHeaders: ["host"], signature: "b".repeat(64) });
+    const third = parseAuthorizationV4(usual(`OTHERKEY/20130525/eu-west-1/s3/aws4_request`, "host"));
+    expect(third).toMatchObject({ accessKeyId: "OTHERKEY", date: "20130525", region: "eu-west-1", scope: "20130525/eu-west-1/s3/aws4_request" });
+    expect(() => parseAuthorizationV4(usual(`OTHERKEY/20130525/eu-west-1/s3/aws4_request`, "host;;x-amz-date"))).toThrow(/SignedHeaders/);
+    expect(() => parseAuthorizationV4(usual(`OTHERKEY/2013052/eu-west-1/s3/aws4_request`, "host"))).toThrow(/Credential/);
+  });
+
   test.each([
     ["AWS4-HMAC-SHA256"],
     ["AWS4-HMAC-SHA256Credential=x"],
