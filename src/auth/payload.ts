@@ -2,8 +2,8 @@
  * Request-body decoding after authentication: aws-chunked decoding for the streaming payload modes,
  * an incremental SHA-256 check for a literal `x-amz-content-sha256`, the raw body otherwise.
  */
-import { createHash, type Hash } from "node:crypto";
 import { Transform, finished, type Readable, type TransformCallback } from "node:stream";
+import { BodyHash } from "../protocol/body-hash.js";
 import { S3Error } from "../protocol/errors.js";
 import { AwsChunkedDecoder, type StreamingPayloadMode } from "./chunked.js";
 import type { AuthResult } from "./types.js";
@@ -17,28 +17,34 @@ export interface DecodedBody {
 
 /** Pass-through that hashes the body and fails at the end with 400 XAmzContentSHA256Mismatch. */
 export class Sha256VerifyStream extends Transform {
-  private readonly hash: Hash = createHash("sha256");
+  private readonly hash = new BodyHash("sha256");
 
   constructor(private readonly expected: string) {
     super({ readableHighWaterMark: 64 * 1024, writableHighWaterMark: 64 * 1024 });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    callback(null, chunk);
+    this.hash.pass(chunk, callback);
   }
 
   override _flush(callback: TransformCallback): void {
-    const actual = this.hash.digest("hex");
-    if (actual !== this.expected.toLowerCase()) {
-      callback(
-        new S3Error("XAmzContentSHA256Mismatch", {
-          extras: { ClientComputedContentSHA256: this.expected, S3ComputedContentSHA256: actual },
-        }),
-      );
-      return;
-    }
-    callback();
+    this.hash.digest().then((digest) => {
+      const actual = digest.toString("hex");
+      if (actual !== this.expected.toLowerCase()) {
+        callback(
+          new S3Error("XAmzContentSHA256Mismatch", {
+            extras: { ClientComputedContentSHA256: this.expected, S3ComputedContentSHA256: actual },
+          }),
+        );
+        return;
+      }
+      callback();
+    }, callback);
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.hash.discard();
+    callback(err);
   }
 }
 

@@ -11,6 +11,7 @@ import { endianness } from "node:os";
 import { Transform, type TransformCallback } from "node:stream";
 import * as zlib from "node:zlib";
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../storage/checksum-algorithms.js";
+import { BodyHash } from "./body-hash.js";
 import { S3Error } from "./errors.js";
 
 export { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm };
@@ -404,7 +405,7 @@ export interface DigesterOptions {
 export class Digester extends Transform {
   private readonly request: IntegrityRequest;
   private readonly trailers: (() => Record<string, string>) | undefined;
-  private readonly md5: Hash = createHash("md5");
+  private readonly md5 = new BodyHash("md5");
   private readonly algorithm: ChecksumAlgorithm | undefined;
   private readonly crc: Checksum | undefined;
   private bytes = 0;
@@ -421,14 +422,24 @@ export class Digester extends Transform {
   override _transform(chunk: Buffer | string, encoding: BufferEncoding, callback: TransformCallback): void {
     const buf = typeof chunk === "string" ? Buffer.from(chunk, encoding) : chunk;
     this.bytes += buf.length;
-    this.md5.update(buf);
     this.crc?.update(buf);
-    callback(null, buf);
+    this.md5.pass(buf, callback);
   }
 
   override _flush(callback: TransformCallback): void {
+    this.md5.digest().then(
+      (md5) => this.verify(md5, callback),
+      (err: Error) => callback(err),
+    );
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.md5.discard();
+    callback(err);
+  }
+
+  private verify(md5: Buffer, callback: TransformCallback): void {
     try {
-      const md5 = this.md5.digest();
       const actual = this.crc?.digest().toString("base64");
       const { contentMd5, checksum, trailerName } = this.request;
       if (contentMd5 !== undefined && md5.toString("base64") !== contentMd5) {

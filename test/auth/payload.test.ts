@@ -1,5 +1,5 @@
 /** decodeBody: mode selection, SHA-256 verification, decoded length, and error behaviour on the request stream. */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, test } from "vitest";
@@ -8,6 +8,7 @@ import { AwsChunkedDecoder } from "../../src/auth/chunked.js";
 import { Sha256VerifyStream, decodeBody, decodedContentLength } from "../../src/auth/payload.js";
 import { chunkStringToSign, deriveSigningKey, EMPTY_SHA256, hmacHex, sha256Hex } from "../../src/auth/sigv4.js";
 import type { AuthResult } from "../../src/auth/types.js";
+import { startHashThread } from "../../src/protocol/body-hash.js";
 import { S3Error } from "../../src/protocol/errors.js";
 
 async function collect(stream: Readable): Promise<Buffer> {
@@ -39,16 +40,20 @@ describe("decodeBody", () => {
     expect((await collect(decoded.stream)).toString()).toBe("raw");
   });
 
-  test("sha256 mode passes the body through and verifies it at the end", async () => {
-    const data = Buffer.alloc(200_000, 3);
-    const hash = sha256Hex(data);
-    const ok = decodeBody(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), auth({ mode: "sha256", sha256: hash }), {});
-    expect((await collect(ok.stream)).equals(data)).toBe(true);
+  test("sha256 mode passes the body through and verifies it at the end (large bodies hashed on the hashing thread)", async () => {
+    expect(await startHashThread()).toBe(true);
+    for (const size of [200_000, (3 << 20) + 1]) {
+      const data = randomBytes(size);
+      const hash = sha256Hex(data);
+      const pieces = () => Array.from({ length: Math.ceil(size / 65536) }, (_, i) => data.subarray(i * 65536, (i + 1) * 65536));
+      const ok = decodeBody(Readable.from(pieces()), auth({ mode: "sha256", sha256: hash }), {});
+      expect((await collect(ok.stream)).equals(data), `${size} bytes`).toBe(true);
 
-    const bad = decodeBody(Readable.from([data]), auth({ mode: "sha256", sha256: EMPTY_SHA256 }), {});
-    const err = await failure(bad.stream);
-    expect([err.code, err.status]).toEqual(["XAmzContentSHA256Mismatch", 400]);
-    expect(err.options.extras).toEqual({ ClientComputedContentSHA256: EMPTY_SHA256, S3ComputedContentSHA256: hash });
+      const bad = decodeBody(Readable.from(pieces()), auth({ mode: "sha256", sha256: EMPTY_SHA256 }), {});
+      const err = await failure(bad.stream);
+      expect([err.code, err.status]).toEqual(["XAmzContentSHA256Mismatch", 400]);
+      expect(err.options.extras).toEqual({ ClientComputedContentSHA256: EMPTY_SHA256, S3ComputedContentSHA256: hash });
+    }
   });
 
   test("Sha256VerifyStream accepts an upper-case expected hash", async () => {
