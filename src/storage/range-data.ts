@@ -111,6 +111,11 @@ export class RangeWriter {
     return this.keys.length;
   }
 
+  /** The key of entry i. */
+  key(i: number): string {
+    return this.keys[i]!;
+  }
+
   /** Add entry i of a stored range. */
   copy(range: RangeData, i: number): void {
     this.keys.push(range.keys[i]!);

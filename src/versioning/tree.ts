@@ -24,14 +24,44 @@ import { ByteCache } from "../storage/byte-cache.js";
 import { SEP, type MetadataStore, type ObjectRecord, type RangeRef } from "../storage/metadata-store.js";
 
 export const EMPTY_TREE = "";
-/** Entries of a range, at most; one that grows past it is cut into RANGE_SPLIT-sized ranges. */
+/**
+ * Entries of a range, at most; one that grows past it is cut, at RANGE_SPLIT entries or where
+ * between RANGE_MIN and RANGE_MAX its keys part soonest (see cutPoint).
+ */
 const RANGE_MAX = 32;
 const RANGE_SPLIT = 24;
+const RANGE_MIN = 8;
 /** Bytes of committed ranges and trees kept in memory (an estimate; see storage/byte-cache.ts). */
 const RANGE_CACHE_BYTES = 32 << 20;
 const TREE_CACHE_BYTES = 16 << 20;
 /** Changes read ahead by apply(), whose ranges are read from the store together. */
 const PREFETCH = 256;
+
+/**
+ * Where to cut an overfull range (RANGE_MAX + 1 entries): after the entry n in RANGE_MIN..RANGE_MAX
+ * whose key shares the shortest prefix with the next one, the nearest RANGE_SPLIT among equals.
+ * Ranges then tend to start where a folder does, so a listing with a delimiter, skipping a folder,
+ * finds the next one's first key in the tree's list of ranges instead of reading the range it
+ * starts in (at a million objects in 1000 folders, the root page read a thousand ranges).
+ */
+function cutPoint(pending: RangeWriter): number {
+  let best = RANGE_SPLIT;
+  let fewest = sharedPrefix(pending.key(best - 1), pending.key(best));
+  for (let n = RANGE_MIN; n <= RANGE_MAX; n++) {
+    const shared = sharedPrefix(pending.key(n - 1), pending.key(n));
+    if (shared < fewest || (shared === fewest && Math.abs(n - RANGE_SPLIT) < Math.abs(best - RANGE_SPLIT))) {
+      best = n;
+      fewest = shared;
+    }
+  }
+  return best;
+}
+
+function sharedPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
+}
 
 /** A change to apply: a record, or null to delete the path. */
 export type Change = [path: string, record: ObjectRecord | null];
@@ -167,6 +197,7 @@ export class TreeStore {
       out.add({ id: await pack.add(bytes), first, last });
     };
     const overfull = () => pending.length > RANGE_MAX;
+    const split = () => emit(cutPoint(pending));
     const endRange = async () => {
       if (pending.length > 0) await emit(pending.length);
     };
@@ -185,22 +216,22 @@ export class TreeStore {
           const [path, record] = next.value;
           for (; j < range.length && compareKeys(range.keys[j]!, path) < 0; j++) {
             pending.copy(range, j);
-            if (overfull()) await emit(RANGE_SPLIT);
+            if (overfull()) await split();
           }
           if (j < range.length && range.keys[j] === path) j++;
           if (record) pending.add(path, encodeRecord(record));
-          if (overfull()) await emit(RANGE_SPLIT);
+          if (overfull()) await split();
           next = await it.next();
         }
         for (; j < range.length; j++) {
           pending.copy(range, j);
-          if (overfull()) await emit(RANGE_SPLIT);
+          if (overfull()) await split();
         }
         await endRange();
       }
       for (; !next.done; next = await it.next()) {
         if (next.value[1]) pending.add(next.value[0], encodeRecord(next.value[1]));
-        if (overfull()) await emit(RANGE_SPLIT);
+        if (overfull()) await split();
       }
       await endRange();
       // The refs kept are copied as they are stored in the base tree (read again: a few megabytes

@@ -1,4 +1,5 @@
 /** The versioning model directly: staging over commits, refs, shared trees, merge, diff, revert. */
+import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -298,6 +299,29 @@ describe("catalog", () => {
     const from = grouped.indexOf(`d12😀/`);
     const page = await catalog.listObjects(view, { prefix: "", delimiter: "/", startAfter: `d12😀/`, limit: 5 });
     expect(page.items.map((i) => ("key" in i ? i.key : i.prefix))).toEqual(grouped.slice(from + 1, from + 6));
+  });
+
+  it("a commit cuts ranges where folders start (a delimiter listing finds the next folder in the tree), and about every 24 keys elsewhere", async () => {
+    const repo = "folders";
+    await catalog.createRepository(repo);
+    const target = { repo, branch: "main" };
+    const folders = Array.from({ length: 30 }, (_, i) => `d${String(i).padStart(3, "0")}/`);
+    for (const f of folders) for (let j = 0; j < 45; j++) await catalog.putObject(target, `${f}f${String(j).padStart(4, "0")}`, record(`${f}${j}`));
+    // keys without folders: ranges keep about RANGE_SPLIT entries
+    for (let i = 0; i < 600; i++) await catalog.putObject(target, `z${createHash("md5").update(String(i)).digest("hex")}`, record(`z${i}`));
+    const c = await catalog.commit(repo, "main", { message: "folders" });
+    const refs = await catalog.trees.refs(repo, c.tree);
+    const firsts = new Set(refs.map((r) => r.first));
+    expect(folders.filter((f) => !firsts.has(`${f}f0000`))).toEqual([]);
+    const sizes = await Promise.all(refs.map(async (r) => (await catalog.trees.range(repo, r.id)).length));
+    expect(Math.min(...sizes)).toBeGreaterThanOrEqual(8);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(32);
+    const plain = sizes.slice(refs.findIndex((r) => r.first.startsWith("z")) + 1, -1);
+    expect(plain.reduce((a, b) => a + b, 0) / plain.length).toBeGreaterThanOrEqual(22);
+    // and the folder listing is what it was
+    const view = (await catalog.resolve(repo, "main"))!;
+    const page = await catalog.listObjects(view, { prefix: "", delimiter: "/", limit: 1000 });
+    expect(page.items.filter((i) => "prefix" in i).map((i) => ("prefix" in i ? i.prefix : ""))).toEqual(folders);
   });
 
   it("a commit rewrites only the ranges its changes touch (trees are shared)", async () => {
