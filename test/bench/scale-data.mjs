@@ -15,8 +15,8 @@ import { Catalog } from "../../dist/versioning/catalog.js";
 import { stagingKey } from "../../dist/versioning/staging-keys.js";
 
 export const SCALE_REPO = "bench";
-/** Names the data set's layout and format (v3: committed ranges and trees in files): a cache made by another version is made again. */
-const READY = "scale-ready-v3.json";
+/** Names the data set's layout and format (v4: ranges cut where folders start; v3: committed ranges and trees in files): a cache made by another version is made again. */
+const READY = "scale-ready-v4.json";
 const BODY = Buffer.alloc(16, 7);
 const BATCH = 10_000;
 const COMMIT_EVERY = 100_000;
