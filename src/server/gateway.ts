@@ -49,14 +49,14 @@ export function createGateway(options: GatewayOptions): Handler {
   const adminHandler = createAdminHandler({ catalog: services.catalog, blobs: services.blobs, dataDir: config.dataDir }, options.faults);
 
   return (req, res, expectContinue = false) => {
+    // On finish, not on close (a turn later): by then Node has closed a connection it will not
+    // keep, with the client's bytes unread, which resets it and loses the answer.
+    res.once("finish", () => discardUnreadBody(req));
     // The REST API and the admin route live beside S3's path-style addresses; a virtual-host
     // request is always S3 (its path is a key, whatever it looks like).
     const url = req.url ?? "/";
     const other = isVirtualHostRequest(req, config.domains) ? undefined : otherHandler(req, url);
-    if (other) {
-      res.once("close", () => discardUnreadBody(req));
-      return void other(req, res, expectContinue);
-    }
+    if (other) return void other(req, res, expectContinue);
     const started = performance.now();
     const event = log.start({
       id: randomUUID(),
@@ -86,10 +86,8 @@ export function createGateway(options: GatewayOptions): Handler {
     };
     let result: Served | undefined;
     let closed = false;
-    // A response closes once sent (a turn after it finished) or when the connection is lost.
     res.once("close", () => {
       closed = true;
-      discardUnreadBody(req);
       if (result) ended(result);
     });
     void serve(req, res, event, expectContinue).then((served) => {
