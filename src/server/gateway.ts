@@ -55,8 +55,13 @@ export function createGateway(options: GatewayOptions): Handler {
     // The REST API and the admin route live beside S3's path-style addresses; a virtual-host
     // request is always S3 (its path is a key, whatever it looks like).
     const url = req.url ?? "/";
-    const other = isVirtualHostRequest(req, config.domains) ? undefined : otherHandler(req, url);
-    if (other) return void other(req, res, expectContinue);
+    if (!isVirtualHostRequest(req, config.domains)) {
+      // An AWS-signed request is S3 whatever its path, as lakeFS routes it (an S3 client whose
+      // endpoint wrongly ends in /api/v1 then gets the gateway's ErrNoSuchBucketPossibleAPIEndpoint).
+      const isApi = url === API_PREFIX || url.startsWith(API_PREFIX + "/") || url.startsWith(API_PREFIX + "?");
+      if (isApi && !isAwsSigned(req.headers, url.split("?").slice(1).join("?"))) return void apiHandler(req, res, expectContinue);
+      if (url.startsWith(ADMIN_PREFIX)) return void adminHandler(req, res);
+    }
     const started = performance.now();
     const event = log.start({
       id: randomUUID(),
@@ -95,16 +100,6 @@ export function createGateway(options: GatewayOptions): Handler {
       if (closed) ended(served);
     });
   };
-
-  /** The REST API or the admin route for a path-style request to them; undefined for S3. */
-  function otherHandler(req: IncomingMessage, url: string): Handler | undefined {
-    // An AWS-signed request is S3 whatever its path, as lakeFS routes it (an S3 client whose
-    // endpoint wrongly ends in /api/v1 then gets the gateway's ErrNoSuchBucketPossibleAPIEndpoint).
-    const isApi = url === API_PREFIX || url.startsWith(API_PREFIX + "/") || url.startsWith(API_PREFIX + "?");
-    if (isApi && !isAwsSigned(req.headers, url.split("?").slice(1).join("?"))) return apiHandler;
-    if (url.startsWith(ADMIN_PREFIX)) return adminHandler;
-    return undefined;
-  }
 
   async function serve(
     req: IncomingMessage,
