@@ -64,6 +64,10 @@ function clients(endpoint: string) {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "lakes3-ui-"));
+  // A session that outlives the tests' own: tmux ends its server when the last session ends, and a
+  // test's new-session that reached the socket of a server still ending failed ("server exited
+  // unexpectedly").
+  if (hasTmux) tmux("new-session", "-d", "-s", "keeper", "-x", "20", "-y", "5", "cat");
 });
 afterEach(() => {
   for (const id of sessions) {
