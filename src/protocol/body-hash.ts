@@ -225,10 +225,7 @@ export class BodyHash {
     if (this.heldBytes < BATCH) return undefined;
     this.job ??= hashThread()?.open(this.algorithm);
     if (this.job) return this.handOver(this.job);
-    this.local = createHash(this.algorithm); // no thread: hashed here from now on
-    for (const c of this.held) this.local.update(c);
-    this.held = [];
-    this.heldBytes = 0;
+    this.local = this.hashHeld(createHash(this.algorithm)); // no thread: hashed here from now on
     return undefined;
   }
 
@@ -244,16 +241,22 @@ export class BodyHash {
       if (this.heldBytes > 0) void this.handOver(this.job);
       return this.job.digest();
     }
-    const hash = this.local ?? createHash(this.algorithm);
-    for (const c of this.held) hash.update(c);
-    this.held = [];
-    return Promise.resolve(hash.digest());
+    return Promise.resolve(this.hashHeld(this.local ?? createHash(this.algorithm)).digest());
   }
 
   /** The body was abandoned (a Transform's _destroy): the thread forgets it. */
   discard(): void {
     this.job?.drop();
     this.held = [];
+    this.heldBytes = 0;
+  }
+
+  /** Adds the chunks held to `hash` here, and lets go of them. */
+  private hashHeld(hash: Hash): Hash {
+    for (const c of this.held) hash.update(c);
+    this.held = [];
+    this.heldBytes = 0;
+    return hash;
   }
 
   private handOver(job: Job): Promise<void> | undefined {

@@ -46,7 +46,7 @@ const PREFETCH = 256;
  */
 function cutPoint(pending: RangeWriter): number {
   let best = RANGE_SPLIT;
-  let fewest = sharedPrefix(pending.key(best - 1), pending.key(best));
+  let fewest = Infinity;
   for (let n = RANGE_MIN; n <= RANGE_MAX; n++) {
     const shared = sharedPrefix(pending.key(n - 1), pending.key(n));
     if (shared < fewest || (shared === fewest && Math.abs(n - RANGE_SPLIT) < Math.abs(best - RANGE_SPLIT))) {
