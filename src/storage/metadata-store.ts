@@ -28,6 +28,7 @@ import { StorageError } from "./errors.js";
 import { droppedByLevelDb, recordDamage, type Damage } from "./recovery.js";
 import { KeyedMutex, KeyedRwLock } from "./keyed-mutex.js";
 import { rangeFor } from "./keys.js";
+import { StagedIndex, type StagedRange } from "./staged-index.js";
 import { rangeEncoding, type RangeData } from "./range-data.js";
 import { RangeFiles } from "./range-files.js";
 import { RecentWrites } from "./recent-writes.js";
@@ -161,6 +162,9 @@ export const SEP = "!"; // repository and branch names cannot contain it
  */
 const STAGED_WRITES_BYTES = 2 << 20;
 
+/** Bytes of staging ranges held for listings (an estimate; see StagedIndex): some 45,000 small objects' records. */
+const STAGED_INDEX_BYTES = 32 << 20;
+
 export class StoreLockedError extends Error {
   constructor(readonly dataDir: string) {
     super(`data dir ${dataDir} is in use by another lakes3 process (LevelDB lock held)`);
@@ -200,6 +204,10 @@ export class MetadataStore {
    * LevelDB get through its sublevel with the JSON parse cost ~10 µs of a HEAD's ~100 µs of CPU.
    */
   private readonly stagedWrites = new RecentWrites<StagedEntry>(STAGED_WRITES_BYTES);
+  /** Staging ranges held in memory for listings (see stagedRange). */
+  private readonly stagedIndex = new StagedIndex(STAGED_INDEX_BYTES, (base) =>
+    this.staging.iterator<string, string>({ ...rangeFor(base), valueEncoding: "utf8", highWaterMarkBytes: 1 << 20 } as object),
+  );
   /** Committed ranges and trees written by older versions (new ones are in `rangeFiles`). */
   readonly ranges;
   readonly trees;
@@ -291,12 +299,22 @@ export class MetadataStore {
 
   private async reopenSublevels(): Promise<void> {
     this.stagedWrites.clear();
+    this.stagedIndex.clear();
     await Promise.all(this.sublevels.map((s) => s.open()));
   }
 
   /** An atomic batch of writes; `write()` it with `{ sync: true }`. */
   batch(): Batch {
     return new Batch(this.db, (ops, written) => this.writingStaged(ops, written));
+  }
+
+  /**
+   * Every entry staged under `base` (a branch state's `repo!token!`), held in memory in key order
+   * and kept up to date (staged-index.ts); undefined when the range is too large to hold, and a
+   * listing reads it from the store.
+   */
+  stagedRange(base: string): Promise<StagedRange | undefined> {
+    return this.stagedIndex.range(base);
   }
 
   /** A staged entry: one written lately from memory (stagedWrites), else from the store. */
@@ -317,10 +335,11 @@ export class MetadataStore {
       if (written === undefined) {
         if (op.type === "put") Object.assign(op, { value: stagedEncoding.encode(op.value as StagedEntry), valueEncoding: "utf8" });
         this.stagedWrites.begin(op.key);
-      } else if (!written || op.type !== "put") this.stagedWrites.end(op.key);
-      else {
-        const text = op.value as string;
-        this.stagedWrites.end(op.key, { value: stagedEncoding.decode(text), bytes: 64 + 2 * text.length });
+      } else {
+        const text = written && op.type === "put" ? (op.value as string) : undefined;
+        const known = this.stagedWrites.end(op.key, text === undefined ? undefined : { value: stagedEncoding.decode(text), bytes: 64 + 2 * text.length });
+        if (written && known) this.stagedIndex.written(op.key, text);
+        else this.stagedIndex.unsure(op.key);
       }
     }
   }
@@ -328,11 +347,13 @@ export class MetadataStore {
   /** Delete every record (programmatic reset). */
   async clear(): Promise<void> {
     this.stagedWrites.clear();
+    this.stagedIndex.clear();
     try {
       await this.db.clear();
       await this.rangeFiles.clear();
     } finally {
       this.stagedWrites.clear();
+      this.stagedIndex.clear();
     }
   }
 

@@ -134,8 +134,10 @@ export class BranchStaging {
     const committed = await this.trees.cursor(view.repo, view.tree);
     if (view.staging === undefined || (await this.nothingStaged(view.repo, view.branchName!, view.staging))) return new ViewCursor(committed);
     const base = stagingKey(view.repo, view.staging, "");
+    const held = await this.store.stagedRange(base);
+    if (held) return new ViewCursor(committed, held.reader());
     const options: StagedIteratorOptions = { ...rangeFor(base), valueEncoding: "utf8", highWaterMarkBytes: STAGED_BATCH_BYTES };
-    return new ViewCursor(committed, base, this.store.staging.iterator<string, string>(options));
+    return new ViewCursor(committed, new StagedReader(this.store.staging.iterator<string, string>(options), base));
   }
 
   private async nothingStaged(repo: string, branch: string, token: string): Promise<boolean> {
@@ -354,8 +356,8 @@ export class BranchStaging {
 }
 
 /**
- * A view's visible objects in key order, seekable forward: the staged entries (a LevelDB
- * iterator over the view's staging range, keys `base` + path) over the committed tree's cursor;
+ * A view's visible objects in key order, seekable forward: the staged entries (the view's
+ * staging range, held in memory or read from LevelDB) over the committed tree's cursor;
  * a staged tombstone hides the committed record. seek() moves each side only if it is behind.
  * next() answers the path, stored() its record.
  */
@@ -367,15 +369,11 @@ class ViewCursor {
   private floor = "";
   /** The record of the path returned last; undefined when it is the tree cursor's. */
   private current: StoredRecord | undefined;
-  private readonly stagedAhead: StagedReader | undefined;
-
   constructor(
     private readonly tree: TreeCursor,
-    base = "",
-    staging?: AbstractIteratorLike,
+    private readonly stagedAhead?: StagedSource,
   ) {
-    if (staging) this.stagedAhead = new StagedReader(staging, base);
-    else this.staged = null;
+    if (!stagedAhead) this.staged = null;
   }
 
   /** Next, return the first visible object ≥ `from` not returned yet. */
@@ -433,17 +431,24 @@ class ViewCursor {
   }
 
   async close(): Promise<void> {
-    await this.stagedAhead?.close();
+    await this.stagedAhead?.close?.();
   }
 }
 
+/** The staged side of a ViewCursor: a range held in memory (StagedRangeReader), or read from LevelDB. */
+interface StagedSource {
+  seek(from: string): void;
+  next(): MaybePromise<StagedItem | undefined>;
+  close?(): Promise<void>;
+}
+
 /**
- * The staged side of a ViewCursor: entries read from the iterator in batches (one call for many
- * entries instead of an asynchronous next() per entry), paths without the staging range's `base`.
- * After a seek it reads one entry, as a seek past a common prefix often needs no more; walking
- * on, a batch at a time.
+ * The staged side of a ViewCursor for a range too large to hold in memory: entries read from a
+ * LevelDB iterator in batches (one call for many entries instead of an asynchronous next() per
+ * entry), paths without the staging range's `base`. After a seek it reads one entry, as a seek
+ * past a common prefix often needs no more; walking on, a batch at a time.
  */
-class StagedReader {
+class StagedReader implements StagedSource {
   private batch: [string, string][] = [];
   private at = 0;
   private walking = false;
