@@ -8,9 +8,9 @@
  * through the sublevel's layers. Profiled on the side-by-side benchmark, that was some 40% of the
  * server's CPU for a page; held here, a page reads the entries where they are.
  *
- * A range is read whole the first time a listing asks for it, from a LevelDB snapshot taken after
- * the index began recording the range's writes; the writes that end while it is read are applied
- * over it in the order they ended. Writes of one key never overlap (the catalog writes a key under
+ * A range is read whole the first time a listing asks for it, from a LevelDB snapshot taken as the
+ * index begins recording the range's writes; the writes that end while it is read are applied over
+ * it in the order they ended. Writes of one key never overlap (the catalog writes a key under
  * its lock); when they do, or a write fails, or the store is cleared or reopened, what they touched
  * is dropped, and the next listing reads it from the store again.
  *
@@ -20,9 +20,10 @@
 import { compareKeys, keyBefore, ordersNatively, rangeFor } from "./keys.js";
 import { StoredRecord } from "./stored-record.js";
 
-/** What a range is read with: an iterator over it, its snapshot taken when it is made. */
-export interface RangeScan {
+/** An iterator over a staging range (MetadataStore.scanStaged): whole keys, stored texts, its snapshot taken when it is made. */
+export interface StagedScan {
   nextv(size: number): Promise<[key: string, text: string][]>;
+  seek(target: string): void;
   close(): Promise<void>;
 }
 
@@ -38,7 +39,7 @@ export class StagedIndex {
   constructor(
     private readonly budget: number,
     /** The range's base is the staging key of the empty path (`repo!token!`). */
-    private readonly scan: (base: string) => RangeScan,
+    private readonly scan: (base: string) => StagedScan,
   ) {}
 
   /** The range under `base`, read from the store if it is not held; undefined when it is too large to hold. */
@@ -95,7 +96,7 @@ export class StagedIndex {
     return loading;
   }
 
-  private async read(base: string, scan: RangeScan, loading: Loading): Promise<StagedRange | undefined> {
+  private async read(base: string, scan: StagedScan, loading: Loading): Promise<StagedRange | undefined> {
     const range = new StagedRange();
     for (;;) {
       const batch = await scan.nextv(LOAD_BATCH);

@@ -10,6 +10,7 @@
  */
 import type { BlobRef } from "../storage/blob-store.js";
 import { compareKeys, rangeFor, skipPast } from "../storage/keys.js";
+import type { StagedScan } from "../storage/staged-index.js";
 import { StoredRecord } from "../storage/stored-record.js";
 import {
   isTombstone,
@@ -136,8 +137,7 @@ export class BranchStaging {
     const base = stagingKey(view.repo, view.staging, "");
     const held = await this.store.stagedRange(base);
     if (held) return new ViewCursor(committed, held.reader());
-    const options: StagedIteratorOptions = { ...rangeFor(base), valueEncoding: "utf8", highWaterMarkBytes: STAGED_BATCH_BYTES };
-    return new ViewCursor(committed, new StagedReader(this.store.staging.iterator<string, string>(options), base));
+    return new ViewCursor(committed, new StagedReader(this.store.scanStaged(base), base));
   }
 
   private async nothingStaged(repo: string, branch: string, token: string): Promise<boolean> {
@@ -454,7 +454,7 @@ class StagedReader implements StagedSource {
   private walking = false;
 
   constructor(
-    private readonly iterator: AbstractIteratorLike,
+    private readonly iterator: StagedScan,
     private readonly base: string,
   ) {}
 
@@ -490,29 +490,5 @@ class StagedReader implements StagedSource {
 /** A staged path and its record; undefined for a tombstone. */
 type StagedItem = [path: string, record: StoredRecord | undefined];
 
-/**
- * Staged entries read at a time by a cursor walking on (as the LevelDB iterator's own next() does),
- * and the bytes such a batch may hold: LevelDB's iterator stops a batch at 16 KB by default, some
- * 60 records, so a page of a thousand took 17 round trips to its thread pool instead of 2.
- */
+/** Staged entries read at a time by a cursor walking on (as the LevelDB iterator's own next() does). */
 const STAGED_BATCH = 1000;
-const STAGED_BATCH_BYTES = 1 << 20;
-
-/**
- * A ViewCursor's iterator over the staging sublevel: its range, values as stored text (parsed when
- * read whole, see StoredRecord), and the batch size classic-level (under `level`) reads, which a
- * sublevel passes on.
- */
-interface StagedIteratorOptions {
-  gte: string;
-  lt: string;
-  valueEncoding: "utf8";
-  highWaterMarkBytes: number;
-}
-
-/** What ViewCursor needs of a LevelDB iterator over the staging sublevel. */
-interface AbstractIteratorLike {
-  nextv(size: number): Promise<[string, string][]>;
-  seek(target: string): void;
-  close(): Promise<void>;
-}

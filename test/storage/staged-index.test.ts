@@ -1,6 +1,6 @@
 /** Staging ranges held in memory for listings (storage/staged-index.ts). */
 import { describe, expect, it } from "vitest";
-import { StagedIndex, type RangeScan, type StagedRange } from "../../src/storage/staged-index.js";
+import { StagedIndex, type StagedScan, type StagedRange } from "../../src/storage/staged-index.js";
 
 const BASE = "repo!token!";
 const text = (etag: string) => JSON.stringify({ size: 1, etag, lastModified: "2026-12-05T00:00:00.000Z" });
@@ -23,7 +23,7 @@ class FakeStore {
     this.gate = undefined;
   }
 
-  scan = (base: string): RangeScan => {
+  scan = (base: string): StagedScan => {
     this.scans++;
     const snapshot = [...this.entries].filter(([k]) => k.startsWith(base)).sort(([a], [b]) => (a < b ? -1 : 1));
     let at = 0;
@@ -33,6 +33,9 @@ class FakeStore {
         const batch = snapshot.slice(at, at + size);
         at += batch.length;
         return batch;
+      },
+      seek: () => {
+        throw new Error("not used by the index");
       },
       close: async () => {},
     };
