@@ -22,16 +22,20 @@ export function tuneHeapForServing(): void {
  * (--max-semi-space-size) is read only when V8 starts, but its growth factor is read when it grows:
  * after each collection, growth is allowed while the young generation is under
  * YOUNG_GENERATION_BYTES and stopped once it is there (when the server idles, V8 shrinks it, and it
- * grows back under load).
+ * grows back under load). Each new V8 heap in the process, a worker thread's such as the hashing
+ * thread's, sets a factor under 2 back to 2 (Heap::ConfigureHeap, V8 11.3's src/heap/heap.cc), so
+ * the factor is set again once a worker runs.
  */
 function boundYoungGeneration(): void {
   let growing = true;
+  const setFactor = () => v8.setFlagsFromString(`--semi-space-growth-factor=${growing ? 2 : 1}`);
   const check = () => {
     const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0;
     if ((young < YOUNG_GENERATION_BYTES) === growing) return;
     growing = !growing;
-    v8.setFlagsFromString(`--semi-space-growth-factor=${growing ? 2 : 1}`);
+    setFactor();
   };
   new PerformanceObserver(check).observe({ entryTypes: ["gc"] });
+  process.on("worker", (worker) => worker.once("online", setFactor));
   check();
 }
