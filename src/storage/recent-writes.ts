@@ -36,12 +36,17 @@ export class RecentWrites<V> {
     } else this.writing.set(key, { count: 1, doubtful: false });
   }
 
-  /** A write of `key` is over: `value` (with its size) is what a read of it returns now, if the write succeeded. */
-  end(key: string, value?: { value: V; bytes: number }): void {
+  /**
+   * A write of `key` is over: `value` (with its size) is what a read of it returns now, if the write
+   * succeeded. Answers whether that is known: false when another write of the key overlapped it or
+   * the store was cleared meanwhile.
+   */
+  end(key: string, value?: { value: V; bytes: number }): boolean {
     const w = this.writing.get(key)!;
     if (--w.count === 0) this.writing.delete(key);
     if (value && !w.doubtful) this.kept.set(key, value.value, value.bytes);
     else this.kept.delete(key);
+    return !w.doubtful;
   }
 
   /** Forget every value, and keep none of the writes under way (the store was cleared or reopened). */

@@ -10,6 +10,7 @@
  */
 import type { BlobRef } from "../storage/blob-store.js";
 import { compareKeys, rangeFor, skipPast } from "../storage/keys.js";
+import type { StagedScan } from "../storage/staged-index.js";
 import { StoredRecord } from "../storage/stored-record.js";
 import {
   isTombstone,
@@ -134,8 +135,9 @@ export class BranchStaging {
     const committed = await this.trees.cursor(view.repo, view.tree);
     if (view.staging === undefined || (await this.nothingStaged(view.repo, view.branchName!, view.staging))) return new ViewCursor(committed);
     const base = stagingKey(view.repo, view.staging, "");
-    const options: StagedIteratorOptions = { ...rangeFor(base), valueEncoding: "utf8", highWaterMarkBytes: STAGED_BATCH_BYTES };
-    return new ViewCursor(committed, base, this.store.staging.iterator<string, string>(options));
+    const held = await this.store.stagedRange(base);
+    if (held) return new ViewCursor(committed, held.reader());
+    return new ViewCursor(committed, new StagedReader(this.store.scanStaged(base), base));
   }
 
   private async nothingStaged(repo: string, branch: string, token: string): Promise<boolean> {
@@ -354,8 +356,8 @@ export class BranchStaging {
 }
 
 /**
- * A view's visible objects in key order, seekable forward: the staged entries (a LevelDB
- * iterator over the view's staging range, keys `base` + path) over the committed tree's cursor;
+ * A view's visible objects in key order, seekable forward: the staged entries (the view's
+ * staging range, held in memory or read from LevelDB) over the committed tree's cursor;
  * a staged tombstone hides the committed record. seek() moves each side only if it is behind.
  * next() answers the path, stored() its record.
  */
@@ -367,15 +369,11 @@ class ViewCursor {
   private floor = "";
   /** The record of the path returned last; undefined when it is the tree cursor's. */
   private current: StoredRecord | undefined;
-  private readonly stagedAhead: StagedReader | undefined;
-
   constructor(
     private readonly tree: TreeCursor,
-    base = "",
-    staging?: AbstractIteratorLike,
+    private readonly stagedAhead?: StagedSource,
   ) {
-    if (staging) this.stagedAhead = new StagedReader(staging, base);
-    else this.staged = null;
+    if (!stagedAhead) this.staged = null;
   }
 
   /** Next, return the first visible object ≥ `from` not returned yet. */
@@ -433,23 +431,30 @@ class ViewCursor {
   }
 
   async close(): Promise<void> {
-    await this.stagedAhead?.close();
+    await this.stagedAhead?.close?.();
   }
 }
 
+/** The staged side of a ViewCursor: a range held in memory (StagedRangeReader), or read from LevelDB. */
+interface StagedSource {
+  seek(from: string): void;
+  next(): MaybePromise<StagedItem | undefined>;
+  close?(): Promise<void>;
+}
+
 /**
- * The staged side of a ViewCursor: entries read from the iterator in batches (one call for many
- * entries instead of an asynchronous next() per entry), paths without the staging range's `base`.
- * After a seek it reads one entry, as a seek past a common prefix often needs no more; walking
- * on, a batch at a time.
+ * The staged side of a ViewCursor for a range too large to hold in memory: entries read from a
+ * LevelDB iterator in batches (one call for many entries instead of an asynchronous next() per
+ * entry), paths without the staging range's `base`. After a seek it reads one entry, as a seek
+ * past a common prefix often needs no more; walking on, a batch at a time.
  */
-class StagedReader {
+class StagedReader implements StagedSource {
   private batch: [string, string][] = [];
   private at = 0;
   private walking = false;
 
   constructor(
-    private readonly iterator: AbstractIteratorLike,
+    private readonly iterator: StagedScan,
     private readonly base: string,
   ) {}
 
@@ -485,29 +490,5 @@ class StagedReader {
 /** A staged path and its record; undefined for a tombstone. */
 type StagedItem = [path: string, record: StoredRecord | undefined];
 
-/**
- * Staged entries read at a time by a cursor walking on (as the LevelDB iterator's own next() does),
- * and the bytes such a batch may hold: LevelDB's iterator stops a batch at 16 KB by default, some
- * 60 records, so a page of a thousand took 17 round trips to its thread pool instead of 2.
- */
+/** Staged entries read at a time by a cursor walking on (as the LevelDB iterator's own next() does). */
 const STAGED_BATCH = 1000;
-const STAGED_BATCH_BYTES = 1 << 20;
-
-/**
- * A ViewCursor's iterator over the staging sublevel: its range, values as stored text (parsed when
- * read whole, see StoredRecord), and the batch size classic-level (under `level`) reads, which a
- * sublevel passes on.
- */
-interface StagedIteratorOptions {
-  gte: string;
-  lt: string;
-  valueEncoding: "utf8";
-  highWaterMarkBytes: number;
-}
-
-/** What ViewCursor needs of a LevelDB iterator over the staging sublevel. */
-interface AbstractIteratorLike {
-  nextv(size: number): Promise<[string, string][]>;
-  seek(target: string): void;
-  close(): Promise<void>;
-}

@@ -140,6 +140,86 @@ describe("catalog", () => {
     }
   });
 
+  it("a listing after each kind of staged write shows it (the staging range held in memory follows every write)", async () => {
+    const listed = async () => {
+      const view = (await catalog.resolve(REPO, "main"))!;
+      const page = await catalog.listObjects(view, { prefix: "", limit: 1000 });
+      return page.items.map((i) => ("key" in i ? `${i.key}=${i.object.summary().etag}` : i.prefix)).join(" ");
+    };
+    const steps: [string, () => Promise<unknown>, string][] = [
+      ["stage", () => catalog.putObject(main, "b.txt", record("b1")), "a.txt=a1 b.txt=b1"],
+      ["stage before", () => catalog.putObject(main, "0.txt", record("01")), "0.txt=01 a.txt=a1 b.txt=b1"],
+      ["overwrite", () => catalog.putObject(main, "a.txt", record("a2")), "0.txt=01 a.txt=a2 b.txt=b1"],
+      ["delete a staged object", () => catalog.deleteObjects(main, ["0.txt"]), "a.txt=a2 b.txt=b1"],
+      ["reset one object", () => catalog.resetBranch(REPO, "main", { type: "object", path: "a.txt" }), "b.txt=b1"],
+      ["stage under a prefix", () => catalog.putObject(main, "d/x.txt", record("x1")), "b.txt=b1 d/x.txt=x1"],
+      ["reset a prefix", () => catalog.resetBranch(REPO, "main", { type: "common_prefix", path: "d/" }), "b.txt=b1"],
+      ["reset the branch", () => catalog.resetBranch(REPO, "main", { type: "reset" }), ""],
+      ["stage and commit", async () => (await catalog.putObject(main, "c.txt", record("c1")), catalog.commit(REPO, "main", { message: "c1" })), "c.txt=c1"],
+      ["overwrite a committed object", () => catalog.putObject(main, "c.txt", record("c2")), "c.txt=c2"],
+      ["delete it (a tombstone)", () => catalog.deleteObjects(main, ["c.txt"]), ""],
+      ["stage over the tombstone", () => catalog.putObject(main, "c.txt", record("c3")), "c.txt=c3"],
+    ];
+    await catalog.putObject(main, "a.txt", record("a1"));
+    for (const [name, write, expected] of steps) {
+      await listed(); // the range is held from here
+      await write();
+      expect(await listed(), name).toBe(expected);
+    }
+  });
+
+  it("a listing shows every write that ended while its staging range was first read into memory", async () => {
+    const key = (i: number) => `k${String(i).padStart(4, "0")}`;
+    for (let round = 0; round < 3; round++) {
+      const branch = `race-${round}`;
+      await catalog.createBranch(REPO, branch, "main");
+      const target = { repo: REPO, branch };
+      for (let i = 0; i < 3000; i += 250) await Promise.all(Array.from({ length: 250 }, (_, j) => catalog.putObject(target, key(i + j), record(`e${i + j}`))));
+      let reading = true;
+      const first = catalog.listObjects((await catalog.resolve(REPO, branch))!, { prefix: "", limit: 1 }).finally(() => (reading = false));
+      let writes = 0; // one at a time while the range is read (3,000 entries, three batches): delete the even keys, rewrite the odd
+      for (; reading || writes === 0; writes++) {
+        await (writes % 2 ? catalog.putObject(target, key(writes), record(`new${writes}`)) : catalog.deleteObjects(target, [key(writes)]));
+      }
+      await first;
+      const page = await catalog.listObjects((await catalog.resolve(REPO, branch))!, { prefix: "", limit: 1000 });
+      const got = page.items.map((i) => ("key" in i ? `${i.key}=${i.object.summary().etag}` : i.prefix));
+      const want = Array.from({ length: 2000 }, (_, i) => (i < writes ? (i % 2 ? `${key(i)}=new${i}` : undefined) : `${key(i)}=e${i}`));
+      expect(got, `round ${round}, ${writes} writes`).toEqual(want.filter((x) => x !== undefined).slice(0, 1000));
+    }
+  });
+
+  it("listings of staged entries held in memory equal listings read from LevelDB, page by page, through random writes and commits", async () => {
+    const plainDir = await mkdtemp(path.join(os.tmpdir(), "lakes3-catalog-plain-"));
+    const plainStore = new MetadataStore(path.join(plainDir, "metadata"), plainDir, 0); // holds no range
+    await plainStore.open();
+    try {
+      const plain = new Catalog(plainStore);
+      await plain.createRepository(REPO);
+      let seed = 7;
+      const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+      const paths = Array.from({ length: 120 }, (_, i) => [`a${i % 7}/`, `b/${i % 3}/`, "", "\uFF21/", "\u{1F600}/"][i % 5] + `k${i}`);
+      const page = async (c: Catalog, options: { prefix: string; delimiter?: string; startAfter?: string; limit: number }) => {
+        const p = await c.listObjects((await c.resolve(REPO, "main"))!, options);
+        return [p.isTruncated, ...p.items.map((i) => ("key" in i ? `${i.key}=${i.object.summary().etag}` : i.prefix))];
+      };
+      for (let step = 0; step < 300; step++) {
+        const p = paths[random(paths.length)]!;
+        const roll = random(20);
+        for (const c of [catalog, plain]) {
+          if (roll < 12) await c.putObject(main, p, record(`e${step}`));
+          else if (roll < 18) await c.deleteObjects(main, [p]);
+          else if (roll === 18 && step % 3 === 0) await c.commit(REPO, "main", { message: `step ${step}` });
+        }
+        const options = { prefix: ["", "a1/", "b/", "b/1/"][random(4)]!, delimiter: random(2) ? "/" : undefined, startAfter: random(3) ? undefined : paths[random(paths.length)], limit: 1 + random(40) };
+        expect(await page(catalog, options), `step ${step} ${JSON.stringify(options)}`).toEqual(await page(plain, options));
+      }
+    } finally {
+      await plainStore.close();
+      await rm(plainDir, { recursive: true, force: true });
+    }
+  });
+
   it("a listing from a view read before its branch moved reads the new staging range anew", async () => {
     await catalog.putObject(main, "a.txt", record("a1"));
     const before = (await catalog.resolve(REPO, "main"))!;
