@@ -22,10 +22,11 @@ const url = new URL(await readFile(readyFile, "utf8"));
 const res = await fetch(new URL("/bench", url), { method: "HEAD", headers: sign(url.host, "/bench") });
 if (res.status !== 200) throw new Error(`code-cache: HeadBucket answered ${res.status}`);
 
-// `serve` tunes two V8 flags (src/cli/heap.ts); a cache is valid only under the flags it was made
+// `serve` sets three V8 flags (src/cli/heap.ts); a cache is valid only under the flags it was made
 // with, and a new process starts with V8's defaults.
 v8.setFlagsFromString("--heap-growing-percent=0");
 v8.setFlagsFromString("--semi-space-growth-factor=2");
+v8.setFlagsFromString("--no-expose-gc");
 writeFileSync(CACHE, script.createCachedData());
 process.once("exit", () => {
   const check = spawnSync(process.execPath, ["--input-type=module", "-e", `import { loadCli } from ${JSON.stringify(path.resolve(import.meta.dirname, "../../bin/load.js"))}; console.log(loadCli().cacheRejected);`], { encoding: "utf8" });

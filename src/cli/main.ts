@@ -131,7 +131,6 @@ let serving = false;
 
 async function serve(given: ServeFlags, cmd: Command): Promise<void> {
   serving = true;
-  tuneHeapForServing();
   const flags: ServeFlags = {
     ...given,
     ephemeral: booleanFlag(cmd, "ephemeral", "LAKES3_EPHEMERAL"),
@@ -146,6 +145,7 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
   // A ready file left by a server that was killed must not be read as this one's URL.
   if (flags.readyFile) await rm(flags.readyFile, { force: true });
   const log = new RequestLog();
+  tuneHeapForServing(log);
   const out = process.stdout;
   const repos = typeof flags.repo === "string" ? collect(flags.repo, []) : flags.repo;
   const useTui = flags.tui && out.isTTY === true && process.stdin.isTTY === true && flags.logFormat === "text" && !flags.quiet;
