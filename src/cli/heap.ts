@@ -70,7 +70,6 @@ function boundYoungGeneration(): void {
 function collectReadBuffers(requests: RequestLog): void {
   v8.setFlagsFromString("--expose-gc");
   const collect = runInNewContext("gc") as (options: { type: "minor" }) => void;
-  let inFlight = 0;
   let timer: NodeJS.Timeout | undefined;
   let bodies = false;
   const check = () => {
@@ -79,7 +78,7 @@ function collectReadBuffers(requests: RequestLog): void {
       if (!bodies) v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT_BODIES}`);
       bodies = true;
     }
-    if (inFlight === 0) {
+    if (requests.inFlightCount === 0) {
       clearInterval(timer);
       timer = undefined;
       if (bodies) v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
@@ -87,11 +86,6 @@ function collectReadBuffers(requests: RequestLog): void {
     }
   };
   requests.subscribe((_event, phase) => {
-    if (phase === "end") {
-      inFlight--;
-      return;
-    }
-    inFlight++;
-    timer ??= setInterval(check, READ_BUFFERS_CHECK_MS).unref();
+    if (phase === "start") timer ??= setInterval(check, READ_BUFFERS_CHECK_MS).unref();
   });
 }

@@ -150,6 +150,11 @@ export class RequestLog {
 
   constructor(readonly capacity = 1000) {}
 
+  /** Requests started and not yet ended. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
   subscribe(listener: RequestListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
