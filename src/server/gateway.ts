@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { API_PREFIX } from "../api/operations.js";
 import type { ApiHandler } from "../api/index.js";
@@ -265,6 +266,23 @@ function discardUnreadBody(req: IncomingMessage): void {
   req.once("close", done);
 }
 
+/**
+ * How a connection ends after a response that closes it: Node's destroySoon sends FIN and closes
+ * the socket once that is written, and a socket closed with bytes unread answers the client's next
+ * ones with a reset, so a client still writing a body the server refused (too large, chunked where
+ * it is not read) fails its write and loses the answer it had not read yet. Instead the server
+ * half-closes and reads on, discarding, until the client closes its side or DROPPED_BODY_MS pass:
+ * a lingering close, as nginx and Apache do.
+ */
+export function lingerOnClose(socket: Socket): void {
+  socket.destroySoon = function (this: Socket) {
+    if (this.readableEnded || this.destroyed) return Socket.prototype.destroySoon.call(this);
+    this.end();
+    const timer = setTimeout(() => this.destroy(), DROPPED_BODY_MS).unref();
+    this.once("end", () => this.destroy());
+    this.once("close", () => clearTimeout(timer));
+  };
+}
 
 /** A catalog failure seen through S3 (e.g. a branch deleted while a write was in flight). */
 function versioningToS3(err: VersioningError): S3Error {

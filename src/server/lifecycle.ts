@@ -9,11 +9,12 @@ import http from "node:http";
 import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { ConfigError, DEFAULTS, resolveConfig, SERVER_FILE, type Config, type Mode } from "./config.js";
 import { RequestLog } from "../log/events.js";
 import type { FixtureWatcher } from "../fixtures/fixtures.js";
-import { createGateway } from "./gateway.js";
+import { createGateway, lingerOnClose } from "./gateway.js";
 import { S3Error } from "../protocol/errors.js";
 import { errorXml } from "../protocol/respond.js";
 import type { Services } from "../operations/types.js";
@@ -217,7 +218,10 @@ async function start(config: Config, log: RequestLog, faults: FaultInjector, opt
     );
     // (server.timeout is not applied to connections that never send a byte once headersTimeout
     // is set, so each connection gets its own idle timer.)
-    server.on("connection", (socket: Duplex & { setTimeout(ms: number, cb: () => void): void }) => socket.setTimeout(idleMs, () => socket.destroy()));
+    server.on("connection", (socket: Socket) => {
+      socket.setTimeout(idleMs, () => socket.destroy());
+      lingerOnClose(socket);
+    });
     server.on("checkContinue", (req, res) => handler(req, res, true));
     // S3 ignores an expectation it does not know (`Expect: 200`, an empty `Expect:`); Node would
     // answer 417 before lakes3 sees the request.
