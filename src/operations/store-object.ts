@@ -1,9 +1,10 @@
 /**
  * The write path every object-writing operation shares (PutObject, CopyObject, UploadPart,
  * CompleteMultipartUpload, fixture loads): stream the bytes through the Digester into a new blob
- * (durable before anything points at it), then publish the record in one synced batch under the
- * key's lock, then reclaim the staged record it replaced (committed blobs are never reclaimed). A failed check or write deletes the new
- * blob; a crash in between leaves only an orphan for the startup sweep.
+ * (a file is durable before anything points at it; a small blob's bytes are held for the record's
+ * batch), then publish the record in one synced batch under the key's lock, then reclaim the
+ * staged record it replaced (committed blobs are never reclaimed). A failed check or write deletes
+ * the new blob; a crash in between leaves only an orphan for the startup sweep.
  */
 import type { Readable } from "node:stream";
 import { Digester, type ChecksumAlgorithm, type ChecksumValue, type IntegrityRequest } from "../protocol/checksums.js";

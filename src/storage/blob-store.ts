@@ -6,9 +6,8 @@
  * into read buffers the consumer hands back once sent (`Recycling`).
  *
  * Small blobs (a size hint of at most INLINE_MAX bytes) skip the file system: their bytes go into
- * the metadata LevelDB (`InlineBlobs`), under ids starting with "s". The put is synced before the
- * record that points at it is published (a synced batch of its own), so a crash leaves either the
- * bytes without a record (an orphan for the sweep) or both — never a record without its bytes.
+ * the metadata LevelDB (`InlineBlobs`), under ids starting with "s", in the same synced batch as the
+ * record that points at them, so a crash leaves both or neither — never a record without its bytes.
  */
 
 import { randomBytes } from "node:crypto";
@@ -91,7 +90,10 @@ export interface WriteOptions {
 /** Where small blobs live: a keyspace in the metadata store. */
 export interface InlineBlobs {
   get(blobId: string): Promise<Buffer | undefined>;
-  /** Synced: the bytes are durable before a record may point at them. */
+  /**
+   * Held (and readable) until the batch that stores the record pointing at them stores them too,
+   * atomically with it; deleting the blob first drops them.
+   */
   put(blobId: string, bytes: Buffer): Promise<void>;
   delete(blobIds: string[]): Promise<void>;
   entries(): AsyncIterable<{ blobId: string; size: number }>;

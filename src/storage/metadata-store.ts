@@ -218,6 +218,13 @@ export class MetadataStore {
   readonly sealedStaging;
   /** Small blobs' bytes (see InlineBlobs in blob-store.ts). */
   readonly inlineBlobs: InlineBlobs;
+  private readonly inline: Sublevel;
+  /**
+   * Small blobs written and not yet stored: their bytes go into the batch that stores the record
+   * pointing at them (Batch.carry), so the bytes and the record are written atomically, with one
+   * synced write instead of two (a synced put of the bytes, then the record's batch).
+   */
+  private readonly heldInline = new Map<string, Buffer>();
   /** Per-key serialisation of conditional writes (object keys, uploads). */
   readonly locks = new KeyedMutex();
   /** Per-branch: S3 writes share it, commits/merges/resets take it exclusively. */
@@ -255,13 +262,16 @@ export class MetadataStore {
     this.completedUploads = this.db.sublevel<string, CompletedUpload>("completed-uploads", json);
     this.sealedStaging = this.db.sublevel<string, string>("sealed-staging", { valueEncoding: "utf8" });
     const inline = this.db.sublevel<string, Buffer>("inline-blobs", { valueEncoding: "buffer" });
+    this.inline = inline;
     this.sublevels = [this.repos, this.branches, this.tags, this.commits, this.staging, this.ranges, this.trees, this.uploads, this.uploadIndex, this.parts, this.completedUploads, this.sealedStaging, inline];
+    const held = this.heldInline;
     this.inlineBlobs = {
-      get: (blobId) => inline.get(blobId),
-      // Synced: the bytes must be durable before a record may point at them.
-      put: (blobId, bytes) => inline.put(blobId, bytes, { sync: true } as object),
+      get: async (blobId) => held.get(blobId) ?? inline.get(blobId),
+      // Held until the batch of the record that points at them carries them (Batch.carry).
+      put: async (blobId, bytes) => void held.set(blobId, bytes),
       delete: async (blobIds) => {
         if (blobIds.length === 0) return;
+        for (const id of blobIds) held.delete(id);
         await inline.batch(blobIds.map((key) => ({ type: "del" as const, key })));
       },
       entries: async function* () {
@@ -309,7 +319,7 @@ export class MetadataStore {
 
   /** An atomic batch of writes; `write()` it with `{ sync: true }`. */
   batch(): Batch {
-    return new Batch(this.db, (ops, written) => this.writingStaged(ops, written));
+    return new Batch(this.db, (ops, written) => this.writingStaged(ops, written), { held: this.heldInline, sublevel: this.inline });
   }
 
   /**
@@ -396,7 +406,7 @@ export class MetadataStore {
       if (!(await this.uploads.get(uploadId))) throw new NoSuchUploadError(uploadId);
       const key = partKey(uploadId, part.partNumber);
       const replaced = await this.parts.get(key);
-      await this.batch().put(key, part, { sublevel: this.parts }).write({ sync: true });
+      await this.batch().carry([part.blob]).put(key, part, { sublevel: this.parts }).write({ sync: true });
       return replaced;
     });
   }
@@ -468,6 +478,8 @@ type BatchOperation = AbstractBatchOperation<Level<string, unknown>, string, unk
  */
 export class Batch {
   private ops: BatchOperation[] = [];
+  /** The held inline blobs this batch stores. */
+  private carried: { blobId: string; bytes: Buffer }[] = [];
 
   constructor(
     private readonly db: Level<string, unknown>,
@@ -476,7 +488,22 @@ export class Batch {
      * values then) and after (whether they were).
      */
     private readonly writing: (ops: BatchOperation[], written?: boolean) => void,
+    private readonly inline: { held: Map<string, Buffer>; sublevel: Sublevel },
   ) {}
+
+  /**
+   * Store the bytes of the blobs a record of this batch points at, those of them still held (small
+   * blobs just written): every batch that stores a record pointing at new blobs carries them.
+   */
+  carry(blobs: readonly BlobRef[]): this {
+    for (const { blobId } of blobs) {
+      const bytes = this.inline.held.get(blobId);
+      if (bytes === undefined) continue;
+      this.carried.push({ blobId, bytes });
+      this.put(blobId, bytes, { sublevel: this.inline.sublevel });
+    }
+    return this;
+  }
 
   put(key: string, value: unknown, options: { sublevel?: Sublevel } = {}): this {
     this.ops.push({ type: "put", key, value, ...options } as BatchOperation);
@@ -490,8 +517,9 @@ export class Batch {
 
   /** Write the operations atomically (and forget them). */
   async write(options: { sync?: boolean } = {}): Promise<void> {
-    const ops = this.ops;
+    const { ops, carried } = this;
     this.ops = [];
+    this.carried = [];
     if (ops.length === 0) return;
     this.writing(ops);
     try {
@@ -500,6 +528,7 @@ export class Batch {
       this.writing(ops, false);
       throw err;
     }
+    for (const { blobId, bytes } of carried) if (this.inline.held.get(blobId) === bytes) this.inline.held.delete(blobId);
     this.writing(ops, true);
   }
 }

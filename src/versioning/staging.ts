@@ -225,7 +225,7 @@ export class BranchStaging {
   putObject(target: BranchTarget, path: string, record: ObjectRecord, condition?: WriteCondition): Promise<{ replaced?: ObjectRecord }> {
     return this.stage(target, [path], async (branch, current, batch) => {
       if (condition) condition(await current.get(path)!.visible());
-      batch.put(stagingKey(target.repo, branch.stagingToken, path), record, { sublevel: this.store.staging });
+      batch.carry(record.parts).put(stagingKey(target.repo, branch.stagingToken, path), record, { sublevel: this.store.staging });
     }).then(([replaced]) => ({ replaced }));
   }
 

@@ -46,15 +46,23 @@ vi.mock("node:fs/promises", async (importOriginal) => {
 
 const { FsBlobStore } = await import("../../src/storage/blob-store.js");
 const { MetadataStore } = await import("../../src/storage/metadata-store.js");
+const { Catalog } = await import("../../src/versioning/catalog.js");
 const { startTestServer } = await import("../helpers/server.js");
 
-/** Record every batch the metadata store writes, and whether it was synced. */
+/** Record every batch the metadata store writes, whether it was synced, and the keyspaces it puts to. */
 const originalBatch = MetadataStore.prototype.batch;
+const batchPuts: { synced: boolean; sublevels: string[] }[] = [];
+let lastStore: InstanceType<typeof MetadataStore> | undefined;
 vi.spyOn(MetadataStore.prototype, "batch").mockImplementation(function (this: InstanceType<typeof MetadataStore>) {
+  lastStore = this;
   const batch = originalBatch.call(this);
   const write = batch.write.bind(batch) as (options?: { sync?: boolean }) => Promise<void>;
   (batch as unknown as { write: typeof write }).write = async (options) => {
-    if (root !== "") events.push(`batch${options?.sync ? " synced" : " NOT synced"}`);
+    if (root !== "") {
+      events.push(`batch${options?.sync ? " synced" : " NOT synced"}`);
+      const ops = (batch as unknown as { ops: { type: string; sublevel?: { prefix: string } }[] }).ops;
+      batchPuts.push({ synced: options?.sync === true, sublevels: ops.filter((o) => o.type === "put").map((o) => o.sublevel?.prefix ?? "") });
+    }
     return write(options);
   };
   return batch;
@@ -76,6 +84,7 @@ describe("crash-safe write order", () => {
   });
   beforeEach(() => {
     events.length = 0;
+    batchPuts.length = 0;
   });
 
   it("FsBlobStore.write: write → fsync the temp file → rename → fsync the directory, then resolve", async () => {
@@ -120,6 +129,66 @@ describe("crash-safe write order", () => {
       expect(seen.slice(0, dirSync).filter((e) => e.startsWith("batch"))).toEqual([]);
     } finally {
       await t.close();
+      root = "";
+    }
+  });
+
+  it("PutObject of a small object: its bytes go into the one synced batch that publishes its record, then the answer", async () => {
+    root = path.join(dir, "small");
+    const t = await startTestServer({ dataDir: root });
+    try {
+      batchPuts.length = 0;
+      const res = await t.raw({ method: "PUT", path: "/test-repo/main/small.bin", body: Buffer.alloc(1000, 3) });
+      expect(res.status, res.body).toBe(200);
+      // One write for the object: its bytes (inline-blobs) and its record (staging) together,
+      // synced. A crash leaves both or neither; before, the bytes had a synced write of their own.
+      expect(batchPuts).toEqual([{ synced: true, sublevels: ["!inline-blobs!", "!staging!"] }]);
+      expect((lastStore as unknown as { heldInline: Map<string, Buffer> }).heldInline.size).toBe(0); // stored: no longer held
+      await t.restart();
+      const back = await t.raw({ method: "GET", path: "/test-repo/main/small.bin" });
+      expect(back.status).toBe(200);
+      expect(Buffer.from(back.body)).toEqual(Buffer.alloc(1000, 3));
+      // A small part is stored with its part record the same way.
+      const created = await t.raw({ method: "POST", path: "/test-repo/main/parts.bin?uploads" });
+      const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(String(created.body))![1]!;
+      batchPuts.length = 0;
+      const part = await t.raw({ method: "PUT", path: `/test-repo/main/parts.bin?partNumber=1&uploadId=${uploadId}`, body: Buffer.alloc(500, 4) });
+      expect(part.status).toBe(200);
+      expect(batchPuts).toEqual([{ synced: true, sublevels: ["!inline-blobs!", "!parts!"] }]);
+    } finally {
+      await t.close();
+      root = "";
+    }
+  });
+
+  it("a small blob's bytes held for a record whose write is refused are dropped with the blob, never stored", async () => {
+    root = path.join(dir, "refused");
+    const store = new MetadataStore(path.join(root, "metadata"), root);
+    await store.open();
+    const blobs = new FsBlobStore(root, store.inlineBlobs);
+    await blobs.init();
+    const catalog = new Catalog(store);
+    try {
+      await catalog.createRepository("r");
+      const target = { repo: "r", branch: "main" };
+      const blob = await blobs.write(Readable.from([Buffer.from("held bytes")]), { sizeHint: 10 });
+      const held = (store as unknown as { heldInline: Map<string, Buffer> }).heldInline;
+      expect([...held.keys()]).toEqual([blob.blobId]);
+      expect(await blobs.readInline([blob])).toEqual(Buffer.from("held bytes")); // readable meanwhile
+      const record = { size: 10, etag: "e", lastModified: new Date().toISOString(), contentType: "text/plain", headers: {}, userMeta: {}, parts: [blob] };
+      const refuse = () => {
+        throw new Error("precondition failed");
+      };
+      await expect(catalog.putObject(target, "k", record, refuse)).rejects.toThrow("precondition failed");
+      expect(held.size).toBe(1); // still held: the caller decides (publishObject reclaims the blob)
+      await blobs.delete([blob.blobId]);
+      expect(held.size).toBe(0);
+      expect(await store.inlineBlobs.get(blob.blobId)).toBeUndefined();
+      const stored: string[] = [];
+      for await (const { blobId } of store.inlineBlobs.entries()) stored.push(blobId);
+      expect(stored).toEqual([]);
+    } finally {
+      await store.close();
       root = "";
     }
   });
