@@ -34,7 +34,9 @@ export interface ErrorContext {
 
 /** Empty values mean "not set", except user metadata, where an empty value is the value. */
 function setHeaders(res: ServerResponse, headers: Record<string, HeaderValue>): void {
-  for (const [name, value] of Object.entries(headers)) {
+  // for…in, not Object.entries: an array per header was ~2 KB of a HEAD's ~30 KB of garbage.
+  for (const name in headers) {
+    const value = headers[name];
     if (value !== undefined && (value !== "" || name.startsWith("x-amz-meta-"))) res.setHeader(name, value);
   }
 }
