@@ -278,6 +278,7 @@ export function lingerOnClose(socket: Socket): void {
   socket.destroySoon = function (this: Socket) {
     if (this.readableEnded || this.destroyed) return Socket.prototype.destroySoon.call(this);
     this.end();
+    this.resume(); // read on, whether or not the HTTP parser still does
     const timer = setTimeout(() => this.destroy(), DROPPED_BODY_MS).unref();
     this.once("end", () => this.destroy());
     this.once("close", () => clearTimeout(timer));

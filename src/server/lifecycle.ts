@@ -443,6 +443,8 @@ function publicHost(host: string): string {
  * RequestTimeout (400), anything else BadRequest (400).
  */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, region: string): void {
+  // Answered already: the parser fails again on each later read while the connection lingers.
+  if (socket.writableEnded) return;
   const inFlight = (socket as { _httpMessage?: http.ServerResponse })._httpMessage;
   // A client that closed (mid-body, too) leaves nobody to answer: the socket goes, which fails
   // the request's body so its handler ends.
@@ -463,11 +465,12 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, region: s
   const body = errorXml(s3err, { requestId, region });
   // A HEAD's answer has no body (the request line is all the parser left us to tell it by).
   const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString("latin1") === "HEAD ";
-  // The answer, then the connection goes (a client still sending would otherwise keep it open).
-  socket.once("finish", () => socket.destroy());
-  socket.end(
+  // The answer, then the connection goes, lingering (lingerOnClose): a client still sending would
+  // otherwise keep it open, and closing at once would reset it before the client read the answer.
+  socket.write(
     `HTTP/1.1 ${s3err.status} ${http.STATUS_CODES[s3err.status]}\r\n` +
       (head ? "Content-Length: 0\r\n" : `Content-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`) +
       `x-amz-request-id: ${requestId}\r\nConnection: close\r\n\r\n${head ? "" : body}`,
   );
+  (socket as Socket).destroySoon();
 }

@@ -456,6 +456,33 @@ describe("oversized input is refused with S3 errors, not by exhausting memory", 
     expect(errorCode(answer)).toBe("MalformedXML");
   });
 
+  it("a header section refused for its size: the answer reaches a client still sending (lingering close)", async () => {
+    const answer = await new Promise<string>((resolve) => {
+      const socket = net.connect(ep.port, "127.0.0.1");
+      let text = "";
+      let sent = 0;
+      const chunk = Buffer.alloc(1 << 20, "a");
+      const pump = () => {
+        while (sent < 64 << 20 && !socket.destroyed) {
+          sent += chunk.length;
+          if (!socket.write(chunk)) return void socket.once("drain", pump);
+        }
+      };
+      socket.on("error", () => undefined);
+      socket.on("close", () => resolve(text));
+      socket.write(`GET /${REPO}/main/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: `);
+      pump(); // a header value that never ends
+      setTimeout(() => {
+        socket.on("data", (d: Buffer) => {
+          text += d.toString();
+          if (text.includes("</Error>")) socket.destroy();
+        });
+      }, 300);
+    });
+    expect(rawStatus(answer)).toBe(400);
+    expect(errorCode(answer)).toBe("RequestHeaderSectionTooLarge");
+  });
+
   it("PutObject / UploadPart with Content-Length over 5 GiB → EntityTooLarge without reading the body", async () => {
     const created = await send(ep, { method: "POST", path: `/${REPO}/main/big/part?uploads` });
     const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created.text)![1]!;
