@@ -115,7 +115,8 @@ async function getOrHead(ctx: ObjectContext, head: boolean): Promise<S3Result> {
   // GET and HEAD answer results of one shape: a fresh server's first HEADs, after GETs, otherwise
   // deoptimized the gateway's compiled request path (a result of another shape) and V8 spent
   // ~45 ms compiling it again.
-  const body = head ? undefined : length === 0 ? Readable.from([]) : ((await ctx.services.blobs.readInline(record.parts, range)) ?? (await openPinned(ctx.services, record, range)));
+  let body: S3Result["body"];
+  if (!head) body = length === 0 ? Readable.from([]) : ((await ctx.services.blobs.readInline(record.parts, range)) ?? (await openPinned(ctx.services, record, range)));
   return { status, headers, body, bytesOut: head ? 0 : length };
 }
 

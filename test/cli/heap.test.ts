@@ -6,6 +6,17 @@ import { describe, expect, it } from "vitest";
 const HEAP = path.resolve(import.meta.dirname, "../../dist/cli/heap.js");
 const EVENTS = path.resolve(import.meta.dirname, "../../dist/log/events.js");
 
+/**
+ * Script lines: `chunks` MiB arrive as 64 KiB buffers, 512 KiB a millisecond, each dropped once
+ * written (a socket's reads of a large body); `each` runs after every 512 KiB.
+ */
+const bodyFlows = (chunks: number, each = "") => `
+    for (let i = 0; i < ${chunks * 2}; i++) {
+      for (let j = 0; j < 8; j++) Buffer.allocUnsafeSlow(65536).fill(1);
+      ${each}
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }`;
+
 /** Runs a module script in a new Node process; its output, trimmed, as a number. */
 function runScript(script: string): number {
   return Number(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" }).trim());
@@ -50,12 +61,7 @@ function readBuffersMb(tuned: boolean): number {
     const log = new RequestLog();
     if (${tuned}) tuneHeapForServing(log);
     const event = log.start({ id: "r", source: "s3", method: "PUT" });
-    let most = 0;
-    for (let i = 0; i < 256; i++) {
-      for (let j = 0; j < 8; j++) Buffer.allocUnsafeSlow(65536).fill(1);
-      most = Math.max(most, process.memoryUsage().arrayBuffers);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
+    let most = 0;${bodyFlows(128, "most = Math.max(most, process.memoryUsage().arrayBuffers);")}
     log.end(event, { status: 200 });
     console.log(most / 1048576);`);
 }
@@ -81,11 +87,7 @@ function fullCollections(pinned: boolean): number {
       for (const e of list.getEntries()) if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) full++;
     }).observe({ entryTypes: ["gc"] });
     const pin = ${pinned} ? setInterval(() => v8.setFlagsFromString("--heap-growing-percent=50"), 5) : undefined;
-    const event = log.start({ id: "r", source: "s3", method: "PUT" });
-    for (let i = 0; i < 512; i++) {
-      for (let j = 0; j < 8; j++) Buffer.allocUnsafeSlow(65536).fill(1);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
+    const event = log.start({ id: "r", source: "s3", method: "PUT" });${bodyFlows(256)}
     log.end(event, { status: 200 });
     clearInterval(pin);
     await new Promise((resolve) => setTimeout(resolve, 50)); // the observer's last entries
