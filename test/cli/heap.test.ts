@@ -68,10 +68,11 @@ function readBuffersMb(tuned: boolean): number {
 
 /**
  * Full collections while 256 MiB arrive as 64 KiB buffers through a request in flight, after one
- * full collection set the old generation's limit by a live heap; `pinned`: the growing factor is
- * set back to 1.5× every 5 ms, as if nothing raised it while bodies flow.
+ * full collection set the old generation's limit by a live heap; `raised`: false drops every change
+ * of the growing factor made after tuneHeapForServing returned, as if nothing raised it while
+ * bodies flow.
  */
-function fullCollections(pinned: boolean): number {
+function fullCollections(raised: boolean): number {
   return runScript(`
     import v8 from "node:v8";
     import { runInNewContext } from "node:vm";
@@ -80,16 +81,18 @@ function fullCollections(pinned: boolean): number {
     const { RequestLog } = await import(${JSON.stringify(EVENTS)});
     const log = new RequestLog();
     tuneHeapForServing(log);
+    if (!${raised}) {
+      const setFlags = v8.setFlagsFromString;
+      v8.setFlagsFromString = (flags) => flags.startsWith("--heap-growing-percent=") || setFlags(flags);
+    }
     const live = Array.from({ length: 200000 }, (_, i) => ({ i, s: "x" + i }));
     runInNewContext("gc")(); // exposed by tuneHeapForServing
     let full = 0;
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) full++;
     }).observe({ entryTypes: ["gc"] });
-    const pin = ${pinned} ? setInterval(() => v8.setFlagsFromString("--heap-growing-percent=50"), 5) : undefined;
     const event = log.start({ id: "r", source: "s3", method: "PUT" });${bodyFlows(256)}
     log.end(event, { status: 200 });
-    clearInterval(pin);
     await new Promise((resolve) => setTimeout(resolve, 50)); // the observer's last entries
     console.log(live.length && full);`);
 }
@@ -114,10 +117,13 @@ describe("serve's heap settings", () => {
   });
 
   // V8 counts ArrayBuffer bytes allocated since its last full collection against the old
-  // generation's limit, which 1.5× a small live heap keeps low: with the factor pinned at 1.5×
-  // (`pinned`), 256 MiB of read buffers ran ~11 full collections here.
+  // generation's limit, which 1.5× a small live heap keeps low: with the factor left at 1.5×, 256 MiB
+  // of read buffers ran 8-18 full collections here. In about one run in ten V8 stopped starting them
+  // partway for reasons of its own (3-5), so the unraised run counts its most of three.
   it("while large bodies flow, the old generation's limit lets them through without a full collection every few MB", () => {
-    expect(fullCollections(true)).toBeGreaterThanOrEqual(6);
-    expect(fullCollections(false)).toBeLessThanOrEqual(4);
+    let unraised = 0;
+    for (let run = 0; run < 3 && unraised < 6; run++) unraised = Math.max(unraised, fullCollections(false));
+    expect(unraised).toBeGreaterThanOrEqual(6);
+    expect(fullCollections(true)).toBeLessThanOrEqual(4);
   });
 });
