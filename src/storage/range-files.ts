@@ -83,7 +83,9 @@ export class RangeFiles {
   read(repo: string, id: string): Buffer {
     const { pack, offset, length } = parseId(id);
     const file = this.packPath(repo, pack);
-    const buf = Buffer.allocUnsafe(HEADER + length);
+    // Its own ArrayBuffer, not a slice of Node's shared 8 KiB pool (most ranges are under 4 KiB): a
+    // cached range then holds its bytes and no more, and they count as cached (see ByteCache).
+    const buf = Buffer.allocUnsafeSlow(HEADER + length);
     let n: number;
     try {
       n = readSync(this.fd(file), buf, 0, buf.length, offset);

@@ -67,7 +67,7 @@ function sharedPrefix(a: string, b: string): number {
 export type Change = [path: string, record: ObjectRecord | null];
 
 export class TreeStore {
-  private readonly rangeCache = new ByteCache<RangeData>(RANGE_CACHE_BYTES, (r) => r.bytes);
+  private readonly rangeCache = new ByteCache<RangeData>(RANGE_CACHE_BYTES, (r) => r.bytes, (r) => r.encode().buffer.byteLength);
   private readonly treeCache = new ByteCache<RangeRef[]>(TREE_CACHE_BYTES, treeBytes);
 
   constructor(private readonly store: MetadataStore) {}

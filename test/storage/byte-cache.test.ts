@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ByteCache } from "../../src/storage/byte-cache.js";
+import { ByteCache, cachedBufferBytes } from "../../src/storage/byte-cache.js";
 
 describe("ByteCache", () => {
   const cache = (...keys: string[]) => {
@@ -22,5 +22,29 @@ describe("ByteCache", () => {
     for (const k of ["a", "b", "c"]) c.get(k);
     c.set("d", "d");
     expect(held(c)).toEqual(["b", "c", "d"]);
+  });
+});
+
+describe("ByteCache's count of the process's cached ArrayBuffers", () => {
+  // cli/heap.ts leaves these bytes out of the read buffers it collects for: a count that only grew
+  // would stop those collections for good.
+  it("follows what the cache holds through replacement, eviction, deletion and clearing", () => {
+    const base = cachedBufferBytes();
+    const c = new ByteCache<Buffer>(3, () => 1, (b) => b.length);
+    const held = () => cachedBufferBytes() - base;
+    c.set("a", Buffer.alloc(10));
+    c.set("b", Buffer.alloc(20));
+    c.set("a", Buffer.alloc(30)); // replaces a's 10
+    expect(held()).toBe(50);
+    c.set("c", Buffer.alloc(40));
+    c.set("d", Buffer.alloc(50)); // over the budget of 3: one goes
+    expect(held()).toBe(["a", "b", "c", "d"].reduce((n, k) => n + (c.get(k)?.length ?? 0), 0));
+    c.delete("d");
+    expect(held()).toBe(["a", "b", "c"].reduce((n, k) => n + (c.get(k)?.length ?? 0), 0));
+    c.set("e", Buffer.alloc(1000), 5); // larger than the budget: not kept, not counted
+    c.clear();
+    expect(held()).toBe(0);
+    new ByteCache<Buffer>(3, () => 1).set("x", Buffer.alloc(10)); // a cache that counts none
+    expect(held()).toBe(0);
   });
 });
