@@ -10,7 +10,7 @@ import { cachedBufferBytes } from "../storage/byte-cache.js";
 
 /** The young generation's size past which it stops growing (V8 grows it to 32 MB under load). */
 const YOUNG_GENERATION_BYTES = 8 << 20;
-/** ArrayBuffer bytes, beyond what caches hold, past which a request's read buffers are collected (V8 waits for 32 MB). */
+/** ArrayBuffer bytes, beyond those the caches hold, past which read buffers are collected (V8 waits for 32 MB). */
 const READ_BUFFERS_BYTES = 12 << 20;
 /** How often they are looked at while requests are in flight. */
 const READ_BUFFERS_CHECK_MS = 20;

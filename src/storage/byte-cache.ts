@@ -59,7 +59,9 @@ export class ByteCache<V> {
   }
 
   clear(): void {
-    for (const [k, v] of this.values) this.forget(k, v);
+    this.values.clear();
+    this.bytes = 0;
+    this.buffers = 0;
   }
 
   private forget(key: string, held: { value: V; bytes: number }): void {
