@@ -4,7 +4,7 @@
  * loopback admin route (/_lakes3/inspect/...), so both paths give the same JSON.
  */
 import { isTombstone, type ObjectRecord } from "../storage/metadata-store.js";
-import { isInlineBlob, type BlobStore } from "../storage/blob-store.js";
+import { isImmediateBlob, isInlineBlob, type BlobStore } from "../storage/blob-store.js";
 import { rangeFor } from "../storage/keys.js";
 import type { Catalog } from "../versioning/catalog.js";
 import { stagingKey } from "../versioning/staging-keys.js";
@@ -137,7 +137,7 @@ export async function stat(s: InspectSources, repo: string, ref: string, path: s
     ...record,
     state: staged ? "uncommitted" : "committed",
     commit: view?.commitId,
-    blobs: record.parts.map((p) => ({ ...p, file: isInlineBlob(p.blobId) ? "(inline in the metadata store)" : s.blobs.pathOf(p.blobId) })),
+    blobs: record.parts.map((p) => ({ ...p, file: isImmediateBlob(p.blobId) ? "(in the record, as its id)" : isInlineBlob(p.blobId) ? "(inline in the metadata store)" : s.blobs.pathOf(p.blobId) })),
   };
 }
 

@@ -268,7 +268,7 @@ describe("objects", () => {
       content_type: "text/plain",
       metadata: { owner: "ci", stage: "raw" },
     });
-    expect(res.json.physical_address).toMatch(/^local:\/\/test-repo\/data\/([0-9a-f]{32}|s[0-9a-f]{31})$/);
+    expect(res.json.physical_address).toMatch(/^local:\/\/test-repo\/data\/([0-9a-f]{32}|s[0-9a-f]{31}|i[A-Za-z0-9_-]{6,49})$/);
     expect(Math.abs(res.json.mtime - Date.now() / 1000)).toBeLessThan(60);
 
     const got = await t.client.send(new GetObjectCommand({ Bucket: repo, Key: "main/raw/hello.txt" }));

@@ -25,6 +25,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { MetadataStore, SEP } from "../../dist/storage/metadata-store.js";
 import { Catalog } from "../../dist/versioning/catalog.js";
+import { READY } from "./scale-data.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -74,7 +75,7 @@ if (values.store) {
 
 /** Spread commits on a copy of a scale data dir (see --store). */
 async function storeBench(source) {
-  const { n, perDir } = JSON.parse(await readFile(path.join(source, "scale-ready-v3.json"), "utf8"));
+  const { n, perDir } = JSON.parse(await readFile(path.join(source, READY), "utf8"));
   const key = (i) => `d${String(Math.floor(i / perDir)).padStart(4, "0")}/f${String(i % perDir).padStart(6, "0")}`;
   const dir = await mkdtemp(path.join(os.tmpdir(), "lakes3-commit-bench-"));
   await cp(source, dir, { recursive: true });

@@ -8,15 +8,15 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import { newInlineBlobId } from "../../dist/storage/blob-store.js";
+import { IMMEDIATE_MAX, immediateBlobId, newInlineBlobId } from "../../dist/storage/blob-store.js";
 import { MetadataStore, SEP } from "../../dist/storage/metadata-store.js";
 import { recordCleanState } from "../../dist/storage/recovery.js";
 import { Catalog } from "../../dist/versioning/catalog.js";
 import { stagingKey } from "../../dist/versioning/staging-keys.js";
 
 export const SCALE_REPO = "bench";
-/** Names the data set's layout and format (v4: ranges cut where folders start; v3: committed ranges and trees in files): a cache made by another version is made again. */
-const READY = "scale-ready-v4.json";
+/** Names the data set's layout and format (v5: 16-byte bodies in their blob ids; v4: ranges cut where folders start; v3: committed ranges and trees in files): a cache made by another version is made again. */
+export const READY = "scale-ready-v5.json";
 const BODY = Buffer.alloc(16, 7);
 const BATCH = 10_000;
 const COMMIT_EVERY = 100_000;
@@ -46,7 +46,8 @@ export async function ensureScaleData(dir, n, log) {
   try {
     const catalog = new Catalog(store);
     await catalog.createRepository(SCALE_REPO);
-    // The inline-blob keyspace (see MetadataStore): 16-byte bodies, as a PUT of 16 bytes stores them.
+    // 16-byte bodies, named and kept as a PUT of 16 bytes keeps them: a tiny blob is its own id
+    // (blob-store.ts, immediateBlobId); a larger one goes to the inline-blob keyspace (MetadataStore).
     const inline = store.db.sublevel("inline-blobs", { valueEncoding: "buffer" });
     const lastModified = new Date().toISOString();
     for (let start = 0; start < n; start += COMMIT_EVERY) {
@@ -55,8 +56,8 @@ export async function ensureScaleData(dir, n, log) {
       for (let i = start; i < end; i += BATCH) {
         const batch = store.batch();
         for (let j = i; j < Math.min(end, i + BATCH); j++) {
-          const blobId = newInlineBlobId(); // as the store names them
-          batch.put(blobId, BODY, { sublevel: inline });
+          const blobId = BODY.length <= IMMEDIATE_MAX ? immediateBlobId(BODY) : newInlineBlobId();
+          if (BODY.length > IMMEDIATE_MAX) batch.put(blobId, BODY, { sublevel: inline });
           const record = { size: BODY.length, etag: randomBytes(16).toString("hex"), lastModified, contentType: "application/octet-stream", headers: {}, userMeta: {}, parts: [{ blobId, size: BODY.length }] };
           batch.put(stagingKey(SCALE_REPO, branch.stagingToken, layout.key(j)), record, { sublevel: store.staging });
         }

@@ -171,10 +171,11 @@ describe("crash-safe write order", () => {
     try {
       await catalog.createRepository("r");
       const target = { repo: "r", branch: "main" };
-      const blob = await blobs.write(Readable.from([Buffer.from("held bytes")]), { sizeHint: 10 });
+      const bytes = Buffer.from("held bytes, more than a blob id holds");
+      const blob = await blobs.write(Readable.from([bytes]), { sizeHint: bytes.length });
       const held = (store as unknown as { heldInline: Map<string, Buffer> }).heldInline;
       expect([...held.keys()]).toEqual([blob.blobId]);
-      expect(await blobs.readInline([blob])).toEqual(Buffer.from("held bytes")); // readable meanwhile
+      expect(await blobs.readInline([blob])).toEqual(bytes); // readable meanwhile
       const record = { size: 10, etag: "e", lastModified: new Date().toISOString(), contentType: "text/plain", headers: {}, userMeta: {}, parts: [blob] };
       const refuse = () => {
         throw new Error("precondition failed");

@@ -231,7 +231,7 @@ describe("FsBlobStore", () => {
     try {
       for (let i = 0; i < 20; i++) {
         now.mockReturnValue(t + i);
-        written.push((await inlineStore.write(Readable.from([Buffer.from("tiny")]), { sizeHint: 4 })).blobId);
+        written.push((await inlineStore.write(Readable.from([Buffer.alloc(40, i)]), { sizeHint: 40 })).blobId);
       }
     } finally {
       now.mockRestore();

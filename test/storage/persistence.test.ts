@@ -34,9 +34,9 @@ describe("persistence", () => {
 
   it("reclaims overwritten and deleted blobs, small (inline) and large (files)", async () => {
     const big = (i: number) => Buffer.alloc(100 * 1024, i);
-    for (let i = 0; i < 5; i++) await t.client.send(new PutObjectCommand({ Bucket: "test-repo", Key: "main/over.txt", Body: `v${i}` }));
+    for (let i = 0; i < 5; i++) await t.client.send(new PutObjectCommand({ Bucket: "test-repo", Key: "main/over.txt", Body: `v${i}: more bytes than a blob id holds` }));
     for (let i = 0; i < 5; i++) await t.client.send(new PutObjectCommand({ Bucket: "test-repo", Key: "main/over.bin", Body: big(i) }));
-    await t.client.send(new PutObjectCommand({ Bucket: "test-repo", Key: "main/gone.txt", Body: "bye" }));
+    await t.client.send(new PutObjectCommand({ Bucket: "test-repo", Key: "main/gone.txt", Body: "bye: more bytes than a blob id holds" }));
     await t.client.send(new PutObjectCommand({ Bucket: "test-repo", Key: "main/gone.bin", Body: big(9) }));
     await t.client.send(new DeleteObjectsCommand({ Bucket: "test-repo", Delete: { Objects: [{ Key: "main/gone.txt" }, { Key: "main/gone.bin" }] } }));
     await t.server.close(); // close flushes pending reclamation
@@ -46,7 +46,7 @@ describe("persistence", () => {
     const all = [];
     for await (const b of new FsBlobStore(t.dataDir, store.inlineBlobs).list()) all.push(b);
     await store.close();
-    expect(all.map((b) => b.size).sort((a, b) => a - b)).toEqual([2, 100 * 1024]); // over.txt, over.bin
+    expect(all.map((b) => b.size).sort((a, b) => a - b)).toEqual([Buffer.byteLength("v4: more bytes than a blob id holds"), 100 * 1024]); // over.txt, over.bin
     await t.restart();
     const got = await t.client.send(new GetObjectCommand({ Bucket: "test-repo", Key: "main/over.bin" }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(big(4))).toBe(true);

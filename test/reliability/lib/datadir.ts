@@ -1,6 +1,6 @@
 /**
  * Offline views of a data directory, independent of the server's own bookkeeping: the blob files on
- * disk (D/blobs/xx/<id>, D/tmp/*) plus the small blobs kept inline in LevelDB, and every blob a metadata record references (found by scanning
+ * disk (D/blobs/xx/<id>, D/tmp/*) plus the small blobs kept inline in LevelDB (tiny ones are their ids), and every blob a metadata record references (found by scanning
  * all LevelDB values and committed range files for `{ blobId, size }`, so the check does not trust the code under test).
  */
 import { readdir, readFile, stat } from "node:fs/promises";
@@ -77,11 +77,15 @@ export async function referencedBlobs(dataDir: string): Promise<Map<string, numb
   return refs;
 }
 
-/** Referenced blobs whose file is missing or has another size than recorded. */
+/**
+ * Referenced blobs whose file is missing or has another size than recorded. A tiny blob's bytes are
+ * its id (`i`, 6 random characters, the bytes in base64url): it has no file, and its id their size.
+ */
 export function missingOrTruncated(refs: Map<string, number>, files: Map<string, number>): string[] {
   const bad: string[] = [];
   for (const [id, size] of refs) {
-    const actual = files.get(id);
+    const immediate = /^i[A-Za-z0-9_-]{6}([A-Za-z0-9_-]*)$/.exec(id);
+    const actual = immediate ? Buffer.from(immediate[1]!, "base64url").length : files.get(id);
     if (actual !== size) bad.push(`${id}: recorded ${size} bytes, file ${actual === undefined ? "missing" : `${actual} bytes`}`);
   }
   return bad;
