@@ -5,8 +5,8 @@
  * and checks that a fresh process accepts it. Run by src/build/bundle.mjs.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { writeFileSync } from "node:fs";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import v8 from "node:v8";
@@ -34,7 +34,7 @@ process.once("exit", () => {
     process.stderr.write(`code-cache: a new process does not take the cache (${check.stdout.trim() || check.stderr.trim()}); check the V8 flags reset above\n`);
     process.exitCode = 1;
   }
-  void rm(tmp, { recursive: true, force: true });
+  rmSync(tmp, { recursive: true, force: true }); // synchronously: nothing asynchronous runs once the process exits
 });
 process.kill(process.pid, "SIGTERM"); // the server stops as on Ctrl-C
 
