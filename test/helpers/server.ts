@@ -46,7 +46,11 @@ export interface RawResponse {
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), "lakes3-test-")));
   const start = () => startServer({ port: 0, repos: ["test-repo"], ...options, dataDir });
-  let server = await start();
+  // A server that refuses to start (a test of its refusal) leaves no temp dir behind.
+  let server = await start().catch(async (err: unknown) => {
+    if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  });
   const t: TestServer = {
     server,
     client: makeClient(server),
