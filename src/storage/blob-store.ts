@@ -108,7 +108,10 @@ export const IMMEDIATE_MAX = 32;
 
 const BLOB_ID_RE = /^[0-9a-f]{32}$/;
 const INLINE_ID_RE = /^s[0-9a-f]{31}$/;
-const IMMEDIATE_ID_RE = /^i[A-Za-z0-9_-]{6,49}$/;
+/** Random characters after an immediate blob id's `i`, before its bytes. */
+const IMMEDIATE_NONCE = 6;
+/** `i`, the nonce, then up to IMMEDIATE_MAX bytes in base64url (43 characters for 32). */
+const IMMEDIATE_ID_RE = new RegExp(`^i[A-Za-z0-9_-]{${IMMEDIATE_NONCE},${IMMEDIATE_NONCE + Math.ceil((IMMEDIATE_MAX * 4) / 3)}}$`);
 /**
  * Bytes gathered before a write(v) is issued; one write is in flight while the next batch fills.
  * Each write costs the writing thread far more than its copy: with 256 KiB batches a large PUT
@@ -153,12 +156,12 @@ export function isInlineBlob(blobId: string): boolean {
  * random GETs, and each GET spent ~100 µs decompressing a block.
  */
 export function immediateBlobId(bytes: Buffer): string {
-  return "i" + randomBytes(6).toString("base64url").slice(0, 6) + bytes.toString("base64url");
+  return "i" + randomBytes(IMMEDIATE_NONCE).toString("base64url").slice(0, IMMEDIATE_NONCE) + bytes.toString("base64url");
 }
 
 /** The bytes an immediate blob's id holds. */
 function immediateBytes(blobId: string): Buffer {
-  return Buffer.from(blobId.slice(7), "base64url");
+  return Buffer.from(blobId.slice(1 + IMMEDIATE_NONCE), "base64url");
 }
 
 /** A blob whose bytes are its id. */

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import { IMMEDIATE_MAX, immediateBlobId, newInlineBlobId } from "../../dist/storage/blob-store.js";
+import { IMMEDIATE_MAX, immediateBlobId } from "../../dist/storage/blob-store.js";
 import { MetadataStore, SEP } from "../../dist/storage/metadata-store.js";
 import { recordCleanState } from "../../dist/storage/recovery.js";
 import { Catalog } from "../../dist/versioning/catalog.js";
@@ -46,9 +46,8 @@ export async function ensureScaleData(dir, n, log) {
   try {
     const catalog = new Catalog(store);
     await catalog.createRepository(SCALE_REPO);
-    // 16-byte bodies, named and kept as a PUT of 16 bytes keeps them: a tiny blob is its own id
-    // (blob-store.ts, immediateBlobId); a larger one goes to the inline-blob keyspace (MetadataStore).
-    const inline = store.db.sublevel("inline-blobs", { valueEncoding: "buffer" });
+    // 16-byte bodies, kept as a PUT of 16 bytes keeps them: in their blob ids (blob-store.ts).
+    if (BODY.length > IMMEDIATE_MAX) throw new Error("scale data: the body must be small enough to be its blob id");
     const lastModified = new Date().toISOString();
     for (let start = 0; start < n; start += COMMIT_EVERY) {
       const branch = await catalog.getBranch(SCALE_REPO, "main");
@@ -56,8 +55,7 @@ export async function ensureScaleData(dir, n, log) {
       for (let i = start; i < end; i += BATCH) {
         const batch = store.batch();
         for (let j = i; j < Math.min(end, i + BATCH); j++) {
-          const blobId = BODY.length <= IMMEDIATE_MAX ? immediateBlobId(BODY) : newInlineBlobId();
-          if (BODY.length > IMMEDIATE_MAX) batch.put(blobId, BODY, { sublevel: inline });
+          const blobId = immediateBlobId(BODY);
           const record = { size: BODY.length, etag: randomBytes(16).toString("hex"), lastModified, contentType: "application/octet-stream", headers: {}, userMeta: {}, parts: [{ blobId, size: BODY.length }] };
           batch.put(stagingKey(SCALE_REPO, branch.stagingToken, layout.key(j)), record, { sublevel: store.staging });
         }
