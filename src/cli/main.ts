@@ -144,11 +144,13 @@ async function serve(given: ServeFlags, cmd: Command): Promise<void> {
   }
   // A ready file left by a server that was killed must not be read as this one's URL.
   if (flags.readyFile) await rm(flags.readyFile, { force: true });
-  const log = new RequestLog();
-  tuneHeapForServing(log);
   const out = process.stdout;
-  const repos = typeof flags.repo === "string" ? collect(flags.repo, []) : flags.repo;
   const useTui = flags.tui && out.isTTY === true && process.stdin.isTTY === true && flags.logFormat === "text" && !flags.quiet;
+  // Finished requests are kept in memory for the viewer alone; without it they only pass through
+  // (to the printed lines and requests.log), and die young.
+  const log = useTui ? new RequestLog() : new RequestLog(0);
+  tuneHeapForServing(log);
+  const repos = typeof flags.repo === "string" ? collect(flags.repo, []) : flags.repo;
   let server: LakeS3Server | undefined;
   let ui: { unmount(): void } | undefined;
   let stopping: string | undefined;

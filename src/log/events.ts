@@ -148,6 +148,7 @@ export class RequestLog {
   /** Per-operation statistics since start or the last clear. */
   readonly stats = new RequestStats();
 
+  /** `capacity`: the finished requests snapshots show (the viewer's list); 0 keeps none. */
   constructor(readonly capacity = 1000) {}
 
   /** Requests started and not yet ended. */
@@ -173,10 +174,12 @@ export class RequestLog {
     e.done = true;
     e.durationMs = update.durationMs ?? Date.now() - e.startedAt;
     this.inFlight.delete(e.id);
-    this.finished.push(e);
-    // Trimmed `capacity` at a time: dropping the oldest one by one moved the whole array on every
-    // request (~9 µs each); the snapshot shows the last `capacity`.
-    if (this.finished.length >= 2 * this.capacity) this.finished.splice(0, this.finished.length - this.capacity);
+    if (this.capacity > 0) {
+      this.finished.push(e);
+      // Trimmed `capacity` at a time: dropping the oldest one by one moved the whole array on every
+      // request (~9 µs each); the snapshot shows the last `capacity`.
+      if (this.finished.length >= 2 * this.capacity) this.finished.splice(0, this.finished.length - this.capacity);
+    }
     const failed = isFailure(e);
     this.totals.requests++;
     if (failed) this.totals.errors++;
