@@ -9,7 +9,6 @@
 import { createReadStream } from "node:fs";
 import { appendFile, rename, stat } from "node:fs/promises";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { isFailure, type RequestEvent, type RequestLog, type ServerWarning } from "./events.js";
 
 export const REQUEST_LOG_CAPACITY = 10_000;
@@ -40,6 +39,8 @@ class RotatingLog {
   private start = 0;
   private at = 0;
   private pendingLines = 0;
+  /** The file ends in a line cut short (a crash mid-append): the next write ends it first. */
+  private torn = false;
 
   constructor(
     private readonly dir: string,
@@ -53,7 +54,9 @@ class RotatingLog {
   }
 
   async open(): Promise<void> {
-    this.lines = await countLines(this.file);
+    const found = await countLines(this.file);
+    this.lines = found.lines;
+    this.torn = found.torn;
     this.bytes = (await stat(this.file).catch(() => ({ size: 0 }))).size;
   }
 
@@ -83,6 +86,11 @@ class RotatingLog {
       await rename(this.file, path.join(this.dir, `${this.name}.1.log`)).catch(() => undefined);
       this.lines = 0;
       this.bytes = 0;
+      this.torn = false;
+    }
+    if (this.torn) {
+      chunks.unshift(Buffer.from("\n"));
+      this.torn = false;
     }
     for (const chunk of chunks) await appendFile(this.file, chunk);
     this.lines += lines;
@@ -158,6 +166,7 @@ export async function readRequests(dataDir: string, limit = REQUEST_LOG_CAPACITY
   for (const name of [`${FILES[which]}.1.log`, `${FILES[which]}.log`]) {
     const file = path.join(dataDir, name);
     if (!(await stat(file).catch(() => undefined))) continue;
+    const { createInterface } = process.getBuiltinModule("node:readline"); // for `inspect requests`, not the server
     for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
       if (!line.trim()) continue;
       try {
@@ -173,9 +182,14 @@ export async function readRequests(dataDir: string, limit = REQUEST_LOG_CAPACITY
   return out;
 }
 
-async function countLines(file: string): Promise<number> {
-  if (!(await stat(file).catch(() => undefined))) return 0;
-  let n = 0;
-  for await (const _ of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) n++;
-  return n;
+/** The lines of a file (a last line without its newline too), and whether it ends in such a line. */
+async function countLines(file: string): Promise<{ lines: number; torn: boolean }> {
+  if (!(await stat(file).catch(() => undefined))) return { lines: 0, torn: false };
+  let lines = 0;
+  let last = 0x0a;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    for (let at = chunk.indexOf(0x0a); at >= 0; at = chunk.indexOf(0x0a, at + 1)) lines++;
+    last = chunk[chunk.length - 1]!;
+  }
+  return last === 0x0a ? { lines, torn: false } : { lines: lines + 1, torn: true };
 }

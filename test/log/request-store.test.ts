@@ -4,7 +4,7 @@
  * at all), and the bytes on disk are the lines exactly, whatever their characters and length.
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import v8 from "node:v8";
@@ -98,4 +98,26 @@ describe("requests.log", () => {
     expect(await ids("requests.1.log")).toEqual(["r0", "r1"]);
     expect(await ids("requests.log")).toEqual(["r2"]);
   });
+
+  for (const [what, existing] of [
+    ["ending in a newline", '{"id":"a"}\n{"id":"b"}\n{"id":"c"}\n'],
+    ["whose last line a crash cut short", '{"id":"a"}\n{"id":"b"}\n{"id":"c'],
+  ] as const) {
+    it(`counts the lines of a log it finds (${what}) against its line budget, and appends whole lines to it`, async () => {
+      await writeFile(path.join(dir, "requests.log"), existing);
+      const log = new RequestLog(0);
+      const store = new RequestStore(dir, 5);
+      store.attach(log);
+      for (const id of ["d", "e"]) finish(log, id, "k");
+      await store.flush();
+      expect(existsSync(path.join(dir, "requests.1.log")), "rotated before 5 lines").toBe(false);
+      finish(log, "f", "k");
+      await store.close();
+      const rotated = await readFile(path.join(dir, "requests.1.log"), "utf8");
+      expect(rotated.startsWith(existing)).toBe(true);
+      const appended = rotated.slice(existing.length).split("\n").filter(Boolean);
+      expect(appended.map((l) => (JSON.parse(l) as RequestEvent).id)).toEqual(["d", "e"]);
+      expect((await readRequests(dir)).map((e) => e.id)).toEqual(existing.endsWith("\n") ? ["a", "b", "c", "d", "e", "f"] : ["a", "b", "d", "e", "f"]);
+    });
+  }
 });
