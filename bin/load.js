@@ -19,16 +19,15 @@ const CACHE = `${CLI}.cache`;
 
 /** The CLI's exports (`main`), and its script (src/build/code-cache.mjs makes the cache from it). */
 function loadCli() {
-  const source = readFileSync(CLI, "utf8");
+  // A function expression in ASCII (src/build/bundle.mjs), compiled as it is.
+  const source = readFileSync(CLI, "latin1");
   let cachedData;
   try {
     cachedData = readFileSync(CACHE);
   } catch {
     // no cache: compiled as usual
   }
-  // Strict, as the ES modules it is made of.
-  const wrapper = `(function (exports, require, module, __filename, __dirname, __lakes3Import, __lakes3BundleUrl) {"use strict";${source}\n})`;
-  const script = new vm.Script(wrapper, { filename: CLI, cachedData });
+  const script = new vm.Script(source, { filename: CLI, cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(CLI), module, CLI, path.dirname(CLI), importForCli, pathToFileURL(CLI).href);
   return { main: module.exports.main, script, cacheRejected: cachedData === undefined ? undefined : script.cachedDataRejected };

@@ -29,7 +29,11 @@ beforeAll(async () => {
     `const { register } = require("node:module");
 const { writeSync } = require("node:fs");
 register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hook)}));
-process.on("exit", () => { for (const file of Object.keys(require.cache)) writeSync(2, "loaded " + file + "\\n"); });
+const builtinsBefore = new Set(process.moduleLoadList);
+process.on("exit", () => {
+  for (const file of Object.keys(require.cache)) writeSync(2, "loaded " + file + "\\n");
+  for (const m of process.moduleLoadList) if (m.startsWith("NativeModule ") && !builtinsBefore.has(m)) writeSync(2, "loaded node:" + m.slice(13) + "\\n");
+});
 `,
   );
 });
@@ -68,13 +72,17 @@ async function modulesLoaded(use: (endpoint: string, s3: Endpoint) => Promise<vo
 }
 
 const LAZY = ["node_modules/fast-xml-parser/", "node_modules/mime-types/", "node_modules/chokidar/", "dist/ui/", "node_modules/ink/"];
+/** Node's modules a HeadBucket does not need either (zlib: CRC-32 for range packs and checksums; readline: `inspect requests`). */
+const LAZY_BUILTINS = ["node:zlib", "node:readline"];
 const loadedOf = (modules: string[]) => LAZY.filter((m) => modules.some((url) => url.includes(m)));
 
 describe("lakes3 serve", () => {
-  it("answers a HeadBucket without loading the XML library, mime-types, chokidar or the terminal UI", async () => {
+  it("answers a HeadBucket without loading the XML library, mime-types, chokidar, the terminal UI, zlib or readline", async () => {
     const modules = await modulesLoaded();
     expect(modules.some((url) => url.includes("/bin/load.js"))).toBe(true); // the report works
+    expect(modules).toContain("node:http"); // and reports Node's modules
     expect(loadedOf(modules)).toEqual([]);
+    expect(LAZY_BUILTINS.filter((m) => modules.includes(m))).toEqual([]);
   });
 
   it("runs the bundled command line (src/build/bundle.mjs) with its code cache, not tsc's modules one by one", async () => {

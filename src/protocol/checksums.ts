@@ -9,8 +9,8 @@
 import { createHash, type Hash } from "node:crypto";
 import { endianness } from "node:os";
 import { Transform, type TransformCallback } from "node:stream";
-import * as zlib from "node:zlib";
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../storage/checksum-algorithms.js";
+import { crc32 } from "../storage/crc32.js";
 import { BodyHash } from "./body-hash.js";
 import { S3Error } from "./errors.js";
 
@@ -126,15 +126,11 @@ class TableCrc32 implements Checksum {
   }
 }
 
-type ZlibCrc32 = (data: NodeJS.ArrayBufferView, value?: number) => number;
-const nativeCrc32: ZlibCrc32 | undefined =
-  typeof (zlib as { crc32?: unknown }).crc32 === "function" ? (zlib as { crc32: ZlibCrc32 }).crc32 : undefined;
-
+/** CRC32 by zlib's. */
 class NativeCrc32 implements Checksum {
   private crc = 0;
-  constructor(private readonly fn: ZlibCrc32) {}
   update(buf: Buffer): void {
-    this.crc = this.fn(buf, this.crc);
+    this.crc = crc32(buf, this.crc);
   }
   digest(): Buffer {
     const out = Buffer.allocUnsafe(4);
@@ -257,8 +253,7 @@ class HashChecksum implements Checksum {
 export function createChecksum(alg: ChecksumAlgorithm): Checksum {
   switch (alg) {
     case "CRC32":
-      if (nativeCrc32) return new NativeCrc32(nativeCrc32);
-      return new TableCrc32((crc32Table ??= crc32Tables(0xedb88320)));
+      return new NativeCrc32();
     case "CRC32C":
       return new TableCrc32((crc32cTable ??= crc32Tables(0x82f63b78)));
     case "CRC64NVME":
@@ -270,7 +265,7 @@ export function createChecksum(alg: ChecksumAlgorithm): Checksum {
   }
 }
 
-/** The table-driven CRC32 (used when zlib.crc32 is missing); exported for tests. */
+/** The table-driven CRC32 (CRC32C's engine with CRC32's polynomial), for tests. */
 export function createTableCrc32(): Checksum {
   return new TableCrc32((crc32Table ??= crc32Tables(0xedb88320)));
 }

@@ -30,8 +30,8 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { mkdir, open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { crc32 } from "node:zlib";
 import { randomBytes } from "node:crypto";
+import { crc32 } from "./crc32.js";
 import { fsyncDir, writeAll } from "./durable-file.js";
 import { StorageError } from "./errors.js";
 
