@@ -20,6 +20,8 @@ const FLUSH_MS = 200;
 const FILES = { all: "requests", errors: "requests.errors" } as const;
 type Which = keyof typeof FILES;
 
+const byteLength = (chunks: Buffer[]) => chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+
 /** Bytes of one buffer lines are encoded into (a longer line gets a buffer of its own size). */
 const CHUNK_BYTES = 256 << 10;
 
@@ -81,8 +83,7 @@ class RotatingLog {
     this.full = [];
     this.start = this.at;
     this.pendingLines = 0;
-    const size = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-    if (this.lines + lines > this.capacity || this.bytes + size > this.maxBytes) {
+    if (this.lines + lines > this.capacity || this.bytes + byteLength(chunks) > this.maxBytes) {
       await rename(this.file, path.join(this.dir, `${this.name}.1.log`)).catch(() => undefined);
       this.lines = 0;
       this.bytes = 0;
@@ -94,7 +95,7 @@ class RotatingLog {
     }
     for (const chunk of chunks) await appendFile(this.file, chunk);
     this.lines += lines;
-    this.bytes += size;
+    this.bytes += byteLength(chunks);
   }
 }
 
