@@ -26,7 +26,7 @@ const HEAP_GROWING_PERCENT_BODIES = 150;
 
 export function tuneHeapForServing(requests: RequestLog): void {
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-  boundYoungGeneration();
+  boundYoungGeneration(requests);
   collectReadBuffers(requests);
 }
 
@@ -34,23 +34,30 @@ export function tuneHeapForServing(requests: RequestLog): void {
  * Under a steady request load V8 grows the young generation to 32 MB, all of it resident: a sixth
  * of the server's memory at a million objects, for collections a little less frequent. Its cap
  * (--max-semi-space-size) is read only when V8 starts, but its growth factor is read when it grows:
- * after each collection, growth is allowed while the young generation is under
- * YOUNG_GENERATION_BYTES and stopped once it is there (when the server idles, V8 shrinks it, and it
- * grows back under load). Each new V8 heap in the process, a worker thread's such as the hashing
- * thread's, sets a factor under 2 back to 2 (Heap::ConfigureHeap, V8 11.3's src/heap/heap.cc), so
- * the factor is set again once a worker runs.
+ * after each collection, growth is allowed while requests are in flight and the young generation is
+ * under YOUNG_GENERATION_BYTES, and stopped otherwise (when the server idles, V8 shrinks it, and it
+ * grows back under load). The check runs a turn after each collection, so collections in one long
+ * synchronous stretch (start-up's) could grow it twice, past the bound, before the check ran: it
+ * does not grow while no request is in flight. Each new V8 heap in the process, a worker thread's
+ * such as the hashing thread's, sets a factor under 2 back to 2 (Heap::ConfigureHeap, V8 11.3's
+ * src/heap/heap.cc), so the factor is set again once a worker runs.
  */
-function boundYoungGeneration(): void {
-  let growing = true;
-  const setFactor = () => v8.setFlagsFromString(`--semi-space-growth-factor=${growing ? 2 : 1}`);
+function boundYoungGeneration(requests: RequestLog): void {
+  let growing: boolean | undefined;
   const check = () => {
     const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0;
-    if ((young < YOUNG_GENERATION_BYTES) === growing) return;
-    growing = !growing;
-    setFactor();
+    const grow = young < YOUNG_GENERATION_BYTES && requests.inFlightCount > 0;
+    if (grow === growing) return;
+    growing = grow;
+    v8.setFlagsFromString(`--semi-space-growth-factor=${grow ? 2 : 1}`);
   };
   new PerformanceObserver(check).observe({ entryTypes: ["gc"] });
-  process.on("worker", (worker) => worker.once("online", setFactor));
+  process.on("worker", (worker) =>
+    worker.once("online", () => {
+      growing = undefined;
+      check();
+    }),
+  );
   check();
 }
 

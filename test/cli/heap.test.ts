@@ -27,14 +27,21 @@ function runScript(script: string): number {
  * The young generation's size (MB) after allocating like a busy server, with or without the
  * settings; `thread`: a worker thread starts halfway, once the young generation reached its bound.
  */
-function youngGenerationMb(tuned: boolean, thread = false): number {
+function youngGenerationMb(tuned: boolean, thread = false, burst = false): number {
   const script = `
     import v8 from "node:v8";
     import { Worker } from "node:worker_threads";
     const { tuneHeapForServing } = await import(${JSON.stringify(HEAP)});
     const { RequestLog } = await import(${JSON.stringify(EVENTS)});
-    if (${tuned}) tuneHeapForServing(new RequestLog());
+    const log = new RequestLog();
+    if (${tuned}) tuneHeapForServing(log);
     const kept = [];
+    if (${burst}) {
+      // Start-up's work: collections one after another, with no turn for the GC observer.
+      for (let i = 0; i < 4000000; i++) { const o = { key: "k" + i, n: i }; if (i % 50 === 0) kept.push(o); }
+      kept.length = 0;
+    }
+    log.start({ id: "r", source: "s3", method: "GET" }); // a request in flight from here on
     for (let round = 0; round < 40; round++) {
       if (${thread} && round === 20) {
         const worker = new Worker("setInterval(() => {}, 1000)", { eval: true });
@@ -139,6 +146,10 @@ describe("serve's heap settings", () => {
   // (Heap::ConfigureHeap in V8 11.3, deps/v8/src/heap/heap.cc): the bound must outlast it.
   it("the young generation stays at 8 MB after a worker thread starts", () => {
     expect(youngGenerationMb(true, true)).toBeLessThanOrEqual(8);
+  });
+
+  it("the young generation does not grow past 8 MB in a long synchronous stretch (start-up's), and reaches it under load", () => {
+    expect(youngGenerationMb(true, false, true)).toBe(8);
   });
 
   // V8 collects dropped ArrayBuffers at a young-generation collection, which a large body triggers
