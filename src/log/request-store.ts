@@ -35,10 +35,9 @@ const CHUNK_BYTES = 256 << 10;
 class RotatingLog {
   private lines = 0;
   private bytes = 0;
-  /** Lines encoded and not yet written: whole buffers, then [start, at) of `chunk`. */
+  /** Lines encoded and not yet written: whole buffers, then the first `at` bytes of `chunk`. */
   private full: Buffer[] = [];
   private chunk = Buffer.alloc(0);
-  private start = 0;
   private at = 0;
   private pendingLines = 0;
   /** The file ends in a line cut short (a crash mid-append): the next write ends it first. */
@@ -66,9 +65,9 @@ class RotatingLog {
   push(line: string): void {
     const most = 3 * line.length + 1; // UTF-8 takes at most 3 bytes per UTF-16 unit
     if (this.at + most > this.chunk.length) {
-      if (this.at > this.start) this.full.push(this.chunk.subarray(this.start, this.at));
+      if (this.at > 0) this.full.push(this.chunk.subarray(0, this.at));
       this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, most));
-      this.start = this.at = 0;
+      this.at = 0;
     }
     this.at += this.chunk.write(line, this.at);
     this.chunk[this.at++] = 0x0a;
@@ -78,10 +77,11 @@ class RotatingLog {
   async write(): Promise<void> {
     if (this.pendingLines === 0) return;
     const chunks = this.full;
-    if (this.at > this.start) chunks.push(this.chunk.subarray(this.start, this.at));
+    if (this.at > 0) chunks.push(this.chunk.subarray(0, this.at));
     const lines = this.pendingLines;
     this.full = [];
-    this.start = this.at;
+    this.chunk = Buffer.alloc(0); // the next line starts a buffer of its own
+    this.at = 0;
     this.pendingLines = 0;
     if (this.lines + lines > this.capacity || this.bytes + byteLength(chunks) > this.maxBytes) {
       await rename(this.file, path.join(this.dir, `${this.name}.1.log`)).catch(() => undefined);
