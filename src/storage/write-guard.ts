@@ -13,7 +13,7 @@
  * Every acknowledged write is also checked to have landed in the data dir that is still there: a
  * metadata directory removed (or replaced) under the server would take writes into unlinked files.
  */
-import { constants as fsConstants } from "node:fs";
+import { constants as fsConstants, statSync } from "node:fs";
 import { access, stat, statfs } from "node:fs/promises";
 import { classifyFsError, StorageError, storageError, type StorageProblem } from "./errors.js";
 
@@ -94,7 +94,7 @@ export class WriteGuard {
   async check(): Promise<StoreHealth> {
     if (!this.fault) {
       try {
-        await this.checkLocation();
+        this.checkLocation();
         await access(this.location, fsConstants.W_OK);
       } catch (err) {
         const e = classifyFsError(err, this.dataDir);
@@ -139,19 +139,23 @@ export class WriteGuard {
     if (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
     if (this.failures !== epoch) throw this.refusal();
     try {
-      await this.checkLocation();
+      this.checkLocation();
     } catch (err) {
       this.fail(err);
       throw this.explain(err);
     }
   }
 
-  /** The store's directory must still be the one it opened. */
-  private async checkLocation(): Promise<void> {
+  /**
+   * The store's directory must still be the one it opened. Checked after every write, with a
+   * synchronous stat: a directory's stat is a few µs, and the thread pool's round trip for an
+   * asynchronous one cost ~25 µs of CPU, a twentieth of a small PUT's.
+   */
+  private checkLocation(): void {
     if (!this.identity) return;
     let st;
     try {
-      st = await stat(this.location);
+      st = statSync(this.location);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") throw storageError("data-dir-missing", this.dataDir, err);
       throw err;
@@ -180,7 +184,7 @@ export class WriteGuard {
   private async reopen(): Promise<void> {
     if (this.closed || !this.fault) return;
     try {
-      await this.checkLocation();
+      this.checkLocation();
       await access(this.location, fsConstants.W_OK);
       const fs = await statfs(this.location);
       if (fs.bavail * fs.bsize < MIN_FREE_BYTES) throw storageError("disk-full", this.dataDir);
