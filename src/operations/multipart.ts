@@ -4,13 +4,14 @@
  * Complete never copies bytes: the object record points at the part blobs in order, so completing
  * 10 GiB costs what completing 10 MiB does, and the publish + upload removal is one batch.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { checksumHeaderName, parseIntegrityHeaders, type ChecksumAlgorithm } from "../protocol/checksums.js";
 import { S3Error } from "../protocol/errors.js";
 import { pageLimit } from "../protocol/request.js";
 import { contentTypeFor, header, readUserMetadata, writeCondition, xmlDate } from "../protocol/headers.js";
 import { asArray, text, urlEncodeKey } from "../protocol/xml.js";
 import { NoSuchUploadError, type ObjectRecord, type PartRecord, type UploadRecord } from "../storage/metadata-store.js";
+import { randomString } from "../storage/random.js";
 import { checkKeyLength, clientKey, OWNER, writeTarget } from "./address.js";
 import { checkBodyLength, readXmlBody } from "./body.js";
 import { checkObjectChecksum, claimedChecksum, objectChecksum, uploadChecksum, uploadChecksumType, type ClaimedChecksum } from "./multipart-checksum.js";
@@ -55,7 +56,7 @@ const CreateMultipartUpload = objectOperation(async (ctx) => {
   await writeTarget(ctx);
   const checksum = uploadChecksum(h);
   const upload: UploadRecord = {
-    uploadId: randomBytes(16).toString("hex"),
+    uploadId: randomString(16, "hex"),
     repo: ctx.repo.name,
     ref: ctx.ref,
     path: ctx.path,

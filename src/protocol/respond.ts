@@ -3,8 +3,8 @@
  * document or a streamed body) or an S3Error rendered as lakeFS/S3 error XML. No body on HEAD.
  */
 import type { ServerResponse } from "node:http";
-import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
+import { randomString } from "../storage/random.js";
 import { S3Error } from "./errors.js";
 import { dropsRestOfBody } from "./request.js";
 import { sendBody } from "./streams.js";
@@ -81,7 +81,7 @@ export function errorXml(err: S3Error, ctx: ErrorContext): string {
       Resource: o.resource ?? ctx.resource ?? "",
       ...(ctx.region ? { Region: ctx.region } : {}),
       RequestId: ctx.requestId,
-      HostId: randomBytes(8).toString("hex").toUpperCase(),
+      HostId: randomString(8, "hex").toUpperCase(),
       ...(o.extras ?? {}),
     },
   });

@@ -11,12 +11,12 @@
  * Tiny blobs (at most IMMEDIATE_MAX bytes) are their own ids, so the record holds their bytes.
  */
 
-import { randomBytes } from "node:crypto";
 import { mkdir, open, opendir, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { fsyncDir, writeAll } from "./durable-file.js";
 import { classifyFsError, StorageError } from "./errors.js";
+import { randomString } from "./random.js";
 
 export interface BlobRef {
   blobId: string;
@@ -128,7 +128,7 @@ const DELETE_CONCURRENCY = 16;
 
 /** 32 lowercase hex chars from 16 random bytes: unguessable, collision-free in practice. */
 export function newBlobId(): string {
-  return randomBytes(16).toString("hex");
+  return randomString(16, "hex");
 }
 
 /**
@@ -138,7 +138,7 @@ export function newBlobId(): string {
  * and the compactions that followed rewrote tens of MB (~0.5 s of CPU) after a thousand small PUTs.
  */
 export function newInlineBlobId(now = Date.now()): string {
-  return "s" + now.toString(16).padStart(12, "0").slice(-12) + randomBytes(10).toString("hex").slice(1);
+  return "s" + now.toString(16).padStart(12, "0").slice(-12) + randomString(10, "hex").slice(1);
 }
 
 /** A blob whose bytes live in the metadata store rather than in a file. */
@@ -156,7 +156,7 @@ export function isInlineBlob(blobId: string): boolean {
  * random GETs, and each GET spent ~100 µs decompressing a block.
  */
 export function immediateBlobId(bytes: Buffer): string {
-  return "i" + randomBytes(IMMEDIATE_NONCE).toString("base64url").slice(0, IMMEDIATE_NONCE) + bytes.toString("base64url");
+  return "i" + randomString(IMMEDIATE_NONCE, "base64url").slice(0, IMMEDIATE_NONCE) + bytes.toString("base64url");
 }
 
 /** The bytes an immediate blob's id holds. */

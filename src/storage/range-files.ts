@@ -30,10 +30,10 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { mkdir, open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { crc32 } from "./crc32.js";
 import { fsyncDir, writeAll } from "./durable-file.js";
 import { StorageError } from "./errors.js";
+import { randomString } from "./random.js";
 
 const MAGIC = Buffer.from("lakes3-ranges-1\n");
 const HEADER = 8;
@@ -168,7 +168,7 @@ export class RangeFiles {
  * and the writer goes on while a chunk is written: add() waits only for the chunk before.
  */
 export class PackWriter {
-  private readonly pack = randomBytes(12).toString("hex");
+  private readonly pack = randomString(12, "hex");
   private file: Promise<FileHandle> | undefined;
   /** The chunk being written, if any (a failure surfaces at the next flush or at seal). */
   private writing: Promise<unknown> = Promise.resolve();

@@ -7,10 +7,11 @@
  * tag, then a unique commit-id prefix; followed by modifiers `~N` (N-th first parent), `^N` (N-th
  * parent), `@` (a branch's committed state only) and `$` (a branch's staging only).
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { BRANCH_NAME } from "./names.js";
 import type { BlobRef } from "../storage/blob-store.js";
 import { rangeFor } from "../storage/keys.js";
+import { randomString } from "../storage/random.js";
 import { isTombstone, SEP, type Batch, type BranchRecord, type CommitRecord, type MetadataStore, type RepositoryRecord, type TagRecord } from "../storage/metadata-store.js";
 import { badRequest, conflict, notFound } from "./errors.js";
 import { RecordCache } from "./record-cache.js";
@@ -321,7 +322,7 @@ function newBranch(name: string, head: string): BranchRecord {
 }
 
 export function newCommit(fields: Omit<CommitRecord, "id">): CommitRecord {
-  const id = createHash("sha256").update(JSON.stringify(fields)).update(randomBytes(8)).digest("hex");
+  const id = createHash("sha256").update(JSON.stringify(fields)).update(randomString(8, "hex")).digest("hex");
   return { id, ...fields };
 }
 

@@ -4,9 +4,9 @@
  * layout, the end marker kept after each live range, new tokens, and the two scans every part of
  * the catalog needs over a range (is anything staged; drop what is).
  */
-import { randomBytes } from "node:crypto";
 import type { BlobRef } from "../storage/blob-store.js";
 import { rangeFor } from "../storage/keys.js";
+import { randomString } from "../storage/random.js";
 import { isTombstone, SEP, type Batch, type MetadataStore, type StagedEntry } from "../storage/metadata-store.js";
 
 export function stagingKey(repo: string, token: string, path: string): string {
@@ -22,7 +22,7 @@ export function endMarker(repo: string, token: string): string {
 export const END_MARKER: StagedEntry = { tombstone: true };
 
 export function newToken(): string {
-  return randomBytes(8).toString("hex");
+  return randomString(8, "hex");
 }
 
 export async function hasStaged(store: MetadataStore, repo: string, token: string): Promise<boolean> {
