@@ -205,7 +205,7 @@ describe("serve's heap settings", () => {
   it("young-generation collections run on the request thread alone (V8 shares them with its helper threads)", () => {
     const untuned = helpedScavenges(false);
     expect(untuned.scavenges).toBeGreaterThan(10);
-    expect(untuned.helped).toBeGreaterThan(untuned.scavenges / 2);
+    expect(untuned.helped).toBeGreaterThan(untuned.scavenges / 4); // all of them here, unless the helpers get no core
     const tuned = helpedScavenges(true);
     expect(tuned.scavenges).toBeGreaterThan(10);
     expect(tuned.helped).toBe(0);
