@@ -7,8 +7,9 @@
  * clipped headers only; appends are batched and never block a request.
  */
 import { createReadStream } from "node:fs";
-import { appendFile, rename, stat } from "node:fs/promises";
+import { open, rename, stat } from "node:fs/promises";
 import path from "node:path";
+import { writeAll } from "../storage/durable-file.js";
 import { isFailure, type RequestEvent, type RequestLog, type ServerWarning } from "./events.js";
 
 export const REQUEST_LOG_CAPACITY = 10_000;
@@ -19,8 +20,6 @@ const FLUSH_MS = 200;
 /** The two logs: every request, and the failures alone. */
 const FILES = { all: "requests", errors: "requests.errors" } as const;
 type Which = keyof typeof FILES;
-
-const byteLength = (chunks: Buffer[]) => chunks.reduce((sum, chunk) => sum + chunk.length, 0);
 
 /** Bytes of one buffer lines are encoded into (a longer line gets a buffer of its own size). */
 const CHUNK_BYTES = 256 << 10;
@@ -83,7 +82,8 @@ class RotatingLog {
     this.chunk = Buffer.alloc(0); // the next line starts a buffer of its own
     this.at = 0;
     this.pendingLines = 0;
-    if (this.lines + lines > this.capacity || this.bytes + byteLength(chunks) > this.maxBytes) {
+    let bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    if (this.lines + lines > this.capacity || this.bytes + bytes > this.maxBytes) {
       await rename(this.file, path.join(this.dir, `${this.name}.1.log`)).catch(() => undefined);
       this.lines = 0;
       this.bytes = 0;
@@ -91,11 +91,18 @@ class RotatingLog {
     }
     if (this.torn) {
       chunks.unshift(Buffer.from("\n"));
+      bytes++;
       this.torn = false;
     }
-    for (const chunk of chunks) await appendFile(this.file, chunk);
+    // One open and one writev for the batch (appending buffer by buffer opened the file for each).
+    const file = await open(this.file, "a");
+    try {
+      await writeAll(file, chunks);
+    } finally {
+      await file.close();
+    }
     this.lines += lines;
-    this.bytes += byteLength(chunks);
+    this.bytes += bytes;
   }
 }
 
