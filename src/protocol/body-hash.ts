@@ -5,20 +5,32 @@
  * CPU in a large PUT or a multipart upload (MD5 runs at ~650 MB/s here, the network and the disk
  * faster); on another core it runs beside them. The request thread copies each batch of the body
  * into a buffer that the hashing thread hands back once hashed (fresh buffers cost more in page
- * faults than the copy), and the body waits while AHEAD of its batches are queued, so memory stays
- * bounded whatever the speeds. A body that ends before BATCH bytes (nearly every request) is hashed
- * here, in one go, and never uses the thread. The server starts the thread once it is ready (a body
- * that arrives before it runs is hashed here); if it cannot start or ever fails, every body is
- * hashed here from then on (a body the thread was hashing when it failed fails too: its bytes are
- * gone).
+ * faults than the copy), and the body waits while AHEAD of its batches, or QUEUED of all bodies'
+ * batches, are queued, so memory stays bounded whatever the speeds and the number of bodies. A body
+ * that ends before BATCH bytes (nearly every request) is hashed here, in one go, and never uses the
+ * thread. The server starts the thread once it is ready (a body that arrives before it runs is
+ * hashed here); if it cannot start or ever fails, every body is hashed here from then on (a body the
+ * thread was hashing when it failed fails too: its bytes are gone).
  */
 import { createHash, type Hash } from "node:crypto";
 import { Worker } from "node:worker_threads";
 
 /** Bytes handed to the hashing thread at a time. */
 const BATCH = 256 << 10;
-/** Batches of one body queued at the hashing thread before the body waits. */
+/**
+ * A batch buffer's size: a batch is handed over once it reaches BATCH bytes, so it passes BATCH by
+ * less than one chunk, and a socket reads at most 64 KiB at a time (a longer batch gets a buffer of
+ * its own size).
+ */
+const BUFFER_BYTES = BATCH + (64 << 10);
+/** Batches of one body queued at the hashing thread before the body waits (a large PUT's pipeline). */
 const AHEAD = 4;
+/**
+ * Batches of all bodies queued at the hashing thread before the next body to hand one over waits:
+ * with AHEAD alone the queue grew with the number of bodies, and a multipart upload's four parts at
+ * a time held ~6 MB of batches at the thread, most of the server's peak RSS over compare.sh's run.
+ */
+const QUEUED = 8;
 /** Batch buffers kept for reuse (their pages stay mapped). */
 const KEPT_BUFFERS = 8;
 
@@ -64,7 +76,12 @@ class Job {
     if (this.error) return undefined; // digest() reports it
     this.queued++;
     this.thread.post(this.id, this.algorithm, chunks, bytes);
-    return this.queued >= AHEAD ? new Promise((resolve) => (this.resume = resolve)) : undefined;
+    return this.mustWait() ? new Promise((resolve) => (this.resume = resolve)) : undefined;
+  }
+
+  /** AHEAD of its batches, or QUEUED of all bodies', are at the thread. */
+  private mustWait(): boolean {
+    return this.queued >= AHEAD || this.thread.queued >= QUEUED;
   }
 
   digest(): Promise<Buffer> {
@@ -84,9 +101,14 @@ class Job {
     this.wake(); // its acks no longer reach it: a stream waiting on them goes on (to its end)
   }
 
+  /** One of its batches was hashed. */
   hashed(): void {
     this.queued--;
-    this.wake();
+  }
+
+  /** A batch (of any body) was hashed: the body goes on if it waits and now may. */
+  roomMade(): void {
+    if (this.resume && !this.mustWait()) this.wake();
   }
 
   finished(digest: Buffer): void {
@@ -111,6 +133,8 @@ class HashThread {
   private readonly jobs = new Map<number, Job>();
   private readonly free: ArrayBuffer[] = [];
   private nextId = 1;
+  /** Batches handed over and not yet handed back, of all bodies (dropped ones' too). */
+  queued = 0;
   running = false;
   /** True once the thread runs; false if it failed first. */
   readonly started: Promise<boolean>;
@@ -145,7 +169,7 @@ class HashThread {
   }
 
   post(id: number, algorithm: BodyHashAlgorithm, chunks: readonly Buffer[], bytes: number): void {
-    const buffer = bytes <= BATCH * 2 ? (this.free.pop() ?? new ArrayBuffer(BATCH * 2)) : new ArrayBuffer(bytes);
+    const buffer = bytes <= BUFFER_BYTES ? (this.free.pop() ?? new ArrayBuffer(BUFFER_BYTES)) : new ArrayBuffer(bytes);
     const view = new Uint8Array(buffer);
     let at = 0;
     for (const c of chunks) {
@@ -153,6 +177,7 @@ class HashThread {
       at += c.length;
     }
     this.worker.postMessage({ id, algorithm, buffer, length: bytes }, [buffer]);
+    this.queued++;
   }
 
   end(id: number, how: "digest" | "drop"): void {
@@ -163,8 +188,10 @@ class HashThread {
   private received(m: Message): void {
     const job = this.jobs.get(m.id);
     if ("buffer" in m) {
-      if (m.buffer.byteLength === BATCH * 2 && this.free.length < KEPT_BUFFERS) this.free.push(m.buffer);
+      if (m.buffer.byteLength === BUFFER_BYTES && this.free.length < KEPT_BUFFERS) this.free.push(m.buffer);
+      this.queued--;
       job?.hashed();
+      for (const waiting of this.jobs.values()) waiting.roomMade();
     } else if (job) {
       this.close(m.id);
       job.finished(Buffer.from(m.digest.buffer, m.digest.byteOffset, m.digest.byteLength));

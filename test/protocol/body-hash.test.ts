@@ -86,6 +86,19 @@ describe("a body's MD5", () => {
     expect(waits).toBeGreaterThan(0);
   });
 
+  it("makes bodies wait once the thread has QUEUED batches of them all, however many bodies there are", async () => {
+    // Each body hands over one batch, at once: none of them has AHEAD batches queued, yet only the
+    // first QUEUED - 1 go on without waiting (the thread cannot hand a batch back within this turn).
+    const QUEUED = 8; // what body-hash.ts queues at the thread, all bodies together
+    const bodies = Array.from({ length: 12 }, () => randomBytes(BATCH + 17));
+    const hashes = bodies.map(() => new BodyHash("md5"));
+    const waits = hashes.map((h, i) => h.update(bodies[i]!));
+    expect(waits.map((w) => w !== undefined)).toEqual(bodies.map((_, i) => i >= QUEUED - 1));
+    await Promise.all(waits); // each goes on once others' batches come back
+    const digests = await Promise.all(hashes.map((h) => h.digest()));
+    expect(digests.map((d) => d.toString("hex"))).toEqual(bodies.map(md5));
+  });
+
   it("lets a body waiting for the thread go on when it is abandoned", async () => {
     // A consumer that stops reading (a document over its size limit) destroys the stream while
     // its last chunk waits for the thread: that wait must end, or the request hangs.
