@@ -27,8 +27,9 @@ const BUFFER_BYTES = BATCH + (64 << 10);
 const AHEAD = 4;
 /**
  * Batches of all bodies queued at the hashing thread before the next body to hand one over waits:
- * with AHEAD alone the queue grew with the number of bodies, and a multipart upload's four parts at
- * a time held ~6 MB of batches at the thread, most of the server's peak RSS over compare.sh's run.
+ * with AHEAD alone the queue grew with the number of bodies: a multipart upload's four parts at a
+ * time held ~6 MB of batches at the thread, and the server's peak RSS over s3bench's whole sequence
+ * was ~10 MB higher.
  */
 const QUEUED = 8;
 /** Batch buffers kept for reuse (their pages stay mapped). */
