@@ -66,6 +66,16 @@ describe("thread-pool jobs per request", () => {
     expect(first).toEqual(KEYS.map(() => "classic_level.batch.do"));
   });
 
+  it("a DeleteObjects of many keys reads their staged entries in one job, not one by one on the event loop", async () => {
+    // Keys never written, so none of their entries is among the ones kept in memory.
+    const keys = Array.from({ length: 100 }, (_, i) => `<Object><Key>main/pool/never-${i}</Key></Object>`).join("");
+    const jobs = await threadPoolJobs(async () => {
+      const res = await t.raw({ method: "POST", path: "/test-repo?delete", body: `<Delete>${keys}</Delete>` });
+      expect(res.status, res.body).toBe(200);
+    });
+    expect(jobs).toEqual(["classic_level.get.many"]);
+  });
+
   it("a small object's HEAD and GET wait on none", async () => {
     await each("PUT", 200, BODY);
     // The first read after a write asks LevelDB once (an iterator) whether the branch has

@@ -287,10 +287,7 @@ export class BranchStaging {
       return this.store.locks.runAll(keys, async () => {
         let headTree: Promise<string> | undefined;
         const tree = () => (headTree ??= this.refs.resolver.commit(target.repo, branch.head).then((head) => head?.tree ?? EMPTY_TREE));
-        // One by one through getStaged: from the entries written lately, else read on the spot
-        // (a getMany goes through LevelDB's thread pool, a round trip that cost a small PUT more
-        // than its reads).
-        const entries = await Promise.all(keys.map((key) => this.store.getStaged(key)));
+        const entries = await this.store.getStagedMany(keys);
         const current = new Map<string, KeyState>();
         for (const [i, path] of unique.entries()) {
           const entry = entries[i];
