@@ -18,14 +18,16 @@
 //
 // --scale N: N committed objects on one branch in a two-level layout (main/d0000/f000000 …; 1M is
 // 1000 × 1000), populated in-process through the catalog once and kept in --scale-cache (default
-// $TMPDIR/lakes3-bench-scale-N). Each round restarts the server on it and measures: restart to
+// $TMPDIR/lakes3-bench-scale-N). A run works on a copy of it (the rounds' commits would otherwise
+// age the data set from run to run, and grow it by a range pack each). Each round restarts the
+// server on the copy and measures: restart to
 // first answer, HEAD and GET ops/s (c=16, random keys), a ListObjectsV2 page without delimiter
 // (random start-after) p50, with delimiter `/` at the branch root p50, the same from a random
 // start-after p99, a commit of 1000 scattered overwrites (through the REST API), and server RSS.
 import { spawn } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
 import fs from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -483,10 +485,13 @@ async function main() {
       const secs = await ensureScaleData(scaleDir, o.scale, log);
       if (secs > 0) log(`  populated ${o.scale} objects in ${secs.toFixed(1)} s into ${scaleDir}`);
     }
+    // The rounds commit: they work on a copy (in the run's temp dir), so every run measures the
+    // data set as populated. Making the copy also warms the page cache; every round is a restart.
+    const scaleCopy = path.join(root, "scale");
+    if (o.scale !== undefined) await cp(scaleDir, scaleCopy, { recursive: true });
     for (let round = 1; round <= o.rounds && o.scale !== undefined; round++) {
       log(`round ${round}/${o.rounds} (scale ${o.scale})`);
-      // The first start after populating also warms the page cache; every round is a restart.
-      const srv = await startProcess("lakes3", scaleDir, o);
+      const srv = await startProcess("lakes3", scaleCopy, o);
       const c = client(srv.url);
       try {
         add("lakes3", "scale-restart-ms", srv.startupMs);
