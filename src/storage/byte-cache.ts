@@ -22,6 +22,11 @@ export class ByteCache<V> {
     private readonly sizeOf: (value: V) => number,
     /** The bytes of ArrayBuffers a value holds, when it holds any. */
     private readonly buffersOf?: (value: V) => number,
+    /**
+     * Values held even past the budget (the newest; a value over the whole budget among them): for
+     * values that would otherwise be read again at every use, whatever their size.
+     */
+    private readonly keepAtLeast = 0,
   ) {
     if (buffersOf) counting.add(new WeakRef(this as ByteCache<unknown>));
   }
@@ -37,14 +42,14 @@ export class ByteCache<V> {
   set(key: string, value: V, bytes = this.sizeOf(value)): void {
     const old = this.values.get(key);
     if (old) this.forget(key, old);
-    if (bytes > this.budget) return; // never worth holding
+    if (bytes > this.budget && this.keepAtLeast === 0) return; // never worth holding
     this.values.set(key, { value, bytes, read: true }); // about to be read
     this.bytes += bytes;
     if (this.buffersOf) this.buffers += this.buffersOf(value);
     // From the oldest: a value read since goes to the back, unmarked (its second chance); one that
     // was not is dropped. (A Map's iteration visits what is moved to its back, once more.)
     for (const [k, v] of this.values) {
-      if (this.bytes <= this.budget) break;
+      if (this.bytes <= this.budget || this.values.size <= this.keepAtLeast) break;
       if (v.read) {
         this.values.delete(k);
         v.read = false;

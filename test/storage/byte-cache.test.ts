@@ -23,6 +23,18 @@ describe("ByteCache", () => {
     c.set("d", "d");
     expect(held(c)).toEqual(["b", "c", "d"]);
   });
+
+  it("holds its newest `keepAtLeast` values past its budget, a value larger than the whole budget too", () => {
+    const c = new ByteCache<string>(3, () => 5, undefined, 2);
+    for (const k of ["a", "b", "c"]) c.set(k, k);
+    expect(held(c)).toEqual(["b", "c"]);
+    c.set("d", "d"); // b and c were both read (above): the older goes
+    expect(held(c)).toEqual(["c", "d"]);
+    expect(c.size).toBe(10);
+    const plain = new ByteCache<string>(3, () => 5);
+    plain.set("a", "a"); // without it, a value larger than the budget is never held
+    expect(plain.get("a")).toBeUndefined();
+  });
 });
 
 describe("ByteCache's count of the process's cached ArrayBuffers", () => {

@@ -12,6 +12,7 @@ import { cachedBufferBytes } from "../../src/storage/byte-cache.js";
 import { StorageError } from "../../src/storage/errors.js";
 import { MetadataStore, SEP, type ObjectRecord, type RangeRef } from "../../src/storage/metadata-store.js";
 import { Catalog } from "../../src/versioning/catalog.js";
+import { TreeStore } from "../../src/versioning/tree.js";
 
 const REPO = "ranges-repo";
 let dir: string;
@@ -83,6 +84,20 @@ describe("committed ranges on disk", () => {
     // and count, the whole pool.
     expect(read).toBeGreaterThan(0.9 * packBytes);
     expect(read).toBeLessThanOrEqual(packBytes);
+  });
+
+  it("a tree larger than the tree cache's budget is still held: read from its pack once, not at every read through it", async () => {
+    // At a million objects with keys of 20 characters or more, the tree's estimate passes the
+    // budget (16 MB), and every HEAD read and decoded it again: ~100x slower. A budget of one byte
+    // makes this small tree such a tree.
+    await commitObjects(0, 40, "c1");
+    const view = (await catalog.resolve(REPO, "main"))!;
+    const trees = new TreeStore(store, 1);
+    const read = store.rangeFiles.read.bind(store.rangeFiles);
+    let treeReads = 0;
+    store.rangeFiles.read = (repo: string, id: string) => ((treeReads += id === view.tree ? 1 : 0), read(repo, id));
+    for (let i = 0; i < 5; i++) expect((await trees.get(REPO, view.tree, key(i)))?.etag).toBe(`e${i}`);
+    expect(treeReads).toBe(1);
   });
 
   it("a crash after the pack and before the commit record loses nothing: the changes are still staged", async () => {
