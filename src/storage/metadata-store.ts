@@ -334,6 +334,19 @@ export class MetadataStore {
   }
 
   /**
+   * Have LevelDB rewrite the tables that hold the staged entries of `range`, after they were deleted:
+   * until a compaction reaches them, deleted entries stay in its tables, which it maps into memory
+   * and steps over. LevelDB compacts by the size of what is added, so a store that took a million
+   * staged entries, committed them and is read from then on kept them for good (at a million
+   * objects, 7 MB of tables, all of it in the server's RSS from its start).
+   */
+  async compactStaging(range: { gte: string; lt: string }): Promise<void> {
+    // In Node, `level` is classic-level, which has compactRange (its types are the browser's too).
+    const db = this.db as unknown as { compactRange(start: string, end: string): Promise<void> };
+    await db.compactRange(this.staging.prefix + range.gte, this.staging.prefix + range.lt);
+  }
+
+  /**
    * An iterator over the staged entries under `base`: whole keys, values as stored text (parsed when
    * read whole, see StoredRecord), read up to 1 MB at a time. LevelDB's iterator stops a batch at
    * 16 KB by default, some 60 records, so a page of a thousand took 17 round trips to its thread

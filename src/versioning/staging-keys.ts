@@ -51,10 +51,17 @@ export function sealStaging(store: MetadataStore, batch: Batch, repo: string, to
 }
 
 const DROP_CHUNK = 1000;
+/** Entries dropped from one range past which its tables are compacted (see compactStaging). */
+export const COMPACT_AFTER = 10_000;
 
-/** Delete a sealed staging range, a chunk at a time, then its record. */
+/**
+ * Delete a sealed staging range, a chunk at a time, then its record; compact the range's tables
+ * after a large drop.
+ */
 export async function dropSealed(store: MetadataStore, repo: string, token: string): Promise<void> {
-  let range: { gte?: string; gt?: string; lt: string } = rangeFor(stagingKey(repo, token, ""));
+  const whole = rangeFor(stagingKey(repo, token, ""));
+  let range: { gte?: string; gt?: string; lt: string } = whole;
+  let dropped = 0;
   for (;;) {
     const keys: string[] = [];
     // From the last key dropped, not the start: LevelDB would step over every deletion so far.
@@ -64,8 +71,12 @@ export async function dropSealed(store: MetadataStore, repo: string, token: stri
     const batch = store.batch();
     for (const key of keys) batch.del(key, { sublevel: store.staging });
     await batch.write({ sync: true });
+    dropped += keys.length;
   }
   await store.sealedStaging.del(repo + SEP + token, { sync: true } as object);
+  // Only to take the deleted entries out of LevelDB's tables: a failure (a full disk) leaves them
+  // there, as they were before.
+  if (dropped >= COMPACT_AFTER) await store.compactStaging(whole).catch(() => undefined);
 }
 
 /** Finish the drops a stop interrupted (at start). */

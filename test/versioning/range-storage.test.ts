@@ -13,6 +13,8 @@ import { StorageError } from "../../src/storage/errors.js";
 import { MetadataStore, SEP, type ObjectRecord, type RangeRef } from "../../src/storage/metadata-store.js";
 import { Catalog } from "../../src/versioning/catalog.js";
 import { TreeStore } from "../../src/versioning/tree.js";
+import { COMPACT_AFTER, dropSealed, hasStaged, stagingKey } from "../../src/versioning/staging-keys.js";
+import { rangeFor } from "../../src/storage/keys.js";
 
 const REPO = "ranges-repo";
 let dir: string;
@@ -98,6 +100,26 @@ describe("committed ranges on disk", () => {
     store.rangeFiles.read = (repo: string, id: string) => ((treeReads += id === view.tree ? 1 : 0), read(repo, id));
     for (let i = 0; i < 5; i++) expect((await trees.get(REPO, view.tree, key(i)))?.etag).toBe(`e${i}`);
     expect(treeReads).toBe(1);
+  });
+
+  it("dropping a large sealed staging range compacts its tables; a small one does not", async () => {
+    // LevelDB compacts by what is added: a store that staged a million objects, committed them and
+    // is read from then on kept their deleted entries in its tables (7 MB resident from its start).
+    const compacted: { gte: string; lt: string }[] = [];
+    store.compactStaging = async (range) => void compacted.push(range);
+    const seal = async (token: string, n: number) => {
+      const batch = store.batch();
+      for (let i = 0; i < n; i++) batch.put(stagingKey(REPO, token, key(i)), record(i), { sublevel: store.staging });
+      await batch.write();
+      await store.sealedStaging.put(REPO + SEP + token, "sealed");
+    };
+    await seal("small", COMPACT_AFTER - 1);
+    await dropSealed(store, REPO, "small");
+    expect(compacted).toEqual([]);
+    await seal("large", COMPACT_AFTER);
+    await dropSealed(store, REPO, "large");
+    expect(compacted).toEqual([rangeFor(stagingKey(REPO, "large", ""))]);
+    for (const token of ["small", "large"]) expect(await hasStaged(store, REPO, token)).toBe(false);
   });
 
   it("a crash after the pack and before the commit record loses nothing: the changes are still staged", async () => {
