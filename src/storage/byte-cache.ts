@@ -17,18 +17,25 @@ export class ByteCache<V> {
   /** Bytes of the ArrayBuffers its values hold (with `buffersOf`). */
   private buffers = 0;
 
+  private readonly buffersOf?: (value: V) => number;
+  private readonly keepAtLeast: number;
+
   constructor(
     private readonly budget: number,
     private readonly sizeOf: (value: V) => number,
-    /** The bytes of ArrayBuffers a value holds, when it holds any. */
-    private readonly buffersOf?: (value: V) => number,
-    /**
-     * Values held even past the budget (the newest; a value over the whole budget among them): for
-     * values that would otherwise be read again at every use, whatever their size.
-     */
-    private readonly keepAtLeast = 0,
+    options: {
+      /** The bytes of ArrayBuffers a value holds, when it holds any. */
+      buffersOf?: (value: V) => number;
+      /**
+       * Values held even past the budget (the newest; a value over the whole budget among them):
+       * for values that would otherwise be read again at every use, whatever their size.
+       */
+      keepAtLeast?: number;
+    } = {},
   ) {
-    if (buffersOf) counting.add(new WeakRef(this as ByteCache<unknown>));
+    this.buffersOf = options.buffersOf;
+    this.keepAtLeast = options.keepAtLeast ?? 0;
+    if (this.buffersOf) counting.add(new WeakRef(this as ByteCache<unknown>));
   }
 
   get(key: string): V | undefined {

@@ -74,7 +74,7 @@ function sharedPrefix(a: string, b: string): number {
 export type Change = [path: string, record: ObjectRecord | null];
 
 export class TreeStore {
-  private readonly rangeCache = new ByteCache<RangeData>(RANGE_CACHE_BYTES, (r) => r.bytes, (r) => r.encode().buffer.byteLength);
+  private readonly rangeCache = new ByteCache<RangeData>(RANGE_CACHE_BYTES, (r) => r.bytes, { buffersOf: (r) => r.encode().buffer.byteLength });
   private readonly treeCache: ByteCache<RangeRef[]>;
 
   constructor(
@@ -82,7 +82,7 @@ export class TreeStore {
     /** The tree cache's budget (a test's, to make a small tree larger than it). */
     treeCacheBytes = TREE_CACHE_BYTES,
   ) {
-    this.treeCache = new ByteCache<RangeRef[]>(treeCacheBytes, treeBytes, undefined, TREES_KEPT);
+    this.treeCache = new ByteCache<RangeRef[]>(treeCacheBytes, treeBytes, { keepAtLeast: TREES_KEPT });
   }
 
   /** A tree's ranges; a tree that cannot be read is a StorageError "metadata-damaged". */

@@ -117,7 +117,7 @@ function forcedCollections(cached: boolean): number {
     const { ByteCache } = await import(${JSON.stringify(BYTE_CACHE)});
     const log = new RequestLog();
     tuneHeapForServing(log);
-    const cache = new ByteCache(64 << 20, (b) => b.length, (b) => b.buffer.byteLength);
+    const cache = new ByteCache(64 << 20, (b) => b.length, { buffersOf: (b) => b.buffer.byteLength });
     const held = [];
     for (let i = 0; i < 256; i++) {
       const bytes = Buffer.allocUnsafeSlow(96 << 10);

@@ -25,7 +25,7 @@ describe("ByteCache", () => {
   });
 
   it("holds its newest `keepAtLeast` values past its budget, a value larger than the whole budget too", () => {
-    const c = new ByteCache<string>(3, () => 5, undefined, 2);
+    const c = new ByteCache<string>(3, () => 5, { keepAtLeast: 2 });
     for (const k of ["a", "b", "c"]) c.set(k, k);
     expect(held(c)).toEqual(["b", "c"]);
     c.set("d", "d"); // b and c were both read (above): the older goes
@@ -42,7 +42,7 @@ describe("ByteCache's count of the process's cached ArrayBuffers", () => {
   // would stop those collections for good.
   it("follows what the cache holds through replacement, eviction, deletion and clearing", () => {
     const base = cachedBufferBytes();
-    const c = new ByteCache<Buffer>(3, () => 1, (b) => b.length);
+    const c = new ByteCache<Buffer>(3, () => 1, { buffersOf: (b) => b.length });
     const held = () => cachedBufferBytes() - base;
     c.set("a", Buffer.alloc(10));
     c.set("b", Buffer.alloc(20));
