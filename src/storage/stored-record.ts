@@ -31,6 +31,18 @@ export const stagedEncoding = {
   decode: (text: string): StagedEntry => JSON.parse(text) as StagedEntry,
 };
 
+/**
+ * A staged entry's stored text as a committed range stores its record (encodeRecord's bytes), or
+ * undefined for a tombstone: the text itself when recordText wrote it, so a commit neither parses
+ * nor writes again the records it moves; a record an older version wrote in another order is
+ * parsed and written as recordText writes it.
+ */
+export function committedBytes(text: string): Buffer | undefined {
+  if (text.startsWith(HEAD)) return Buffer.from(text, "utf8");
+  const entry = JSON.parse(text) as StagedEntry;
+  return "tombstone" in entry ? undefined : Buffer.from(recordText(entry), "utf8");
+}
+
 export class StoredRecord {
   private parsed: ObjectRecord | undefined;
 

@@ -3,8 +3,9 @@
  * and revert or cherry-pick a commit by replaying a tree change on a branch. Every new commit goes
  * through advance(), which moves the branch to it in the same batch (merges too, compare.ts).
  */
-import { rangeFor } from "../storage/keys.js";
-import { isTombstone, SEP, type Batch, type BranchRecord, type CommitRecord, type MetadataStore } from "../storage/metadata-store.js";
+import { SEP, type Batch, type BranchRecord, type CommitRecord, type MetadataStore } from "../storage/metadata-store.js";
+import { encodeRecord } from "../storage/range-data.js";
+import { committedBytes } from "../storage/stored-record.js";
 import { badRequest, conflict, notFound } from "./errors.js";
 import { newCommit, type RefManager } from "./refs.js";
 import { dropSealed, hasStaged, newToken, sealStaging, stagingKey } from "./staging-keys.js";
@@ -40,6 +41,8 @@ export interface CommitInput {
 }
 
 export const COMMITTER = "lakes3";
+/** Staged entries a commit reads from its scan at a time (a batch also stops at 1 MB, see scanStaged). */
+const SCAN_BATCH = 1000;
 
 export class CommitManager {
   constructor(
@@ -55,9 +58,17 @@ export class CommitManager {
       const batch = this.store.batch();
       const base = stagingKey(repo, branch.stagingToken, "");
       const store = this.store;
-      // The staged changes stream from the staging range into the new tree, never all in memory.
+      // The staged changes stream from the staging range into the new tree, never all in memory,
+      // their records moved as the stored text they are (committedBytes).
       async function* changes(): AsyncGenerator<Change> {
-        for await (const [key, entry] of store.staging.iterator(rangeFor(base))) yield [key.slice(base.length), isTombstone(entry) ? null : entry];
+        const scan = store.scanStaged(base);
+        try {
+          for (let batch = await scan.nextv(SCAN_BATCH); batch.length > 0; batch = await scan.nextv(SCAN_BATCH)) {
+            for (const [key, text] of batch) yield [key.slice(base.length), committedBytes(text) ?? null];
+          }
+        } finally {
+          await scan.close();
+        }
       }
       const tree = await this.trees.apply(repo, head.tree, changes());
       if (tree === head.tree && !input.allowEmpty) throw badRequest("commit: no changes");
@@ -184,7 +195,7 @@ export class CommitManager {
       const changes: Change[] = [];
       for await (const [path, before, after] of this.trees.diff(repo, from, to)) {
         if (!sameObject(await this.trees.get(repo, head.tree, path), before)) throw conflict("update branch: conflict found"); // lakeFS Revert / CherryPick
-        changes.push([path, after ?? null]);
+        changes.push([path, after ? encodeRecord(after) : null]);
       }
       const batch = this.store.batch();
       const tree = await this.trees.apply(repo, head.tree, changes);

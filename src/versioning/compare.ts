@@ -4,6 +4,7 @@
  * branch (a fast-forward, or a three-way merge commit).
  */
 import { SEP, type CommitRecord, type MetadataStore, type ObjectRecord } from "../storage/metadata-store.js";
+import { encodeRecord } from "../storage/range-data.js";
 import { COMMITTER, type CommitManager } from "./commits.js";
 import { badRequest, conflict, notFound } from "./errors.js";
 import type { RefManager } from "./refs.js";
@@ -137,7 +138,7 @@ export class RefComparer {
             continue;
           }
         }
-        changes.push([path, after ?? null]);
+        changes.push([path, after ? encodeRecord(after) : null]);
       }
       if (conflicts.length > 0) throw conflict(`conflict found: ${conflicts.slice(0, 10).join(", ")}${conflicts.length > 10 ? ", …" : ""}`);
       const batch = this.store.batch();

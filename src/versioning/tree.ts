@@ -17,7 +17,7 @@
  */
 import { StorageError } from "../storage/errors.js";
 import { compareKeys, keyBefore, ordersNatively, rangeFor } from "../storage/keys.js";
-import { decodeTree, encodeRecord, encodeTreeParts, RangeData, RangeWriter } from "../storage/range-data.js";
+import { decodeTree, encodeTreeParts, RangeData, RangeWriter } from "../storage/range-data.js";
 import type { StoredRecord } from "../storage/stored-record.js";
 import { isPacked } from "../storage/range-files.js";
 import { ByteCache } from "../storage/byte-cache.js";
@@ -70,8 +70,8 @@ function sharedPrefix(a: string, b: string): number {
   return i;
 }
 
-/** A change to apply: a record, or null to delete the path. */
-export type Change = [path: string, record: ObjectRecord | null];
+/** A change to apply: the record as a range stores it (encodeRecord), or null to delete the path. */
+export type Change = [path: string, record: Buffer | null];
 
 export class TreeStore {
   private readonly rangeCache = new ByteCache<RangeData>(RANGE_CACHE_BYTES, (r) => r.bytes, { buffersOf: (r) => r.encode().buffer.byteLength });
@@ -232,7 +232,7 @@ export class TreeStore {
             if (overfull()) await split();
           }
           if (j < range.length && range.keys[j] === path) j++;
-          if (record) pending.add(path, encodeRecord(record));
+          if (record) pending.add(path, record);
           if (overfull()) await split();
           next = await it.next();
         }
@@ -243,7 +243,7 @@ export class TreeStore {
         await endRange();
       }
       for (; !next.done; next = await it.next()) {
-        if (next.value[1]) pending.add(next.value[0], encodeRecord(next.value[1]));
+        if (next.value[1]) pending.add(next.value[0], next.value[1]);
         if (overfull()) await split();
       }
       await endRange();

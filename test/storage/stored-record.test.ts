@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { MetadataStore, type ObjectRecord } from "../../src/storage/metadata-store.js";
-import { recordText, stagedEncoding, StoredRecord, type ObjectSummary } from "../../src/storage/stored-record.js";
+import { committedBytes, recordText, stagedEncoding, StoredRecord, type ObjectSummary } from "../../src/storage/stored-record.js";
 
 const plain: ObjectRecord = {
   size: 12,
@@ -57,6 +57,13 @@ describe("records as stored: the fields a listing shows, read off the front", ()
       const record = JSON.parse(text) as ObjectRecord;
       expect(StoredRecord.fromText(text)!.summary()).toMatchObject(summaryOf(record));
     }
+  });
+
+  it("a commit moves a staged record's text as it is, writes an older version's again in recordText's order, and drops a tombstone", () => {
+    for (const r of [plain, withChecksum]) expect(committedBytes(recordText(r))!.toString("utf8")).toBe(recordText(r));
+    const older = JSON.stringify({ etag: plain.etag, size: plain.size, ...plain });
+    expect(committedBytes(older)!.toString("utf8")).toBe(recordText(plain));
+    expect(committedBytes(stagedEncoding.encode({ tombstone: true }))).toBeUndefined();
   });
 
   it("a staged tombstone is no record", () => {

@@ -90,6 +90,24 @@ describe("catalog", () => {
     expect(await collect(catalog.diffRefs(REPO, c1.id, c2.id, "two_dot"))).toEqual(["changed a.txt", "removed dir/b.txt"]);
   });
 
+  it("a commit carries every staged record whole: as written now, and as an older version staged it (fields in another order)", async () => {
+    const now = record("n1");
+    await catalog.putObject(main, "now.txt", now);
+    const older = { ...record("o1"), userMeta: { note: "kept" } };
+    const { stagingToken } = await catalog.getBranch(REPO, "main");
+    const olderText = JSON.stringify({ etag: older.etag, parts: older.parts, size: older.size, ...older });
+    await store.staging.put(`${REPO}!${stagingToken}!older.txt`, olderText as never, { valueEncoding: "utf8" } as never);
+    await catalog.commit(REPO, "main", { message: "both" });
+    const view = (await catalog.resolve(REPO, "main@"))!;
+    expect(await catalog.getObject(view, "now.txt")).toEqual(now);
+    expect(await catalog.getObject(view, "older.txt")).toEqual(older);
+    const page = await catalog.listObjects(view, { prefix: "", limit: 10 });
+    expect(page.items.map((i) => ("key" in i ? [i.key, i.object.summary()] : []))).toEqual([
+      ["now.txt", { size: 2, etag: "n1", lastModified: now.lastModified }],
+      ["older.txt", { size: 2, etag: "o1", lastModified: older.lastModified }],
+    ]);
+  });
+
   it("a listing shows what was staged after one that found nothing staged", async () => {
     expect(await list("main")).toEqual([]);
     await catalog.putObject(main, "a.txt", record("a1"));
