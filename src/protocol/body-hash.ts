@@ -8,9 +8,10 @@
  * faults than the copy), and the body waits while AHEAD of its batches, or QUEUED of all bodies'
  * batches, are queued, so memory stays bounded whatever the speeds and the number of bodies. A body
  * that ends before BATCH bytes (nearly every request) is hashed here, in one go, and never uses the
- * thread. The server starts the thread once it is ready (a body that arrives before it runs is
- * hashed here); if it cannot start or ever fails, every body is hashed here from then on (a body the
- * thread was hashing when it failed fails too: its bytes are gone).
+ * thread. The first body of any size starts the thread (~8 MB of memory, which a server that is
+ * only read never pays); a body that passes BATCH before the thread runs is hashed here. If the
+ * thread cannot start or ever fails, every body is hashed here from then on (a body the thread was
+ * hashing when it failed fails too: its bytes are gone).
  */
 import { createHash, type Hash } from "node:crypto";
 import { Worker } from "node:worker_threads";
@@ -209,13 +210,12 @@ let broken = false;
 
 /** The hashing thread once it runs; undefined while it starts, or for good once it failed. */
 function hashThread(): HashThread | undefined {
-  startHashThread();
   return thread?.running ? thread : undefined;
 }
 
 /**
- * Starts the hashing thread unless it was started (the server does once ready; else the first body
- * past BATCH bytes); resolves true once it runs, false when it cannot.
+ * Starts the hashing thread unless it was started (by the first body); resolves true once it runs,
+ * false when it cannot.
  */
 export function startHashThread(): Promise<boolean> {
   if (broken) return Promise.resolve(false);
@@ -235,7 +235,9 @@ export class BodyHash {
   private job: Job | undefined;
   private local: Hash | undefined;
 
-  constructor(private readonly algorithm: BodyHashAlgorithm) {}
+  constructor(private readonly algorithm: BodyHashAlgorithm) {
+    void startHashThread(); // the first body starts it, running by the large bodies after it
+  }
 
   /** Whether the hashing thread hashes this body. */
   get onThread(): boolean {

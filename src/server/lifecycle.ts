@@ -27,7 +27,6 @@ import { RequestStore } from "../log/request-store.js";
 import { Reclaimer } from "../storage/reclaimer.js";
 import { FaultInjector, MAX_FAULT_SEED, type FaultControl } from "../faults/injector.js";
 import { FaultRuleError, type FaultRuleInput } from "../faults/rule.js";
-import { startHashThread } from "../protocol/body-hash.js";
 import { OPERATION_IDS } from "../protocol/route.js";
 import { API_OPERATION_IDS } from "../api/operations.js";
 
@@ -244,9 +243,6 @@ async function start(config: Config, log: RequestLog, faults: FaultInjector, opt
       fixtures = await startFixtures({ dir: options.fixtures, services, log, onWarning: warn });
     }
     ready = true;
-    // Large bodies are hashed on a thread of their own (protocol/body-hash.ts); started now, it is
-    // running by the first large upload (a body that arrives before it runs is hashed here).
-    void startHashThread();
     const watcher = fixtures;
     const clear = async () => {
       await catalog.idle();
