@@ -73,13 +73,13 @@ function parseHttpDate(value: string | undefined): number | undefined {
  */
 export function checkConditions(c: Conditions, record: ObjectRecord, notModified: "304" | "412"): void {
   const etag = record.etag;
-  const modified = Math.floor(Date.parse(record.lastModified) / 1000);
+  const modified = () => Math.floor(Date.parse(record.lastModified) / 1000); // a date is parsed only when asked about
   const failed = () => new S3Error("PreconditionFailed");
   if (c.ifMatch !== undefined) {
     if (!etagMatches(c.ifMatch, etag)) throw failed();
   } else {
     const since = parseHttpDate(c.ifUnmodifiedSince);
-    if (since !== undefined && modified > since) throw failed();
+    if (since !== undefined && modified() > since) throw failed();
   }
   const nm = () =>
     notModified === "412"
@@ -89,7 +89,7 @@ export function checkConditions(c: Conditions, record: ObjectRecord, notModified
     if (etagMatches(c.ifNoneMatch, etag)) throw nm();
   } else {
     const since = parseHttpDate(c.ifModifiedSince);
-    if (since !== undefined && modified <= since) throw nm();
+    if (since !== undefined && modified() <= since) throw nm();
   }
 }
 

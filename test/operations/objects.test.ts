@@ -200,6 +200,10 @@ describe("conditional requests", () => {
     expect((await get({ "if-match": etag, "if-unmodified-since": before })).status).toBe(200);
     expect((await get({ "if-none-match": etag, "if-modified-since": before })).status).toBe(304);
     expect((await get({ "if-modified-since": "not a date" })).status).toBe(200);
+    // At the second it was modified (an HTTP date has seconds): not modified since, and not modified after.
+    const at = modified.toUTCString();
+    expect((await get({ "if-modified-since": at })).status).toBe(304);
+    expect((await get({ "if-unmodified-since": at })).status).toBe(200);
   });
   it("304 carries ETag and no body", async () => {
     const res = await get({ "if-none-match": etag });
