@@ -8,10 +8,10 @@
  * faults than the copy), and the body waits while AHEAD of its batches, or QUEUED of all bodies'
  * batches, are queued, so memory stays bounded whatever the speeds and the number of bodies. A body
  * that ends before BATCH bytes (nearly every request) is hashed here, in one go, and never uses the
- * thread. The first body of any size starts the thread (~8 MB of memory, which a server that is
- * only read never pays); a body that passes BATCH before the thread runs is hashed here. If the
- * thread cannot start or ever fails, every body is hashed here from then on (a body the thread was
- * hashing when it failed fails too: its bytes are gone).
+ * thread. The first body of any size starts the thread (its own V8 heap, 10-20 MB of RSS, which a
+ * server that is only read never pays); a body that passes BATCH before the thread runs is hashed
+ * here. If the thread cannot start or ever fails, every body is hashed here from then on (a body
+ * the thread was hashing when it failed fails too: its bytes are gone).
  */
 import { createHash, type Hash } from "node:crypto";
 import { Worker } from "node:worker_threads";

@@ -1,5 +1,5 @@
 // When the hashing thread of large bodies starts (src/protocol/body-hash.ts): with the first body,
-// so a server that is only read never pays for it (~8 MB: RSS at a million objects), and once.
+// so a server that is only read never pays for it (10-20 MB of RSS), and once.
 // A file of its own: its process has started no hashing thread before.
 import { GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
