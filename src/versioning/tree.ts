@@ -43,6 +43,11 @@ const TREE_CACHE_BYTES = 16 << 20;
 const TREES_KEPT = 2;
 /** Changes read ahead by apply(), whose ranges are read from the store together. */
 const PREFETCH = 256;
+/**
+ * Ranges a cursor walked onto once, remembered (by key) so that one walked onto again is cached:
+ * about as many as the range cache holds (~4,500 at a million objects).
+ */
+const WALKED_KEPT = 4096;
 
 /**
  * Where to cut an overfull range (RANGE_MAX + 1 entries): after the entry n in RANGE_MIN..RANGE_MAX
@@ -76,6 +81,8 @@ export type Change = [path: string, record: Buffer | null];
 export class TreeStore {
   private readonly rangeCache = new ByteCache<RangeData>(RANGE_CACHE_BYTES, (r) => r.bytes, { buffersOf: (r) => r.encode().buffer.byteLength });
   private readonly treeCache: ByteCache<RangeRef[]>;
+  /** Keys of ranges walked onto once and not cached (see ranges(), "again"); the oldest first. */
+  private readonly walkedOnce = new Set<string>();
 
   constructor(
     private readonly store: MetadataStore,
@@ -111,9 +118,14 @@ export class TreeStore {
   /**
    * Ranges by id, in order: those in the cache from it, the others read (from their pack files, or
    * together in one getMany kept out of LevelDB's block cache, since they are cached here) and
-   * cached unless `cache` is off. A range that cannot be read is a StorageError "metadata-damaged".
+   * cached unless `cache` is off, or, when it is "again", unless this is the first time lately
+   * that they are read so: a listing page walks on through ranges that, at a million objects, the
+   * next page seldom reads again, and caching each pushed out others, kept it alive into V8's old
+   * generation and made work for its collections (a page from a random start-after: 10.0–11.4 ms
+   * against 13.2–14.6, alternated twice); a prefix listed again is cached the second time. A
+   * range that cannot be read is a StorageError "metadata-damaged".
    */
-  async ranges(repo: string, ids: readonly string[], cache = true): Promise<RangeData[]> {
+  async ranges(repo: string, ids: readonly string[], cache: boolean | "again" = true): Promise<RangeData[]> {
     const out = ids.map((id) => this.rangeCache.get(repo + SEP + id));
     const read: number[] = [];
     const legacy: number[] = [];
@@ -127,8 +139,19 @@ export class TreeStore {
       const values = await this.store.ranges.getMany(legacy.map((i) => repo + SEP + ids[i]), { fillCache: false } as object);
       legacy.forEach((i, m) => (out[i] = values[m] ?? missing(repo, "range", ids[i]!)));
     }
-    if (cache) for (const i of read) this.rangeCache.set(repo + SEP + ids[i], out[i]!);
+    for (const i of read) {
+      const key = repo + SEP + ids[i];
+      if (cache === true || (cache === "again" && this.walkedBefore(key))) this.rangeCache.set(key, out[i]!);
+    }
     return out as RangeData[];
+  }
+
+  /** Whether range `key` was walked onto lately (see ranges()); it is remembered as walked onto now. */
+  private walkedBefore(key: string): boolean {
+    if (this.walkedOnce.delete(key)) return true;
+    if (this.walkedOnce.size >= WALKED_KEPT) this.walkedOnce.delete(this.walkedOnce.values().next().value!);
+    this.walkedOnce.add(key);
+    return false;
   }
 
   /**
@@ -589,9 +612,10 @@ export class TreeCursor {
       }
       this.i++;
       this.range = undefined;
-      // Walking on from one range to the next (a page of a listing): read the next ones together.
+      // Walking on from one range to the next (a page of a listing): read the next ones together,
+      // cached only when walked onto again.
       if (this.ahead.length === 0 && this.i < this.refs.length) {
-        this.ahead = await this.trees.ranges(this.repo, this.refs.slice(this.i, this.i + READ_AHEAD).map((r) => r.id));
+        this.ahead = await this.trees.ranges(this.repo, this.refs.slice(this.i, this.i + READ_AHEAD).map((r) => r.id), "again");
       }
     }
     return undefined;

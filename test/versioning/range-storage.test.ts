@@ -78,6 +78,7 @@ describe("committed ranges on disk", () => {
     await reopen();
     const before = cachedBufferBytes();
     expect(await listAll()).toHaveLength(40);
+    expect(await listAll()).toHaveLength(40); // the range walked onto is cached the second time
     const read = cachedBufferBytes() - before;
     const [pack] = await readdir(packsDir());
     const packBytes = (await stat(path.join(packsDir(), pack!))).size;
@@ -86,6 +87,33 @@ describe("committed ranges on disk", () => {
     // and count, the whole pool.
     expect(read).toBeGreaterThan(0.9 * packBytes);
     expect(read).toBeLessThanOrEqual(packBytes);
+  });
+
+  it("a listing caches a range it walks onto when it walks onto it again, not the first time", async () => {
+    // At a million objects a page from a random start-after walks through ~50 ranges that the next
+    // page seldom reads again: caching each pushed out others and made work for V8's collector.
+    await commitObjects(0, 200, "c1");
+    await reopen();
+    const view = (await catalog.resolve(REPO, "main"))!;
+    const ranges = (await catalog.trees.refs(REPO, view.tree)).length;
+    expect(ranges).toBeGreaterThan(4);
+    const read = store.rangeFiles.read.bind(store.rangeFiles);
+    let reads = 0;
+    store.rangeFiles.read = (repo: string, id: string) => ((reads += id === view.tree ? 0 : 1), read(repo, id));
+    const readsOf = async (list: () => Promise<unknown>) => {
+      reads = 0;
+      await list();
+      return reads;
+    };
+    expect(await readsOf(listAll)).toBe(ranges);
+    expect(await readsOf(listAll)).toBe(ranges - 1); // the first, sought, was cached; the walked ones now are
+    expect(await readsOf(listAll)).toBe(0);
+    // A read of one object caches its range at once (HEAD and GET).
+    await reopen();
+    const again = store.rangeFiles.read.bind(store.rangeFiles);
+    store.rangeFiles.read = (repo: string, id: string) => ((reads += id === view.tree ? 0 : 1), again(repo, id));
+    expect(await readsOf(() => get(key(155)))).toBe(1);
+    expect(await readsOf(() => get(key(156)))).toBe(0);
   });
 
   it("a tree larger than the tree cache's budget is still held: read from its pack once, not at every read through it", async () => {
