@@ -121,8 +121,8 @@ export class TreeStore {
    * cached unless `cache` is off, or, when it is "again", unless this is the first time lately
    * that they are read so: a listing page walks on through ranges that, at a million objects, the
    * next page seldom reads again, and caching each pushed out others, kept it alive into V8's old
-   * generation and made work for its collections (a page from a random start-after: 10.0–11.4 ms
-   * against 13.2–14.6, alternated twice); a prefix listed again is cached the second time. A
+   * generation and made work for its collections (a page from a random start-after: 9.5–10.6 ms
+   * against 13.1–13.4, alternated twice); a prefix listed again is cached the second time. A
    * range that cannot be read is a StorageError "metadata-damaged".
    */
   async ranges(repo: string, ids: readonly string[], cache: boolean | "again" = true): Promise<RangeData[]> {
