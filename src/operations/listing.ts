@@ -204,9 +204,11 @@ async function listObjects(ctx: OperationContext, version: 1 | 2): Promise<S3Res
   xml += element("IsTruncated", page.isTruncated);
   const owner = version === 1 || q.get("fetch-owner") === "true" ? `<Owner>${element("ID", OWNER.ID)}${element("DisplayName", OWNER.DisplayName)}</Owner>` : "";
   const keyPrefix = page.keyPrefix ?? "";
-  for (const i of page.items) if ("key" in i) xml += contents(enc(keyPrefix + i.key), i.object.summary(), owner);
-  for (const i of page.items) if ("prefix" in i) xml += `<CommonPrefixes>${element("Prefix", enc(keyPrefix + i.prefix))}</CommonPrefixes>`;
-  return { xml: { root: "ListBucketResult", namespace: true, content: new XmlText(xml) } };
+  // An entry a piece (see xmlBytes): not one string of the whole page.
+  const pieces = [xml];
+  for (const i of page.items) if ("key" in i) pieces.push(contents(enc(keyPrefix + i.key), i.object.summary(), owner));
+  for (const i of page.items) if ("prefix" in i) pieces.push(`<CommonPrefixes>${element("Prefix", enc(keyPrefix + i.prefix))}</CommonPrefixes>`);
+  return { xml: { root: "ListBucketResult", namespace: true, content: new XmlText(pieces) } };
 }
 
 function contents(key: string, object: ObjectSummary, owner: string): string {

@@ -8,7 +8,7 @@ import { randomString } from "../storage/random.js";
 import { S3Error } from "./errors.js";
 import { dropsRestOfBody } from "./request.js";
 import { sendBody } from "./streams.js";
-import { toXml, type XmlDoc } from "./xml.js";
+import { toXml, xmlBytes, type XmlDoc } from "./xml.js";
 
 export type HeaderValue = string | number | undefined;
 
@@ -46,8 +46,7 @@ export async function writeResult(res: ServerResponse, result: S3Result, request
   res.setHeader("x-amz-request-id", requestId);
   if (result.headers) setHeaders(res, result.headers);
   if (result.xml) {
-    // Encoded once, for its length and to send (a listing page is a long string of many pieces).
-    const body = Buffer.from(toXml(result.xml));
+    const body = xmlBytes(result.xml);
     res.setHeader("Content-Type", "application/xml");
     res.setHeader("Content-Length", body.length);
     res.end(head ? undefined : body);

@@ -2,7 +2,7 @@
  * The single fast-xml-parser configuration: S3 response documents out (compact, with the XML
  * declaration) and request bodies in (size-capped, validated, namespace-agnostic). Text is escaped
  * by one function (escapeXml), whether a document goes through the builder or is written directly
- * (a listing page: element() and XmlText).
+ * (a listing page: element() and XmlText, encoded piece by piece by xmlBytes).
  */
 import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
@@ -62,16 +62,35 @@ function getParser(): XMLParser {
 const DECLARATION = `<?xml version="1.0" encoding="UTF-8"?>\n`;
 
 export function toXml(doc: XmlDoc): string {
-  if (doc.content instanceof XmlText) {
-    return `${DECLARATION}<${doc.root}${doc.namespace ? ` xmlns="${S3_NAMESPACE}"` : ""}>${doc.content.text}</${doc.root}>`;
-  }
+  if (doc.content instanceof XmlText) return textPieces(doc, doc.content).join("");
   const content = doc.namespace ? withNamespace(doc.content) : doc.content;
   return DECLARATION + getBuilder().build({ [doc.root]: content });
 }
 
-/** A document's content written directly (with element()), for the pages that are long lists. */
+/**
+ * A document as UTF-8, what a response sends. A document written directly is encoded piece by
+ * piece into one buffer: a listing page of a thousand entries joined into one string first made a
+ * string of ~200 KB, which V8 keeps in its space for large objects, on pages the system hands it
+ * anew each time (~55 first touches of a page, ~13 µs each here): 1.2 ms a page against 0.45.
+ */
+export function xmlBytes(doc: XmlDoc): Buffer {
+  if (!(doc.content instanceof XmlText)) return Buffer.from(toXml(doc), "utf8");
+  const pieces = textPieces(doc, doc.content);
+  let size = 0;
+  for (const piece of pieces) size += Buffer.byteLength(piece, "utf8");
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const piece of pieces) at += out.write(piece, at, "utf8");
+  return out;
+}
+
+function textPieces(doc: XmlDoc, text: XmlText): string[] {
+  return [`${DECLARATION}<${doc.root}${doc.namespace ? ` xmlns="${S3_NAMESPACE}"` : ""}>`, ...text.pieces, `</${doc.root}>`];
+}
+
+/** A document's content written directly (with element()), in pieces, for the pages that are long lists. */
 export class XmlText {
-  constructor(readonly text: string) {}
+  constructor(readonly pieces: readonly string[]) {}
 }
 
 /** `<name>value</name>` with the value escaped, as the builder writes a text element. */
