@@ -38,9 +38,8 @@ export const stagedEncoding = {
  * parsed and written as recordText writes it.
  */
 export function committedBytes(text: string): Buffer | undefined {
-  if (text.startsWith(HEAD)) return Buffer.from(text, "utf8");
-  const entry = JSON.parse(text) as StagedEntry;
-  return "tombstone" in entry ? undefined : Buffer.from(recordText(entry), "utf8");
+  const record = StoredRecord.fromText(text);
+  return record && Buffer.from(record.storedText(), "utf8");
 }
 
 export class StoredRecord {
@@ -66,6 +65,11 @@ export class StoredRecord {
 
   record(): ObjectRecord {
     return (this.parsed ??= JSON.parse(this.text!) as ObjectRecord);
+  }
+
+  /** The record as recordText writes it: the text read, when it was written so. */
+  storedText(): string {
+    return this.text ?? recordText(this.parsed!);
   }
 
   summary(): ObjectSummary {
