@@ -32,6 +32,40 @@ export interface RefView {
   commitId?: string;
   /** The branch whose staging the view reads (a plain branch name, or `branch$`). */
   branchName?: string;
+  /**
+   * BranchWrites.mark() taken before the view's branch record was read: while no branch write
+   * begins after it, the branch is where the view says (see BranchStaging.moved).
+   */
+  writesMark?: number;
+}
+
+/**
+ * Branch record writes begun and ended, counted. Every branch record is written by this process
+ * (LevelDB's lock keeps others out), through RefManager.write(), and the cached records are
+ * invalidated around each write; so a branch read when no write was under way, with none begun
+ * since, is still as it was read: a read can know its branch did not move without asking the store.
+ */
+export class BranchWrites {
+  private begun = 0;
+  private ended = 0;
+
+  /** Taken before a branch record is read; undefined while a write is under way (it vouches for nothing). */
+  mark(): number | undefined {
+    return this.begun === this.ended ? this.begun : undefined;
+  }
+
+  /** Whether no branch write began since `mark` was taken. */
+  noneSince(mark: number | undefined): boolean {
+    return mark !== undefined && mark === this.begun;
+  }
+
+  begin(): void {
+    this.begun++;
+  }
+
+  end(): void {
+    this.ended++;
+  }
 }
 
 const FULL_COMMIT = /^[0-9a-f]{64}$/;
@@ -45,6 +79,7 @@ export class RefResolver {
   constructor(
     private readonly store: MetadataStore,
     private readonly getBranch: (repo: string, name: string) => Promise<BranchRecord | undefined>,
+    private readonly writes: BranchWrites,
   ) {}
 
   async commit(repo: string, id: string): Promise<CommitRecord | undefined> {
@@ -70,15 +105,15 @@ export class RefResolver {
    * The same view of a branch at another state of it: what a read re-reads from once it found the
    * branch moved under it (see BranchStaging.getObject). Undefined when the view reads no staging.
    */
-  async rebase(view: RefView, branch: BranchRecord): Promise<RefView | undefined> {
+  async rebase(view: RefView, branch: BranchRecord, writesMark: number | undefined): Promise<RefView | undefined> {
     if (view.branchName === undefined) return undefined;
     const commit = await this.commit(view.repo, branch.head);
-    return commit && this.branchView(view.repo, branch, commit, view.tree === EMPTY_TREE && view.branch === undefined);
+    return commit && this.branchView(view.repo, branch, commit, view.tree === EMPTY_TREE && view.branch === undefined, writesMark);
   }
 
-  private branchView(repo: string, branch: BranchRecord, commit: CommitRecord, stagingOnly: boolean): RefView {
-    if (stagingOnly) return { repo, staging: branch.stagingToken, tree: EMPTY_TREE, commitId: commit.id, branchName: branch.name };
-    return { repo, branch, staging: branch.stagingToken, tree: commit.tree, commitId: commit.id, branchName: branch.name };
+  private branchView(repo: string, branch: BranchRecord, commit: CommitRecord, stagingOnly: boolean, writesMark: number | undefined): RefView {
+    if (stagingOnly) return { repo, staging: branch.stagingToken, tree: EMPTY_TREE, commitId: commit.id, branchName: branch.name, writesMark };
+    return { repo, branch, staging: branch.stagingToken, tree: commit.tree, commitId: commit.id, branchName: branch.name, writesMark };
   }
 
   async resolve(repo: string, ref: string): Promise<RefView | undefined> {
@@ -90,6 +125,7 @@ export class RefResolver {
     let branch: BranchRecord | undefined;
     let commit: CommitRecord | undefined;
     if (FULL_COMMIT.test(base)) commit = await this.commit(repo, base);
+    const writesMark = this.writes.mark();
     if (!commit && BRANCH_NAME.test(base)) branch = await this.getBranch(repo, base);
     if (branch) commit = await this.commit(repo, branch.head);
     else if (!commit) {
@@ -98,9 +134,9 @@ export class RefResolver {
     }
     if (!commit) return undefined;
 
-    if (modifiers === "") return branch ? this.branchView(repo, branch, commit, false) : { repo, tree: commit.tree, commitId: commit.id };
+    if (modifiers === "") return branch ? this.branchView(repo, branch, commit, false, writesMark) : { repo, tree: commit.tree, commitId: commit.id };
     if (modifiers === "@") return branch ? { repo, tree: commit.tree, commitId: commit.id } : undefined;
-    if (modifiers === "$") return branch ? this.branchView(repo, branch, commit, true) : undefined;
+    if (modifiers === "$") return branch ? this.branchView(repo, branch, commit, true, writesMark) : undefined;
 
     for (const m of modifiers.matchAll(/([~^])(\d*)|(.)/g)) {
       if (m[3] !== undefined) return undefined;
@@ -119,6 +155,7 @@ export class RefResolver {
 
 export class RefManager {
   readonly resolver: RefResolver;
+  readonly branchWrites = new BranchWrites();
   private readonly repoCache = new RecordCache<RepositoryRecord>();
   private readonly branchCache = new RecordCache<BranchRecord>();
 
@@ -126,13 +163,15 @@ export class RefManager {
     private readonly store: MetadataStore,
     private readonly trees: TreeStore,
   ) {
-    this.resolver = new RefResolver(store, (repo, name) => this.getBranch(repo, name));
+    this.resolver = new RefResolver(store, (repo, name) => this.getBranch(repo, name), this.branchWrites);
   }
 
   /** Forget cached records (after the store was cleared underneath). */
   forgetCaches(): void {
     this.repoCache.clear();
     this.branchCache.clear();
+    this.branchWrites.begin(); // views read before are not vouched for
+    this.branchWrites.end();
   }
 
   /** Write a batch, invalidating the cached repository and branch records it changes. */
@@ -141,11 +180,13 @@ export class RefManager {
       for (const r of changed.repos ?? []) this.repoCache.invalidate(r);
       for (const b of changed.branches ?? []) this.branchCache.invalidate(b);
     };
+    this.branchWrites.begin();
     invalidate();
     try {
       await batch.write({ sync: true });
     } finally {
       invalidate();
+      this.branchWrites.end();
     }
   }
 

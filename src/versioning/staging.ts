@@ -94,14 +94,17 @@ export class BranchStaging {
    * batch, so a view resolved before that batch and read after it sees neither the dropped staged
    * entry nor the new tree. lakeFS never shows that gap (graveler reads a branch's staging and
    * commit as one state), and neither do we: a read that reached the committed tree, and every
-   * listing page, checks in the store itself (never the cache) that the branch is still where the
-   * view says, and reads again from where it is now if it moved.
+   * listing page, checks that the branch is still where the view says, and reads again from where
+   * it is now if it moved. When no branch write began since the view's branch was read, it cannot
+   * have moved (BranchWrites), and nothing is read; else the branch is read from the store itself
+   * (never the cache). Asking the store every time cost a committed object's HEAD ~20 µs of CPU.
    */
   private async moved(view: RefView): Promise<RefView | undefined> {
-    if (view.branchName === undefined) return undefined;
+    if (view.branchName === undefined || this.refs.branchWrites.noneSince(view.writesMark)) return undefined;
+    const writesMark = this.refs.branchWrites.mark();
     const branch = await this.store.branches.get(view.repo + SEP + view.branchName);
     if (!branch || (branch.head === view.commitId && branch.stagingToken === view.staging)) return undefined;
-    return this.refs.resolver.rebase(view, branch);
+    return this.refs.resolver.rebase(view, branch, writesMark);
   }
 
   async getObject(view: RefView, path: string): Promise<ObjectRecord | undefined> {

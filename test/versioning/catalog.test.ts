@@ -3,9 +3,10 @@ import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { MetadataStore, type ObjectRecord } from "../../src/storage/metadata-store.js";
 import { Catalog, type DiffEntry } from "../../src/versioning/catalog.js";
+import { BranchWrites } from "../../src/versioning/refs.js";
 
 let dir: string;
 let store: MetadataStore;
@@ -246,6 +247,45 @@ describe("catalog", () => {
     await catalog.putObject(main, "b.txt", record("b1"));
     const page = await catalog.listObjects(before, { prefix: "", limit: 1000 });
     expect(page.items.map((i) => ("key" in i ? i.key : i.prefix))).toEqual(["a.txt", "b.txt"]);
+  });
+
+  it("a read from a view read before its branch moved finds the object where the branch is now", async () => {
+    await catalog.putObject(main, "a.txt", record("a1"));
+    const before = (await catalog.resolve(REPO, "main"))!;
+    await catalog.commit(REPO, "main", { message: "first" });
+    await catalog.dropSealedStaging(); // the staged entry `before` names is gone, and its tree has no a.txt
+    expect((await catalog.getObject(before, "a.txt"))?.etag).toBe("a1");
+  });
+
+  it("while no branch moves, a read of a committed object asks the store for no branch record (and asks again once one moved)", async () => {
+    await catalog.putObject(main, "a.txt", record("a1"));
+    await catalog.commit(REPO, "main", { message: "first" });
+    await read("main", "a.txt"); // the branch record is cached from here
+    const branchReads = vi.spyOn(store.branches, "get");
+    try {
+      for (let i = 0; i < 10; i++) expect(await read("main", "a.txt")).toBe("a1");
+      expect(branchReads).not.toHaveBeenCalled();
+      const before = (await catalog.resolve(REPO, "main"))!;
+      await catalog.putObject(main, "b.txt", record("b1"));
+      await catalog.commit(REPO, "main", { message: "second" });
+      expect((await catalog.getObject(before, "a.txt"))?.etag).toBe("a1");
+      expect(branchReads).toHaveBeenCalled(); // `before` is no longer vouched for: the store said where main is
+    } finally {
+      branchReads.mockRestore();
+    }
+  });
+
+  it("branch writes vouch for views read when none was under way and none began since", () => {
+    const writes = new BranchWrites();
+    const idle = writes.mark();
+    expect(writes.noneSince(idle)).toBe(true);
+    writes.begin();
+    expect(writes.mark()).toBeUndefined(); // a branch read now may be from before or after the write
+    expect(writes.noneSince(idle)).toBe(false);
+    writes.end();
+    const after = writes.mark();
+    expect(writes.noneSince(after)).toBe(true);
+    expect(writes.noneSince(undefined)).toBe(false);
   });
 
   it("overwriting a staged record hands its blobs back", async () => {
