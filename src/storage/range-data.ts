@@ -18,17 +18,51 @@ const FORMAT = 1;
 const HEADER = 9;
 
 export class RangeData {
+  /** The keys, once decoded (see keys). */
+  private decoded: readonly string[] | undefined;
+  /** Whether the keys' JSON has an escape in it (see indexOf); undefined until looked at. */
+  private escaped: boolean | undefined;
+
   private constructor(
     /** The range as stored (encode). */
     private readonly encoded: Buffer,
-    readonly keys: readonly string[],
+    /** The keys as stored: a JSON array of strings. */
+    private readonly keysJson: Buffer,
     /** Byte offsets of each record in `records`, and its end. */
     private readonly offsets: Uint32Array,
     private readonly records: Buffer,
   ) {}
 
   get length(): number {
-    return this.keys.length;
+    return this.offsets.length - 1;
+  }
+
+  /**
+   * The keys, decoded when first asked for. A read of one object does not ask (indexOf): at a
+   * million objects nearly every HEAD or GET reads a range that is not in the cache, and its
+   * keys, decoded and kept with it, were most of what V8 copied and promoted at each collection.
+   */
+  get keys(): readonly string[] {
+    return (this.decoded ??= JSON.parse(this.keysJson.toString("utf8")) as string[]);
+  }
+
+  /**
+   * The index of `key`, or -1; found in the keys as stored while they are not decoded. Without a
+   * backslash in them, the stored keys are `"key"` pieces whose quotes are all delimiters (UTF-8
+   * never has the byte `"` inside a character), so `key` is entry i where its JSON occurs after an
+   * even number (2i) of quotes; an occurrence after an odd number starts at a closing quote.
+   */
+  indexOf(key: string): number {
+    const needle = JSON.stringify(key);
+    this.escaped ??= this.keysJson.includes(0x5c);
+    if (this.decoded || this.escaped || needle.includes("\\")) return this.keys.indexOf(key);
+    let quotes = 0;
+    let counted = 0;
+    for (let at = this.keysJson.indexOf(needle); at >= 0; at = this.keysJson.indexOf(needle, at + 1)) {
+      for (; counted < at; counted++) if (this.keysJson[counted] === 0x22) quotes++;
+      if (quotes % 2 === 0) return quotes / 2;
+    }
+    return -1;
   }
 
   record(i: number): ObjectRecord {
@@ -49,11 +83,9 @@ export class RangeData {
     for (let i = 0; i < this.keys.length; i++) yield [this.keys[i]!, this.record(i)];
   }
 
-  /** An estimate of the memory held, for the range cache. */
+  /** An estimate of the memory held, for the range cache: with its keys decoded (`"k",` each in the JSON). */
   get bytes(): number {
-    let n = 64 + this.records.length + this.offsets.byteLength;
-    for (const k of this.keys) n += 32 + 2 * k.length;
-    return n;
+    return 64 + this.records.length + this.offsets.byteLength + 32 * this.length + 2 * (this.keysJson.length - 3 * this.length - 1);
   }
 
   /** A range of these entries (sorted, unique), records given as stored bytes. */
@@ -89,10 +121,9 @@ export class RangeData {
     }
     const n = buf.readUInt32LE(1);
     const keysEnd = HEADER + buf.readUInt32LE(5);
-    const keys = JSON.parse(buf.toString("utf8", HEADER, keysEnd)) as string[];
     const offsets = new Uint32Array(n + 1);
     for (let i = 0; i <= n; i++) offsets[i] = buf.readUInt32LE(keysEnd + 4 * i);
-    return new RangeData(buf, keys, offsets, buf.subarray(keysEnd + 4 * (n + 1)));
+    return new RangeData(buf, buf.subarray(HEADER, keysEnd), offsets, buf.subarray(keysEnd + 4 * (n + 1)));
   }
 }
 

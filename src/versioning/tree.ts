@@ -197,8 +197,8 @@ export class TreeStore {
     const i = firstRangeEndingAtOrAfter(refs, path);
     if (i >= refs.length || compareKeys(path, refs[i]!.first) < 0) return undefined;
     const range = await this.range(repo, refs[i]!.id);
-    const j = lowerBound(range.keys, path);
-    return j < range.length && range.keys[j] === path ? range.record(j) : undefined;
+    const j = range.indexOf(path);
+    return j < 0 ? undefined : range.record(j);
   }
 
   /** A cursor over a tree's entries, at its start (see TreeCursor). */

@@ -5,7 +5,7 @@ import type { ObjectRecord, RangeRef } from "../../src/storage/metadata-store.js
 const record = (n: number): ObjectRecord => ({ size: n, etag: `e${n}`, lastModified: "2026-01-01T00:00:00.000Z", contentType: "text/plain", headers: {}, userMeta: { n: `ü${n}` }, parts: [{ blobId: `b${n}`, size: n }] });
 
 describe("committed ranges as stored", () => {
-  it("round-trip: keys at once, records on demand, bytes copied as they are", () => {
+  it("round-trip: keys when asked for, records on demand, bytes copied as they are", () => {
     const entries = ["a", "b/ü", "c\u{1F600}"].map((k, i) => [k, record(i)] as const);
     const range = RangeData.decode(RangeData.of(entries.map(([k, r]) => [k, encodeRecord(r)])).encode());
     expect(range.keys).toEqual(["a", "b/ü", "c\u{1F600}"]);
@@ -13,6 +13,24 @@ describe("committed ranges as stored", () => {
     expect(range.record(1)).toEqual(record(1));
     expect(range.raw(2).equals(encodeRecord(record(2)))).toBe(true);
     expect(RangeData.decode(RangeData.of([]).encode()).length).toBe(0);
+  });
+  it("finds a key in the keys as stored, without decoding them, as the decoded keys find it", () => {
+    // Keys whose JSON has quotes, commas and brackets in it, that are prefixes of others, non-ASCII,
+    // and keys written with escapes (the stored keys are then decoded to search them).
+    const plain = ["", ",", "\",\"", "a", "a\"", "a,b", "ab", "b/ü", "c\u{1F600}", "x]", "[y"].sort();
+    const escaped = [...plain, "q\\", "t\u0001", "\ud800"].sort();
+    for (const keys of [plain.filter((k) => !k.includes('"')), escaped]) {
+      const range = RangeData.decode(RangeData.encode(keys.map((k, i) => [k, encodeRecord(record(i))] as const)));
+      for (const k of [...keys, "zz", "a\"b", "\"", ",\"a"]) {
+        const j = keys.indexOf(k);
+        expect(range.indexOf(k), JSON.stringify(k)).toBe(j);
+        if (j >= 0) expect(range.record(j)).toEqual(record(j));
+      }
+    }
+    // The same answers from a range whose keys were decoded first.
+    const range = RangeData.decode(RangeData.encode(plain.map((k, i) => [k, encodeRecord(record(i))] as const)));
+    expect(range.keys.length).toBe(plain.length);
+    for (const k of [...plain, "zz"]) expect(range.indexOf(k)).toBe(plain.indexOf(k));
   });
   it("a range written from entries of stored ranges (copied by index, in runs) and new records: the same bytes as from the entries", () => {
     const stored = (keys: string[]) => RangeData.of(keys.map((k, i) => [k, encodeRecord(record(k.length * 10 + i))] as const));
