@@ -438,6 +438,18 @@ function publicHost(host: string): string {
  * (400; Node's own answer would be 431), a head not received within the header timeout
  * RequestTimeout (400), anything else BadRequest (400).
  */
+/**
+ * Whether a request the parser refused may be a HEAD, whose answer has no body. The packet the
+ * parser failed on is all it leaves to tell by, and it starts the request only when it starts with
+ * a method: a request line split across reads fails in a later packet, which says nothing of the
+ * method, and then the answer has no body either (a 400 without one suits any request; a body
+ * after a HEAD's answer breaks the client's next read).
+ */
+function mayBeHead(packet: Buffer | undefined): boolean {
+  const start = packet?.subarray(0, 8).toString("latin1") ?? "";
+  return start.startsWith("HEAD ") || !/^[A-Z]+ /.test(start);
+}
+
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, region: string): void {
   // Answered already: the parser fails again on each later read while the connection lingers.
   if (socket.writableEnded) return;
@@ -459,8 +471,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, region: s
   const s3err = new S3Error(code);
   const requestId = randomUUID();
   const body = errorXml(s3err, { requestId, region });
-  // A HEAD's answer has no body (the request line is all the parser left us to tell it by).
-  const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString("latin1") === "HEAD ";
+  const head = mayBeHead((err as { rawPacket?: Buffer }).rawPacket);
   // The answer, then the connection goes, lingering (lingerOnClose): a client still sending would
   // otherwise keep it open, and closing at once would reset it before the client read the answer.
   socket.write(
