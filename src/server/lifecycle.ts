@@ -440,14 +440,17 @@ function publicHost(host: string): string {
  */
 /**
  * Whether a request the parser refused may be a HEAD, whose answer has no body. The packet the
- * parser failed on is all it leaves to tell by, and it starts the request only when it starts with
- * a method: a request line split across reads fails in a later packet, which says nothing of the
- * method, and then the answer has no body either (a 400 without one suits any request; a body
- * after a HEAD's answer breaks the client's next read).
+ * parser failed on is all it leaves to tell by: one that starts with a method, or that is the
+ * first the connection read (garbage), starts the request; any other may be a later part of a
+ * request whose line was split across reads, which says nothing of the method, and then the
+ * answer has no body either (a 400 without one suits any request; a body after a HEAD's answer
+ * breaks the client's next read).
  */
-function mayBeHead(packet: Buffer | undefined): boolean {
+function mayBeHead(packet: Buffer | undefined, socket: Duplex): boolean {
   const start = packet?.subarray(0, 8).toString("latin1") ?? "";
-  return start.startsWith("HEAD ") || !/^[A-Z]+ /.test(start);
+  if (/^[A-Z]+ /.test(start)) return start.startsWith("HEAD ");
+  const readBefore = ((socket as Partial<Socket>).bytesRead ?? 0) - (packet?.length ?? 0);
+  return readBefore > 0;
 }
 
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, region: string): void {
@@ -471,7 +474,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, region: s
   const s3err = new S3Error(code);
   const requestId = randomUUID();
   const body = errorXml(s3err, { requestId, region });
-  const head = mayBeHead((err as { rawPacket?: Buffer }).rawPacket);
+  const head = mayBeHead((err as { rawPacket?: Buffer }).rawPacket, socket);
   // The answer, then the connection goes, lingering (lingerOnClose): a client still sending would
   // otherwise keep it open, and closing at once would reset it before the client read the answer.
   socket.write(
