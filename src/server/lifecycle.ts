@@ -438,21 +438,6 @@ function publicHost(host: string): string {
  * (400; Node's own answer would be 431), a head not received within the header timeout
  * RequestTimeout (400), anything else BadRequest (400).
  */
-/**
- * Whether a request the parser refused may be a HEAD, whose answer has no body. The packet the
- * parser failed on is all it leaves to tell by: one that starts with a method, or that is the
- * first the connection read (garbage), starts the request; any other may be a later part of a
- * request whose line was split across reads, which says nothing of the method, and then the
- * answer has no body either (a 400 without one suits any request; a body after a HEAD's answer
- * breaks the client's next read).
- */
-function mayBeHead(packet: Buffer | undefined, socket: Duplex): boolean {
-  const start = packet?.subarray(0, 8).toString("latin1") ?? "";
-  if (/^[A-Z]+ /.test(start)) return start.startsWith("HEAD ");
-  const readBefore = ((socket as Partial<Socket>).bytesRead ?? 0) - (packet?.length ?? 0);
-  return readBefore > 0;
-}
-
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, region: string): void {
   // Answered already: the parser fails again on each later read while the connection lingers.
   if (socket.writableEnded) return;
@@ -483,4 +468,19 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, region: s
       `x-amz-request-id: ${requestId}\r\nConnection: close\r\n\r\n${head ? "" : body}`,
   );
   (socket as Socket).destroySoon();
+}
+
+/**
+ * Whether a request the parser refused may be a HEAD, whose answer has no body. The packet the
+ * parser failed on is all it leaves to tell by: one that starts with a method, or that is the
+ * first the connection read (garbage), starts the request; any other may be a later part of a
+ * request whose line was split across reads, which says nothing of the method, and then the
+ * answer has no body either (a 400 without one suits any request; a body after a HEAD's answer
+ * breaks the client's next read).
+ */
+function mayBeHead(packet: Buffer | undefined, socket: Duplex): boolean {
+  const start = packet?.subarray(0, 8).toString("latin1") ?? "";
+  if (/^[A-Z]+ /.test(start)) return start.startsWith("HEAD ");
+  const readBefore = ((socket as Partial<Socket>).bytesRead ?? 0) - (packet?.length ?? 0);
+  return readBefore > 0;
 }
