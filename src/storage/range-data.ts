@@ -53,9 +53,10 @@ export class RangeData {
    * even number (2i) of quotes; an occurrence after an odd number starts at a closing quote.
    */
   indexOf(key: string): number {
+    if (this.decoded) return this.decoded.indexOf(key);
     const needle = JSON.stringify(key);
     this.escaped ??= this.keysJson.includes(0x5c);
-    if (this.decoded || this.escaped || needle.includes("\\")) return this.keys.indexOf(key);
+    if (this.escaped || needle.includes("\\")) return this.keys.indexOf(key);
     let quotes = 0;
     let counted = 0;
     for (let at = this.keysJson.indexOf(needle); at >= 0; at = this.keysJson.indexOf(needle, at + 1)) {
