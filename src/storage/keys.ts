@@ -57,3 +57,16 @@ export function skipPast(prefix: string): string {
   const last = chars.pop()!.codePointAt(0)!;
   return chars.join("") + String.fromCodePoint(Math.min(last + 1, 0x10ffff));
 }
+
+/** The first of sorted `keys` not before `path`. */
+export function lowerBound(keys: readonly string[], path: string): number {
+  const native = ordersNatively(path);
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keyBefore(keys[mid]!, path, native)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

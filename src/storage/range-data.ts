@@ -12,6 +12,7 @@
  * dirs hold a range as a JSON array of [path, record]; decode() reads both.
  */
 import type { ObjectRecord, RangeEntry, RangeRef } from "./metadata-store.js";
+import { lowerBound } from "./keys.js";
 import { recordText, StoredRecord } from "./stored-record.js";
 
 const FORMAT = 1;
@@ -53,10 +54,10 @@ export class RangeData {
    * even number (2i) of quotes; an occurrence after an odd number starts at a closing quote.
    */
   indexOf(key: string): number {
-    if (this.decoded) return this.decoded.indexOf(key);
+    if (this.decoded) return this.find(key);
     const needle = JSON.stringify(key);
     this.escaped ??= this.keysJson.includes(0x5c);
-    if (this.escaped || needle.includes("\\")) return this.keys.indexOf(key);
+    if (this.escaped || needle.includes("\\")) return this.find(key);
     let quotes = 0;
     let counted = 0;
     for (let at = this.keysJson.indexOf(needle); at >= 0; at = this.keysJson.indexOf(needle, at + 1)) {
@@ -64,6 +65,13 @@ export class RangeData {
       if (quotes % 2 === 0) return quotes / 2;
     }
     return -1;
+  }
+
+  /** The index of `key` among the decoded keys (sorted), or -1. */
+  private find(key: string): number {
+    const keys = this.keys;
+    const j = lowerBound(keys, key);
+    return j < keys.length && keys[j] === key ? j : -1;
   }
 
   record(i: number): ObjectRecord {

@@ -16,7 +16,7 @@
  * pack), or, written by older versions, LevelDB records: each is read where its id says it is.
  */
 import { StorageError } from "../storage/errors.js";
-import { compareKeys, keyBefore, ordersNatively, rangeFor } from "../storage/keys.js";
+import { compareKeys, keyBefore, lowerBound, ordersNatively, rangeFor } from "../storage/keys.js";
 import { decodeTree, encodeTreeParts, RangeData, RangeWriter } from "../storage/range-data.js";
 import type { StoredRecord } from "../storage/stored-record.js";
 import { isPacked } from "../storage/range-files.js";
@@ -503,19 +503,6 @@ class TreeIndex {
   endsBefore(i: number, path: string, native = ordersNatively(path)): boolean {
     return keyBefore(this.lasts[i]!, path, native);
   }
-}
-
-/** The first of sorted `keys` not before `path`. */
-function lowerBound(keys: readonly string[], path: string): number {
-  const native = ordersNatively(path);
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (keyBefore(keys[mid]!, path, native)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**
