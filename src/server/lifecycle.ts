@@ -4,7 +4,6 @@
  * watch the fixtures directory, then flip to ready (200); close cleanly. Used by `lakes3 serve` and
  * exported as the programmatic API (`startServer`).
  */
-import { randomUUID } from "node:crypto";
 import http from "node:http";
 import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import os from "node:os";
@@ -15,8 +14,7 @@ import { ConfigError, DEFAULTS, resolveConfig, SERVER_FILE, type Config, type Mo
 import { RequestLog } from "../log/events.js";
 import type { FixtureWatcher } from "../fixtures/fixtures.js";
 import { createGateway, lingerOnClose } from "./gateway.js";
-import { S3Error } from "../protocol/errors.js";
-import { errorXml } from "../protocol/respond.js";
+import { answerClientError } from "./client-error.js";
 import type { Services } from "../operations/types.js";
 import { FsBlobStore, QUARANTINE_DIR } from "../storage/blob-store.js";
 import { writeFileAtomically } from "../storage/durable-file.js";
@@ -432,55 +430,3 @@ function publicHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-/**
- * A request Node cannot parse never reaches the gateway; answer it as S3 does, with error XML, then
- * close the connection: a header section over Node's limit (16 KiB) is RequestHeaderSectionTooLarge
- * (400; Node's own answer would be 431), a head not received within the header timeout
- * RequestTimeout (400), anything else BadRequest (400).
- */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, region: string): void {
-  // Answered already: the parser fails again on each later read while the connection lingers.
-  if (socket.writableEnded) return;
-  const inFlight = (socket as { _httpMessage?: http.ServerResponse })._httpMessage;
-  // A client that closed (mid-body, too) leaves nobody to answer: the socket goes, which fails
-  // the request's body so its handler ends.
-  if (err.code === "ECONNRESET" || err.code === "HPE_INVALID_EOF_STATE" || !socket.writable || inFlight?.headersSent) {
-    socket.destroy();
-    return;
-  }
-  // Bytes after a request's body (a body longer than its Content-Length) fail to parse while that
-  // request is still being answered: its answer (e.g. BadDigest) goes out first, then the
-  // connection closes.
-  if (inFlight) {
-    inFlight.shouldKeepAlive = false;
-    return;
-  }
-  const code = err.code === "HPE_HEADER_OVERFLOW" ? "RequestHeaderSectionTooLarge" : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "RequestTimeout" : "BadRequest";
-  const s3err = new S3Error(code);
-  const requestId = randomUUID();
-  const body = errorXml(s3err, { requestId, region });
-  const head = mayBeHead((err as { rawPacket?: Buffer }).rawPacket, socket);
-  // The answer, then the connection goes, lingering (lingerOnClose): a client still sending would
-  // otherwise keep it open, and closing at once would reset it before the client read the answer.
-  socket.write(
-    `HTTP/1.1 ${s3err.status} ${http.STATUS_CODES[s3err.status]}\r\n` +
-      (head ? "Content-Length: 0\r\n" : `Content-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`) +
-      `x-amz-request-id: ${requestId}\r\nConnection: close\r\n\r\n${head ? "" : body}`,
-  );
-  (socket as Socket).destroySoon();
-}
-
-/**
- * Whether a request the parser refused may be a HEAD, whose answer has no body. The packet the
- * parser failed on is all it leaves to tell by: one that starts with a method, or that is the
- * first the connection read (garbage), starts the request; any other may be a later part of a
- * request whose line was split across reads, which says nothing of the method, and then the
- * answer has no body either (a 400 without one suits any request; a body after a HEAD's answer
- * breaks the client's next read).
- */
-function mayBeHead(packet: Buffer | undefined, socket: Duplex): boolean {
-  const start = packet?.subarray(0, 8).toString("latin1") ?? "";
-  if (/^[A-Z]+ /.test(start)) return start.startsWith("HEAD ");
-  const readBefore = ((socket as Partial<Socket>).bytesRead ?? 0) - (packet?.length ?? 0);
-  return readBefore > 0;
-}

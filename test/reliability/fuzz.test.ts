@@ -344,7 +344,7 @@ function judge(c: Case, res: Response | undefined, raw: string | undefined): str
  * asserted empty by their own test.
  */
 const knownXmlParserBug: Finding[] = [];
-/** HEADs the HTTP parser refuses: answered without a body (src/server/lifecycle.ts clientError); any that were not would be listed here. */
+/** HEADs the HTTP parser refuses: answered without a body (src/server/client-error.ts); any that were not would be listed here. */
 const knownHeadBodyBug: Finding[] = [];
 /** Requests Node's own HTTP client refuses to send (bad header bytes, unescaped path): not sent, not judged. */
 let unsendable = 0;
@@ -430,7 +430,7 @@ describe(`fuzz (seed ${SEED}, ${ITERATIONS} requests)`, () => {
   });
 
   // A HEAD whose request line Node's parser refuses (e.g. raw non-ASCII bytes in the query) is
-  // answered with a 400 without a body, as a HEAD response must be (src/server/lifecycle.ts clientError).
+  // answered with a 400 without a body, as a HEAD response must be (src/server/client-error.ts).
   it("a HEAD refused by the HTTP parser gets a 400 without a body", () => {
     expect(knownHeadBodyBug.map((f) => `${f.iteration}: ${f.request}`)).toEqual([]);
   });

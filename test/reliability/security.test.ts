@@ -402,6 +402,8 @@ describe("oversized input is refused with S3 errors, not by exhausting memory", 
       const out = await rawSocket(ep.port, text);
       expect(rawStatus(out), text).toBe(400);
       expect(errorCode(out)).toBe("BadRequest");
+      // The message names what the parser could not read, and what to send instead.
+      expect(out, text).toMatch(/<Message>The request is not HTTP\/1.1 the server can read \(Invalid [^)]+\): percent-encode the URL/);
     }
   });
 
