@@ -6,6 +6,7 @@
  * fixture events in the request log, /_health during the initial load, reset() and close().
  */
 import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { appendFile, cp, mkdir, mkdtemp, readFile, rename, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -172,10 +173,10 @@ describe("fixtures", () => {
   });
 
   it("reflects a file added, changed, removed and renamed, and a new repository, in about a second", async () => {
-    // Each change must show (a watcher that misses one fails at 10 s); the README's "within a
-    // second" is held by the median of the seven: on an idle machine each takes 0.2-0.35 s (200 ms
-    // of it the settle time), and one step slowed by a loaded disk's fsync (a new repository makes
-    // several) says nothing of the watcher.
+    // Each change must show (a change missed fails at 10 s: the new repository's was, see the
+    // next test); the README's "within a second" is held by the median of the seven: on an idle
+    // machine each takes 0.2-0.35 s (200 ms of it the settle time), and one step slowed by the
+    // machine (a new repository makes several fsyncs) says nothing of the watcher.
     const took: number[] = [];
     const reflected = async (check: () => Promise<boolean>) => took.push(await within(10_000, check));
     const dir = await fixtureCopy();
@@ -213,6 +214,32 @@ describe("fixtures", () => {
     const ops = fixtureEvents(server).map((e) => `${e.operation} ${e.path}`);
     expect(ops).toContain("FixtureRemove live/new.json");
     expect(ops).toContain("FixtureLoad live/renamed.json");
+  });
+
+  it("loads the files of new repositories whose branch directory is made right after them, and what is added there later", async () => {
+    // chokidar lists a new directory before it watches it (node_modules/chokidar/handler.js
+    // _handleDir): a branch directory made in between was never reported, nor anything in it, ever.
+    // The new-repository step above (one recursive mkdir) failed on it in two suite runs, and in 2
+    // of 14 runs with two mkdirs; this test failed in each of 4 runs before the fix (the new
+    // directory walked once its watch is up: src/fixtures/fixtures.ts, rescanLater).
+    const dir = await fixtureCopy();
+    const { s3 } = await start({ ephemeral: true, fixtures: dir });
+    const repos = Array.from({ length: 24 }, (_, i) => `burst-repo-${i}`);
+    // The branch directory is made while the server's thread is held (this test shares it), at a
+    // later moment for each repository, so that some are made after chokidar's listing of the
+    // repository and before its watch.
+    for (const [i, repo] of repos.entries()) {
+      await mkdir(path.join(dir, repo));
+      await sleep(i % 6);
+      const until = performance.now() + 3;
+      while (performance.now() < until); // hold the thread: chokidar's listing completes meanwhile
+      mkdirSync(path.join(dir, repo, "main"));
+      writeFileSync(path.join(dir, repo, "main/first.txt"), repo);
+    }
+    for (const repo of repos) await within(10_000, async () => (await getBytes(s3, `${repo}/main/first.txt`))?.toString() === repo);
+    // Each branch directory is watched now: a file added later shows too.
+    for (const repo of repos) await writeFile(path.join(dir, repo, "main/second.txt"), `${repo} again`);
+    for (const repo of repos) await within(10_000, async () => (await getBytes(s3, `${repo}/main/second.txt`))?.toString() === `${repo} again`);
   });
 
   it("never publishes a big file half-written while it is appended to slowly", async () => {
