@@ -223,7 +223,7 @@ async function start(config: Config, log: RequestLog, faults: FaultInjector, opt
     // S3 ignores an expectation it does not know (`Expect: 200`, an empty `Expect:`); Node would
     // answer 417 before lakes3 sees the request.
     server.on("checkExpectation", (req, res) => handler(req, res));
-    server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, config.region));
+    server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, config.region, log));
     const exposed = exposureWarning(config);
     if (exposed) warn(exposed);
     // Recording starts before the first request can arrive.

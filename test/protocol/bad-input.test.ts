@@ -243,6 +243,11 @@ describe("bad input answers with S3's code and leaves the store intact", () => {
       expect(get).toMatch(/^HTTP\/1.1 400/);
       expect(errorCode(get)).toBe("BadRequest");
       expect(get).toContain("Invalid char in url query");
+      // The request log shows it, as far as it was read, under the id the answer gave.
+      const id = /x-amz-request-id: ([\w-]+)/.exec(get)![1];
+      const logged = t.server.log.getSnapshot().finished.find((e) => e.id === id);
+      expect(logged).toMatchObject({ method: "GET", path: "/test-repo", query: "max-keys=", status: 400, errorCode: "BadRequest" });
+      expect(logged!.errorMessage).toContain("Invalid char in url query");
       const head = await afterTail("hello", "HEAD /test-repo/main/state.txt?x=\xd2 HTTP/1.1\r\nHost: x\r\n\r\n");
       expect(head).toMatch(/^HTTP\/1.1 400/);
       expect(head.slice(head.indexOf("\r\n\r\n") + 4)).toBe("");
