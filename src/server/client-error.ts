@@ -93,6 +93,6 @@ export function refusedRequestLine(packet: Buffer, errorAt: number): { method: s
   let found = HEADER_LINE.test(line) ? undefined : PARTIAL_REQUEST_LINE.exec(line);
   if (!found) for (const m of before.matchAll(COMPLETE_REQUEST_LINE)) found = m;
   if (!found) return undefined;
-  const [, run, target] = found as unknown as [string, string, string];
-  return { method: METHOD_ENDING.exec(run)?.[0] ?? run, target };
+  const run = found[1]!;
+  return { method: METHOD_ENDING.exec(run)?.[0] ?? run, target: found[2]! };
 }
